@@ -1,0 +1,5 @@
+"""Dataset methods of the Langfuse client (placeholder until implemented)."""
+
+
+class DatasetsMixin:
+    pass

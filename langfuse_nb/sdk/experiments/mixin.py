@@ -1,0 +1,5 @@
+"""Experiment and batch-evaluation methods of the Langfuse client (placeholder until implemented)."""
+
+
+class ExperimentsMixin:
+    pass
