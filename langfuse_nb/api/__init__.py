@@ -1,1 +1,60 @@
-"""api."""
+"""The Langfuse public REST API: `LangfuseAPI` / `AsyncLangfuseAPI`, their models and errors.
+
+Mirrors the reference SDK's ``langfuse.api`` names: ``from langfuse_nb.api import Prompt_Text, Dataset, ...``.
+"""
+
+from __future__ import annotations
+
+from langfuse_nb.errors import (
+    AccessDeniedError as AccessDeniedError,
+)
+from langfuse_nb.errors import (
+    ApiError as ApiError,
+)
+from langfuse_nb.errors import (
+    Error as Error,
+)
+from langfuse_nb.errors import (
+    MethodNotAllowedError as MethodNotAllowedError,
+)
+from langfuse_nb.errors import (
+    NotFoundError as NotFoundError,
+)
+from langfuse_nb.errors import (
+    ServiceUnavailableError as ServiceUnavailableError,
+)
+from langfuse_nb.errors import (
+    UnauthorizedError as UnauthorizedError,
+)
+from langfuse_nb.wire.models import *  # noqa: F403
+from langfuse_nb.wire.models import __all__ as _model_names
+
+from ._spec import RequestOptions as RequestOptions
+from .client import AsyncLangfuseAPI as AsyncLangfuseAPI
+from .client import LangfuseAPI as LangfuseAPI
+from .resources import *  # noqa: F403
+from .resources import __all__ as _resource_names
+
+_ERRORS = [
+    "AccessDeniedError",
+    "ApiError",
+    "Error",
+    "MethodNotAllowedError",
+    "NotFoundError",
+    "ServiceUnavailableError",
+    "UnauthorizedError",
+]
+
+__all__ = [  # built from the sub-modules' own lists
+    "AsyncLangfuseAPI",
+    "LangfuseAPI",
+    "RequestOptions",
+    *_ERRORS,
+    *[name for name in _resource_names if name != "RESOURCES"],
+    *[
+        name
+        for name in _model_names
+        if not name.startswith("_")
+        and name not in {"WireModel", "SnakeModel", "Datetime", "serialize_datetime"}
+    ],
+]

@@ -1,5 +1,153 @@
-"""Experiment and batch-evaluation methods of the Langfuse client (placeholder until implemented)."""
+"""Experiment and batch-evaluation methods of the Langfuse client.
+
+Each method has a sync form (works in scripts, worker threads and inside a running loop such as a
+Jupyter kernel, where tasks run on that same loop: ``langfuse_nb.sdk.aio.run_sync``) and an async twin
+for ``await``. When a run is interrupted (Ctrl-C, kernel interrupt, task cancellation) the pending items
+are cancelled, the exception propagates, and the finished part is kept: it is attached to the exception
+as ``exc.partial_result`` and stored as ``client.last_experiment_result`` /
+``client.last_batch_evaluation_result`` (``completed=False``; batch results carry a resume token).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from langfuse_nb.sdk.aio import run_sync
+from langfuse_nb.sdk.experiments.batch import BatchEvaluationRunner, BatchSpec
+from langfuse_nb.sdk.experiments.batch_results import BatchEvaluationResult, BatchEvaluationResumeToken
+from langfuse_nb.sdk.experiments.results import ExperimentResult
+from langfuse_nb.sdk.experiments.runner import ExperimentRunner, ExperimentSpec
+
+R = TypeVar("R")
 
 
 class ExperimentsMixin:
-    pass
+    """``run_experiment`` and ``run_batched_evaluation``, sync and async."""
+
+    last_experiment_result: ExperimentResult | None = None
+    last_batch_evaluation_result: BatchEvaluationResult | None = None
+
+    def run_experiment(
+        self,
+        *,
+        name: str,
+        run_name: str | None = None,
+        description: str | None = None,
+        data: Sequence[Any],
+        task: Callable[..., Any],
+        evaluators: Sequence[Callable[..., Any]] = (),
+        composite_evaluator: Callable[..., Any] | None = None,
+        run_evaluators: Sequence[Callable[..., Any]] = (),
+        max_concurrency: int = 50,
+        metadata: dict[str, Any] | None = None,
+        progress: bool | None = None,
+    ) -> ExperimentResult:
+        """Run ``task(item=...)`` on every item, trace and evaluate it, and return the results.
+
+        ``data`` is a list of dicts (``input``, ``expected_output``, ``metadata``) or of dataset items
+        (then every item is linked to the dataset run ``run_name``). Tasks and evaluators may be sync or
+        async; evaluators return an ``Evaluation``, a dict or a list of either. ``progress`` shows a bar
+        (None: automatic for 10+ items, env ``LANGFUSE_NB_PROGRESS=0`` turns it off).
+        """
+        runner = ExperimentRunner(self, ExperimentSpec.build(**_arguments(locals())))
+        return self._run_blocking(runner.run, runner.result, "last_experiment_result")
+
+    async def run_experiment_async(
+        self,
+        *,
+        name: str,
+        run_name: str | None = None,
+        description: str | None = None,
+        data: Sequence[Any],
+        task: Callable[..., Any],
+        evaluators: Sequence[Callable[..., Any]] = (),
+        composite_evaluator: Callable[..., Any] | None = None,
+        run_evaluators: Sequence[Callable[..., Any]] = (),
+        max_concurrency: int = 50,
+        metadata: dict[str, Any] | None = None,
+        progress: bool | None = None,
+    ) -> ExperimentResult:
+        """``await`` form of :meth:`run_experiment` (same arguments, runs on the current loop)."""
+        runner = ExperimentRunner(self, ExperimentSpec.build(**_arguments(locals())))
+        return await self._run_awaiting(runner.run, runner.result, "last_experiment_result")
+
+    def run_batched_evaluation(
+        self,
+        *,
+        scope: str,
+        mapper: Callable[..., Any],
+        filter: str | None = None,
+        fetch_batch_size: int = 50,
+        max_items: int | None = None,
+        max_retries: int = 3,
+        evaluators: Sequence[Callable[..., Any]],
+        composite_evaluator: Callable[..., Any] | None = None,
+        max_concurrency: int = 50,
+        metadata: dict[str, Any] | None = None,
+        resume_from: BatchEvaluationResumeToken | None = None,
+        verbose: bool = False,
+        progress: bool | None = None,
+    ) -> BatchEvaluationResult:
+        """Fetch stored traces or observations page by page, evaluate each and score it.
+
+        ``scope`` is "traces" or "observations" (anything else raises ValueError). ``mapper(item=...)``
+        turns each item into ``EvaluatorInputs``; evaluators and ``composite_evaluator`` are as in
+        :meth:`run_experiment`; ``metadata`` is added to every score. Fetches are retried
+        ``max_retries`` times with exponential backoff (1 s, 2 s, 4 s ...); a run that still cannot
+        fetch returns ``completed=False`` with a ``resume_token`` to pass as ``resume_from``.
+        """
+        runner = BatchEvaluationRunner(self, BatchSpec.build(**_arguments(locals())))
+        return self._run_blocking(runner.run, runner.result, "last_batch_evaluation_result")
+
+    async def run_batched_evaluation_async(
+        self,
+        *,
+        scope: str,
+        mapper: Callable[..., Any],
+        filter: str | None = None,
+        fetch_batch_size: int = 50,
+        max_items: int | None = None,
+        max_retries: int = 3,
+        evaluators: Sequence[Callable[..., Any]],
+        composite_evaluator: Callable[..., Any] | None = None,
+        max_concurrency: int = 50,
+        metadata: dict[str, Any] | None = None,
+        resume_from: BatchEvaluationResumeToken | None = None,
+        verbose: bool = False,
+        progress: bool | None = None,
+    ) -> BatchEvaluationResult:
+        """``await`` form of :meth:`run_batched_evaluation`."""
+        runner = BatchEvaluationRunner(self, BatchSpec.build(**_arguments(locals())))
+        return await self._run_awaiting(runner.run, runner.result, "last_batch_evaluation_result")
+
+    # ------------------------------------------------------------------ shared plumbing
+
+    def _run_blocking(self, run: Callable[[], Awaitable[R]], partial: Callable[[], R], slot: str) -> R:
+        try:
+            result = run_sync(run)
+        except BaseException as exc:
+            self._keep_partial(exc, partial(), slot)
+            raise
+        setattr(self, slot, result)
+        return result
+
+    async def _run_awaiting(self, run: Callable[[], Awaitable[R]], partial: Callable[[], R], slot: str) -> R:
+        try:
+            result = await run()
+        except BaseException as exc:
+            self._keep_partial(exc, partial(), slot)
+            raise
+        setattr(self, slot, result)
+        return result
+
+    def _keep_partial(self, exc: BaseException, result: Any, slot: str) -> None:
+        setattr(self, slot, result)
+        with contextlib.suppress(Exception):  # some exception types refuse new attributes
+            exc.partial_result = result  # type: ignore[attr-defined]
+
+
+def _arguments(local_vars: dict[str, Any]) -> dict[str, Any]:
+    """The public method's keyword arguments, without ``self``."""
+    return {key: value for key, value in local_vars.items() if key != "self"}

@@ -1,5 +1,278 @@
-"""Prompt management methods of the Langfuse client (placeholder until implemented)."""
+"""Prompt management methods of the Langfuse client: get (cached), create, update labels."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import httpx
+
+from langfuse_nb.errors import ApiError, NotFoundError
+from langfuse_nb.sdk.prompts.cache import PromptCache, shared_cache
+from langfuse_nb.sdk.prompts.clients import (
+    ChatMessageDict,
+    ChatMessageWithPlaceholdersDict,
+    ChatPromptClient,
+    PromptClient,
+    TextPromptClient,
+    fallback_prompt,
+    normalize_chat_messages,
+    prompt_client_from_api,
+)
+
+if TYPE_CHECKING:
+    from langfuse_nb.api import LangfuseAPI
+
+logger = logging.getLogger("langfuse_nb")
+
+DEFAULT_MAX_RETRIES = 2
+MAX_RETRIES_BOUND = 4
+_BACKOFF_BASE, _BACKOFF_CAP = 0.5, 10.0
+_sleep: Callable[[float], None] = time.sleep  # patched by tests to keep retries instant
+
+
+def bounded_retries(max_retries: int | None) -> int:
+    """``None`` -> 2, else clamped to 0..4."""
+    if max_retries is None:
+        return DEFAULT_MAX_RETRIES
+    return min(max(int(max_retries), 0), MAX_RETRIES_BOUND)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Network errors, 429 and 5xx are worth another try; a 404 or other 4xx is final (DEVIATIONS F14)."""
+    if isinstance(exc, ApiError):
+        status = exc.status_code
+        return status is None or status == 429 or status >= 500
+    return isinstance(exc, (httpx.TransportError, OSError, TimeoutError))
+
+
+def call_with_retries(call: Callable[[], Any], retries: int) -> Any:
+    """Run ``call`` up to ``retries + 1`` times with exponential backoff between retryable failures."""
+    for attempt in range(retries + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if attempt >= retries or not is_retryable(exc):
+                raise
+            _sleep(min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class PromptsMixin:
-    pass
+    """get_prompt / create_prompt / update_prompt / clear_prompt_cache for ``Langfuse``."""
+
+    api: LangfuseAPI
+    _settings: Any
+
+    # -- cache -------------------------------------------------------------------------------------------
+    @functools.cached_property
+    def _prompt_cache(self) -> PromptCache:
+        # Shared per (server, public key); assigning the attribute (tests: a fake clock) replaces it.
+        return shared_cache(str(self._settings.base_url), str(self._settings.public_key))
+
+    def clear_prompt_cache(self) -> None:
+        """Forget every cached prompt of this client's server and public key."""
+        self._prompt_cache.clear()
+
+    # -- get ---------------------------------------------------------------------------------------------
+    @overload
+    def get_prompt(
+        self,
+        name: str,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        type: Literal["chat"],
+        cache_ttl_seconds: int | None = None,
+        fallback: list[ChatMessageDict] | None = None,
+        max_retries: int | None = None,
+        fetch_timeout_seconds: int | None = None,
+    ) -> ChatPromptClient: ...
+
+    @overload
+    def get_prompt(
+        self,
+        name: str,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        type: Literal["text"] = "text",
+        cache_ttl_seconds: int | None = None,
+        fallback: str | None = None,
+        max_retries: int | None = None,
+        fetch_timeout_seconds: int | None = None,
+    ) -> TextPromptClient: ...
+
+    def get_prompt(
+        self,
+        name: str,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        type: Literal["chat", "text"] = "text",
+        cache_ttl_seconds: int | None = None,
+        fallback: list[ChatMessageDict] | str | None = None,
+        max_retries: int | None = None,
+        fetch_timeout_seconds: int | None = None,
+    ) -> PromptClient:
+        """Get a prompt version by ``version`` or ``label`` (default ``production``), cached for 60 s.
+
+        An expired entry is served at once while one background refresh runs. When the fetch fails and
+        no cached copy exists, ``fallback`` (a text or a list of chat messages) is returned as a client
+        with ``is_fallback=True``; without a fallback the error is raised.
+        """
+        if version is not None and label is not None:
+            raise ValueError("Cannot specify both version and label at the same time.")
+        if not name:
+            raise ValueError("Prompt name cannot be empty.")
+        # the key inline (same shape as cache_key()): this path is the one callers hit per request
+        if version is not None:
+            key = f"{name}-version:{version}"
+        else:
+            key = f"{name}-label:{label if label is not None else 'production'}"
+        cache = self._prompt_cache
+        fresh = cache.fresh_value(key) if cache_ttl_seconds != 0 else None
+        if fresh is not None:  # the hot path: no closures, no locks
+            return fresh
+
+        def fetch() -> PromptClient:
+            return self._fetch_prompt(
+                cache, key, name, version, label, cache_ttl_seconds, max_retries, fetch_timeout_seconds
+            )
+
+        try:
+            return fetch() if cache_ttl_seconds == 0 else _cached(cache, key, fetch)
+        except Exception as exc:
+            if not fallback:
+                raise
+            logger.warning("Returning fallback prompt for '%s' due to fetch error: %s", key, exc)
+            return fallback_prompt(name=name, prompt=fallback, type=type, version=version, label=label)
+
+    def _fetch_prompt(
+        self,
+        cache: PromptCache,
+        key: str,
+        name: str,
+        version: int | None,
+        label: str | None,
+        ttl_seconds: float | None,
+        max_retries: int | None,
+        timeout: float | None,
+    ) -> PromptClient:
+        options = {"timeout_in_seconds": timeout} if timeout is not None else None
+
+        def request() -> Any:
+            return self.api.prompts.get(name, version=version, label=label, request_options=options)
+
+        try:
+            prompt = prompt_client_from_api(call_with_retries(request, bounded_retries(max_retries)))
+        except NotFoundError:
+            cache.delete(key)  # the prompt (or that version/label) is gone: do not serve it stale
+            raise
+        cache.set(key, prompt, ttl_seconds)
+        return prompt
+
+    # -- create / update ---------------------------------------------------------------------------------
+    @overload
+    def create_prompt(
+        self,
+        *,
+        name: str,
+        prompt: list[ChatMessageDict | ChatMessageWithPlaceholdersDict],
+        labels: list[str] = ...,
+        tags: list[str] | None = None,
+        type: Literal["chat"] | None,
+        config: Any | None = None,
+        commit_message: str | None = None,
+    ) -> ChatPromptClient: ...
+
+    @overload
+    def create_prompt(
+        self,
+        *,
+        name: str,
+        prompt: str,
+        labels: list[str] = ...,
+        tags: list[str] | None = None,
+        type: Literal["text"] | None = "text",
+        config: Any | None = None,
+        commit_message: str | None = None,
+    ) -> TextPromptClient: ...
+
+    def create_prompt(
+        self,
+        *,
+        name: str,
+        prompt: str | list[ChatMessageDict | ChatMessageWithPlaceholdersDict],
+        labels: list[str] | None = None,
+        tags: list[str] | None = None,
+        type: Literal["chat", "text"] | None = "text",
+        config: Any | None = None,
+        commit_message: str | None = None,
+    ) -> PromptClient:
+        """Create a new version of a text or chat prompt (chat items may be ``{"type": "placeholder"}``)."""
+        body = _create_body(name, prompt, type, labels, tags, config, commit_message)
+        created = self.api.prompts.create(request=body)
+        self._prompt_cache.invalidate(name)
+        return ChatPromptClient(created) if body["type"] == "chat" else TextPromptClient(created)
+
+    def update_prompt(self, *, name: str, version: int, new_labels: list[str] | None = None) -> Any:
+        """Set labels on an existing version (labels move from other versions); returns the API prompt."""
+        updated = self.api.prompt_version.update(
+            name=name, version=version, new_labels=list(new_labels or [])
+        )
+        self._prompt_cache.invalidate(name)
+        return updated
+
+
+def _cached(cache: PromptCache, key: str, fetch: Callable[[], PromptClient]) -> PromptClient:
+    """Serve from the cache; a miss fetches once even when many threads ask at the same moment."""
+    entry = cache.get(key)
+    if entry is None:
+        with cache.fetch_lock(key):
+            entry = cache.get(key)
+            if entry is None:
+                return fetch()
+    if cache.is_expired(entry):
+        cache.refresh_in_background(key, fetch)
+    return entry.value
+
+
+def _create_body(
+    name: str,
+    prompt: Any,
+    type: str | None,
+    labels: list[str] | None,
+    tags: list[str] | None,
+    config: Any,
+    commit_message: str | None,
+) -> dict[str, Any]:
+    """The POST /api/public/v2/prompts body; explicit ``None``s go out as JSON null (wire-protocol §4.2)."""
+    if type == "chat":
+        if not isinstance(prompt, list):
+            raise ValueError(
+                "For 'chat' type, 'prompt' must be a list of chat messages with role and content."
+            )
+        content: Any = [_wire_chat_item(item) for item in normalize_chat_messages(prompt)]
+    else:
+        if not isinstance(prompt, str):
+            raise ValueError("For 'text' type, 'prompt' must be a string.")
+        content, type = prompt, "text"
+    return {
+        "name": name,
+        "type": type,
+        "prompt": content,
+        "labels": list(labels or []),
+        "tags": tags,
+        "config": config or {},
+        "commitMessage": commit_message,
+    }
+
+
+def _wire_chat_item(item: ChatMessageWithPlaceholdersDict) -> dict[str, Any]:
+    if item["type"] == "placeholder":
+        return {"type": "placeholder", "name": item["name"]}  # type: ignore[typeddict-item]
+    return {"role": item["role"], "content": item["content"]}  # type: ignore[typeddict-item]

@@ -1,1 +1,33 @@
-"""server/routes."""
+"""The route table: every module contributes a list of ``Route`` entries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    endpoint: Callable[..., Any]
+
+
+def all_routes() -> list[Route]:
+    """Routes in registration order (specific paths before catch-alls)."""
+    from langfuse_nb.server.routes import (
+        datasets,
+        health,
+        ingestion,
+        media,
+        observations,
+        otel,
+        prompts,
+        scores,
+        sessions,
+        traces,
+    )
+
+    modules = (health, otel, ingestion, traces, observations, scores, sessions, prompts, datasets, media)
+    return [route for module in modules for route in module.ROUTES]

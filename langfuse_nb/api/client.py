@@ -1,0 +1,160 @@
+"""`LangfuseAPI` and `AsyncLangfuseAPI`: the REST clients behind ``Langfuse.api`` / ``Langfuse.async_api``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ._http import AsyncExecutor, HttpCore, SyncExecutor
+from .headers import rest_headers
+from .resources import (
+    RESOURCES,
+    AsyncDatasetItemsClient,
+    AsyncDatasetRunItemsClient,
+    AsyncDatasetsClient,
+    AsyncHealthClient,
+    AsyncIngestionClient,
+    AsyncMediaClient,
+    AsyncObservationsClient,
+    AsyncProjectsClient,
+    AsyncPromptsClient,
+    AsyncPromptVersionClient,
+    AsyncScoreClient,
+    AsyncScoreV2Client,
+    AsyncSessionsClient,
+    AsyncTraceClient,
+    DatasetItemsClient,
+    DatasetRunItemsClient,
+    DatasetsClient,
+    HealthClient,
+    IngestionClient,
+    MediaClient,
+    ObservationsClient,
+    ProjectsClient,
+    PromptsClient,
+    PromptVersionClient,
+    ScoreClient,
+    ScoreV2Client,
+    SessionsClient,
+    TraceClient,
+)
+
+
+def _core(
+    base_url: str,
+    username: str | None,
+    password: str | None,
+    headers: dict[str, str] | None,
+    timeout: float | None,
+    max_retries: int,
+) -> HttpCore:
+    return HttpCore(
+        base_url=base_url,
+        headers=rest_headers(username, password, headers),
+        timeout=timeout,
+        max_retries=max_retries,
+    )
+
+
+class LangfuseAPI:
+    """Blocking client of the Langfuse public REST API (``username``/``password`` = public/secret key).
+
+    Example::
+
+        api = LangfuseAPI(base_url="http://127.0.0.1:3939", username="pk-lf-local", password="sk-lf-local")
+        api.prompts.get("my-prompt", label="production")
+    """
+
+    health: HealthClient
+    projects: ProjectsClient
+    trace: TraceClient
+    observations: ObservationsClient
+    score: ScoreClient
+    score_v_2: ScoreV2Client
+    sessions: SessionsClient
+    prompts: PromptsClient
+    prompt_version: PromptVersionClient
+    datasets: DatasetsClient
+    dataset_items: DatasetItemsClient
+    dataset_run_items: DatasetRunItemsClient
+    media: MediaClient
+    ingestion: IngestionClient
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        username: str | None = None,
+        password: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = 5,
+        httpx_client: httpx.Client | None = None,
+        max_retries: int = 0,
+    ) -> None:
+        self._owns_client = httpx_client is None
+        self.httpx_client = httpx_client if httpx_client is not None else httpx.Client(follow_redirects=True)
+        core = _core(base_url, username, password, headers, timeout, max_retries)
+        self._executor = SyncExecutor(core, self.httpx_client)
+        for name, (sync_cls, _) in RESOURCES.items():
+            setattr(self, name, sync_cls(self._executor))
+
+    def close(self) -> None:
+        """Close the underlying httpx client if this object created it."""
+        if self._owns_client:
+            self.httpx_client.close()
+
+    def __enter__(self) -> LangfuseAPI:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class AsyncLangfuseAPI:
+    """The asyncio twin of `LangfuseAPI`: same resources and methods, each a coroutine function."""
+
+    health: AsyncHealthClient
+    projects: AsyncProjectsClient
+    trace: AsyncTraceClient
+    observations: AsyncObservationsClient
+    score: AsyncScoreClient
+    score_v_2: AsyncScoreV2Client
+    sessions: AsyncSessionsClient
+    prompts: AsyncPromptsClient
+    prompt_version: AsyncPromptVersionClient
+    datasets: AsyncDatasetsClient
+    dataset_items: AsyncDatasetItemsClient
+    dataset_run_items: AsyncDatasetRunItemsClient
+    media: AsyncMediaClient
+    ingestion: AsyncIngestionClient
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        username: str | None = None,
+        password: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = 5,
+        httpx_client: httpx.AsyncClient | None = None,
+        max_retries: int = 0,
+    ) -> None:
+        self.httpx_client = httpx_client  # None: one client per event loop, made on first use
+        core = _core(base_url, username, password, headers, timeout, max_retries)
+        self._executor = AsyncExecutor(core, httpx_client)
+        for name, (_, async_cls) in RESOURCES.items():
+            setattr(self, name, async_cls(self._executor))
+
+    async def aclose(self) -> None:
+        """Close the httpx client this object created for the running event loop."""
+        await self._executor.aclose()
+
+    async def __aenter__(self) -> AsyncLangfuseAPI:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+
+__all__ = ["AsyncLangfuseAPI", "LangfuseAPI"]

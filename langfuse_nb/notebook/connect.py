@@ -1,0 +1,115 @@
+"""Where traces go: the configured endpoint, or the local server started/reused on demand (bounded)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+CLOUD_URL = "https://cloud.langfuse.com"
+VIEW_HINT = "view them with %langfuse_traces or %langfuse_trace_view"
+
+
+@dataclass
+class Connection:
+    """The outcome of connecting: ``message`` is the one line shown by ``%load_ext``."""
+
+    mode: str  # "configured" | "local" | "unavailable"
+    base_url: str | None
+    message: str
+    server: Any = None  # ServerHandle of the local server, when we started or reused it
+
+    @property
+    def tracing(self) -> bool:
+        return self.mode != "unavailable"
+
+
+# What this module set itself: the local server's URL (on reload it still means "the local server", not
+# "configured") and whether it turned tracing off.
+_OWN_URL: dict[str, str] = {}
+
+
+class _Deadline(Exception):
+    pass
+
+
+def run_bounded(fn: Callable[[], Any], timeout: float) -> Any:
+    """Run ``fn`` on a daemon thread and give up after ``timeout`` seconds (the thread is abandoned)."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller below
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, daemon=True, name="langfuse-nb-connect").start()
+    if not done.wait(timeout):
+        raise _Deadline(f"no answer within {timeout:.0f}s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _disable_tracing(environ: MutableMapping[str, str]) -> None:
+    environ["LANGFUSE_TRACING_ENABLED"] = "false"
+    _OWN_URL["disabled"] = "1"
+
+
+def _undo_disable(environ: MutableMapping[str, str]) -> None:
+    if _OWN_URL.pop("disabled", None):
+        environ.pop("LANGFUSE_TRACING_ENABLED", None)
+
+
+def _configured(environ: MutableMapping[str, str], timeout: float) -> Connection:
+    from langfuse_nb.server.runner import is_healthy
+
+    url = (environ.get("LANGFUSE_BASE_URL") or environ.get("LANGFUSE_HOST") or CLOUD_URL).rstrip("/")
+    try:
+        healthy = run_bounded(lambda: is_healthy(url, timeout=timeout), timeout + 0.5)
+    except _Deadline:
+        healthy = False
+    if not healthy:
+        _disable_tracing(environ)
+        return Connection("unavailable", url, f"langfuse_nb: cannot reach {url}; tracing is off in this "
+                                              "kernel (check LANGFUSE_BASE_URL, then %reload_ext langfuse_nb)")
+    _undo_disable(environ)
+    return Connection("configured", url, f"langfuse_nb: traces go to {url} (from LANGFUSE_* env vars); "
+                                         f"{VIEW_HINT} or at {url}")
+
+
+def _local(environ: MutableMapping[str, str], timeout: float) -> Connection:
+    from langfuse_nb.server.runner import ensure_server
+
+    try:
+        handle = run_bounded(lambda: ensure_server(timeout=timeout), timeout + 1.0)
+    except Exception as exc:  # noqa: BLE001 - any failure becomes the one-line message
+        _disable_tracing(environ)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return Connection("unavailable", None, f"langfuse_nb: the local server could not start ({reason}); "
+                                               "tracing is off in this kernel (try: langfuse-nb serve)")
+    environ.update(LANGFUSE_PUBLIC_KEY=handle.public_key, LANGFUSE_SECRET_KEY=handle.secret_key,
+                   LANGFUSE_BASE_URL=handle.url)
+    _undo_disable(environ)
+    verb = "started" if handle.started else "reusing"
+    where = f", database {handle.db_path}" if handle.db_path else ""
+    return Connection("local", handle.url, f"langfuse_nb: {verb} the local server at {handle.url}{where}; "
+                                           f"traces go there, {VIEW_HINT} or open {handle.url}", handle)
+
+
+def connect(environ: MutableMapping[str, str] | None = None, *, timeout: float = 8.0) -> Connection:
+    """Use LANGFUSE_* keys when set (and reachable), else the local server; never blocks past ``timeout``."""
+    env = os.environ if environ is None else environ
+    own = _OWN_URL.get("url")
+    has_keys = env.get("LANGFUSE_PUBLIC_KEY") and env.get("LANGFUSE_SECRET_KEY")
+    if has_keys and not (own and env.get("LANGFUSE_BASE_URL") == own):
+        return _configured(env, min(timeout, 3.0))
+    conn = _local(env, timeout)
+    if conn.base_url:
+        _OWN_URL["url"] = conn.base_url
+    return conn

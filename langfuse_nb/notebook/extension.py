@@ -1,0 +1,75 @@
+"""``%load_ext langfuse_nb``: connect, then register magics, events, the input transformer and formatters."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from langfuse_nb.notebook import store
+from langfuse_nb.notebook.cell import transform_traced_cell
+from langfuse_nb.notebook.connect import connect
+
+# Stream A's observation classes (by name, so nothing is imported until one is displayed).
+OBSERVATION_CLASSES = (
+    "LangfuseSpan", "LangfuseGeneration", "LangfuseEvent", "LangfuseAgent", "LangfuseTool", "LangfuseChain",
+    "LangfuseRetriever", "LangfuseEvaluator", "LangfuseEmbedding", "LangfuseGuardrail",
+)
+OBSERVATIONS_MODULE = "langfuse_nb.sdk.observations"
+_LOADED: dict[int, Any] = {}  # id(shell) -> LangfuseMagics
+
+
+def observation_html(obs: Any) -> str:
+    """``text/html`` of an observation object: its trace as recorded by this kernel."""
+    from langfuse_nb.notebook.render import render_trace
+
+    records = store.STORE.records(obs.trace_id)
+    ended = any(r.id == obs.id for r in records)
+    note = None if ended else "This observation has not ended yet; its trace so far:"
+    return render_trace(records, highlight=obs.id, note=note)
+
+
+def load_ipython_extension(ip: Any) -> None:
+    from langfuse_nb.notebook.magics import LangfuseMagics
+
+    unload_ipython_extension(ip)  # loading twice behaves like a reload
+    connection = connect()
+    print(connection.message)
+    store.install()
+    magics = LangfuseMagics(ip, connection)
+    ip.register_magics(magics)
+    ip.configurables.append(magics)
+    ip.input_transformers_cleanup.append(transform_traced_cell)
+    ip.events.register("pre_run_cell", magics.pre_run_cell)
+    ip.events.register("post_run_cell", magics.post_run_cell)
+    html = ip.display_formatter.formatters["text/html"]
+    for name in OBSERVATION_CLASSES:
+        html.for_type_by_name(OBSERVATIONS_MODULE, name, observation_html)
+    _LOADED[id(ip)] = magics
+
+
+def _unregister_magics(ip: Any, magics: Any) -> None:
+    table = ip.magics_manager.magics
+    for kind, names in magics.magics.items():
+        for name in names:
+            table[kind].pop(name, None)
+    ip.magics_manager.registry.pop(type(magics).__name__, None)
+
+
+def unload_ipython_extension(ip: Any) -> None:
+    magics = _LOADED.pop(id(ip), None)
+    if magics is None:
+        return
+    magics.close_open_cell()
+    with contextlib.suppress(ValueError):
+        ip.events.unregister("pre_run_cell", magics.pre_run_cell)
+    with contextlib.suppress(ValueError):
+        ip.events.unregister("post_run_cell", magics.post_run_cell)
+    with contextlib.suppress(ValueError):
+        ip.input_transformers_cleanup.remove(transform_traced_cell)
+    with contextlib.suppress(ValueError):
+        ip.configurables.remove(magics)
+    _unregister_magics(ip, magics)
+    html = ip.display_formatter.formatters["text/html"]
+    for name in OBSERVATION_CLASSES:
+        html.pop(f"{OBSERVATIONS_MODULE}.{name}", None)
+    store.uninstall()

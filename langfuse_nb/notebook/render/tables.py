@@ -1,0 +1,59 @@
+"""Pure renderers of lists: recent traces, prompts, label chips."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from langfuse_nb.notebook.render.html import duration, esc, page, table, tag
+
+
+def chips(labels: Iterable[str]) -> str:
+    return "".join(tag("span", esc(label), "lfnb-label-chip") for label in labels)
+
+
+def _latency(seconds: Any) -> str:
+    return duration(int(seconds * 1e9)) if isinstance(seconds, int | float) else ""
+
+
+def render_trace_list(traces: Sequence[Mapping[str, Any]], *, title: str = "Recent traces") -> str:
+    """Rows are plain dicts with id, timestamp, name, user_id, session_id, tags, latency (seconds)."""
+    if not traces:
+        return page(tag("div", "No traces found.", "lfnb-dim"))
+    rows = [
+        [
+            esc(str(t.get("timestamp") or "")[:19].replace("T", " ")),
+            esc(t.get("name") or ""),
+            f"<code>{esc(t.get('id'))}</code>",
+            esc(t.get("user_id") or ""),
+            esc(t.get("session_id") or ""),
+            chips(t.get("tags") or ()),
+            tag("td", _latency(t.get("latency")), "lfnb-num"),
+        ]
+        for t in traces
+    ]
+    columns = ["time (UTC)", "name", "trace id", "user", "session", "tags", "latency"]
+    return page(tag("div", esc(title), "lfnb-title") + table(columns, rows))
+
+
+def render_prompt_list(prompts: Sequence[Mapping[str, Any]]) -> str:
+    """Rows are plain dicts with name, type, versions (list[int]), labels, tags, last_updated."""
+    if not prompts:
+        return page(tag("div", "No prompts yet: create one with langfuse.create_prompt(...).", "lfnb-dim"))
+    rows = [
+        [
+            esc(p.get("name")),
+            esc(p.get("type") or ""),
+            tag("td", esc(max(p.get("versions") or [0]) or ""), "lfnb-num"),
+            chips(p.get("labels") or ()),
+            chips(p.get("tags") or ()),
+            esc(str(p.get("last_updated") or "")[:19].replace("T", " ")),
+        ]
+        for p in prompts
+    ]
+    columns = ["name", "type", "latest version", "labels", "tags", "updated (UTC)"]
+    return page(tag("div", "Prompts", "lfnb-title") + table(columns, rows))
+
+
+def render_message(text: str, *, error: bool = False) -> str:
+    return page(tag("div", esc(text), "lfnb-status" if error else "lfnb-dim"))

@@ -1,0 +1,303 @@
+"""Prompt browser: edit a prompt version, preview it compiled, diff versions, save and promote.
+
+Thin: the widgets hold the state, each handler calls a pure function of ``prompt_form`` or a command of
+``commands`` and writes the outcome back into widgets. Handler errors are shown in the status line.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+
+from langfuse_nb.notebook import commands
+from langfuse_nb.notebook import prompt_form as F
+from langfuse_nb.notebook.render import render_diff, render_message, render_prompt_list
+from langfuse_nb.notebook.render.html import esc
+from langfuse_nb.notebook.render.tables import chips
+
+logger = logging.getLogger("langfuse_nb")
+FULL = W.Layout(width="100%")
+
+
+def guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a handler; any error becomes a message in the widget's status line, never a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any) -> None:
+        try:
+            method(self, *args)
+        except Exception as exc:  # noqa: BLE001 - the swallow boundary of the widget
+            logger.debug("prompt browser action failed", exc_info=True)
+            self.show_error(_one_line(exc))
+
+    return wrapper
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _version_label(version: int, prompt: Any) -> str:
+    labels = getattr(prompt, "labels", None) or []
+    return f"v{version}" + (f"  [{', '.join(labels)}]" if labels else "")
+
+
+class ChatRows(W.VBox):
+    """Role/content rows of a chat prompt with add, remove and reorder; ``messages`` is the state."""
+
+    def __init__(self, messages: tuple[F.Message, ...], on_change: Callable[[], None]) -> None:
+        super().__init__(layout=FULL)
+        self.messages = messages
+        self._on_change = on_change
+        self.add_message = W.Button(description="+ message", layout=W.Layout(width="110px"))
+        self.add_placeholder = W.Button(description="+ placeholder", layout=W.Layout(width="120px"))
+        self.add_message.on_click(lambda _b: self._edit(F.add_message(self.messages)))
+        self.add_placeholder.on_click(lambda _b: self._edit(F.add_message(self.messages, "placeholder")))
+        self._rebuild()
+
+    def set_messages(self, messages: tuple[F.Message, ...]) -> None:
+        self.messages = messages
+        self._rebuild()
+
+    def _edit(self, messages: tuple[F.Message, ...], rebuild: bool = True) -> None:
+        self.messages = messages
+        if rebuild:
+            self._rebuild()
+        self._on_change()
+
+    def _row(self, index: int, message: F.Message) -> W.HBox:
+        role = W.Dropdown(options=F.ROLES if message.role in F.ROLES else (*F.ROLES, message.role),
+                          value=message.role, layout=W.Layout(width="120px"))
+        content = W.Textarea(value=message.content, rows=2, layout=W.Layout(flex="1"),
+                             placeholder="placeholder name" if message.role == "placeholder" else "content")
+        role.observe(lambda ch: self._edit(F.set_message(self.messages, index, role=ch["new"])), names="value")
+        content.observe(lambda ch: self._edit(F.set_message(self.messages, index, content=ch["new"]), False),
+                        names="value")
+        buttons = [self._button("↑", lambda: F.move_message(self.messages, index, -1)),
+                   self._button("↓", lambda: F.move_message(self.messages, index, 1)),
+                   self._button("✕", lambda: F.remove_message(self.messages, index))]
+        return W.HBox([role, content, *buttons], layout=FULL)
+
+    def _button(self, text: str, edit: Callable[[], tuple[F.Message, ...]]) -> W.Button:
+        button = W.Button(description=text, layout=W.Layout(width="32px"))
+        button.on_click(lambda _b: self._edit(edit()))
+        return button
+
+    def _rebuild(self) -> None:
+        rows = [self._row(i, m) for i, m in enumerate(self.messages)]
+        self.children = [*rows, W.HBox([self.add_message, self.add_placeholder])]
+
+
+class PromptBrowser(W.VBox):
+    """Editable form of one prompt version with history, diff, save-as-new-version and label promotion.
+
+    ``PromptBrowser(client, name="greeting", version=None, label=None)``; without version and label it
+    opens the ``production`` version, else the latest.
+    """
+
+    def __init__(self, client: Any, name: str, version: int | None = None, label: str | None = None) -> None:
+        super().__init__(layout=FULL)
+        self.client = client
+        self.name = name
+        self.versions: dict[int, Any] = {}
+        self.draft = F.Draft(name=name)
+        self._build()
+        self._load(version, label)
+
+    # ---- layout -------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.header = W.HTML()
+        self.version = W.Dropdown(description="Version", layout=W.Layout(width="320px"))
+        self.text = W.Textarea(rows=8, layout=FULL, placeholder="prompt text with {{variables}}")
+        self.chat = ChatRows((), self._on_edit)
+        self.editor = W.VBox(layout=FULL)
+        self.config = W.Textarea(rows=4, layout=FULL, description="Config")
+        self.tags = W.Text(description="Tags", placeholder="a, b", layout=FULL)
+        self.labels = W.Text(description="Labels", placeholder="labels for the new version, e.g. staging",
+                             layout=FULL)
+        self.commit = W.Text(description="Commit", placeholder="commit message", layout=FULL)
+        self.save = W.Button(description="Save as new version", button_style="primary", icon="save",
+                             layout=W.Layout(width="200px"))
+        self.variables = W.VBox()
+        self.preview = W.HTML()
+        self.promote_label = W.Text(value="production", description="Label", layout=W.Layout(width="260px"))
+        self.promote = W.Button(description="Promote this version", layout=W.Layout(width="200px"))
+        self.confirm = W.Button(description="Confirm", button_style="warning")
+        self.cancel = W.Button(description="Cancel")
+        self.confirm_box = W.HBox()
+        self.diff_a = W.Dropdown(description="Left", layout=W.Layout(width="240px"))
+        self.diff_b = W.Dropdown(description="Right", layout=W.Layout(width="240px"))
+        self.diff = W.HTML()
+        self.status = W.HTML()
+        self._wire()
+        edit = W.VBox([self.editor, self.config, self.tags, self.labels, self.commit, self.save])
+        try_it = W.VBox([W.HTML("<b>Variables</b>"), self.variables, W.HTML("<b>Compiled preview</b>"),
+                         self.preview])
+        promote = W.VBox([W.HBox([self.promote_label, self.promote]), self.confirm_box])
+        compare = W.VBox([W.HBox([self.diff_a, self.diff_b]), self.diff])
+        self.tabs = W.Tab(children=[edit, try_it, compare, promote])
+        self.tabs.titles = ("Edit", "Variables & preview", "Compare versions", "Labels")
+        self.children = [self.header, self.version, self.tabs, self.status]
+
+    def _wire(self) -> None:
+        self.version.observe(self._on_version, names="value")
+        self.text.observe(lambda _ch: self._on_edit(), names="value")
+        self.save.on_click(self._on_save)
+        self.promote.on_click(self._on_promote)
+        self.confirm.on_click(self._on_confirm)
+        self.cancel.on_click(lambda _b: self._set_confirm(False))
+        self.diff_a.observe(self._on_diff, names="value")
+        self.diff_b.observe(self._on_diff, names="value")
+
+    # ---- state <-> widgets ----------------------------------------------------------------------------
+    def current_draft(self) -> F.Draft:
+        """The draft as the form shows it now."""
+        return F.Draft(
+            name=self.name, type=self.draft.type, text=self.text.value, messages=self.chat.messages,
+            config_text=self.config.value, labels=F.split_csv(self.labels.value),
+            tags=F.split_csv(self.tags.value), commit_message=self.commit.value, version=self.draft.version,
+        )
+
+    def _show_draft(self, draft: F.Draft, labels: list[str]) -> None:
+        self.draft = draft
+        self.text.value = draft.text
+        self.chat.set_messages(draft.messages)
+        self.editor.children = [self.chat] if draft.type == "chat" else [self.text]
+        self.config.value = draft.config_text
+        self.tags.value = ", ".join(draft.tags)
+        self.labels.value = ""
+        self.commit.value = ""
+        self.header.value = (f"<b>{esc(self.name)}</b> · {esc(draft.type)} prompt · version {draft.version} "
+                             + chips(labels))
+        self._on_edit()
+
+    def show_error(self, text: str) -> None:
+        self.status.value = render_message(text, error=True)
+
+    def show_info(self, text: str) -> None:
+        self.status.value = render_message(text)
+
+    # ---- loading --------------------------------------------------------------------------------------
+    @guarded
+    def _load(self, version: int | None, label: str | None) -> None:
+        self.versions = commands.prompt_versions(self.client, self.name)
+        if not self.versions:
+            raise LookupError(f"no prompt named {self.name!r}")
+        self._refresh_version_options()
+        self.version.value = self._pick(version, label)
+
+    def _pick(self, version: int | None, label: str | None) -> int:
+        if version is not None:
+            if version not in self.versions:
+                raise LookupError(f"{self.name!r} has no version {version}")
+            return version
+        wanted = label or "production"
+        for number, prompt in self.versions.items():
+            if wanted in (getattr(prompt, "labels", None) or []):
+                return number
+        if label:
+            raise LookupError(f"{self.name!r} has no version labelled {label!r}")
+        return max(self.versions)
+
+    def _refresh_version_options(self) -> None:
+        options = [(_version_label(v, p), v) for v, p in sorted(self.versions.items(), reverse=True)]
+        for dropdown in (self.version, self.diff_a, self.diff_b):
+            dropdown.options = options
+        if len(options) > 1:
+            self.diff_a.value, self.diff_b.value = options[1][1], options[0][1]
+
+    # ---- handlers -------------------------------------------------------------------------------------
+    @guarded
+    def _on_version(self, change: dict[str, Any]) -> None:
+        if change["new"] is None:
+            return
+        prompt = self.versions[change["new"]]
+        self._show_draft(F.draft_from_prompt(prompt), list(getattr(prompt, "labels", None) or []))
+        self._set_confirm(False)
+
+    def _on_edit(self) -> None:
+        draft = self.current_draft()
+        names = F.variables(draft)
+        old = {box.description: box.value for box in self.variables.children}
+        if list(old) != names:
+            boxes = [W.Text(description=name, value=old.get(name, ""), layout=FULL) for name in names]
+            for box in boxes:
+                box.observe(lambda _ch: self._update_preview(), names="value")
+            self.variables.children = boxes
+        self._update_preview()
+
+    def _update_preview(self) -> None:
+        values = {box.description: box.value for box in self.variables.children}
+        self.preview.value = f"<pre>{esc(F.preview(self.current_draft(), values))}</pre>"
+
+    @guarded
+    def _on_save(self, _button: Any) -> None:
+        kwargs = F.create_kwargs(self.current_draft())
+        created = self.client.create_prompt(**kwargs)
+        self.versions = commands.prompt_versions(self.client, self.name)
+        self._refresh_version_options()
+        self.version.value = created.version
+        self.show_info(f"Saved version {created.version} of {self.name!r}.")
+
+    @guarded
+    def _on_promote(self, _button: Any) -> None:
+        label = self.promote_label.value.strip()
+        if not label:
+            raise ValueError("enter a label to promote")
+        self._set_confirm(True, f"Move label {label!r} to version {self.version.value}?")
+
+    def _set_confirm(self, visible: bool, question: str = "") -> None:
+        self.confirm_box.children = [W.HTML(esc(question)), self.confirm, self.cancel] if visible else []
+
+    @guarded
+    def _on_confirm(self, _button: Any) -> None:
+        label, version = self.promote_label.value.strip(), self.version.value
+        self._set_confirm(False)
+        self.client.update_prompt(name=self.name, version=version, new_labels=[label])
+        self.versions = commands.prompt_versions(self.client, self.name)
+        self._refresh_version_options()
+        self.version.value = version
+        self._on_version({"new": version})
+        self.show_info(f"Label {label!r} now points to version {version}.")
+
+    @guarded
+    def _on_diff(self, _change: Any) -> None:
+        a, b = self.diff_a.value, self.diff_b.value
+        if a is None or b is None:
+            return
+        left, right = (F.as_text(F.draft_from_prompt(self.versions[v])) for v in (a, b))
+        self.diff.value = render_diff(left, right, f"version {a}", f"version {b}")
+
+
+class PromptList(W.VBox):
+    """All prompts with latest version and labels; pick one to open it in a PromptBrowser."""
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(layout=FULL)
+        self.client = client
+        self.table = W.HTML()
+        self.pick = W.Dropdown(description="Prompt")
+        self.open = W.Button(description="Open", button_style="primary")
+        self.status = W.HTML()
+        self.browser_box = W.VBox()
+        self.open.on_click(self._on_open)
+        self.children = [self.table, W.HBox([self.pick, self.open]), self.status, self.browser_box]
+        self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            prompts = commands.list_prompts(self.client)
+        except Exception as exc:  # noqa: BLE001 - shown, not raised
+            self.status.value = render_message(_one_line(exc), error=True)
+            return
+        self.table.value = render_prompt_list(prompts)
+        self.pick.options = [p["name"] for p in prompts]
+
+    def _on_open(self, _button: Any) -> None:
+        if self.pick.value:
+            self.browser_box.children = [PromptBrowser(self.client, self.pick.value)]

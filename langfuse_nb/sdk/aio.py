@@ -1,0 +1,148 @@
+"""Run a coroutine to completion from synchronous code, wherever that code runs.
+
+Three situations, one entry point (:func:`run_sync`):
+
+* **No running loop** in this thread (a script, a worker thread, a plain IPython shell):
+  ``asyncio.run`` on a fresh loop.
+* **A running loop** in this thread (a Jupyter kernel runs sync cell code *inside* its loop, or sync
+  code called from a coroutine): the coroutine runs **on that same loop**. The caller's thread is
+  blocked in our call, so nothing else would turn the loop; we turn it ourselves by running loop
+  iterations (``loop._run_once()``) until our task is done. While we do, the task that made the call
+  is marked "not current" (``_leave_task``) so the loop may step other tasks, and is marked current
+  again afterwards. Nothing is patched: no ``nest_asyncio``, no change outside the call. Objects bound
+  to the caller's loop (locks, queues, an ``httpx.AsyncClient`` with pooled connections) keep working
+  inside the coroutine.
+* **A running loop we cannot drive** (not a ``BaseEventLoop``, e.g. uvloop): the coroutine runs on a
+  private loop in a helper thread; loop-bound objects of the caller do not work there.
+
+Interrupts: a ``KeyboardInterrupt`` (Ctrl-C, a kernel interrupt) while the coroutine runs cancels it,
+lets it unwind (bounded), and is re-raised. A cancellation request on the calling task (how
+``asyncio.run`` delivers Ctrl-C) does the same and raises ``CancelledError`` in the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# How long an interrupted coroutine may take to unwind before we give up waiting for it.
+_UNWIND_SECONDS = 5.0
+
+
+def run_sync(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    """Run ``coro_factory()`` to completion and return its result (see module docstring)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_as_coroutine(coro_factory))
+    if can_drive(loop):
+        return _drive_nested(loop, coro_factory)
+    return _run_in_helper_thread(coro_factory)
+
+
+def can_drive(loop: asyncio.AbstractEventLoop) -> bool:
+    """True when we can run iterations of ``loop`` from inside one of its callbacks."""
+    return isinstance(loop, asyncio.BaseEventLoop) and hasattr(loop, "_run_once")
+
+
+async def _as_coroutine(factory: Callable[[], Awaitable[T]]) -> T:
+    return await factory()
+
+
+def _drive_nested(loop: asyncio.AbstractEventLoop, factory: Callable[[], Awaitable[T]]) -> T:
+    task = loop.create_task(_as_coroutine(factory))
+    outer = asyncio.current_task(loop)
+    if outer is not None:
+        asyncio.tasks._leave_task(loop, outer)  # let the loop step other tasks while we wait
+    try:
+        try:
+            while not task.done():
+                loop._run_once()  # type: ignore[attr-defined]
+                if outer is not None and getattr(outer, "_must_cancel", False):
+                    # the calling task was cancelled (asyncio.run turns Ctrl-C into this)
+                    raise asyncio.CancelledError()
+        except BaseException:
+            task.cancel()
+            _unwind(loop, task)
+            raise
+    finally:
+        if outer is not None:
+            asyncio.tasks._enter_task(loop, outer)
+    return task.result()
+
+
+def _unwind(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    """Give a cancelled task a bounded chance to run its cleanup on the loop."""
+    deadline = time.monotonic() + _UNWIND_SECONDS
+    with contextlib.suppress(BaseException):
+        while not task.done() and time.monotonic() < deadline:
+            loop.call_later(0.05, lambda: None)  # keeps select() from blocking forever
+            loop._run_once()  # type: ignore[attr-defined]
+    if task.done() and not task.cancelled():
+        task.exception()  # mark retrieved: the interrupt is what the caller sees
+
+
+class _HelperThread(threading.Thread):
+    """Runs one coroutine on a private loop; the waiting thread can cancel it."""
+
+    def __init__(self, factory: Callable[[], Awaitable[Any]]) -> None:
+        super().__init__(name="langfuse-nb-run-sync", daemon=True)
+        self._factory = factory
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.task: asyncio.Task[Any] | None = None
+        self.ready = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = asyncio.run(self._main())
+        except BaseException as exc:  # handed to the waiting thread
+            self.error = exc
+
+    async def _main(self) -> Any:
+        self.loop = asyncio.get_running_loop()
+        self.task = asyncio.current_task()
+        self.ready.set()
+        return await self._factory()
+
+    def cancel(self) -> None:
+        self.ready.wait(1.0)
+        if self.loop is not None and self.task is not None:
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self.task.cancel)
+
+
+def _run_in_helper_thread(factory: Callable[[], Awaitable[T]]) -> T:
+    helper = _HelperThread(factory)
+    helper.start()
+    try:
+        while helper.is_alive():
+            helper.join(0.1)  # short joins keep Ctrl-C responsive
+    except BaseException:
+        helper.cancel()
+        helper.join(_UNWIND_SECONDS)
+        raise
+    if helper.error is not None:
+        raise helper.error
+    return helper.result
+
+
+async def maybe_await(value: Any) -> Any:
+    """Await ``value`` if it is awaitable (sync-or-async user callbacks), else return it."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def close_if_coroutine(value: Any) -> None:
+    """Close an un-awaited coroutine so Python does not warn about it."""
+    if isinstance(value, Coroutine):
+        value.close()

@@ -1,0 +1,411 @@
+"""The Langfuse client: a thin facade composed from one mixin per concern."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+import httpx
+from opentelemetry import trace as trace_api
+
+from langfuse_nb._settings import Settings, resolve_settings
+from langfuse_nb.sdk import params as P
+from langfuse_nb.sdk import registry
+from langfuse_nb.sdk.encode import encode_observation, encode_trace
+from langfuse_nb.sdk.ids import create_trace_id, current_span_ids
+from langfuse_nb.sdk.media import MediaManager
+from langfuse_nb.sdk.observations import (
+    LangfuseEvent,
+    LangfuseGeneration,
+    LangfuseObservationWrapper,
+    LangfuseSpan,
+    ObservationContext,
+    _deprecated,
+    _set_error_status,
+    start_observation,
+)
+from langfuse_nb.sdk.params import signature
+from langfuse_nb.sdk.scores import ScoresMixin
+from langfuse_nb.tracing.exporter import auth_header
+from langfuse_nb.tracing.provider import TracingResources, get_resources
+
+logger = logging.getLogger("langfuse_nb")
+MASK_FAILED = "<fully masked due to failed mask function>"
+
+
+
+def _mixin(module: str, name: str) -> type:
+    """Another stream's mixin; a missing module degrades to an empty mixin (logged) so tracing still works."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        logger.warning("langfuse_nb: %s.%s unavailable; its methods are missing", module, name, exc_info=True)
+        return type(name, (), {})
+
+
+PromptsMixin = _mixin("langfuse_nb.sdk.prompts.mixin", "PromptsMixin")
+DatasetsMixin = _mixin("langfuse_nb.sdk.datasets", "DatasetsMixin")
+MediaMixin = _mixin("langfuse_nb.sdk.media", "MediaMixin")
+ExperimentsMixin = _mixin("langfuse_nb.sdk.experiments.mixin", "ExperimentsMixin")
+
+_START = (P.TRACE_CONTEXT, P.NAME)
+_SPAN = (*_START, P.SPAN_FIELDS)
+_OBSERVATION = (*_START, P.AS_TYPE, P.SPAN_FIELDS, P.GENERATION_FIELDS)
+_GENERATION = (*_START, P.SPAN_FIELDS, P.GENERATION_FIELDS)
+
+
+def _may_hold_media(value: Any, budget: int = 64) -> bool:
+    """Cheap pre-check: media lives in ``data:`` URIs, media objects or containers holding them.
+
+    Plain scalars and small containers of them skip the media walk; anything unknown, deep or
+    large is handed to the media manager.
+    """
+    cls = type(value)
+    if cls is str:
+        return value.startswith("data:")
+    if cls in _SCALAR_TYPES or value is None:
+        return False
+    if cls is dict:
+        items: Any = value.values()
+    elif cls is list or cls is tuple:
+        items = value
+    else:
+        return True
+    if budget <= 0 or len(items) > budget:
+        return True
+    budget //= 4
+    for item in items:
+        if _may_hold_media(item, budget):
+            return True
+    return False
+
+
+_SCALAR_TYPES = frozenset({int, float, bool})
+
+
+class TracingMixin:
+    """Starting, updating and inspecting observations; flush and shutdown."""
+
+    _settings: Settings
+    _enabled: bool
+    _resources: TracingResources | None
+    _tracer: Any
+
+    # -- start ----------------------------------------------------------------------------
+    @signature(*_SPAN, returns=LangfuseSpan)
+    def start_span(self, *, name: str, trace_context: dict[str, str] | None = None, **params: Any) -> Any:
+        """Start a span; the caller must ``end()`` it."""
+        return self._start(name, "span", params, trace_context)
+
+    @signature(*_SPAN, P.END_ON_EXIT, returns=ObservationContext)
+    def start_as_current_span(self, *, name: str, trace_context: dict[str, str] | None = None,
+                              end_on_exit: bool | None = None, **params: Any) -> ObservationContext:
+        """A span that is current inside a ``with`` block."""
+        return self._start_current(name, "span", params, trace_context, end_on_exit)
+
+    @signature(*_OBSERVATION, returns=LangfuseObservationWrapper)
+    def start_observation(self, *, name: str, as_type: str = "span",
+                          trace_context: dict[str, str] | None = None, **params: Any) -> Any:
+        """Start an observation of any type; the caller must ``end()`` it."""
+        return self._start(name, as_type, params, trace_context)
+
+    @signature(*_OBSERVATION, P.END_ON_EXIT, returns=ObservationContext)
+    def start_as_current_observation(self, *, name: str, as_type: str = "span",
+                                     trace_context: dict[str, str] | None = None,
+                                     end_on_exit: bool | None = None, **params: Any) -> ObservationContext:
+        """An observation of any type that is current inside a ``with`` block."""
+        return self._start_current(name, as_type, params, trace_context, end_on_exit)
+
+    @signature(*_GENERATION, returns=LangfuseGeneration)
+    def start_generation(self, *, name: str, trace_context: dict[str, str] | None = None,
+                         **params: Any) -> Any:
+        _deprecated("start_generation", "start_observation(as_type='generation')")
+        return self._start(name, "generation", params, trace_context)
+
+    @signature(*_GENERATION, P.END_ON_EXIT, returns=ObservationContext)
+    def start_as_current_generation(self, *, name: str, trace_context: dict[str, str] | None = None,
+                                    end_on_exit: bool | None = None, **params: Any) -> ObservationContext:
+        _deprecated("start_as_current_generation", "start_as_current_observation(as_type='generation')")
+        return self._start_current(name, "generation", params, trace_context, end_on_exit)
+
+    @signature(*_SPAN, returns=LangfuseEvent)
+    def create_event(self, *, name: str, trace_context: dict[str, str] | None = None, **params: Any) -> Any:
+        """Record a zero-duration event."""
+        return self._start(name, "event", params, trace_context)
+
+    def _start(self, name: str, as_type: str, params: dict[str, Any],
+               trace_context: dict[str, str] | None) -> Any:
+        P.check_params(params, P.GENERATION_NAMES, "start_observation")
+        return start_observation(self, name=name, as_type=as_type, params=params,  # type: ignore[arg-type]
+                                 trace_context=trace_context)
+
+    def _start_current(self, name: str, as_type: str, params: dict[str, Any],
+                       trace_context: dict[str, str] | None, end_on_exit: bool | None) -> ObservationContext:
+        P.check_params(params, P.GENERATION_NAMES, "start_as_current_observation")
+        return ObservationContext(self, name, as_type, params, trace_context=trace_context,  # type: ignore[arg-type]
+                                  end_on_exit=end_on_exit)
+
+    # -- update the active observation / trace ----------------------------------------------
+    @signature(P.OPTIONAL_NAME, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns=None)
+    def update_current_generation(self, **params: Any) -> None:
+        """Update the active observation with generation fields (its type is kept, F7)."""
+        self._update_current(params, generation_like=True)
+
+    @signature(P.OPTIONAL_NAME, P.SPAN_FIELDS, returns=None)
+    def update_current_span(self, **params: Any) -> None:
+        """Update the active observation (its type is kept, F7)."""
+        self._update_current(params, generation_like=False)
+
+    @signature(P.TRACE_FIELDS, returns=None)
+    def update_current_trace(self, **params: Any) -> None:
+        """Set trace attributes (name, user, session, tags, ...) on the active observation."""
+        span = self._current_recording_span()
+        if span is None:
+            return
+        try:
+            for field in ("input", "output", "metadata"):
+                if params.get(field) is not None:
+                    params[field] = self._prepare(params[field], field, span)
+            span.set_attributes(encode_trace(params))
+        except Exception:
+            logger.warning("langfuse_nb: update_current_trace failed", exc_info=True)
+
+    def _update_current(self, params: dict[str, Any], *, generation_like: bool) -> None:
+        span = self._current_recording_span()
+        if span is None:
+            return
+        try:
+            name = params.pop("name", None)
+            if name is not None:
+                span.update_name(name)
+            for field in ("input", "output", "metadata"):
+                if params.get(field) is not None:
+                    params[field] = self._prepare(params[field], field, span)
+            span.set_attributes(encode_observation(params, generation_like=generation_like))
+            _set_error_status(span, params)
+        except Exception:
+            logger.warning("langfuse_nb: update of the current observation failed", exc_info=True)
+
+    def _current_recording_span(self) -> Any:
+        if not self._enabled:
+            return None
+        span = trace_api.get_current_span()
+        return span if span.is_recording() else None
+
+    # -- ids and urls ---------------------------------------------------------------------
+    def get_current_trace_id(self) -> str | None:
+        """Trace id of the active observation, if any."""
+        ids = current_span_ids() if self._enabled else None
+        return ids[0] if ids else None
+
+    def get_current_observation_id(self) -> str | None:
+        """Id of the active observation, if any."""
+        ids = current_span_ids() if self._enabled else None
+        return ids[1] if ids else None
+
+    @staticmethod
+    def create_trace_id(*, seed: str | None = None) -> str:
+        """A random trace id, or a deterministic one derived from ``seed``."""
+        return create_trace_id(seed=seed)
+
+    def get_trace_url(self, *, trace_id: str | None = None) -> str | None:
+        """Link to the trace in the Langfuse UI (the active trace when no id is given)."""
+        trace_id = trace_id or self.get_current_trace_id()
+        project_id = self._get_project_id() if trace_id else None
+        if not (project_id and trace_id):
+            return None
+        return f"{self._settings.base_url}/project/{project_id}/traces/{trace_id}"
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def flush(self, timeout: float | None = None) -> None:
+        """Send everything queued (spans, scores, media); bounded by ``timeout`` seconds (F15)."""
+        try:
+            if self._resources is not None:
+                self._resources.flush(timeout)
+            if "_media" in self.__dict__:
+                self._media.flush(timeout)
+        except Exception:
+            logger.warning("langfuse_nb: flush failed", exc_info=True)
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Flush and stop the background threads; a new ``Langfuse(...)`` afterwards works (F15)."""
+        try:
+            if "_media" in self.__dict__:
+                self._media.shutdown(timeout)
+            if self._resources is not None:
+                self._resources.shutdown(timeout)
+        except Exception:
+            logger.warning("langfuse_nb: shutdown failed", exc_info=True)
+        finally:
+            registry.unregister(self)  # type: ignore[arg-type]
+
+
+class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixin, ExperimentsMixin):
+    """Client for Langfuse tracing (OpenTelemetry) and the Langfuse REST API.
+
+    Every argument falls back to its ``LANGFUSE_*`` environment variable. Without keys the client
+    warns once and does nothing. Clients with the same public key share one exporter pipeline.
+
+    Example:
+        langfuse = Langfuse(public_key="pk-lf-...", secret_key="sk-lf-...", base_url="http://localhost:3939")
+        with langfuse.start_as_current_observation(name="answer") as span:
+            span.update(output="42")
+        langfuse.flush()
+    """
+
+    def __init__(
+        self,
+        *,
+        public_key: str | None = None,
+        secret_key: str | None = None,
+        base_url: str | None = None,
+        host: str | None = None,
+        timeout: int | None = None,
+        httpx_client: httpx.Client | None = None,
+        debug: bool = False,
+        tracing_enabled: bool | None = True,
+        flush_at: int | None = None,
+        flush_interval: float | None = None,
+        environment: str | None = None,
+        release: str | None = None,
+        media_upload_thread_count: int | None = None,
+        sample_rate: float | None = None,
+        mask: Callable[..., Any] | None = None,
+        blocked_instrumentation_scopes: list[str] | None = None,
+        additional_headers: dict[str, str] | None = None,
+        tracer_provider: Any = None,
+    ) -> None:
+        settings = resolve_settings(
+            public_key=public_key, secret_key=secret_key, base_url=base_url, host=host, timeout=timeout,
+            httpx_client=httpx_client, debug=debug, tracing_enabled=tracing_enabled, flush_at=flush_at,
+            flush_interval=flush_interval, environment=environment, release=release,
+            media_upload_thread_count=media_upload_thread_count, sample_rate=sample_rate, mask=mask,
+            blocked_instrumentation_scopes=blocked_instrumentation_scopes,
+            additional_headers=additional_headers, tracer_provider=tracer_provider,
+        )
+        self._init_from(settings, register=True)
+
+    @classmethod
+    def _disabled_client(cls) -> Langfuse:
+        """A no-op client that is not registered (used by get_client's safety rules)."""
+        client = cls.__new__(cls)
+        client._init_from(Settings(public_key="", secret_key="", tracing_enabled=False), register=False)
+        return client
+
+    def _init_from(self, settings: Settings, *, register: bool) -> None:
+        self._settings = settings
+        self._mask = settings.mask
+        self._project_id: str | None = None
+        self._resources = None
+        self._tracer = trace_api.NoOpTracer()
+        if settings.debug:
+            logging.getLogger("langfuse_nb").setLevel(logging.DEBUG)
+        if register and not settings.has_keys:
+            missing = "public_key" if not settings.public_key else "secret_key"
+            logger.warning("langfuse_nb: Langfuse client initialized without %s; tracing is disabled. "
+                           "Pass it or set LANGFUSE_%s.", missing, missing.upper())
+        self._enabled = settings.has_keys and settings.tracing_enabled
+        if self._enabled:
+            if settings.otel_sdk_disabled:
+                logger.warning("langfuse_nb: OTEL_SDK_DISABLED is set; no traces will be exported")
+            self._resources = get_resources(settings)
+            self._tracer = self._resources.tracer
+        if register and settings.has_keys:
+            registry.register(self)
+
+    # -- collaborators built on first use -----------------------------------------------------
+    @cached_property
+    def api(self) -> Any:
+        """Synchronous REST client (``langfuse_nb.api.LangfuseAPI``)."""
+        from langfuse_nb.api import LangfuseAPI  # type: ignore[attr-defined]
+
+        s = self._settings
+        return LangfuseAPI(base_url=s.base_url, username=s.public_key or "", password=s.secret_key or "",
+                           headers=dict(s.additional_headers or {}), timeout=s.timeout,
+                           httpx_client=s.httpx_client)
+
+    @cached_property
+    def async_api(self) -> Any:
+        """Asynchronous REST client (``langfuse_nb.api.AsyncLangfuseAPI``)."""
+        from langfuse_nb.api import AsyncLangfuseAPI  # type: ignore[attr-defined]
+
+        s = self._settings
+        return AsyncLangfuseAPI(base_url=s.base_url, username=s.public_key or "", password=s.secret_key or "",
+                                headers=dict(s.additional_headers or {}), timeout=s.timeout)
+
+    @cached_property
+    def _media(self) -> MediaManager:
+        """Media handling, shared by all clients of this public key."""
+        resources = self._resources
+        if resources is not None and "media" in resources.shared:
+            return resources.shared["media"]
+        try:
+            api = self.api
+        except Exception:  # the REST client is unavailable: media stays inline
+            api = None
+        s = self._settings
+        manager = MediaManager(api=api, thread_count=s.media_upload_thread_count,
+                               enabled=self._enabled and s.media_upload_enabled and api is not None)
+        if resources is not None:
+            manager = resources.shared.setdefault("media", manager)
+        return manager
+
+    @property
+    def _environment(self) -> str | None:
+        return self._settings.environment
+
+    # -- value preparation (media, mask) ----------------------------------------------------
+    def _prepare(self, value: Any, field: str, span: Any, ids: tuple[str, str] | None = None) -> Any:
+        """Media replacement, then the mask (F11: only values that are present)."""
+        if _may_hold_media(value):
+            try:
+                if ids is None:
+                    ctx = span.get_span_context()
+                    ids = (format(ctx.trace_id, "032x"), format(ctx.span_id, "016x"))
+                value = self._media.process(value, field=field, trace_id=ids[0], observation_id=ids[1])
+            except Exception:
+                logger.debug("langfuse_nb: media processing failed", exc_info=True)
+        mask = self._mask
+        if mask is not None:
+            try:
+                value = mask(data=value)
+            except Exception:
+                value = MASK_FAILED
+        return value
+
+    # -- REST helpers used by the tracing facade ----------------------------------------------
+    def _get_project_id(self) -> str | None:
+        """Project id of the keys (cached ``GET /api/public/projects``)."""
+        if self._project_id is None and self._settings.has_keys:
+            try:
+                data = self._get_json("/api/public/projects").get("data") or []
+                self._project_id = (data[0] or {}).get("id") if data else None
+            except Exception:
+                logger.warning("langfuse_nb: could not fetch the project id", exc_info=True)
+        return self._project_id
+
+    def auth_check(self) -> bool:
+        """True when the keys are valid for a project; raises on an HTTP error (blocking)."""
+        data = self._get_json("/api/public/projects").get("data") or []
+        if not data:
+            raise Exception("Auth check failed, no project found for the keys provided.")
+        return True
+
+    def _get_json(self, path: str) -> dict[str, Any]:
+        s = self._settings
+        headers = {"Authorization": auth_header(s.public_key or "", s.secret_key or ""),
+                   **(s.additional_headers or {})}
+        url = f"{s.base_url.rstrip('/')}{path}"
+        if s.httpx_client is not None:
+            response = s.httpx_client.get(url, headers=headers, timeout=s.timeout)
+        else:
+            response = httpx.get(url, headers=headers, timeout=s.timeout)
+        response.raise_for_status()
+        return response.json()
+
+    def __repr__(self) -> str:
+        state = "enabled" if self._enabled else "disabled"
+        return f"<Langfuse public_key={self._settings.public_key!r} base_url={self._settings.base_url!r} {state}>"

@@ -1,0 +1,171 @@
+"""Types of ``run_batched_evaluation``: mapper output, statistics, resume token and result."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from langfuse_nb.sdk.experiments.evaluation import Evaluation
+
+if TYPE_CHECKING:
+    import pandas
+
+
+class EvaluatorInputs:
+    """What a mapper returns: the ``input``, ``output``, ``expected_output`` and ``metadata`` to evaluate."""
+
+    __slots__ = ("input", "output", "expected_output", "metadata")
+
+    def __init__(
+        self,
+        *,
+        input: Any,
+        output: Any,
+        expected_output: Any = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.input = input
+        self.output = output
+        self.expected_output = expected_output
+        self.metadata = metadata
+
+    def __repr__(self) -> str:
+        return (
+            f"EvaluatorInputs(input={self.input!r}, output={self.output!r}, "
+            f"expected_output={self.expected_output!r}, metadata={self.metadata!r})"
+        )
+
+
+class EvaluatorStats:
+    """Per-evaluator counters of one batch evaluation."""
+
+    __slots__ = ("name", "total_runs", "successful_runs", "failed_runs", "total_scores_created")
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        total_runs: int = 0,
+        successful_runs: int = 0,
+        failed_runs: int = 0,
+        total_scores_created: int = 0,
+    ) -> None:
+        self.name = name
+        self.total_runs = total_runs
+        self.successful_runs = successful_runs
+        self.failed_runs = failed_runs
+        self.total_scores_created = total_scores_created
+
+    def __repr__(self) -> str:
+        return (
+            f"EvaluatorStats(name={self.name!r}, total_runs={self.total_runs}, "
+            f"successful_runs={self.successful_runs}, failed_runs={self.failed_runs}, "
+            f"total_scores_created={self.total_scores_created})"
+        )
+
+
+class BatchEvaluationResumeToken:
+    """Where an incomplete batch evaluation stopped; pass it as ``resume_from=`` to continue.
+
+    Resuming filters on the item timestamp (``timestamp`` for traces, ``start_time`` for
+    observations) from ``last_processed_timestamp`` on, in the direction the server listed items
+    (``direction``: "desc" newest first, as Langfuse lists by default, or "asc"), and skips the
+    items at exactly that timestamp that were already processed (``boundary_ids``).
+    """
+
+    __slots__ = (
+        "scope",
+        "filter",
+        "last_processed_timestamp",
+        "last_processed_id",
+        "items_processed",
+        "direction",
+        "boundary_ids",
+    )
+
+    def __init__(
+        self,
+        *,
+        scope: str,
+        filter: str | None,
+        last_processed_timestamp: str,
+        last_processed_id: str,
+        items_processed: int,
+        direction: str = "desc",
+        boundary_ids: list[str] | None = None,
+    ) -> None:
+        self.scope = scope
+        self.filter = filter
+        self.last_processed_timestamp = last_processed_timestamp
+        self.last_processed_id = last_processed_id
+        self.items_processed = items_processed
+        self.direction = direction
+        self.boundary_ids = boundary_ids if boundary_ids is not None else [last_processed_id]
+
+    def __repr__(self) -> str:
+        return (
+            f"BatchEvaluationResumeToken(scope={self.scope!r}, last_processed_timestamp="
+            f"{self.last_processed_timestamp!r}, last_processed_id={self.last_processed_id!r}, "
+            f"items_processed={self.items_processed}, direction={self.direction!r})"
+        )
+
+
+class BatchEvaluationResult:
+    """Counts, per-evaluator stats, per-item evaluations and (when incomplete) a resume token."""
+
+    def __init__(
+        self,
+        *,
+        total_items_fetched: int,
+        total_items_processed: int,
+        total_items_failed: int,
+        total_scores_created: int,
+        total_composite_scores_created: int,
+        total_evaluations_failed: int,
+        evaluator_stats: list[EvaluatorStats],
+        resume_token: BatchEvaluationResumeToken | None,
+        completed: bool,
+        duration_seconds: float,
+        failed_item_ids: list[str],
+        error_summary: dict[str, int],
+        has_more_items: bool,
+        item_evaluations: dict[str, list[Evaluation]],
+        item_errors: dict[str, str] | None = None,
+    ) -> None:
+        self.total_items_fetched = total_items_fetched
+        self.total_items_processed = total_items_processed
+        self.total_items_failed = total_items_failed
+        self.total_scores_created = total_scores_created
+        self.total_composite_scores_created = total_composite_scores_created
+        self.total_evaluations_failed = total_evaluations_failed
+        self.evaluator_stats = evaluator_stats
+        self.resume_token = resume_token
+        self.completed = completed
+        self.duration_seconds = duration_seconds
+        self.failed_item_ids = failed_item_ids
+        self.error_summary = error_summary
+        self.has_more_items = has_more_items
+        self.item_evaluations = item_evaluations
+        self.item_errors = item_errors or {}  # failed item id -> "Type: message"
+
+    def __str__(self) -> str:
+        from langfuse_nb.sdk.experiments.format import format_batch
+
+        return format_batch(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"BatchEvaluationResult(completed={self.completed}, processed={self.total_items_processed}, "
+            f"failed={self.total_items_failed}, scores={self.total_scores_created}, "
+            f"composite_scores={self.total_composite_scores_created})"
+        )
+
+    def to_dataframe(self, *, include_comments: bool = True, include_failed: bool = True) -> pandas.DataFrame:
+        """One row per evaluated item, one column per evaluation name; needs pandas."""
+        from langfuse_nb.sdk.experiments.dataframe import batch_dataframe
+
+        return batch_dataframe(self, include_comments=include_comments, include_failed=include_failed)
+
+    def _repr_html_(self) -> str:
+        from langfuse_nb.sdk.experiments.format import batch_html
+
+        return batch_html(self)

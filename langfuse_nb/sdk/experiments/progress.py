@@ -1,0 +1,72 @@
+"""Progress bars for long runs: ``tqdm.auto`` (a widget in notebooks, text elsewhere).
+
+Switch: the ``progress=`` argument of ``run_experiment``/``run_batched_evaluation`` (True/False),
+else the env var ``LANGFUSE_NB_PROGRESS`` (``0``/``false``/``off`` disables, ``1``/``true``/``on``
+forces), else automatic: a bar appears once a run reaches ``AUTO_THRESHOLD`` items.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+AUTO_THRESHOLD = 10
+_OFF = {"0", "false", "off", "no"}
+_ON = {"1", "true", "on", "yes"}
+
+
+def resolve(progress: bool | None) -> bool | None:
+    """True/False when decided, None for "automatic"."""
+    if progress is not None:
+        return progress
+    value = os.environ.get("LANGFUSE_NB_PROGRESS", "").strip().lower()
+    if value in _OFF:
+        return False
+    if value in _ON:
+        return True
+    return None
+
+
+class Progress:
+    """Counts finished items; creates the bar lazily, so short automatic runs never show one."""
+
+    def __init__(self, setting: bool | None, *, total: int | None, desc: str) -> None:
+        self._setting = setting
+        self._total = total
+        self._desc = desc
+        self._bar: Any = None
+        self._count = 0
+        self._postfix: dict[str, Any] = {}
+
+    def update(self, n: int = 1) -> None:
+        self._count += n
+        if self._bar is not None:
+            self._bar.update(n)
+        elif self._start():
+            self._bar.update(self._count)
+
+    def set_postfix(self, **values: Any) -> None:
+        self._postfix = values
+        if self._bar is not None:
+            self._bar.set_postfix(values, refresh=False)
+
+    def _start(self) -> bool:
+        if self._setting is False:
+            return False
+        if self._setting is None and max(self._count, self._total or 0) < AUTO_THRESHOLD:
+            return False
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # tqdm is a dependency, but a missing bar must never break a run
+            self._setting = False
+            return False
+        self._bar = tqdm(total=self._total, desc=self._desc, unit="item", leave=True)
+        return True
+
+    def close(self) -> None:
+        if self._bar is not None:
+            with contextlib.suppress(Exception):
+                self._bar.set_postfix(self._postfix, refresh=False)
+                self._bar.close()
+            self._bar = None

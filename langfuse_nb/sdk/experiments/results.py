@@ -1,0 +1,130 @@
+"""Result types of ``run_experiment``: one per item, one per run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from langfuse_nb.sdk.experiments.evaluation import Evaluation
+
+if TYPE_CHECKING:
+    import pandas
+
+
+def item_field(item: Any, key: str) -> Any:
+    """``input``/``expected_output``/``metadata``/... of a local dict item or a dataset item object."""
+    if isinstance(item, dict):
+        return item.get(key)
+    return getattr(item, key, None)
+
+
+class ExperimentItemResult:
+    """What happened to one item: its output, its evaluations and its trace.
+
+    ``error`` is set (and ``output`` is None) for items whose task failed; those are listed in
+    ``ExperimentResult.failed_item_results``, not in ``item_results``. ``item_id`` is the dataset item
+    id, or for local items the first 16 hex digits of sha256 of the serialized input.
+    """
+
+    __slots__ = ("item", "output", "evaluations", "trace_id", "dataset_run_id", "error", "item_id", "_index")
+
+    def __init__(
+        self,
+        *,
+        item: Any,
+        output: Any,
+        evaluations: list[Evaluation],
+        trace_id: str | None,
+        dataset_run_id: str | None,
+        error: str | None = None,
+        item_id: str | None = None,
+    ) -> None:
+        self.item = item
+        self.output = output
+        self.evaluations = evaluations
+        self.trace_id = trace_id
+        self.dataset_run_id = dataset_run_id
+        self.error = error
+        self.item_id = item_id
+        self._index: int | None = None  # position in the input data, for ordered tables
+
+    def __repr__(self) -> str:
+        state = f"error={self.error!r}" if self.error else f"output={_short(self.output)}"
+        return (
+            f"ExperimentItemResult(item_id={self.item_id!r}, {state}, "
+            f"evaluations={self.evaluations!r}, trace_id={self.trace_id!r})"
+        )
+
+
+class ExperimentResult:
+    """The outcome of a run: item results, run-level evaluations and the dataset run link.
+
+    ``completed`` is False when the run was interrupted; ``item_results`` then holds the items that
+    finished. Display with ``print(result.format())``, ``result.to_dataframe()``, or just ``result``
+    in a notebook (``_repr_html_``).
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        run_name: str,
+        description: str | None,
+        item_results: list[ExperimentItemResult],
+        run_evaluations: list[Evaluation],
+        dataset_run_id: str | None = None,
+        dataset_run_url: str | None = None,
+        failed_item_results: list[ExperimentItemResult] | None = None,
+        completed: bool = True,
+    ) -> None:
+        self.name = name
+        self.run_name = run_name
+        self.description = description
+        self.item_results = item_results
+        self.run_evaluations = run_evaluations
+        self.dataset_run_id = dataset_run_id
+        self.dataset_run_url = dataset_run_url
+        self.failed_item_results = failed_item_results or []
+        self.completed = completed
+
+    def all_item_results(self) -> list[ExperimentItemResult]:
+        """Finished and failed items together, in the order of the input data."""
+        merged = [*self.item_results, *self.failed_item_results]
+        if all(result._index is not None for result in merged):
+            merged.sort(key=lambda result: result._index)  # type: ignore[arg-type, return-value]
+        return merged
+
+    def __getitem__(self, key: str) -> Any:
+        # the seed's dataset example reads ``result['dataset_run_url']``
+        if key.startswith("_") or not hasattr(self, key):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __repr__(self) -> str:
+        return (
+            f"ExperimentResult(name={self.name!r}, run_name={self.run_name!r}, "
+            f"items={len(self.item_results)}, failed={len(self.failed_item_results)}, "
+            f"run_evaluations={self.run_evaluations!r}, dataset_run_id={self.dataset_run_id!r}, "
+            f"completed={self.completed})"
+        )
+
+    def format(self, *, include_item_results: bool = False) -> str:
+        """A readable multi-line summary; with ``include_item_results`` also every item."""
+        from langfuse_nb.sdk.experiments.format import format_experiment
+
+        return format_experiment(self, include_item_results=include_item_results)
+
+    def to_dataframe(self, *, include_comments: bool = True, include_failed: bool = True) -> pandas.DataFrame:
+        """One row per item (see ``langfuse_nb.sdk.experiments.dataframe``); needs pandas."""
+        from langfuse_nb.sdk.experiments.dataframe import experiment_dataframe
+
+        return experiment_dataframe(self, include_comments=include_comments, include_failed=include_failed)
+
+    def _repr_html_(self) -> str:
+        from langfuse_nb.sdk.experiments.format import experiment_html
+
+        return experiment_html(self)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,367 @@
+"""The experiment loop: trace each item, run the task, evaluate, score, link to the dataset run.
+
+Concurrency is a pool of ``max_concurrency`` worker coroutines that share one iterator over the
+items, so a 10,000-item run holds at most ``max_concurrency`` items in flight and creates no task per
+item. Everything runs on the caller's event loop (see ``langfuse_nb.sdk.aio``); REST calls go through
+``asyncio.to_thread`` and scores are a non-blocking queue put, so the loop is never blocked on I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from langfuse_nb.sdk.encode import encode_value
+from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator
+from langfuse_nb.sdk.experiments.progress import Progress
+from langfuse_nb.sdk.experiments.results import ExperimentItemResult, ExperimentResult, item_field
+from langfuse_nb.sdk.ids import create_observation_id
+from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
+
+if TYPE_CHECKING:
+    from langfuse_nb.sdk.client import Langfuse
+
+logger = logging.getLogger("langfuse_nb")
+
+ROOT_SPAN_NAME = "experiment-item-run"
+EXPERIMENT_ENVIRONMENT = "sdk-experiment"
+MAX_PROPAGATED_LENGTH = 200  # longer propagated values are dropped, as for propagate_attributes
+_YIELD_EVERY = 64  # a worker whose items never await still lets the loop breathe this often
+
+
+def default_run_name(name: str) -> str:
+    """``"<name> - <UTC ISO timestamp>Z"``, the reference's default run name."""
+    stamp = dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return f"{name} - {stamp}"
+
+
+def local_item_id(item_input: Any) -> str | None:
+    """K5: first 16 hex digits of sha256 of the serialized input (strings raw, others JSON)."""
+    serialized = encode_value(item_input)
+    if serialized is None:
+        return None
+    return hashlib.sha256(serialized.encode("utf-8")).hexdigest()[:16]
+
+
+def is_dataset_item(item: Any) -> bool:
+    return not isinstance(item, dict) and hasattr(item, "id") and hasattr(item, "dataset_id")
+
+
+def error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+@dataclass
+class ExperimentSpec:
+    """The arguments of one ``run_experiment`` call, validated."""
+
+    name: str
+    run_name: str
+    description: str | None
+    data: Sequence[Any]
+    task: UserCallable
+    evaluators: list[UserCallable] = field(default_factory=list)
+    composite_evaluator: UserCallable | None = None
+    run_evaluators: list[UserCallable] = field(default_factory=list)
+    max_concurrency: int = 50
+    metadata: dict[str, Any] | None = None
+    progress: bool | None = None
+
+    @classmethod
+    def build(cls, **arguments: Any) -> ExperimentSpec:
+        if not isinstance(arguments.get("name"), str) or not arguments["name"]:
+            raise ValueError("run_experiment needs a non-empty name")
+        if not callable(arguments.get("task")):
+            raise ValueError("run_experiment needs a callable task(*, item, **kwargs)")
+        if arguments["data"] is None:
+            raise ValueError("run_experiment needs data: a list of dicts or dataset items")
+        if int(arguments.get("max_concurrency") or 0) < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        return cls(
+            name=arguments["name"],
+            run_name=arguments.get("run_name") or default_run_name(arguments["name"]),
+            description=arguments.get("description"),
+            data=list(arguments["data"]),
+            task=UserCallable(arguments["task"]),
+            evaluators=[UserCallable(fn) for fn in arguments.get("evaluators") or ()],
+            composite_evaluator=_optional(arguments.get("composite_evaluator")),
+            run_evaluators=[UserCallable(fn) for fn in arguments.get("run_evaluators") or ()],
+            max_concurrency=int(arguments["max_concurrency"]),
+            metadata=arguments.get("metadata"),
+            progress=arguments.get("progress"),
+        )
+
+
+def _optional(fn: Callable[..., Any] | None) -> UserCallable | None:
+    return UserCallable(fn) if fn is not None else None
+
+
+@dataclass
+class _ItemFields:
+    input: Any
+    expected_output: Any
+    metadata: Any
+    dataset_id: str | None
+    item_id: str | None
+
+    @classmethod
+    def of(cls, item: Any) -> _ItemFields:
+        item_input = item_field(item, "input")
+        if is_dataset_item(item):
+            return cls(item_input, item.expected_output, item.metadata, item.dataset_id, item.id)
+        return cls(
+            item_input, item_field(item, "expected_output"), item_field(item, "metadata"), None,
+            local_item_id(item_input),
+        )
+
+
+class ExperimentRunner:
+    """Runs one experiment; ``result()`` gives the (possibly partial) result at any time."""
+
+    def __init__(self, client: Langfuse, spec: ExperimentSpec) -> None:
+        self._client = client
+        self._spec = spec
+        self._slots: list[ExperimentItemResult | None] = [None] * len(spec.data)
+        self._local_experiment_id = create_observation_id()  # one id for all items of a local run
+        self._run_evaluations: list[Evaluation] = []
+        self._dataset_run_url: str | None = None
+        self._completed = False
+        self._dropped_keys: set[str] = set()
+
+    # -------------------------------------------------------------------- public
+
+    async def run(self) -> ExperimentResult:
+        progress = Progress(self._spec.progress, total=len(self._spec.data), desc=self._spec.name)
+        try:
+            await self._run_items(progress)
+        finally:
+            progress.close()
+        await self._run_level_evaluations()
+        self._completed = True
+        await asyncio.to_thread(self._client.flush)
+        return self.result()
+
+    def result(self) -> ExperimentResult:
+        finished = [slot for slot in self._slots if slot is not None]
+        return ExperimentResult(
+            name=self._spec.name,
+            run_name=self._spec.run_name,
+            description=self._spec.description,
+            item_results=[slot for slot in finished if slot.error is None],
+            run_evaluations=list(self._run_evaluations),
+            dataset_run_id=self._dataset_run_id(),
+            dataset_run_url=self._dataset_run_url,
+            failed_item_results=[slot for slot in finished if slot.error is not None],
+            completed=self._completed,
+        )
+
+    # -------------------------------------------------------------------- items
+
+    async def _run_items(self, progress: Progress) -> None:
+        shared = iter(enumerate(self._spec.data))
+        workers = min(self._spec.max_concurrency, len(self._slots))
+
+        async def worker() -> None:
+            for done, (index, item) in enumerate(shared, start=1):
+                result = await self._process(item)
+                result._index = index
+                self._slots[index] = result
+                progress.update()
+                if done % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+
+        await asyncio.gather(*(worker() for _ in range(workers)))
+
+    async def _process(self, item: Any) -> ExperimentItemResult:
+        fields = _ItemFields.of(item)
+        state: dict[str, Any] = {"trace_id": None, "observation_id": None, "dataset_run_id": None}
+        try:
+            output = await self._traced_task(item, fields, state)
+        except Exception as exc:  # one failing item never stops the run
+            logger.error("langfuse_nb: experiment item %s failed: %s", fields.item_id, error_text(exc))
+            return ExperimentItemResult(
+                item=item, output=None, evaluations=[], trace_id=state["trace_id"],
+                dataset_run_id=state["dataset_run_id"], error=error_text(exc), item_id=fields.item_id,
+            )
+        evaluations = await self._evaluate(item, fields, output, state)
+        return ExperimentItemResult(
+            item=item, output=output, evaluations=evaluations, trace_id=state["trace_id"],
+            dataset_run_id=state["dataset_run_id"], item_id=fields.item_id,
+        )
+
+    async def _traced_task(self, item: Any, fields: _ItemFields, state: dict[str, Any]) -> Any:
+        from langfuse_nb.sdk.context import propagate_span_attributes
+
+        with self._client.start_as_current_observation(name=ROOT_SPAN_NAME, as_type="span") as span:
+            state["trace_id"], state["observation_id"] = span.trace_id, span.id
+            try:
+                if fields.input is None:
+                    raise ValueError("Experiment item is missing input; skipped")
+                if fields.dataset_id is not None:
+                    state["dataset_run_id"] = await self._link_dataset_run(span, fields)
+                self._set_root_attributes(span, fields)
+                with propagate_span_attributes(self._propagated(span, fields, state["dataset_run_id"])):
+                    output = await self._spec.task.acall(item=item)
+                span.update(input=fields.input, output=output, metadata=self._root_metadata(fields))
+                return output
+            except Exception as exc:
+                span.update(output=f"Error: {exc}", level="ERROR", status_message=str(exc))
+                raise
+
+    async def _link_dataset_run(self, span: Any, fields: _ItemFields) -> str | None:
+        """POST /api/public/dataset-run-items while the root span is open (wire-protocol §5.4)."""
+        request = {
+            "runName": self._spec.run_name,
+            "runDescription": self._spec.description,
+            "metadata": self._spec.metadata,
+            "datasetItemId": fields.item_id,
+            "traceId": span.trace_id,
+            "observationId": span.id,
+        }
+        try:
+            created = await asyncio.to_thread(self._client.api.dataset_run_items.create, request=request)
+        except Exception as exc:  # the item still runs, without the dataset link
+            logger.error("langfuse_nb: could not link item %s to the dataset run: %s", fields.item_id, exc)
+            return None
+        return getattr(created, "dataset_run_id", None)
+
+    def _set_root_attributes(self, span: Any, fields: _ItemFields) -> None:
+        attributes = {
+            A.EXPERIMENT_DESCRIPTION: self._spec.description,
+            A.EXPERIMENT_ITEM_EXPECTED_OUTPUT: encode_value(fields.expected_output),
+        }
+        otel_span = getattr(span, "_otel_span", None)
+        if otel_span is not None and otel_span.is_recording():
+            otel_span.set_attributes({k: v for k, v in attributes.items() if v is not None})
+
+    def _propagated(self, span: Any, fields: _ItemFields, dataset_run_id: str | None) -> dict[str, str]:
+        """The ``langfuse.experiment.*`` attributes every span of this item carries (K9)."""
+        values = {
+            A.ENVIRONMENT: EXPERIMENT_ENVIRONMENT,
+            A.EXPERIMENT_ID: dataset_run_id or self._local_experiment_id,
+            A.EXPERIMENT_NAME: self._spec.run_name,
+            A.EXPERIMENT_METADATA: encode_value(self._spec.metadata),
+            A.EXPERIMENT_DATASET_ID: fields.dataset_id,
+            A.EXPERIMENT_ITEM_ID: fields.item_id,
+            A.EXPERIMENT_ITEM_METADATA: encode_value(fields.metadata),
+            A.EXPERIMENT_ITEM_ROOT_OBSERVATION_ID: span.id,
+        }
+        kept: dict[str, str] = {}
+        for key, value in values.items():
+            if value is None:
+                continue
+            if len(value) > MAX_PROPAGATED_LENGTH:
+                self._warn_dropped(key)
+                continue
+            kept[key] = value
+        return kept
+
+    def _warn_dropped(self, key: str) -> None:
+        if key not in self._dropped_keys:
+            self._dropped_keys.add(key)
+            logger.warning("langfuse_nb: %s is longer than %d characters; not propagated", key,
+                           MAX_PROPAGATED_LENGTH)
+
+    def _root_metadata(self, fields: _ItemFields) -> dict[str, Any]:
+        metadata: dict[str, Any] = {
+            "experiment_name": self._spec.name,
+            "experiment_run_name": self._spec.run_name,
+            **(self._spec.metadata or {}),
+        }
+        if fields.dataset_id is not None:
+            metadata.update(dataset_id=fields.dataset_id, dataset_item_id=fields.item_id)
+        if isinstance(fields.metadata, dict):
+            metadata.update(fields.metadata)
+        return metadata
+
+    # -------------------------------------------------------------------- evaluation
+
+    async def _evaluate(
+        self, item: Any, fields: _ItemFields, output: Any, state: dict[str, Any]
+    ) -> list[Evaluation]:
+        arguments = {
+            "input": fields.input,
+            "output": output,
+            "expected_output": fields.expected_output,
+            "metadata": fields.metadata,
+        }
+        target = {"trace_id": state["trace_id"], "observation_id": state["observation_id"]}
+        evaluations: list[Evaluation] = []
+        for evaluator in self._spec.evaluators:
+            evaluations += await self._scored(evaluator, arguments, target)
+        composite = self._spec.composite_evaluator
+        if composite is not None and evaluations:
+            evaluations += await self._scored(
+                composite, {**arguments, "evaluations": list(evaluations), "item": item}, target
+            )
+        return evaluations
+
+    async def _scored(
+        self, evaluator: UserCallable, arguments: dict[str, Any], target: dict[str, Any]
+    ) -> list[Evaluation]:
+        try:
+            evaluations = await run_evaluator(evaluator, **arguments)
+        except Exception as exc:  # one failing evaluator never stops the item or the run
+            logger.error("langfuse_nb: evaluator %s failed: %s", evaluator.name, error_text(exc))
+            return []
+        for evaluation in evaluations:
+            send_score(self._client, evaluation, **target)
+        return evaluations
+
+    async def _run_level_evaluations(self) -> None:
+        finished = [slot for slot in self._slots if slot is not None and slot.error is None]
+        for evaluator in self._spec.run_evaluators:
+            try:
+                self._run_evaluations += await run_evaluator(evaluator, item_results=finished)
+            except Exception as exc:
+                logger.error("langfuse_nb: run evaluator %s failed: %s", evaluator.name, error_text(exc))
+        dataset_run_id = self._dataset_run_id()
+        if dataset_run_id is None:
+            return  # K8: a local run has nothing to attach run-level scores to
+        for evaluation in self._run_evaluations:
+            send_score(self._client, evaluation, dataset_run_id=dataset_run_id)
+        self._dataset_run_url = await self._run_url(dataset_run_id)
+
+    def _dataset_run_id(self) -> str | None:
+        return next((s.dataset_run_id for s in self._slots if s is not None and s.dataset_run_id), None)
+
+    async def _run_url(self, dataset_run_id: str) -> str | None:
+        """``{base}/project/{projectId}/datasets/{datasetId}/runs/{runId}`` (wire-protocol §5.5)."""
+        dataset_id = next((item.dataset_id for item in self._spec.data if is_dataset_item(item)), None)
+        if dataset_id is None:
+            return None
+        try:
+            project_id = await asyncio.to_thread(self._client._get_project_id)
+        except Exception as exc:
+            logger.debug("langfuse_nb: no project id for the dataset run url: %s", exc)
+            return None
+        if not project_id:
+            return None
+        base = self._client._settings.base_url.rstrip("/")
+        return f"{base}/project/{project_id}/datasets/{dataset_id}/runs/{dataset_run_id}"
+
+
+def send_score(client: Langfuse, evaluation: Evaluation, **target: Any) -> bool:
+    """Queue one score for ``evaluation`` (non-blocking); False when it was not sent."""
+    if evaluation.value is None:
+        logger.debug("langfuse_nb: evaluation %s has no value; not sent as a score", evaluation.name)
+        return False
+    try:
+        client.create_score(
+            name=evaluation.name,
+            value=evaluation.value,
+            comment=evaluation.comment,
+            metadata=evaluation.metadata,
+            data_type=evaluation.data_type,
+            config_id=evaluation.config_id,
+            **target,
+        )
+    except Exception as exc:
+        logger.error("langfuse_nb: could not create score %s: %s", evaluation.name, exc)
+        return False
+    return True

@@ -1,0 +1,52 @@
+"""Trace, observation and event ids in the formats Langfuse expects."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+from opentelemetry import trace as trace_api
+
+_rng = random.SystemRandom()
+
+
+def create_trace_id(*, seed: str | None = None) -> str:
+    """32 lowercase hex chars: random, or the first 16 bytes of sha256(seed) (K5)."""
+    if seed is None:
+        return format(_rng.getrandbits(128) or 1, "032x")
+    return hashlib.sha256(seed.encode("utf-8")).digest()[:16].hex()
+
+
+def create_observation_id(*, seed: str | None = None) -> str:
+    """16 lowercase hex chars: random, or the first 8 bytes of sha256(seed)."""
+    if seed is None:
+        return format(_rng.getrandbits(64) or 1, "016x")
+    return hashlib.sha256(seed.encode("utf-8")).digest()[:8].hex()
+
+
+def format_trace_id(trace_id: int) -> str:
+    return format(trace_id, "032x")
+
+
+def format_span_id(span_id: int) -> str:
+    return format(span_id, "016x")
+
+
+def is_valid_trace_id(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 32 and _is_lower_hex(value)
+
+
+def is_valid_span_id(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 16 and _is_lower_hex(value)
+
+
+def _is_lower_hex(value: str) -> bool:
+    return all(c in "0123456789abcdef" for c in value)
+
+
+def current_span_ids() -> tuple[str, str] | None:
+    """(trace id, observation id) of the active span, or None when nothing is recording."""
+    ctx = trace_api.get_current_span().get_span_context()
+    if not ctx.is_valid:
+        return None
+    return format_trace_id(ctx.trace_id), format_span_id(ctx.span_id)

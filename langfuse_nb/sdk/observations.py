@@ -1,0 +1,357 @@
+"""Observation wrappers (one class per type, found through a registry) and how they are started."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from opentelemetry import context as context_api
+from opentelemetry import trace as trace_api
+from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
+
+from langfuse_nb.sdk import params as P
+from langfuse_nb.sdk.encode import GENERATION_LIKE, encode_observation, encode_trace
+from langfuse_nb.sdk.ids import create_observation_id, is_valid_trace_id
+from langfuse_nb.sdk.params import ObservationTypeLiteral, ObservationTypeLiteralNoEvent, signature
+from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
+
+if TYPE_CHECKING:
+    from langfuse_nb.sdk.client import Langfuse
+
+__all__ = [
+    "ObservationTypeLiteral",
+    "ObservationTypeLiteralNoEvent",
+    "LangfuseObservationWrapper",
+    "LangfuseSpan",
+    "LangfuseGeneration",
+    "LangfuseEvent",
+    "LangfuseAgent",
+    "LangfuseTool",
+    "LangfuseChain",
+    "LangfuseRetriever",
+    "LangfuseEvaluator",
+    "LangfuseEmbedding",
+    "LangfuseGuardrail",
+    "OBSERVATION_CLASSES",
+]
+logger = logging.getLogger("langfuse_nb")
+OBSERVATION_CLASSES: dict[str, type[LangfuseObservationWrapper]] = {}
+_SCORE_SIG = (P.SCORE_FIELDS, P.TIMESTAMP)
+_ERROR = StatusCode.ERROR
+
+
+class LangfuseObservationWrapper:
+    """Wraps one OpenTelemetry span; subclasses only fix the observation type."""
+
+    as_type: ClassVar[str] = "span"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        OBSERVATION_CLASSES[cls.as_type] = cls
+
+    def __init__(self, *, otel_span: Any, langfuse_client: Langfuse, environment: str | None = None,
+                 **params: Any) -> None:
+        self._otel_span = otel_span
+        self._langfuse_client = langfuse_client
+        self._observation_type = self.as_type
+        ctx = otel_span.get_span_context()
+        self.trace_id = format(ctx.trace_id, "032x")
+        self.id = format(ctx.span_id, "016x")
+        self._environment = environment or langfuse_client._settings.environment
+        if otel_span.is_recording():
+            attrs = {A.OBSERVATION_TYPE: self.as_type}
+            if self._environment and A.ENVIRONMENT not in (otel_span.attributes or ()):
+                attrs[A.ENVIRONMENT] = self._environment  # a propagated experiment environment wins
+            if params:
+                attrs.update(self._encode(params))
+            otel_span.set_attributes(attrs)
+            _set_error_status(otel_span, params)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def end(self, *, end_time: int | None = None) -> LangfuseObservationWrapper:
+        """End the span (``end_time`` in ns since the epoch)."""
+        self._otel_span.end(end_time=end_time)
+        return self
+
+    @signature(P.OPTIONAL_NAME, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns="LangfuseObservationWrapper")
+    def update(self, **params: Any) -> LangfuseObservationWrapper:
+        """Set more fields on this observation (later values win); never changes its type (F7)."""
+        span = self._otel_span
+        if not span.is_recording():
+            return self
+        try:
+            name = params.pop("name", None)
+            if name is not None:
+                span.update_name(name)
+            span.set_attributes(self._encode(params))
+            _set_error_status(span, params)
+        except Exception:
+            logger.warning("langfuse_nb: update of observation failed", exc_info=True)
+        return self
+
+    @signature(P.TRACE_FIELDS, returns="LangfuseObservationWrapper")
+    def update_trace(self, **params: Any) -> LangfuseObservationWrapper:
+        """Write trace-level attributes (name, user, session, tags, ...) onto this span."""
+        span = self._otel_span
+        if span.is_recording():
+            client = self._langfuse_client
+            for field in ("input", "output", "metadata"):
+                if params.get(field) is not None:
+                    params[field] = client._prepare(params[field], field, span)
+            span.set_attributes(encode_trace(params))
+        return self
+
+    @signature(_SCORE_SIG, returns=None)
+    def score(self, **params: Any) -> None:
+        """Score this observation."""
+        self._langfuse_client.create_score(trace_id=self.trace_id, observation_id=self.id, **params)
+
+    @signature(_SCORE_SIG, returns=None)
+    def score_trace(self, **params: Any) -> None:
+        """Score the trace this observation belongs to."""
+        self._langfuse_client.create_score(trace_id=self.trace_id, **params)
+
+    # -- children --------------------------------------------------------------------------
+    @signature(P.NAME, P.AS_TYPE, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns="LangfuseObservationWrapper")
+    def start_observation(self, *, name: str, as_type: str = "span", **params: Any) -> Any:
+        """Start a child observation of any type (the caller ends it)."""
+        return self._child(name, as_type, params)
+
+    @signature(P.NAME, P.AS_TYPE, P.SPAN_FIELDS, P.GENERATION_FIELDS, P.END_ON_EXIT,
+               returns="ObservationContext")
+    def start_as_current_observation(self, *, name: str, as_type: str = "span",
+                                     end_on_exit: bool | None = None, **params: Any) -> ObservationContext:
+        """Start a child observation that is current inside a ``with`` block."""
+        client = self._langfuse_client
+        return ObservationContext(client, name, as_type, params, parent=self, end_on_exit=end_on_exit)
+
+    def _child(self, name: str, as_type: str, params: dict[str, Any]) -> LangfuseObservationWrapper:
+        return start_observation(self._langfuse_client, name=name, as_type=as_type, params=params, parent=self)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _encode(self, params: dict[str, Any]) -> dict[str, Any]:
+        client = self._langfuse_client
+        for field in ("input", "output", "metadata"):
+            if params.get(field) is not None:
+                params[field] = client._prepare(params[field], field, self._otel_span, (self.trace_id, self.id))
+        return encode_observation(params, generation_like=self.as_type in GENERATION_LIKE)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} id={self.id} trace_id={self.trace_id}>"
+
+
+def _set_error_status(span: Any, params: dict[str, Any]) -> None:
+    if params.get("level") == "ERROR":
+        span.set_status(Status(_ERROR, params.get("status_message")))
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated and will be removed in a future version; use {new} instead.",
+                  DeprecationWarning, stacklevel=3)
+
+
+class LangfuseSpan(LangfuseObservationWrapper):
+    """A general-purpose span."""
+
+    as_type = "span"
+
+    @signature(P.NAME, P.SPAN_FIELDS, returns="LangfuseSpan")
+    def start_span(self, name: str, **params: Any) -> LangfuseSpan:
+        """Start a child span (the caller ends it)."""
+        return self._child(name, "span", params)  # type: ignore[return-value]
+
+    @signature(P.NAME, P.SPAN_FIELDS, returns="ObservationContext")
+    def start_as_current_span(self, *, name: str, **params: Any) -> ObservationContext:
+        _deprecated("start_as_current_span", "start_as_current_observation(as_type='span')")
+        return ObservationContext(self._langfuse_client, name, "span", params, parent=self)
+
+    @signature(P.NAME, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns="LangfuseGeneration")
+    def start_generation(self, *, name: str, **params: Any) -> LangfuseGeneration:
+        _deprecated("start_generation", "start_observation(as_type='generation')")
+        return self._child(name, "generation", params)  # type: ignore[return-value]
+
+    @signature(P.NAME, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns="ObservationContext")
+    def start_as_current_generation(self, *, name: str, **params: Any) -> ObservationContext:
+        _deprecated("start_as_current_generation", "start_as_current_observation(as_type='generation')")
+        return ObservationContext(self._langfuse_client, name, "generation", params, parent=self)
+
+    @signature(P.NAME, P.SPAN_FIELDS, returns="LangfuseEvent")
+    def create_event(self, *, name: str, **params: Any) -> LangfuseEvent:
+        """Record a zero-duration event as a child of this span (F8)."""
+        return self._child(name, "event", params)  # type: ignore[return-value]
+
+
+# positional ``name`` as in the reference: span.start_span("child")
+LangfuseSpan.start_span.__signature__ = LangfuseSpan.start_span.__signature__.replace(  # type: ignore[attr-defined]
+    parameters=[
+        p.replace(kind=p.POSITIONAL_OR_KEYWORD) if p.name == "name" else p
+        for p in LangfuseSpan.start_span.__signature__.parameters.values()  # type: ignore[attr-defined]
+    ]
+)
+
+
+class LangfuseGeneration(LangfuseObservationWrapper):
+    """An LLM call: model, parameters, usage, cost, prompt."""
+
+    as_type = "generation"
+
+
+class LangfuseEvent(LangfuseObservationWrapper):
+    """A point-in-time event; it cannot be updated after creation."""
+
+    as_type = "event"
+
+    @signature(P.OPTIONAL_NAME, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns="LangfuseEvent")
+    def update(self, **params: Any) -> LangfuseEvent:
+        logger.warning("langfuse_nb: events cannot be updated after creation; update ignored")
+        return self
+
+
+class LangfuseAgent(LangfuseObservationWrapper):
+    as_type = "agent"
+
+
+class LangfuseTool(LangfuseObservationWrapper):
+    as_type = "tool"
+
+
+class LangfuseChain(LangfuseObservationWrapper):
+    as_type = "chain"
+
+
+class LangfuseRetriever(LangfuseObservationWrapper):
+    as_type = "retriever"
+
+
+class LangfuseEvaluator(LangfuseObservationWrapper):
+    as_type = "evaluator"
+
+
+class LangfuseEmbedding(LangfuseObservationWrapper):
+    as_type = "embedding"
+
+
+class LangfuseGuardrail(LangfuseObservationWrapper):
+    as_type = "guardrail"
+
+
+OBSERVATION_CLASSES["span"] = LangfuseSpan
+
+
+def observation_class(as_type: str) -> type[LangfuseObservationWrapper]:
+    cls = OBSERVATION_CLASSES.get(as_type)
+    if cls is None:
+        raise ValueError(f"unknown observation type {as_type!r}; expected one of {sorted(OBSERVATION_CLASSES)}")
+    return cls
+
+
+# -- starting spans ----------------------------------------------------------------------------
+def parent_context(trace_context: dict[str, str] | None, parent: LangfuseObservationWrapper | None) -> Any:
+    """The OTel context a new span starts in (None = the current one)."""
+    if parent is not None:
+        return trace_api.set_span_in_context(parent._otel_span, context_api.get_current())
+    if trace_context:
+        return remote_parent_context(trace_context)
+    return None
+
+
+def remote_parent_context(trace_context: dict[str, str]) -> Any:
+    """K4: an explicit trace id (and optional parent span id) as a never-exported parent."""
+    trace_id = trace_context.get("trace_id")
+    if not is_valid_trace_id(trace_id):
+        logger.warning("langfuse_nb: trace_id %r is not 32 lowercase hex characters", trace_id)
+    parent_id = trace_context.get("parent_span_id") or create_observation_id()
+    remote = SpanContext(
+        trace_id=int(str(trace_id), 16),
+        span_id=int(parent_id, 16),
+        is_remote=False,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+    return trace_api.set_span_in_context(NonRecordingSpan(remote), context_api.get_current())
+
+
+def start_observation(
+    client: Langfuse,
+    *,
+    name: str,
+    as_type: str,
+    params: dict[str, Any],
+    parent: LangfuseObservationWrapper | None = None,
+    trace_context: dict[str, str] | None = None,
+    ctx: Any = None,
+) -> LangfuseObservationWrapper:
+    """Start a span and wrap it; events end immediately with zero duration."""
+    cls = observation_class(as_type)
+    if ctx is None:
+        ctx = parent_context(trace_context, parent)
+    attributes = {A.AS_ROOT: True} if trace_context and parent is None else None
+    environment = parent._environment if parent is not None else None
+    if as_type == "event":
+        now = time.time_ns()
+        span = client._tracer.start_span(name, context=ctx, start_time=now, attributes=attributes)
+        obs = cls(otel_span=span, langfuse_client=client, environment=environment, **params)
+        span.end(end_time=now)
+        return obs
+    span = client._tracer.start_span(name, context=ctx, attributes=attributes)
+    return cls(otel_span=span, langfuse_client=client, environment=environment, **params)
+
+
+class ObservationContext:
+    """``with``-block form: the observation is current inside; errors mark it ERROR (K7)."""
+
+    __slots__ = ("_client", "_name", "_as_type", "_params", "_parent", "_trace_context", "_end_on_exit",
+                 "_obs", "_token")
+
+    def __init__(self, client: Langfuse, name: str, as_type: str, params: dict[str, Any], *,
+                 parent: LangfuseObservationWrapper | None = None,
+                 trace_context: dict[str, str] | None = None, end_on_exit: bool | None = None) -> None:
+        observation_class(as_type)  # unknown types fail here, at the call site
+        self._client, self._name, self._as_type, self._params = client, name, as_type, params
+        self._parent, self._trace_context = parent, trace_context
+        self._end_on_exit = end_on_exit is not False
+        self._obs: LangfuseObservationWrapper | None = None
+        self._token: Any = None
+
+    def __enter__(self) -> Any:
+        parent_ctx = parent_context(self._trace_context, self._parent)
+        obs = start_observation(self._client, name=self._name, as_type=self._as_type, params=self._params,
+                                parent=self._parent, trace_context=self._trace_context, ctx=parent_ctx)
+        self._obs = obs
+        try:
+            ctx = trace_api.set_span_in_context(obs._otel_span, parent_ctx)
+            self._token = context_api.attach(ctx)
+        except Exception:
+            logger.warning("langfuse_nb: could not make the observation current", exc_info=True)
+        return obs
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        obs = self._obs
+        if obs is None:
+            return
+        try:
+            span = obs._otel_span
+            if exc is not None and not isinstance(exc, GeneratorExit) and span.is_recording():
+                span.record_exception(exc)
+                span.set_status(Status(_ERROR, f"{type(exc).__name__}: {exc}"))
+        except Exception:
+            logger.debug("langfuse_nb: recording the exception failed", exc_info=True)
+        finally:
+            self._leave(obs)
+
+    def _leave(self, obs: LangfuseObservationWrapper) -> None:
+        if self._token is not None:
+            try:
+                context_api.detach(self._token)
+            except Exception:
+                logger.debug("langfuse_nb: detach failed", exc_info=True)
+            self._token = None
+        if self._end_on_exit:
+            obs._otel_span.end()
+
+    async def __aenter__(self) -> Any:
+        return self.__enter__()
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        self.__exit__(exc_type, exc, tb)

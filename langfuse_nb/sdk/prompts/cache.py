@@ -1,0 +1,140 @@
+"""In-memory prompt cache: TTL entries, stale-while-revalidate refresh, one fetch per key at a time."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger("langfuse_nb")
+
+DEFAULT_TTL_SECONDS = 60
+TTL_ENV_VAR = "LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS"
+
+
+def default_ttl_seconds(environ: Any = None) -> float:
+    """TTL from the env var when set and numeric, else 60 s (resolved when a cache is built)."""
+    raw = (os.environ if environ is None else environ).get(TTL_ENV_VAR)
+    try:
+        return float(raw) if raw not in (None, "") else DEFAULT_TTL_SECONDS
+    except ValueError:
+        logger.warning("Ignoring %s=%r: not a number", TTL_ENV_VAR, raw)
+        return DEFAULT_TTL_SECONDS
+
+
+def cache_key(name: str, *, version: int | None = None, label: str | None = None) -> str:
+    """``name-version:N`` / ``name-label:L`` (``production`` when neither is given), as the reference."""
+    if version is not None:
+        return f"{name}-version:{version}"
+    return f"{name}-label:{label if label is not None else 'production'}"
+
+
+@dataclass
+class CacheEntry:
+    value: Any
+    expires_at: float
+
+    def is_expired(self, now: float) -> bool:
+        return now > self.expires_at
+
+
+class PromptCache:
+    """Thread-safe TTL map of prompt clients with de-duplicated background refreshes.
+
+    ``clock`` is injectable (seconds, monotonic) so expiry is testable without sleeping.
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic, default_ttl: float | None = None):
+        self._clock = clock
+        self.default_ttl = default_ttl_seconds() if default_ttl is None else default_ttl
+        self._entries: dict[str, CacheEntry] = {}
+        self._lock = threading.Lock()
+        self._refreshing: dict[str, threading.Thread] = {}
+        self._fetch_locks: dict[str, threading.Lock] = {}
+
+    def get(self, key: str) -> CacheEntry | None:
+        return self._entries.get(key)
+
+    def fresh_value(self, key: str) -> Any:
+        """The cached value when present and not expired, else None."""
+        entry = self._entries.get(key)
+        if entry is not None and self._clock() <= entry.expires_at:
+            return entry.value
+        return None
+
+    def is_expired(self, entry: CacheEntry) -> bool:
+        return entry.is_expired(self._clock())
+
+    def set(self, key: str, value: Any, ttl_seconds: float | None = None) -> None:
+        ttl = self.default_ttl if ttl_seconds is None else ttl_seconds
+        self._entries[key] = CacheEntry(value, self._clock() + ttl)
+
+    def delete(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def invalidate(self, prompt_name: str) -> None:
+        """Drop every key that starts with ``prompt_name`` (the reference's prefix rule)."""
+        with self._lock:
+            for key in [k for k in self._entries if k.startswith(prompt_name)]:
+                del self._entries[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def fetch_lock(self, key: str) -> threading.Lock:
+        """The per-key lock that lets concurrent misses share one fetch."""
+        with self._lock:
+            return self._fetch_locks.setdefault(key, threading.Lock())
+
+    def refresh_in_background(self, key: str, task: Callable[[], Any]) -> bool:
+        """Run ``task`` on a daemon thread unless a refresh of ``key`` is already running."""
+        with self._lock:
+            if key in self._refreshing:
+                return False
+            thread = threading.Thread(
+                target=self._run_refresh, args=(key, task), name=f"langfuse-prompt-refresh:{key}", daemon=True
+            )
+            self._refreshing[key] = thread
+        thread.start()
+        return True
+
+    def _run_refresh(self, key: str, task: Callable[[], Any]) -> None:
+        try:
+            task()
+        except Exception as exc:  # the stale value stays; the failure is only worth a warning
+            logger.warning("Prompt cache refresh for '%s' failed, keeping the cached version: %s", key, exc)
+        finally:
+            with self._lock:
+                self._refreshing.pop(key, None)
+
+    def wait_for_refreshes(self, timeout: float | None = None) -> bool:
+        """Join running refreshes (tests, shutdown); True when none is left."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
+                threads = list(self._refreshing.values())
+            if not threads:
+                return True
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            threads[0].join(remaining)
+            if deadline is not None and time.monotonic() >= deadline:
+                with self._lock:
+                    return not self._refreshing
+
+
+_caches: dict[tuple[str, str], PromptCache] = {}
+_caches_lock = threading.Lock()
+
+
+def shared_cache(base_url: str, public_key: str) -> PromptCache:
+    """One cache per (server, public key), so a re-created client keeps its warm prompts."""
+    with _caches_lock:
+        cache = _caches.get((base_url, public_key))
+        if cache is None:
+            cache = _caches[(base_url, public_key)] = PromptCache()
+        return cache

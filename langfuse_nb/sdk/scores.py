@@ -1,0 +1,159 @@
+"""Scores: built as score-create ingestion events and sent in background batches (K10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from langfuse_nb._settings import Settings
+from langfuse_nb.sdk import params as P
+from langfuse_nb.sdk.ids import create_observation_id, create_trace_id, current_span_ids, is_valid_trace_id
+from langfuse_nb.sdk.params import signature
+from langfuse_nb.sdk.serialize import dumps, serialize_datetime
+from langfuse_nb.tracing.exporter import auth_header
+from langfuse_nb.tracing.worker import BatchWorker
+from langfuse_nb.wire.attributes import SDK_NAME, SDK_VERSION
+
+logger = logging.getLogger("langfuse_nb")
+_TRIES = 3
+_CREATE_SCORE_SIG = (P.SCORE_FIELDS[:2], P.SCORE_TARGET_FIELDS, P.SCORE_FIELDS[2:], P.SCORE_METADATA,
+                     P.TIMESTAMP)
+_CURRENT_SCORE_SIG = (P.SCORE_FIELDS,)
+_BODY_KEYS = (  # python argument -> camelCase body field
+    ("score_id", "id"), ("trace_id", "traceId"), ("observation_id", "observationId"),
+    ("session_id", "sessionId"), ("dataset_run_id", "datasetRunId"), ("name", "name"),
+    ("value", "value"), ("data_type", "dataType"), ("comment", "comment"), ("config_id", "configId"),
+    ("metadata", "metadata"), ("environment", "environment"),
+)
+
+
+def score_event(fields: dict[str, Any], *, environment: str | None) -> dict[str, Any]:
+    """One ``score-create`` event; null fields omitted, numeric values as floats."""
+    fields = dict(fields)
+    fields.setdefault("score_id", None)
+    fields["score_id"] = fields["score_id"] or create_observation_id()
+    fields["environment"] = environment
+    value, data_type = fields.get("value"), fields.get("data_type")
+    if data_type != "CATEGORICAL" and isinstance(value, (int, float)):
+        fields["value"] = float(value)
+    body = {wire: fields[py] for py, wire in _BODY_KEYS if fields.get(py) is not None}
+    stamp = fields.get("timestamp") or dt.datetime.now(dt.timezone.utc)
+    return {"id": create_trace_id(), "type": "score-create", "timestamp": serialize_datetime(stamp), "body": body}
+
+
+def ingestion_sender(settings: Settings, http: httpx.Client) -> Callable[[list[dict[str, Any]]], None]:
+    """The batch handler: POST /api/public/ingestion with the reference's retry rules."""
+    url = f"{settings.base_url.rstrip('/')}/api/public/ingestion"
+    headers = {
+        "Authorization": auth_header(settings.public_key or "", settings.secret_key or ""),
+        "x-langfuse-sdk-name": SDK_NAME,
+        "x-langfuse-sdk-version": SDK_VERSION,
+        "x-langfuse-public-key": settings.public_key or "",
+        "Content-Type": "application/json",
+        **(settings.additional_headers or {}),
+    }
+    meta = {"sdk_name": SDK_NAME, "sdk_version": SDK_VERSION, "public_key": settings.public_key}
+
+    def send(events: list[dict[str, Any]]) -> None:
+        body = dumps({"batch": events, "metadata": {"batch_size": len(events), **meta}})
+        for attempt in range(_TRIES):
+            if _post_once(http, url, body, headers, settings.timeout):
+                return
+            if attempt + 1 < _TRIES:
+                time.sleep(min(4.0, 0.5 * 2**attempt) * random.random())
+        logger.warning("langfuse_nb: dropped %d score events after %d tries", len(events), _TRIES)
+
+    return send
+
+
+def _post_once(http: httpx.Client, url: str, body: str, headers: dict[str, str], timeout: float) -> bool:
+    """True when done (success, or a final 4xx); False when worth retrying."""
+    try:
+        response = http.post(url, content=body.encode(), headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        logger.debug("langfuse_nb: score ingestion failed: %s", exc)
+        return False
+    status = response.status_code
+    if status == 207:
+        return not _has_errors(response)
+    if 200 <= status < 300:
+        return True
+    if 400 <= status < 500 and status != 429:
+        logger.warning("langfuse_nb: score ingestion rejected (%d): %s", status, response.text[:200])
+        return True
+    return False
+
+
+def _has_errors(response: httpx.Response) -> bool:
+    try:
+        return bool(response.json().get("errors"))
+    except Exception:
+        return False
+
+
+class ScoresMixin:
+    """create_score / score_current_span / score_current_trace of the Langfuse client."""
+
+    _settings: Settings
+    _enabled: bool
+    _resources: Any
+
+    @signature(*_CREATE_SCORE_SIG, returns=None)
+    def create_score(self, **fields: Any) -> None:
+        """Queue a NUMERIC, BOOLEAN or CATEGORICAL score for a trace, observation, session or run."""
+        if not self._enabled:
+            return
+        try:
+            P.check_params(fields, self.create_score.__allowed_params__, "create_score")  # type: ignore[attr-defined]
+            if not self._score_sampled(fields.get("trace_id")):
+                return
+            event = score_event(fields, environment=self._settings.environment)
+            self._score_worker().put(event)
+        except TypeError:
+            raise
+        except Exception:
+            logger.warning("langfuse_nb: could not queue score %r", fields.get("name"), exc_info=True)
+
+    @signature(*_CURRENT_SCORE_SIG, returns=None)
+    def score_current_span(self, **fields: Any) -> None:
+        """Score the active observation."""
+        ids = current_span_ids()
+        if ids is not None:
+            self.create_score(trace_id=ids[0], observation_id=ids[1], **fields)
+
+    @signature(*_CURRENT_SCORE_SIG, returns=None)
+    def score_current_trace(self, **fields: Any) -> None:
+        """Score the trace of the active observation."""
+        ids = current_span_ids()
+        if ids is not None:
+            self.create_score(trace_id=ids[0], **fields)
+
+    def _score_sampled(self, trace_id: Any) -> bool:
+        """Scores of sampled-out traces are dropped, as their spans are."""
+        resources = self._resources
+        if self._settings.sample_rate >= 1.0 or not resources.owns_provider or not is_valid_trace_id(trace_id):
+            return True
+        result = resources.provider.sampler.should_sample(None, int(trace_id, 16), "score")
+        return result.decision.is_sampled()
+
+    def _score_worker(self) -> BatchWorker[dict[str, Any]]:
+        settings = self._settings
+        explicit = settings.explicit
+
+        def make() -> BatchWorker[dict[str, Any]]:
+            http = settings.httpx_client or httpx.Client(timeout=settings.timeout)
+            return BatchWorker(
+                ingestion_sender(settings, http),
+                max_batch=settings.flush_at if "flush_at" in explicit else 15,
+                interval=settings.flush_interval if "flush_interval" in explicit else 1.0,
+                max_queue=100_000,
+                name="langfuse-nb-scores",
+            )
+
+        return self._resources.worker("scores", make)

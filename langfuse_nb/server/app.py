@@ -1,0 +1,89 @@
+"""The ASGI application: route table, auth, and one error-handler table."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from langfuse_nb.server.auth import BasicAuthMiddleware
+from langfuse_nb.server.config import ServerConfig
+from langfuse_nb.server.errors import ApiError
+from langfuse_nb.server.http import JsonResponse
+from langfuse_nb.server.routes import all_routes
+from langfuse_nb.server.store import media
+from langfuse_nb.server.store.db import Database
+from langfuse_nb.server.store.resources import BlobCache
+
+log = logging.getLogger("langfuse_nb.server")
+
+_HTTP_ERROR_NAMES = {
+    400: "InvalidRequestError",
+    401: "UnauthorizedError",
+    403: "AccessDeniedError",
+    404: "LangfuseNotFoundError",
+    405: "MethodNotAllowedError",
+    413: "PayloadTooLargeError",
+}
+
+
+def _api_error(_: Request, exc: ApiError) -> JsonResponse:
+    return JsonResponse(exc.body(), status_code=exc.status_code)
+
+
+def _validation_error(_: Request, exc: RequestValidationError) -> JsonResponse:
+    problems = [f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg')}" for err in exc.errors()]
+    message = "Invalid request data: " + "; ".join(problems)
+    return JsonResponse({"message": message, "error": "InvalidRequestError"}, status_code=400)
+
+
+def _http_error(_: Request, exc: StarletteHTTPException) -> JsonResponse:
+    name = _HTTP_ERROR_NAMES.get(exc.status_code, "HttpError")
+    return JsonResponse({"message": str(exc.detail), "error": name}, status_code=exc.status_code)
+
+
+def _unexpected_error(request: Request, exc: Exception) -> JsonResponse:
+    # the last resort: logged with its traceback, reported without internals
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JsonResponse({"message": "Internal server error", "error": "InternalServerError"}, status_code=500)
+
+
+ERROR_HANDLERS: dict[type[Exception], Callable[[Request, Any], JsonResponse]] = {
+    ApiError: _api_error,
+    RequestValidationError: _validation_error,
+    StarletteHTTPException: _http_error,
+    Exception: _unexpected_error,
+}
+
+
+def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
+    """Build the app; it opens (and migrates) the database unless one is passed in."""
+    database = db or Database(config.db_path)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.close()
+
+    app = FastAPI(
+        title="langfuse_nb",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        exception_handlers=ERROR_HANDLERS,
+    )
+    app.state.config = config
+    app.state.db = database
+    app.state.blobs = BlobCache()
+    with database.write() as conn:
+        app.state.media_key = media.secret(conn)
+    for route in all_routes():
+        app.add_api_route(route.path, route.endpoint, methods=[route.method], response_class=JsonResponse)
+    app.add_middleware(BasicAuthMiddleware, public_key=config.public_key, secret_key=config.secret_key)
+    return app

@@ -1,0 +1,70 @@
+"""HTTP Basic auth for ``/api/public`` as a pure ASGI middleware."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import re
+from typing import Any
+
+import orjson
+
+# paths reachable without keys: health, and media transfer URLs that carry their own token
+_OPEN_PATHS = re.compile(r"^/api/public/(health/?|media/[^/]+/(upload|download)/?)$")
+
+
+def expected_header(public_key: str, secret_key: str) -> bytes:
+    token = base64.b64encode(f"{public_key}:{secret_key}".encode()).decode()
+    return f"Basic {token}".encode()
+
+
+def credentials_match(header: bytes | None, public_key: str, secret_key: str) -> bool:
+    if not header or header[:6].lower() != b"basic ":
+        return False
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    user, _, password = decoded.partition(":")
+    # compare both halves in constant time so timing reveals nothing about either key
+    return hmac.compare_digest(user, public_key) & hmac.compare_digest(password, secret_key)
+
+
+class BasicAuthMiddleware:
+    """Rejects unauthenticated ``/api/public`` requests with a 401 JSON body."""
+
+    def __init__(self, app: Any, *, public_key: str, secret_key: str) -> None:
+        self.app = app
+        self.public_key = public_key
+        self.secret_key = secret_key
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not self._needs_auth(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"authorization")
+        if credentials_match(header, self.public_key, self.secret_key):
+            await self.app(scope, receive, send)
+            return
+        await _reject(send, "missing authorization header" if header is None else "invalid credentials")
+
+    @staticmethod
+    def _needs_auth(path: str) -> bool:
+        return path.startswith("/api/public") and not _OPEN_PATHS.match(path)
+
+
+async def _reject(send: Any, reason: str) -> None:
+    body = orjson.dumps(
+        {
+            "message": f"Unauthorized: {reason}. Use HTTP Basic auth with your public and secret key.",
+            "error": "UnauthorizedError",
+        }
+    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"www-authenticate", b'Basic realm="langfuse_nb"'),
+    ]
+    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,43 @@
+"""Server configuration, resolved once and passed inward."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3939
+DEFAULT_PUBLIC_KEY = "pk-lf-local"
+DEFAULT_SECRET_KEY = "sk-lf-local"
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_MEDIA_BYTES = 64 * 1024 * 1024
+PROJECT_ID = "langfuse-nb-local"
+PROJECT_NAME = "langfuse-nb"
+SERVER_VERSION = "3.0.0-langfuse-nb"
+
+
+def default_db_path(environ: dict[str, str] | None = None) -> Path:
+    """Database path: env ``LANGFUSE_NB_DB`` if set, else ``~/.langfuse_nb/langfuse.db``."""
+    env = os.environ if environ is None else environ
+    override = env.get("LANGFUSE_NB_DB")
+    if override:
+        return Path(override).expanduser()
+    return Path.home() / ".langfuse_nb" / "langfuse.db"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything the app needs to know about its deployment."""
+
+    db_path: Path = field(default_factory=default_db_path)
+    public_key: str = DEFAULT_PUBLIC_KEY
+    secret_key: str = DEFAULT_SECRET_KEY
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_media_bytes: int = DEFAULT_MAX_MEDIA_BYTES
+    # set by the runner once the socket is bound; used to build media URLs when no Host header helps
+    base_url: str | None = None
+
+    @property
+    def media_dir(self) -> Path:
+        return Path(self.db_path).parent / (Path(self.db_path).stem + "-media")

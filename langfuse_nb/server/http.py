@@ -1,0 +1,77 @@
+"""Request/response plumbing shared by the route modules: JSON in and out, bounded bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from langfuse_nb.server.config import ServerConfig
+from langfuse_nb.server.errors import BadRequest, PayloadTooLarge
+from langfuse_nb.server.store.db import Database
+
+
+class JsonResponse(Response):
+    """JSON via orjson (fast, and datetimes/UUIDs never surprise us)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=str)
+
+
+def ok(content: Any, status_code: int = 200) -> JsonResponse:
+    return JsonResponse(content, status_code=status_code)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def config_of(request: Request) -> ServerConfig:
+    return request.app.state.config
+
+
+def db_of(request: Request) -> Database:
+    return request.app.state.db
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request body, refusing anything over the configured limit with 413."""
+    config = config_of(request)
+    # media uploads have their own (larger) limit; every other body uses the general one
+    limit = config.max_media_bytes if request.url.path.endswith("/upload") else config.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_body(request: Request) -> Any:
+    """The body parsed as JSON; 400 naming the problem when it is not JSON."""
+    body = await raw_body(request)
+    if not body:
+        raise BadRequest("request body is empty; expected JSON")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc}") from None
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+JsonBody = Annotated[Any, Depends(json_body)]
+
+
+def json_object(body: Any, what: str = "request body") -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest(f"{what} must be a JSON object, got {type(body).__name__}")
+    return body

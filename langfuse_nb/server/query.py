@@ -1,0 +1,205 @@
+"""Pure query building: pagination, the ``filter`` JSON language, and ordering -> SQL fragments."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from langfuse_nb.server.errors import BadRequest
+from langfuse_nb.server.values import parse_iso
+
+MAX_LIMIT = 1000
+
+
+@dataclass
+class Where:
+    """AND-ed SQL conditions with their parameters."""
+
+    clauses: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def add(self, clause: str, *params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.extend(params)
+
+    def eq(self, column: str, value: Any) -> None:
+        if value is not None:
+            self.add(f"{column} = ?", value)
+
+    def any_of(self, column: str, values: list[Any] | None) -> None:
+        if values:
+            self.add(f"{column} IN ({', '.join('?' * len(values))})", *values)
+
+    def time(self, column: str, op: str, value: str | None) -> None:
+        if value is not None:
+            self.add(f"{column} {op} ?", iso_param(value))
+
+    def sql(self) -> str:
+        return f"WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+
+def iso_param(value: Any, name: str = "timestamp") -> str:
+    try:
+        return parse_iso(value)
+    except (ValueError, TypeError):
+        raise BadRequest(f"{name} is not an ISO-8601 datetime: {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Page:
+    page: int
+    limit: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+    def meta(self, total: int) -> dict[str, int]:
+        return {
+            "page": self.page,
+            "limit": self.limit,
+            "totalItems": total,
+            "totalPages": math.ceil(total / self.limit) if self.limit else 0,
+        }
+
+
+def page_of(page: int | None, limit: int | None, default_limit: int = 50) -> Page:
+    page = 1 if page is None else page
+    limit = default_limit if limit is None else limit
+    if page < 1:
+        raise BadRequest(f"page must be >= 1, got {page}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    return Page(page, limit)
+
+
+# ---- filter JSON ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one filter column maps to SQL; ``kind`` picks the operator set."""
+
+    sql: str
+    kind: str  # string | datetime | number | boolean | tags | json
+    transform: Callable[[str], str] | None = None
+
+
+_STRING_OPS = {
+    "=": "{c} = ?",
+    "!=": "{c} != ?",
+    "<>": "{c} != ?",
+    "contains": "instr({c}, ?) > 0",
+    "does not contain": "instr(coalesce({c}, ''), ?) = 0",
+    "starts with": "{c} LIKE ? ESCAPE '\\'",
+    "ends with": "{c} LIKE ? ESCAPE '\\'",
+}
+_COMPARE_OPS = {"=": "=", "!=": "!=", "<>": "!=", ">": ">", "<": "<", ">=": ">=", "<=": "<="}
+
+
+def parse_filter(text: str | None) -> list[dict[str, Any]]:
+    if not text:
+        return []
+    try:
+        conditions = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"filter is not valid JSON: {exc}") from None
+    if not isinstance(conditions, list) or not all(isinstance(c, dict) for c in conditions):
+        raise BadRequest("filter must be a JSON array of condition objects")
+    return conditions
+
+
+def apply_filter(where: Where, conditions: list[dict[str, Any]], columns: dict[str, Column]) -> None:
+    for condition in conditions:
+        name = condition.get("column")
+        column = columns.get(name) if isinstance(name, str) else None
+        if column is None:
+            raise BadRequest(f"filter column {name!r} is not supported; use one of {sorted(columns)}")
+        operator = condition.get("operator")
+        if not isinstance(operator, str):
+            raise BadRequest(f"filter on {name!r} needs an operator")
+        _condition(where, column, operator, condition.get("value"), condition)
+
+
+def _condition(where: Where, column: Column, op: str, value: Any, condition: dict[str, Any]) -> None:
+    name = condition.get("column")
+    if op in ("is null", "is not null"):
+        where.add(f"{column.sql} IS {'NOT ' if op == 'is not null' else ''}NULL")
+        return
+    if column.kind == "tags":
+        _tags_condition(where, column, op, value)
+        return
+    sql = column.sql
+    if column.kind == "json":
+        key = condition.get("key")
+        if not isinstance(key, str) or not key:
+            raise BadRequest(f"filter on {name!r} needs a 'key'")
+        sql = f"json_extract({column.sql}, ?)"
+        where.params.append(f'$."{key}"')
+    if op in ("any of", "none of"):
+        values = value if isinstance(value, list) else None
+        if not values:
+            raise BadRequest(f"operator {op!r} on {name!r} needs a non-empty list value")
+        negate = "NOT " if op == "none of" else ""
+        where.add(f"{sql} {negate}IN ({', '.join('?' * len(values))})", *values)
+        return
+    if column.kind in ("string", "json") and op in _STRING_OPS and not isinstance(value, int | float):
+        if not isinstance(value, str):
+            raise BadRequest(f"filter on {name!r} needs a string value")
+        param = {"starts with": _like(value) + "%", "ends with": "%" + _like(value)}.get(op, value)
+        where.add(_STRING_OPS[op].format(c=sql), param)
+        return
+    if op not in _COMPARE_OPS:
+        raise BadRequest(f"operator {op!r} is not supported for filter column {name!r}")
+    where.add(f"{sql} {_COMPARE_OPS[op]} ?", _typed(column, value, name))
+
+
+def _typed(column: Column, value: Any, name: Any) -> Any:
+    if column.kind == "datetime":
+        return iso_param(value, f"filter value for {name!r}")
+    if column.kind == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise BadRequest(f"filter on {name!r} needs a numeric value")
+    if column.kind == "boolean":
+        if not isinstance(value, bool):
+            raise BadRequest(f"filter on {name!r} needs a boolean value")
+        return int(value)
+    return value
+
+
+def _tags_condition(where: Where, column: Column, op: str, value: Any) -> None:
+    values = value if isinstance(value, list) else [value] if isinstance(value, str) else None
+    if not values or not all(isinstance(v, str) for v in values):
+        raise BadRequest("a tags filter needs a list of strings")
+    marks = ", ".join("?" * len(values))
+    inner = f"SELECT trace_id FROM trace_tags WHERE tag IN ({marks})"
+    if op == "all of":
+        where.add(
+            f"{column.sql} IN ({inner} GROUP BY trace_id HAVING count(*) = {len(set(values))})", *values
+        )
+    elif op == "any of":
+        where.add(f"{column.sql} IN ({inner})", *values)
+    elif op == "none of":
+        where.add(f"{column.sql} NOT IN ({inner})", *values)
+    else:
+        raise BadRequest(f"operator {op!r} is not supported for tags; use any of, all of, none of")
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def order_by(value: str | None, allowed: dict[str, str], default: str) -> str:
+    """``field.asc|desc`` -> SQL ORDER BY; unknown fields are a 400."""
+    if not value:
+        return default
+    field_name, _, direction = value.partition(".")
+    column = allowed.get(field_name)
+    if column is None or direction.lower() not in ("asc", "desc", ""):
+        raise BadRequest(
+            f"orderBy {value!r} is invalid; use <field>.<asc|desc> with field in {sorted(allowed)}"
+        )
+    return f"ORDER BY {column} {(direction or 'desc').upper()}"

@@ -1,0 +1,25 @@
+"""Health and project endpoints."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from langfuse_nb.server.config import PROJECT_ID, PROJECT_NAME, SERVER_VERSION
+from langfuse_nb.server.http import JsonResponse, db_of, ok
+from langfuse_nb.server.routes import Route
+
+
+def health(request: Request) -> JsonResponse:
+    if not db_of(request).ping():
+        return ok({"status": "ERROR", "version": SERVER_VERSION, "message": "database unavailable"}, 503)
+    return ok({"status": "OK", "version": SERVER_VERSION})
+
+
+def projects(request: Request) -> JsonResponse:
+    return ok({"data": [{"id": PROJECT_ID, "name": PROJECT_NAME, "metadata": {}}]})
+
+
+ROUTES = [
+    Route("GET", "/api/public/health", health),
+    Route("GET", "/api/public/projects", projects),
+]

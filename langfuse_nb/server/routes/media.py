@@ -1,0 +1,174 @@
+"""Media: upload URL, tokenised PUT/GET of the bytes, upload status, metadata with a download URL."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import Response
+
+from langfuse_nb.server.errors import ApiError, BadRequest, NotFound, PayloadTooLarge
+from langfuse_nb.server.http import (
+    JsonBody,
+    JsonResponse,
+    RawBody,
+    config_of,
+    db_of,
+    json_object,
+    no_content,
+    ok,
+)
+from langfuse_nb.server.routes import Route
+from langfuse_nb.server.store import media as store
+from langfuse_nb.server.values import dt_to_iso, now_iso, parse_iso
+
+_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[\w.+-]+$")
+_FIELDS = ("input", "output", "metadata")
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    error = "AccessDeniedError"
+
+
+def _key(request: Request) -> bytes:
+    return request.app.state.media_key
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _parse_upload_request(body: Any, max_bytes: int) -> dict[str, Any]:
+    spec = json_object(body)
+    for key in ("traceId", "contentType", "sha256Hash", "field"):
+        if not isinstance(spec.get(key), str) or not spec[key]:
+            raise BadRequest(f"'{key}' is required and must be a non-empty string")
+    if spec.get("observationId") is not None and not isinstance(spec["observationId"], str):
+        raise BadRequest("'observationId' must be a string or null")
+    if not _CONTENT_TYPE.match(spec["contentType"]):
+        raise BadRequest(f"'contentType' {spec['contentType']!r} is not a MIME type")
+    length = spec.get("contentLength")
+    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+        raise BadRequest("'contentLength' must be a non-negative integer")
+    if length > max_bytes:
+        raise BadRequest(f"'contentLength' {length} exceeds the media size limit of {max_bytes} bytes")
+    if not re.fullmatch(r"[A-Za-z0-9+/]{43}=", spec["sha256Hash"]):
+        raise BadRequest("'sha256Hash' must be the base64-encoded SHA-256 of the content (44 characters)")
+    if spec["field"] not in _FIELDS:
+        raise BadRequest(f"'field' must be one of {list(_FIELDS)}")
+    return spec
+
+
+def get_upload_url(request: Request, body: JsonBody) -> JsonResponse:
+    spec = _parse_upload_request(body, config_of(request).max_media_bytes)
+    with db_of(request).write() as conn:
+        media_id, done = store.register(conn, spec)
+    if done:
+        return ok({"mediaId": media_id, "uploadUrl": None}, 201)
+    token = store.token(_key(request), "upload", media_id)
+    url = f"{_base(request)}/api/public/media/{media_id}/upload?token={token}"
+    return ok({"mediaId": media_id, "uploadUrl": url}, 201)
+
+
+def upload(request: Request, mediaId: str, body: RawBody, token: str | None = None) -> Response:
+    store.check_media_id(mediaId)
+    if not store.token_valid(_key(request), "upload", mediaId, token):
+        raise Forbidden("invalid or missing upload token")
+    db = db_of(request)
+    record = store.get(db.reader, mediaId)
+    if record is None:
+        raise NotFound(f"Media {mediaId} not found")
+    _verify_upload(request, record, body)
+    store.save_bytes(config_of(request).media_dir, mediaId, body)
+    with db.write() as conn:
+        store.record_upload(conn, mediaId, 200, None, now_iso(), None)
+    return Response(status_code=200)
+
+
+def _verify_upload(request: Request, record: dict[str, Any], body: bytes) -> None:
+    if len(body) > config_of(request).max_media_bytes:
+        raise PayloadTooLarge("media exceeds the size limit")
+    if len(body) != record["content_length"]:
+        raise BadRequest(
+            f"content length {len(body)} does not match the announced {record['content_length']}"
+        )
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip()
+    if content_type and content_type != record["content_type"]:
+        raise BadRequest(
+            f"Content-Type {content_type!r} does not match the announced {record['content_type']!r}"
+        )
+    actual = store.sha256_b64(body)
+    declared = request.headers.get("x-amz-checksum-sha256")
+    if declared is not None and declared != actual:
+        raise BadRequest("x-amz-checksum-sha256 does not match the uploaded bytes")
+    if actual != record["sha256_hash"]:
+        raise BadRequest("the SHA-256 of the uploaded bytes does not match the announced sha256Hash")
+
+
+def patch_media(request: Request, mediaId: str, body: JsonBody) -> Response:
+    store.check_media_id(mediaId)
+    spec = json_object(body)
+    status = spec.get("uploadHttpStatus")
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise BadRequest("'uploadHttpStatus' is required and must be an integer")
+    try:
+        uploaded_at = parse_iso(spec["uploadedAt"]) if spec.get("uploadedAt") is not None else None
+    except ValueError:
+        raise BadRequest("'uploadedAt' must be an ISO-8601 datetime") from None
+    time_ms = spec.get("uploadTimeMs")
+    if time_ms is not None and (isinstance(time_ms, bool) or not isinstance(time_ms, int)):
+        raise BadRequest("'uploadTimeMs' must be an integer")
+    error = spec.get("uploadHttpError")
+    with db_of(request).write() as conn:
+        record = store.get(conn, mediaId)
+        if record is None:
+            raise NotFound(f"Media {mediaId} not found")
+        # the SDK reports its PUT; never let a client claim success for bytes this server has not verified
+        if status == 200 and record["upload_http_status"] != 200:
+            status, error = 400, error or "bytes were not uploaded to this server"
+        store.record_upload(
+            conn, mediaId, status, error if isinstance(error, str) else None, uploaded_at, time_ms
+        )
+    return no_content()
+
+
+def get_media(request: Request, mediaId: str) -> JsonResponse:
+    store.check_media_id(mediaId)
+    record = store.get(db_of(request).reader, mediaId)
+    if record is None or record["upload_http_status"] != 200 or record["uploaded_at"] is None:
+        raise NotFound(f"Media {mediaId} not found or not uploaded")
+    token = store.token(_key(request), "download", mediaId)
+    expiry = dt_to_iso(datetime.now(timezone.utc) + timedelta(hours=1))
+    return ok(
+        {
+            "mediaId": mediaId,
+            "contentType": record["content_type"],
+            "contentLength": record["content_length"],
+            "uploadedAt": record["uploaded_at"],
+            "url": f"{_base(request)}/api/public/media/{mediaId}/download?token={token}",
+            "urlExpiry": expiry,
+        }
+    )
+
+
+def download(request: Request, mediaId: str, token: str | None = None) -> Response:
+    store.check_media_id(mediaId)
+    if not store.token_valid(_key(request), "download", mediaId, token):
+        raise Forbidden("invalid or missing download token")
+    record = store.get(db_of(request).reader, mediaId)
+    path = store.file_path(config_of(request).media_dir, mediaId)
+    if record is None or not path.is_file():
+        raise NotFound(f"Media {mediaId} not found")
+    return Response(path.read_bytes(), media_type=record["content_type"])
+
+
+ROUTES = [
+    Route("POST", "/api/public/media", get_upload_url),
+    Route("PUT", "/api/public/media/{mediaId}/upload", upload),
+    Route("GET", "/api/public/media/{mediaId}/download", download),
+    Route("GET", "/api/public/media/{mediaId}", get_media),
+    Route("PATCH", "/api/public/media/{mediaId}", patch_media),
+]

@@ -1,0 +1,98 @@
+"""Observation read endpoints (v1)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query, Request
+
+from langfuse_nb.server.errors import NotFound
+from langfuse_nb.server.http import JsonResponse, db_of, ok
+from langfuse_nb.server.query import Column, Where, apply_filter, page_of, parse_filter
+from langfuse_nb.server.routes import Route
+from langfuse_nb.server.routes.otel import blobs_of
+from langfuse_nb.server.store import observations
+
+_TRACE = "(SELECT {0} FROM traces t WHERE t.id = o.trace_id)"
+FILTER_COLUMNS = {
+    "id": Column("o.id", "string"),
+    "type": Column("o.type", "string"),
+    "name": Column("o.name", "string"),
+    "traceId": Column("o.trace_id", "string"),
+    "startTime": Column("o.start_time", "datetime"),
+    "start_time": Column("o.start_time", "datetime"),
+    "endTime": Column("o.end_time", "datetime"),
+    "end_time": Column("o.end_time", "datetime"),
+    "environment": Column("coalesce(o.environment, 'default')", "string"),
+    "level": Column("coalesce(o.level, 'DEFAULT')", "string"),
+    "statusMessage": Column("o.status_message", "string"),
+    "version": Column("o.version", "string"),
+    "model": Column("o.model", "string"),
+    "promptName": Column("o.prompt_name", "string"),
+    "promptVersion": Column("o.prompt_version", "number"),
+    "parentObservationId": Column("o.parent_observation_id", "string"),
+    "metadata": Column("o.metadata", "json"),
+    "totalCost": Column("o.total_cost", "number"),
+    "userId": Column(_TRACE.format("user_id"), "string"),
+    "traceName": Column(_TRACE.format("name"), "string"),
+    "traceEnvironment": Column(_TRACE.format("environment"), "string"),
+    "traceTags": Column("o.trace_id", "tags"),
+}
+StrList = Annotated[list[str] | None, Query()]
+
+
+def list_observations(
+    request: Request,
+    page: int | None = None,
+    limit: int | None = None,
+    name: str | None = None,
+    userId: str | None = None,
+    type: str | None = None,
+    traceId: str | None = None,
+    level: str | None = None,
+    parentObservationId: str | None = None,
+    environment: StrList = None,
+    fromStartTime: str | None = None,
+    toStartTime: str | None = None,
+    version: str | None = None,
+    filter_: Annotated[str | None, Query(alias="filter")] = None,
+) -> JsonResponse:
+    paging = page_of(page, limit)
+    where = Where()
+    for column, value in (
+        ("o.name", name),
+        ("o.type", type.upper() if type else None),
+        ("o.trace_id", traceId),
+        ("coalesce(o.level, 'DEFAULT')", level),
+        ("o.parent_observation_id", parentObservationId),
+        ("o.version", version),
+    ):
+        where.eq(column, value)
+    if userId is not None:
+        where.add("o.trace_id IN (SELECT id FROM traces WHERE user_id = ?)", userId)
+    where.any_of("coalesce(o.environment, 'default')", environment)
+    where.time("o.start_time", ">=", fromStartTime)
+    where.time("o.start_time", "<", toStartTime)
+    apply_filter(where, parse_filter(filter_), FILTER_COLUMNS)
+    conn = db_of(request).reader
+    rows = conn.execute(
+        f"SELECT * FROM observations o {where.sql()} ORDER BY o.start_time DESC, o.id LIMIT ? OFFSET ?",
+        [*where.params, paging.limit, paging.offset],
+    ).fetchall()
+    total = conn.execute(f"SELECT count(*) FROM observations o {where.sql()}", where.params).fetchone()[0]
+    blobs = blobs_of(request)
+    return ok({"data": [observations.to_view(r, conn, blobs) for r in rows], "meta": paging.meta(total)})
+
+
+def get_observation(request: Request, observationId: str) -> JsonResponse:
+    conn = db_of(request).reader
+    row = observations.get(conn, observationId)
+    if row is None:
+        raise NotFound(f"Observation {observationId} not found within authorized project")
+    return ok(observations.to_view(row, conn, blobs_of(request)))
+
+
+ROUTES = [
+    Route("GET", "/api/public/observations", list_observations),
+    Route("GET", "/api/public/observations/{observationId}", get_observation),
+]

@@ -1,0 +1,140 @@
+"""Score read and delete endpoints (v2 list/get, v1 delete)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from starlette.responses import Response
+
+from langfuse_nb.server.errors import BadRequest, NotFound
+from langfuse_nb.server.http import JsonResponse, db_of, no_content, ok
+from langfuse_nb.server.query import Column, Where, apply_filter, page_of, parse_filter
+from langfuse_nb.server.routes import Route
+from langfuse_nb.server.store import scores
+from langfuse_nb.server.values import loads
+
+_TRACE = "(SELECT {0} FROM traces t WHERE t.id = s.trace_id)"
+FILTER_COLUMNS = {
+    "id": Column("s.id", "string"),
+    "name": Column("s.name", "string"),
+    "value": Column("s.value", "number"),
+    "stringValue": Column("s.string_value", "string"),
+    "dataType": Column("s.data_type", "string"),
+    "source": Column("s.source", "string"),
+    "timestamp": Column("s.timestamp", "datetime"),
+    "traceId": Column("s.trace_id", "string"),
+    "observationId": Column("s.observation_id", "string"),
+    "sessionId": Column("s.session_id", "string"),
+    "datasetRunId": Column("s.dataset_run_id", "string"),
+    "environment": Column("s.environment", "string"),
+    "configId": Column("s.config_id", "string"),
+    "metadata": Column("s.metadata", "json"),
+    "userId": Column(_TRACE.format("user_id"), "string"),
+    "traceName": Column(_TRACE.format("name"), "string"),
+    "traceTags": Column("s.trace_id", "tags"),
+}
+_OPERATORS = {"<", ">", "<=", ">=", "!=", "="}
+StrList = Annotated[list[str] | None, Query()]
+
+
+def list_scores(
+    request: Request,
+    page: int | None = None,
+    limit: int | None = None,
+    userId: str | None = None,
+    name: str | None = None,
+    fromTimestamp: str | None = None,
+    toTimestamp: str | None = None,
+    environment: StrList = None,
+    source: str | None = None,
+    operator: str | None = None,
+    value: float | None = None,
+    scoreIds: str | None = None,
+    configId: str | None = None,
+    sessionId: str | None = None,
+    datasetRunId: str | None = None,
+    traceId: str | None = None,
+    observationId: str | None = None,
+    queueId: str | None = None,
+    dataType: str | None = None,
+    traceTags: StrList = None,
+    fields: str | None = None,
+    filter_: Annotated[str | None, Query(alias="filter")] = None,
+) -> JsonResponse:
+    paging = page_of(page, limit)
+    where = Where()
+    for column, given in (
+        ("s.name", name),
+        ("s.source", source),
+        ("s.config_id", configId),
+        ("s.session_id", sessionId),
+        ("s.dataset_run_id", datasetRunId),
+        ("s.trace_id", traceId),
+        ("s.queue_id", queueId),
+        ("s.data_type", dataType),
+    ):
+        where.eq(column, given)
+    if userId is not None:
+        where.add("s.trace_id IN (SELECT id FROM traces WHERE user_id = ?)", userId)
+    where.any_of("s.environment", environment)
+    where.any_of("s.id", _csv(scoreIds))
+    where.any_of("s.observation_id", _csv(observationId))
+    where.time("s.timestamp", ">=", fromTimestamp)
+    where.time("s.timestamp", "<", toTimestamp)
+    if operator is not None or value is not None:
+        if operator not in _OPERATORS or value is None:
+            raise BadRequest(f"operator must be one of {sorted(_OPERATORS)} and come with a numeric value")
+        where.add(f"s.value {operator} ?", value)
+    if traceTags:
+        apply_filter(
+            where, [{"column": "traceTags", "operator": "all of", "value": traceTags}], FILTER_COLUMNS
+        )
+    apply_filter(where, parse_filter(filter_), FILTER_COLUMNS)
+    conn = db_of(request).reader
+    rows = conn.execute(
+        f"SELECT s.*, t.user_id AS t_user_id, t.tags AS t_tags, t.environment AS t_environment, "
+        f"t.session_id AS t_session_id, t.id AS t_id FROM scores s "
+        f"LEFT JOIN traces t ON t.id = s.trace_id {where.sql()} "
+        "ORDER BY s.timestamp DESC, s.id LIMIT ? OFFSET ?",
+        [*where.params, paging.limit, paging.offset],
+    ).fetchall()
+    total = conn.execute(f"SELECT count(*) FROM scores s {where.sql()}", where.params).fetchone()[0]
+    return ok({"data": [_with_trace(r) for r in rows], "meta": paging.meta(total)})
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [part.strip() for part in value.split(",") if part.strip()] if value else None
+
+
+def _with_trace(row: Any) -> dict[str, Any]:
+    view = scores.to_view(row)
+    if row["t_id"] is not None:
+        view["trace"] = {
+            "userId": row["t_user_id"],
+            "tags": loads(row["t_tags"]) or [],
+            "environment": row["t_environment"],
+            "sessionId": row["t_session_id"],
+        }
+    return view
+
+
+def get_score(request: Request, scoreId: str) -> JsonResponse:
+    row = scores.get(db_of(request).reader, scoreId)
+    if row is None:
+        raise NotFound(f"Score {scoreId} not found")
+    return ok(scores.to_view(row))
+
+
+def delete_score(request: Request, scoreId: str) -> Response:
+    with db_of(request).write() as conn:
+        if not scores.delete(conn, scoreId):
+            raise NotFound(f"Score {scoreId} not found")
+    return no_content()
+
+
+ROUTES = [
+    Route("GET", "/api/public/v2/scores", list_scores),
+    Route("GET", "/api/public/v2/scores/{scoreId}", get_score),
+    Route("DELETE", "/api/public/scores/{scoreId}", delete_score),
+]

@@ -1,0 +1,53 @@
+"""Session endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query, Request
+
+from langfuse_nb.server.errors import NotFound
+from langfuse_nb.server.http import JsonResponse, db_of, ok
+from langfuse_nb.server.query import Where, page_of
+from langfuse_nb.server.routes import Route
+from langfuse_nb.server.routes.traces import trace_view
+from langfuse_nb.server.store import sessions
+
+StrList = Annotated[list[str] | None, Query()]
+
+
+def list_sessions(
+    request: Request,
+    page: int | None = None,
+    limit: int | None = None,
+    fromTimestamp: str | None = None,
+    toTimestamp: str | None = None,
+    environment: StrList = None,
+) -> JsonResponse:
+    paging = page_of(page, limit)
+    where = Where()
+    where.time("created_at", ">=", fromTimestamp)
+    where.time("created_at", "<", toTimestamp)
+    where.any_of("environment", environment)
+    conn = db_of(request).reader
+    rows = conn.execute(
+        f"SELECT * FROM sessions {where.sql()} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+        [*where.params, paging.limit, paging.offset],
+    ).fetchall()
+    total = conn.execute(f"SELECT count(*) FROM sessions {where.sql()}", where.params).fetchone()[0]
+    return ok({"data": [sessions.to_view(r) for r in rows], "meta": paging.meta(total)})
+
+
+def get_session(request: Request, sessionId: str) -> JsonResponse:
+    conn = db_of(request).reader
+    row = sessions.get(conn, sessionId)
+    if row is None:
+        raise NotFound(f"Session {sessionId} not found")
+    trace_rows = conn.execute("SELECT * FROM traces WHERE session_id = ? ORDER BY timestamp", (sessionId,))
+    return ok({**sessions.to_view(row), "traces": [trace_view(t) for t in trace_rows]})
+
+
+ROUTES = [
+    Route("GET", "/api/public/sessions", list_sessions),
+    Route("GET", "/api/public/sessions/{sessionId}", get_session),
+]

@@ -1,0 +1,222 @@
+"""Trace read and delete endpoints (v1)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+
+from langfuse_nb.server.config import PROJECT_ID
+from langfuse_nb.server.errors import BadRequest, NotFound
+from langfuse_nb.server.http import JsonBody, JsonResponse, db_of, ok
+from langfuse_nb.server.query import Column, Where, apply_filter, order_by, page_of, parse_filter
+from langfuse_nb.server.routes import Route
+from langfuse_nb.server.routes.otel import blobs_of
+from langfuse_nb.server.store import observations, scores, traces
+from langfuse_nb.server.values import iso_to_seconds, loads, parse_lenient
+
+FILTER_COLUMNS = {
+    "id": Column("t.id", "string"),
+    "name": Column("t.name", "string"),
+    "timestamp": Column("t.timestamp", "datetime"),
+    "userId": Column("t.user_id", "string"),
+    "sessionId": Column("t.session_id", "string"),
+    "environment": Column("t.environment", "string"),
+    "version": Column("t.version", "string"),
+    "release": Column("t.release", "string"),
+    "tags": Column("t.id", "tags"),
+    "bookmarked": Column("t.bookmarked", "boolean"),
+    "public": Column("t.public", "boolean"),
+    "metadata": Column("t.metadata", "json"),
+}
+ORDER_COLUMNS = {
+    "id": "t.id",
+    "timestamp": "t.timestamp",
+    "name": "t.name",
+    "userId": "t.user_id",
+    "release": "t.release",
+    "version": "t.version",
+    "public": "t.public",
+    "bookmarked": "t.bookmarked",
+    "sessionId": "t.session_id",
+}
+FIELD_GROUPS = {"core", "io", "scores", "observations", "metrics"}
+StrList = Annotated[list[str] | None, Query()]
+
+
+def list_traces(
+    request: Request,
+    page: int | None = None,
+    limit: int | None = None,
+    userId: str | None = None,
+    name: str | None = None,
+    sessionId: str | None = None,
+    fromTimestamp: str | None = None,
+    toTimestamp: str | None = None,
+    orderBy: str | None = None,
+    tags: StrList = None,
+    version: str | None = None,
+    release: str | None = None,
+    environment: StrList = None,
+    fields: str | None = None,
+    filter_: Annotated[str | None, Query(alias="filter")] = None,
+) -> JsonResponse:
+    paging = page_of(page, limit)
+    where = Where()
+    for column, value in (
+        ("t.user_id", userId),
+        ("t.name", name),
+        ("t.session_id", sessionId),
+        ("t.version", version),
+        ("t.release", release),
+    ):
+        where.eq(column, value)
+    where.any_of("t.environment", environment)
+    where.time("t.timestamp", ">=", fromTimestamp)
+    where.time("t.timestamp", "<", toTimestamp)
+    if tags:
+        apply_filter(where, [{"column": "tags", "operator": "all of", "value": tags}], FILTER_COLUMNS)
+    apply_filter(where, parse_filter(filter_), FILTER_COLUMNS)
+    order = order_by(orderBy, ORDER_COLUMNS, "ORDER BY t.timestamp DESC")
+    conn = db_of(request).reader
+    sql_where = where.sql()
+    rows = conn.execute(
+        f"SELECT * FROM traces t {sql_where} {order}, t.id LIMIT ? OFFSET ?",
+        [*where.params, paging.limit, paging.offset],
+    ).fetchall()
+    total = conn.execute(f"SELECT count(*) FROM traces t {sql_where}", where.params).fetchone()[0]
+    groups = _field_groups(fields)
+    data = _with_summaries(conn, [dict(r) for r in rows], groups)
+    return ok({"data": data, "meta": paging.meta(total)})
+
+
+def _field_groups(fields: str | None) -> set[str]:
+    if not fields:
+        return set(FIELD_GROUPS)
+    groups = {part.strip() for part in fields.split(",") if part.strip()} | {"core"}
+    unknown = groups - FIELD_GROUPS
+    if unknown:
+        raise BadRequest(f"unknown fields group(s) {sorted(unknown)}; use {sorted(FIELD_GROUPS)}")
+    return groups
+
+
+def _with_summaries(
+    conn: sqlite3.Connection, rows: list[dict[str, Any]], groups: set[str]
+) -> list[dict[str, Any]]:
+    """Trace list items with observation/score ids, latency and cost, computed for the page only."""
+    ids = [row["id"] for row in rows]
+    summary: dict[str, dict[str, Any]] = {
+        i: {"obs": [], "scores": [], "start": None, "end": None, "cost": 0.0} for i in ids
+    }
+    if ids:
+        marks = ", ".join("?" * len(ids))
+        for trace_id, obs_id, start, end, cost in conn.execute(
+            f"SELECT trace_id, id, start_time, end_time, total_cost FROM observations "
+            f"WHERE trace_id IN ({marks}) ORDER BY start_time",
+            ids,
+        ):
+            entry = summary[trace_id]
+            entry["obs"].append(obs_id)
+            entry["start"] = start if entry["start"] is None or start < entry["start"] else entry["start"]
+            finish = end or start
+            entry["end"] = finish if entry["end"] is None or finish > entry["end"] else entry["end"]
+            entry["cost"] += cost or 0.0
+        for trace_id, score_id in conn.execute(
+            f"SELECT trace_id, id FROM scores WHERE trace_id IN ({marks}) ORDER BY timestamp", ids
+        ):
+            summary[trace_id]["scores"].append(score_id)
+    return [_list_item(row, summary[row["id"]], groups) for row in rows]
+
+
+def _list_item(row: dict[str, Any], entry: dict[str, Any], groups: set[str]) -> dict[str, Any]:
+    view = trace_view(row, io="io" in groups)
+    metrics = "metrics" in groups
+    latency = iso_to_seconds(entry["end"]) - iso_to_seconds(entry["start"]) if entry["start"] else 0.0
+    view.update(
+        {
+            "latency": latency if metrics else -1,
+            "totalCost": entry["cost"] if metrics else -1,
+            "observations": entry["obs"] if "observations" in groups else [],
+            "scores": entry["scores"] if "scores" in groups else [],
+        }
+    )
+    return view
+
+
+def trace_view(row: dict[str, Any] | sqlite3.Row, io: bool = True) -> dict[str, Any]:
+    view = {
+        "id": row["id"],
+        "timestamp": row["timestamp"],
+        "name": row["name"],
+        "sessionId": row["session_id"],
+        "release": row["release"],
+        "version": row["version"],
+        "userId": row["user_id"],
+        "tags": loads(row["tags"]) or [],
+        "public": bool(row["public"]),
+        "environment": row["environment"],
+        "bookmarked": bool(row["bookmarked"]),
+        "projectId": PROJECT_ID,
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "externalId": None,
+        "htmlPath": f"/project/{PROJECT_ID}/traces/{row['id']}",
+    }
+    if io:
+        view.update(
+            {
+                "input": parse_lenient(row["input"]),
+                "output": parse_lenient(row["output"]),
+                "metadata": loads(row["metadata"]) or {},
+            }
+        )
+    return view
+
+
+def get_trace(request: Request, traceId: str) -> JsonResponse:
+    conn = db_of(request).reader
+    row = traces.get(conn, traceId)
+    if row is None:
+        raise NotFound(f"Trace {traceId} not found within authorized project")
+    obs_rows = conn.execute(
+        "SELECT * FROM observations WHERE trace_id = ? ORDER BY start_time, id", (traceId,)
+    ).fetchall()
+    blobs = blobs_of(request)
+    obs_views = [observations.to_view(o, conn, blobs) for o in obs_rows]
+    view = trace_view(row)
+    starts = [o["start_time"] for o in obs_rows]
+    ends = [o["end_time"] or o["start_time"] for o in obs_rows]
+    view.update(
+        {
+            "latency": (iso_to_seconds(max(ends)) - iso_to_seconds(min(starts))) if obs_rows else 0.0,
+            "totalCost": sum(o["total_cost"] or 0.0 for o in obs_rows),
+            "observations": obs_views,
+            "scores": [scores.to_view(s, v1=True) for s in scores.for_traces(conn, [traceId])],
+        }
+    )
+    return ok(view)
+
+
+def delete_trace(request: Request, traceId: str) -> JsonResponse:
+    with db_of(request).write() as conn:
+        if not traces.delete(conn, [traceId]):
+            raise NotFound(f"Trace {traceId} not found within authorized project")
+    return ok({"message": "Trace deleted successfully"})
+
+
+def delete_traces(request: Request, body: JsonBody) -> JsonResponse:
+    ids = body.get("traceIds") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise BadRequest('body must be {"traceIds": [<trace id>, ...]} with at least one id')
+    with db_of(request).write() as conn:
+        traces.delete(conn, ids)
+    return ok({"message": "Traces deleted successfully"})
+
+
+ROUTES = [
+    Route("GET", "/api/public/traces", list_traces),
+    Route("DELETE", "/api/public/traces", delete_traces),
+    Route("GET", "/api/public/traces/{traceId}", get_trace),
+    Route("DELETE", "/api/public/traces/{traceId}", delete_trace),
+]

@@ -1,0 +1,291 @@
+"""Start, find and stop the embedded server: in a thread, or as a detached process."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ipaddress
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langfuse_nb.server.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_PUBLIC_KEY,
+    DEFAULT_SECRET_KEY,
+    ServerConfig,
+    default_db_path,
+)
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "DEFAULT_PUBLIC_KEY",
+    "DEFAULT_SECRET_KEY",
+    "ServerHandle",
+    "ServerStartError",
+    "default_db_path",
+    "ensure_server",
+    "is_healthy",
+    "start_detached",
+    "start_in_thread",
+]
+
+
+class ServerStartError(RuntimeError):
+    """The server did not come up (port taken by something else, wrong keys, crash, timeout)."""
+
+
+@dataclass
+class ServerHandle:
+    """A running server; ``stop()`` only stops what this handle started."""
+
+    url: str
+    public_key: str
+    secret_key: str
+    db_path: Path | None
+    started: bool
+    _stopper: Callable[[float], None] | None = field(default=None, repr=False)
+    pid: int | None = None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        stopper, self._stopper = self._stopper, None
+        if stopper is not None:
+            stopper(timeout)
+
+    def __enter__(self) -> ServerHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def is_healthy(url: str, timeout: float = 1.0) -> bool:
+    """True when ``url`` answers ``GET /api/public/health`` with status OK."""
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/api/public/health", timeout=timeout) as resp:
+            return resp.status == 200 and json.loads(resp.read()).get("status") == "OK"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def start_in_thread(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = 0,
+    db_path: Path | str | None = None,
+    public_key: str = DEFAULT_PUBLIC_KEY,
+    secret_key: str = DEFAULT_SECRET_KEY,
+    timeout: float = 10.0,
+) -> ServerHandle:
+    """Serve in a daemon thread of this process (port 0 picks a free port)."""
+    reused = _reuse_if_running(host, port, public_key, secret_key)
+    if reused is not None:
+        return reused
+    import uvicorn
+
+    from langfuse_nb.server.app import create_app
+
+    sock = bind_socket(host, port)
+    url = url_for(host, sock.getsockname()[1])
+    db = Path(db_path) if db_path is not None else default_db_path()
+    config = ServerConfig(db_path=db, public_key=public_key, secret_key=secret_key, base_url=url)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(config), log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    )
+    thread = threading.Thread(
+        target=server.run,
+        kwargs={"sockets": [sock]},
+        daemon=True,
+        name=f"langfuse-nb-server-{sock.getsockname()[1]}",
+    )
+    thread.start()
+
+    def stop(wait: float) -> None:
+        server.should_exit = True
+        thread.join(wait)
+        sock.close()
+
+    try:
+        _wait_until_healthy(url, timeout, thread.is_alive)
+    except ServerStartError:
+        stop(1.0)
+        raise
+    return ServerHandle(url, public_key, secret_key, db, True, stop)
+
+
+def start_detached(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    db_path: Path | str | None = None,
+    public_key: str = DEFAULT_PUBLIC_KEY,
+    secret_key: str = DEFAULT_SECRET_KEY,
+    timeout: float = 10.0,
+) -> ServerHandle:
+    """Serve from a separate process that outlives this one; reuses a healthy server on the port."""
+    reused = _reuse_if_running(host, port, public_key, secret_key)
+    if reused is not None:
+        return reused
+    if port == 0:
+        port = _free_port(host)
+    db = Path(db_path) if db_path is not None else default_db_path()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    process = _spawn(host, port, db, public_key, secret_key)
+    url = url_for(host, port)
+    try:
+        _wait_until_healthy(url, timeout, lambda: process.poll() is None)
+    except ServerStartError as exc:
+        _terminate(process, 1.0)
+        raise ServerStartError(f"{exc}\n{_log_tail(_log_path(db))}") from None
+    return ServerHandle(
+        url, public_key, secret_key, db, True, lambda wait: _terminate(process, wait), pid=process.pid
+    )
+
+
+def ensure_server(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    db_path: Path | str | None = None,
+    public_key: str = DEFAULT_PUBLIC_KEY,
+    secret_key: str = DEFAULT_SECRET_KEY,
+    timeout: float = 10.0,
+) -> ServerHandle:
+    """Reuse the healthy server on ``host:port``, else start a detached one."""
+    return start_detached(
+        host=host, port=port, db_path=db_path, public_key=public_key, secret_key=secret_key, timeout=timeout
+    )
+
+
+def url_for(host: str, port: int) -> str:
+    """The URL clients should use; wildcard binds are reached through loopback."""
+    connect_host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(connect_host).version == 6:
+            connect_host = f"[{connect_host}]"
+    return f"http://{connect_host}:{port}"
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind (and listen on) the server socket; the caller learns the real port from it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    if sys.platform != "win32":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServerStartError(f"cannot bind {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _reuse_if_running(host: str, port: int, public_key: str, secret_key: str) -> ServerHandle | None:
+    if port == 0:
+        return None
+    url = url_for(host, port)
+    if not is_healthy(url):
+        return None
+    if not _keys_accepted(url, public_key, secret_key):
+        raise ServerStartError(f"a server already runs at {url} but rejects the keys {public_key!r}/***")
+    return ServerHandle(url, public_key, secret_key, None, False)
+
+
+def _keys_accepted(url: str, public_key: str, secret_key: str) -> bool:
+    token = base64.b64encode(f"{public_key}:{secret_key}".encode()).decode()
+    request = urllib.request.Request(
+        f"{url}/api/public/projects", headers={"Authorization": f"Basic {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=2.0) as resp:
+            return resp.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+def _wait_until_healthy(url: str, timeout: float, alive: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while time.monotonic() < deadline:
+        if is_healthy(url, timeout=0.5):
+            return
+        if not alive():
+            raise ServerStartError(f"the server for {url} exited during startup")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+    raise ServerStartError(f"the server at {url} was not healthy within {timeout:.1f}s")
+
+
+def _free_port(host: str) -> int:
+    sock = bind_socket(host, 0)
+    try:
+        return sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+def _log_path(db: Path) -> Path:
+    return db.parent / "server.log"
+
+
+def _spawn(host: str, port: int, db: Path, public_key: str, secret_key: str) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "langfuse_nb",
+        "serve",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--db",
+        str(db),
+        "--public-key",
+        public_key,
+        "--secret-key",
+        secret_key,
+    ]
+    log = open(_log_path(db), "ab")  # noqa: SIM115 - handed to the child, closed below
+    try:
+        kwargs: dict[str, object] = {"start_new_session": True}
+        if sys.platform == "win32":
+            kwargs = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS}
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True, **kwargs
+        )  # type: ignore[call-overload]
+    finally:
+        log.close()
+
+
+def _terminate(process: subprocess.Popen[bytes], timeout: float) -> None:
+    if process.poll() is not None:
+        return
+    if sys.platform == "win32":
+        process.terminate()
+    else:
+        process.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly on SIGINT/SIGTERM
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+
+
+def _log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

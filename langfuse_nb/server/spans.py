@@ -1,0 +1,497 @@
+"""Pure mapping of decoded spans to observation rows and trace updates (see server-ingestion.md §2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from langfuse_nb.server.otlp import ScopeSpans, SpanRecord
+from langfuse_nb.server.values import dumps, ns_to_iso, parse_iso
+from langfuse_nb.wire.attributes import SDK_SCOPE_NAME
+from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
+
+OBSERVATION_TYPES = frozenset(
+    {
+        "SPAN",
+        "GENERATION",
+        "EVENT",
+        "AGENT",
+        "TOOL",
+        "CHAIN",
+        "RETRIEVER",
+        "EVALUATOR",
+        "EMBEDDING",
+        "GUARDRAIL",
+    }
+)
+LEVELS = frozenset({"DEBUG", "DEFAULT", "WARNING", "ERROR"})
+_OBS_META = "langfuse.observation.metadata"
+_TRACE_META = "langfuse.trace.metadata"
+_OPENINFERENCE_KINDS = {
+    "CHAIN": "CHAIN",
+    "RETRIEVER": "RETRIEVER",
+    "LLM": "GENERATION",
+    "EMBEDDING": "EMBEDDING",
+    "AGENT": "AGENT",
+    "TOOL": "TOOL",
+    "GUARDRAIL": "GUARDRAIL",
+    "EVALUATOR": "EVALUATOR",
+}
+_GEN_AI_OPERATIONS = {
+    "chat": "GENERATION",
+    "completion": "GENERATION",
+    "text_completion": "GENERATION",
+    "generate_content": "GENERATION",
+    "generate": "GENERATION",
+    "embeddings": "EMBEDDING",
+    "invoke_agent": "AGENT",
+    "create_agent": "AGENT",
+    "execute_tool": "TOOL",
+}
+_MODEL_KEYS = (
+    A.OBSERVATION_MODEL,
+    "gen_ai.response.model",
+    "ai.model.id",
+    "gen_ai.request.model",
+    "llm.response.model",
+    "llm.model_name",
+    "model",
+)
+_TYPE_MODEL_KEYS = (
+    A.OBSERVATION_MODEL,
+    "gen_ai.request.model",
+    "gen_ai.response.model",
+    "llm.model_name",
+    "model",
+)
+_USER_KEYS = (
+    "langfuse.user.id",
+    A.TRACE_USER_ID,
+    f"{_OBS_META}.langfuse_user_id",
+    f"{_TRACE_META}.langfuse_user_id",
+    "ai.telemetry.metadata.userId",
+)
+_SESSION_KEYS = (
+    "langfuse.session.id",
+    A.TRACE_SESSION_ID,
+    "gen_ai.conversation.id",
+    f"{_OBS_META}.langfuse_session_id",
+    f"{_TRACE_META}.langfuse_session_id",
+    "ai.telemetry.metadata.sessionId",
+)
+_TAG_KEYS = (
+    A.TRACE_TAGS,
+    "langfuse.tags",
+    f"{_OBS_META}.langfuse_tags",
+    f"{_TRACE_META}.langfuse_tags",
+    "ai.telemetry.metadata.tags",
+    "tag.tags",
+)
+_TRACE_UPDATE_KEYS = (
+    A.TRACE_NAME,
+    A.TRACE_INPUT,
+    A.TRACE_OUTPUT,
+    A.TRACE_METADATA,
+    A.TRACE_PUBLIC,
+    A.TRACE_TAGS,
+    A.TRACE_USER_ID,
+    A.TRACE_SESSION_ID,
+    "langfuse.user.id",
+    "langfuse.session.id",
+    f"{_OBS_META}.langfuse_user_id",
+    f"{_OBS_META}.langfuse_session_id",
+    f"{_OBS_META}.langfuse_tags",
+    f"{_TRACE_META}.langfuse_user_id",
+    f"{_TRACE_META}.langfuse_session_id",
+    f"{_TRACE_META}.langfuse_tags",
+    "ai.telemetry.metadata.sessionId",
+    "ai.telemetry.metadata.userId",
+    "ai.telemetry.metadata.tags",
+    "tag.tags",
+)
+_ENV_KEYS = (A.ENVIRONMENT, "deployment.environment.name", "deployment.environment")
+_EXPERIMENT_FIELDS = {
+    A.EXPERIMENT_ID: "experimentId",
+    A.EXPERIMENT_NAME: "experimentName",
+    A.EXPERIMENT_DESCRIPTION: "experimentDescription",
+    A.EXPERIMENT_DATASET_ID: "experimentDatasetId",
+    A.EXPERIMENT_ITEM_ID: "experimentItemId",
+    "langfuse.experiment.item.version": "experimentItemVersion",
+    A.EXPERIMENT_ITEM_ROOT_OBSERVATION_ID: "experimentItemRootSpanId",
+    A.EXPERIMENT_ITEM_EXPECTED_OUTPUT: "experimentItemExpectedOutput",
+    A.EXPERIMENT_METADATA: "experimentMetadata",
+    A.EXPERIMENT_ITEM_METADATA: "experimentItemMetadata",
+}
+# attribute keys fully represented by decoded fields; other keys of non-SDK spans are kept as metadata
+_USAGE_RENAMES = {
+    "prompt_tokens": "input",
+    "input_tokens": "input",
+    "prompt": "input",
+    "completion_tokens": "output",
+    "output_tokens": "output",
+    "completion": "output",
+    "total_tokens": "total",
+}
+
+
+def map_groups(groups: list[ScopeSpans]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """All spans of a request -> (observation rows, trace updates)."""
+    observations: list[dict[str, Any]] = []
+    traces: list[dict[str, Any]] = []
+    for group in groups:
+        context = _GroupContext(group)
+        for span in group.spans:
+            observation, trace = map_span(span, context)
+            observations.append(observation)
+            traces.append(trace)
+    return observations, traces
+
+
+class _GroupContext:
+    """What every span of one resource/scope group shares, computed once."""
+
+    __slots__ = (
+        "resource",
+        "scope",
+        "is_sdk",
+        "resource_env",
+        "resource_meta",
+        "resource_version",
+        "resource_release",
+        "resource_key",
+        "scope_key",
+    )
+
+    def __init__(self, group: ScopeSpans) -> None:
+        self.resource = group.resource
+        self.scope = group.scope
+        self.is_sdk = group.scope.get("name") == SDK_SCOPE_NAME
+        self.resource_env = _first(group.resource, _ENV_KEYS)
+        self.resource_meta = extract_metadata(group.resource, _TRACE_META)
+        self.resource_version = group.resource.get("service.version")
+        self.resource_release = group.resource.get(A.RELEASE)
+        # stored once per distinct value (resources table), referenced by observations
+        self.resource_key = dumps(group.resource)
+        self.scope_key = dumps(group.scope)
+
+
+def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict[str, Any]]:
+    attrs = span.attributes
+    start_ns = span.start_ns or span.end_ns
+    end_ns = span.end_ns or span.start_ns
+    start = ns_to_iso(start_ns) if start_ns else None
+    end = ns_to_iso(end_ns) if end_ns else None
+    as_root = attrs.get(A.AS_ROOT) in (True, "true")
+    environment = _first(attrs, _ENV_KEYS) or ctx.resource_env or "default"
+    obs_type = observation_type(attrs)
+    name = observation_name(span.name, attrs)
+    version = attrs.get(A.VERSION) or ctx.resource_version
+    metadata = {**ctx.resource_meta, **extract_metadata(attrs, _OBS_META)}
+    if not ctx.is_sdk:
+        metadata["attributes"] = attrs
+    obs_input, obs_output = _observation_io(attrs)
+    observation = {
+        "id": span.span_id,
+        "trace_id": span.trace_id,
+        "parent_observation_id": span.parent_span_id,
+        "type": obs_type,
+        "name": name,
+        "start_time": start,
+        "end_time": end,
+        "completion_start_time": _completion_start(attrs.get(A.OBSERVATION_COMPLETION_START_TIME)),
+        "environment": environment,
+        "level": _level(attrs, span.status_code),
+        "status_message": attrs.get(A.OBSERVATION_STATUS_MESSAGE) or span.status_message or None,
+        "version": _str_or_none(version),
+        "input": obs_input,
+        "output": obs_output,
+        "metadata": dumps(metadata) if metadata else None,
+        "model": _first(attrs, _MODEL_KEYS),
+        "model_parameters": _model_parameters(attrs.get(A.OBSERVATION_MODEL_PARAMETERS)),
+        **usage_and_cost(
+            _json_object(attrs.get(A.OBSERVATION_USAGE_DETAILS)) or _gen_ai_usage(attrs),
+            _json_object(attrs.get(A.OBSERVATION_COST_DETAILS)) or _gen_ai_cost(attrs),
+        ),
+        "prompt_name": _str_or_none(
+            attrs.get(A.OBSERVATION_PROMPT_NAME) or attrs.get("langfuse.prompt.name")
+        ),
+        "prompt_version": _int_or_none(
+            attrs.get(A.OBSERVATION_PROMPT_VERSION, attrs.get("langfuse.prompt.version"))
+        ),
+        "as_root": int(as_root),
+        "experiment": _experiment(attrs),
+        "_resource": ctx.resource_key,
+        "_scope": ctx.scope_key,
+    }
+    trace = _trace_update(
+        span, ctx, attrs, observation, parent_missing=span.parent_span_id is None or as_root
+    )
+    return observation, trace
+
+
+def _trace_update(
+    span: SpanRecord, ctx: _GroupContext, attrs: dict[str, Any], obs: dict[str, Any], parent_missing: bool
+) -> dict[str, Any]:
+    update: dict[str, Any] = {
+        "id": span.trace_id,
+        "timestamp": obs["start_time"],
+        "environment": obs["environment"],
+        "is_root": parent_missing,
+    }
+    if not (parent_missing or has_trace_updates(attrs)):
+        return update  # shallow: the trace exists, nothing else is known from this span
+    metadata = {**ctx.resource_meta, **extract_metadata(attrs, _TRACE_META)}
+    if parent_missing:
+        metadata.update(extract_metadata(attrs, _OBS_META))
+        if not ctx.is_sdk:
+            metadata["attributes"] = attrs
+    metadata["resourceAttributes"] = ctx.resource
+    metadata["scope"] = ctx.scope
+    update.update(
+        {
+            "name": _str_or_none(attrs.get(A.TRACE_NAME)),
+            "input": attrs.get(A.TRACE_INPUT) or None,
+            "output": attrs.get(A.TRACE_OUTPUT) or None,
+            "metadata": metadata,
+            "user_id": _stringify(_first(attrs, _USER_KEYS)),
+            "session_id": _stringify(_first(attrs, _SESSION_KEYS)),
+            "tags": _tags(attrs),
+            "public": _public(attrs),
+            "version": _str_or_none(attrs.get(A.VERSION) or ctx.resource_version),
+            "release": _str_or_none(attrs.get(A.RELEASE) or ctx.resource_release),
+        }
+    )
+    if parent_missing:  # a root fills in name and I/O from its own observation
+        update["name_fallback"] = obs["name"]
+        update["input_fallback"] = obs["input"]
+        update["output_fallback"] = obs["output"]
+    return update
+
+
+def has_trace_updates(attrs: dict[str, Any]) -> bool:
+    if any(attrs.get(key) for key in _TRACE_UPDATE_KEYS):
+        return True
+    return any(key.startswith(_TRACE_META) for key in attrs)
+
+
+def observation_type(attrs: dict[str, Any]) -> str:
+    """Priority-ordered type rules; the first that yields a valid type wins."""
+    declared = attrs.get(A.OBSERVATION_TYPE)
+    if isinstance(declared, str) and declared.upper() in OBSERVATION_TYPES:
+        return declared.upper()
+    kind = attrs.get("openinference.span.kind")
+    if isinstance(kind, str) and kind.upper() in _OPENINFERENCE_KINDS:
+        return _OPENINFERENCE_KINDS[kind.upper()]
+    operation = attrs.get("gen_ai.operation.name")
+    if isinstance(operation, str) and operation in _GEN_AI_OPERATIONS:
+        return _GEN_AI_OPERATIONS[operation]
+    operation_id = attrs.get("ai.operationId")
+    if isinstance(operation_id, str) and operation_id.startswith("ai."):
+        if operation_id.endswith((".doGenerate", ".doStream")):
+            return "GENERATION"
+        if operation_id.endswith(".doEmbed"):
+            return "EMBEDDING"
+        if operation_id == "ai.toolCall":
+            return "TOOL"
+    if "gen_ai.tool.name" in attrs or "gen_ai.tool.call.id" in attrs:
+        return "TOOL"
+    if any(attrs.get(key) for key in _TYPE_MODEL_KEYS):
+        return "GENERATION"
+    return "SPAN"
+
+
+def observation_name(span_name: str, attrs: dict[str, Any]) -> str:
+    for key in ("gen_ai.tool.name", "logfire.msg", "ai.toolCall.name"):
+        value = attrs.get(key)
+        if isinstance(value, str) and value:
+            return value
+    operation = attrs.get("ai.operationId")
+    if isinstance(operation, str) and operation:
+        function_id = attrs.get("ai.telemetry.functionId")
+        return f"{function_id}:{operation}" if function_id else operation
+    return span_name
+
+
+def extract_metadata(attrs: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """Whole-object metadata attribute first, then flattened ``<prefix>.<key>`` keys override it."""
+    result: dict[str, Any] = {}
+    for whole_key in (prefix, "langfuse.metadata"):
+        whole = attrs.get(whole_key)
+        if whole is None:
+            continue
+        parsed = _maybe_json(whole) if isinstance(whole, str) else whole
+        if isinstance(parsed, dict):
+            result.update(parsed)
+        elif isinstance(parsed, list):
+            result.update({str(i): v for i, v in enumerate(parsed)})
+    dotted = prefix + "."
+    cut = len(dotted)
+    for key, value in attrs.items():
+        if key.startswith(dotted):
+            result[key[cut:]] = _maybe_json(value)
+        elif key.startswith("langfuse.metadata."):
+            result[key[18:]] = _maybe_json(value)
+    return result
+
+
+def usage_and_cost(usage: dict[str, Any] | None, cost: dict[str, Any] | None) -> dict[str, Any]:
+    """Usage keeps non-negative numbers and gains ``total``; cost total is given or input+output."""
+    usage_clean = {
+        k: _number(v) for k, v in (usage or {}).items() if _number(v) is not None and _number(v) >= 0
+    }
+    if usage_clean and "total" not in usage_clean:
+        usage_clean["total"] = sum(usage_clean.values())
+    usage_clean = {k: int(v) if float(v).is_integer() else v for k, v in usage_clean.items()}
+    cost_clean = {k: float(v) for k, v in (cost or {}).items() if _number(v) is not None}
+    total = cost_clean.get("total")
+    if total is None and cost_clean and set(cost_clean) <= {"input", "output"}:
+        total = cost_clean["total"] = sum(cost_clean.values())
+    return {
+        "usage_details": dumps(usage_clean) if usage_clean else None,
+        "cost_details": dumps(cost_clean) if cost_clean else None,
+        "total_cost": total,
+    }
+
+
+# ---- small decoders ---------------------------------------------------------------------------------------
+
+
+def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = attrs.get(key)
+        if value:
+            return value
+    return None
+
+
+def _maybe_json(value: Any) -> Any:
+    """Metadata values are JSON-decoded when they are JSON text (as upstream returns them)."""
+    if isinstance(value, str) and value and value[0] in '[{"-0123456789tfn':
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def _json_object(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, str):
+        value = _maybe_json(value)
+    return value if isinstance(value, dict) else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _stringify(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else dumps(value)
+
+
+def _level(attrs: dict[str, Any], status_code: int) -> str:
+    level = attrs.get(A.OBSERVATION_LEVEL)
+    if isinstance(level, str) and level.upper() in LEVELS:
+        return level.upper()
+    return "ERROR" if status_code == 2 else "DEFAULT"
+
+
+def _tags(attrs: dict[str, Any]) -> list[str] | None:
+    for key in _TAG_KEYS:
+        value = attrs.get(key)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        if isinstance(value, str):
+            if value.startswith("["):
+                parsed = _maybe_json(value)
+                if isinstance(parsed, list):
+                    return [str(v) for v in parsed]
+            return [part.strip() for part in value.split(",") if part.strip()] if "," in value else [value]
+    return None
+
+
+def _public(attrs: dict[str, Any]) -> bool | None:
+    for key in (A.TRACE_PUBLIC, "langfuse.public"):
+        if key in attrs:
+            return attrs[key] in (True, "true")
+    return None
+
+
+def _completion_start(value: Any) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    for candidate in (value, _maybe_json(value)):
+        try:
+            return parse_iso(candidate)
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
+def _model_parameters(value: Any) -> str | None:
+    parsed = _json_object(value)
+    if not parsed:
+        return None
+    return dumps(
+        {
+            k: v if isinstance(v, str | int | float) and not isinstance(v, bool) else dumps(v)
+            for k, v in parsed.items()
+        }
+    )
+
+
+def _observation_io(attrs: dict[str, Any]) -> tuple[str | None, str | None]:
+    obs_input = attrs.get(A.OBSERVATION_INPUT)
+    obs_output = attrs.get(A.OBSERVATION_OUTPUT)
+    if obs_input is None and obs_output is None:
+        # a few common third-party conventions (OpenInference, GenAI, Vercel AI)
+        obs_input = attrs.get("input.value") or attrs.get("gen_ai.prompt") or attrs.get("ai.prompt")
+        obs_output = (
+            attrs.get("output.value") or attrs.get("gen_ai.completion") or attrs.get("ai.response.text")
+        )
+    return _io(obs_input), _io(obs_output)
+
+
+def _io(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return dumps(value)
+
+
+def _gen_ai_usage(attrs: dict[str, Any]) -> dict[str, Any] | None:
+    usage: dict[str, Any] = {}
+    for key, value in attrs.items():
+        if key.startswith(("gen_ai.usage.", "llm.token_count.")) and key != "gen_ai.usage.cost":
+            short = key.rsplit(".", 1)[1]
+            usage[_USAGE_RENAMES.get(short, short)] = value
+    return usage or None
+
+
+def _gen_ai_cost(attrs: dict[str, Any]) -> dict[str, Any] | None:
+    cost = attrs.get("gen_ai.usage.cost")
+    return {"total": cost} if _number(cost) is not None else None
+
+
+def _experiment(attrs: dict[str, Any]) -> str | None:
+    found = {field: attrs[key] for key, field in _EXPERIMENT_FIELDS.items() if key in attrs}
+    return dumps(found) if found else None

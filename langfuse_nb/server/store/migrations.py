@@ -1,0 +1,140 @@
+"""Numbered schema migrations; ``PRAGMA user_version`` records the last one applied."""
+
+from __future__ import annotations
+
+import sqlite3
+
+_V1_TABLES = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE resources (id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, body TEXT NOT NULL);
+
+CREATE TABLE traces (
+  id TEXT PRIMARY KEY, timestamp TEXT NOT NULL, name TEXT, user_id TEXT, session_id TEXT,
+  release TEXT, version TEXT, environment TEXT NOT NULL DEFAULT 'default', public INTEGER,
+  bookmarked INTEGER NOT NULL DEFAULT 0, input TEXT, output TEXT, metadata TEXT, tags TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE INDEX traces_timestamp ON traces(timestamp);
+CREATE INDEX traces_user ON traces(user_id, timestamp);
+CREATE INDEX traces_session ON traces(session_id, timestamp);
+CREATE INDEX traces_name ON traces(name, timestamp);
+CREATE INDEX traces_environment ON traces(environment, timestamp);
+CREATE INDEX traces_release ON traces(release, timestamp);
+CREATE INDEX traces_version ON traces(version, timestamp);
+
+CREATE TABLE trace_tags (tag TEXT NOT NULL, trace_id TEXT NOT NULL, PRIMARY KEY (tag, trace_id))
+  WITHOUT ROWID;
+CREATE INDEX trace_tags_trace ON trace_tags(trace_id);
+
+CREATE TABLE observations (
+  id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, parent_observation_id TEXT, type TEXT NOT NULL,
+  name TEXT, start_time TEXT NOT NULL, end_time TEXT, completion_start_time TEXT,
+  environment TEXT, level TEXT, status_message TEXT, version TEXT, input TEXT, output TEXT, metadata TEXT,
+  model TEXT,
+  model_parameters TEXT, usage_details TEXT, cost_details TEXT, total_cost REAL,
+  prompt_id TEXT, prompt_name TEXT, prompt_version INTEGER, as_root INTEGER NOT NULL DEFAULT 0,
+  resource_id INTEGER, scope_id INTEGER, experiment TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE INDEX observations_trace ON observations(trace_id, start_time);
+CREATE INDEX observations_start ON observations(start_time);
+CREATE INDEX observations_type ON observations(type, start_time);
+CREATE INDEX observations_name ON observations(name, start_time);
+CREATE INDEX observations_parent ON observations(parent_observation_id);
+
+CREATE TABLE scores (
+  id TEXT PRIMARY KEY, trace_id TEXT, observation_id TEXT, session_id TEXT, dataset_run_id TEXT,
+  name TEXT NOT NULL, value REAL, string_value TEXT, data_type TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT 'API', comment TEXT, metadata TEXT, config_id TEXT, queue_id TEXT,
+  author_user_id TEXT, environment TEXT NOT NULL DEFAULT 'default', timestamp TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE INDEX scores_trace ON scores(trace_id);
+CREATE INDEX scores_observation ON scores(observation_id);
+CREATE INDEX scores_session ON scores(session_id);
+CREATE INDEX scores_run ON scores(dataset_run_id);
+CREATE INDEX scores_name ON scores(name, timestamp);
+CREATE INDEX scores_timestamp ON scores(timestamp);
+CREATE INDEX scores_config ON scores(config_id);
+
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY, environment TEXT NOT NULL DEFAULT 'default', created_at TEXT NOT NULL
+);
+CREATE INDEX sessions_created ON sessions(created_at);
+
+CREATE TABLE prompts (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL,
+  prompt TEXT NOT NULL, config TEXT NOT NULL, labels TEXT NOT NULL, tags TEXT NOT NULL,
+  commit_message TEXT, created_by TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  UNIQUE (name, version)
+);
+CREATE INDEX prompts_updated ON prompts(updated_at);
+
+CREATE TABLE datasets (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT, metadata TEXT,
+  input_schema TEXT, expected_output_schema TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+
+CREATE TABLE dataset_items (
+  id TEXT PRIMARY KEY, dataset_id TEXT NOT NULL, input TEXT, expected_output TEXT, metadata TEXT,
+  source_trace_id TEXT, source_observation_id TEXT, status TEXT NOT NULL DEFAULT 'ACTIVE',
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE INDEX dataset_items_dataset ON dataset_items(dataset_id, created_at);
+CREATE INDEX dataset_items_trace ON dataset_items(source_trace_id);
+CREATE INDEX dataset_items_observation ON dataset_items(source_observation_id);
+
+CREATE TABLE dataset_runs (
+  id TEXT PRIMARY KEY, dataset_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT, metadata TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (dataset_id, name)
+);
+
+CREATE TABLE dataset_run_items (
+  id TEXT PRIMARY KEY, dataset_run_id TEXT NOT NULL, dataset_item_id TEXT NOT NULL, trace_id TEXT NOT NULL,
+  observation_id TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE INDEX dataset_run_items_run ON dataset_run_items(dataset_run_id, created_at);
+CREATE INDEX dataset_run_items_item ON dataset_run_items(dataset_item_id);
+
+CREATE TABLE media (
+  id TEXT PRIMARY KEY, sha256_hash TEXT NOT NULL, content_type TEXT NOT NULL,
+  content_length INTEGER NOT NULL, upload_http_status INTEGER, upload_http_error TEXT,
+  upload_time_ms INTEGER, uploaded_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE media_links (
+  media_id TEXT NOT NULL, trace_id TEXT NOT NULL, observation_id TEXT NOT NULL DEFAULT '',
+  field TEXT NOT NULL, PRIMARY KEY (media_id, trace_id, observation_id, field)
+) WITHOUT ROWID;
+"""
+
+# index i holds the SQL that moves the schema from version i to i + 1; append only, never edit
+MIGRATIONS: tuple[str, ...] = (_V1_TABLES,)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply pending migrations in order, each in its own transaction; return the new version."""
+    for number in range(len(MIGRATIONS)):
+        conn.execute("BEGIN IMMEDIATE")
+        # read inside the write transaction: another process may be migrating the same file
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        if current > len(MIGRATIONS):
+            conn.execute("ROLLBACK")
+            raise RuntimeError(f"database schema version {current} is newer than this langfuse_nb")
+        if current > number:
+            conn.execute("COMMIT")
+            continue
+        try:
+            # executescript would commit implicitly; split so the version bump is atomic with the DDL
+            for statement in _statements(MIGRATIONS[number]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return len(MIGRATIONS)
+
+
+def _statements(script: str) -> list[str]:
+    return [part.strip() for part in script.split(";") if part.strip()]

@@ -1,0 +1,159 @@
+"""Observation rows: upsert (OTLP and legacy events) and the API view."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from langfuse_nb.server.config import PROJECT_ID
+from langfuse_nb.server.store.resources import BlobCache
+from langfuse_nb.server.values import iso_to_seconds, loads, now_iso, parse_lenient
+
+COLUMNS = (
+    "id",
+    "trace_id",
+    "parent_observation_id",
+    "type",
+    "name",
+    "start_time",
+    "end_time",
+    "completion_start_time",
+    "environment",
+    "level",
+    "status_message",
+    "version",
+    "input",
+    "output",
+    "metadata",
+    "model",
+    "model_parameters",
+    "usage_details",
+    "cost_details",
+    "total_cost",
+    "prompt_id",
+    "prompt_name",
+    "prompt_version",
+    "as_root",
+    "resource_id",
+    "scope_id",
+    "experiment",
+    "created_at",
+    "updated_at",
+)
+# first value wins for these (server-ingestion.md §3); everything else: a later non-null value wins
+_KEEP = {"id", "trace_id", "start_time", "created_at", "environment", "resource_id", "scope_id"}
+_MERGED = {"metadata"}
+
+
+def _update_clause(column: str) -> str:
+    if column in _KEEP:
+        return f"{column} = coalesce(observations.{column}, excluded.{column})"
+    if column in _MERGED:
+        return (
+            f"{column} = CASE WHEN excluded.{column} IS NULL THEN observations.{column} "
+            f"WHEN observations.{column} IS NULL THEN excluded.{column} "
+            f"ELSE json_patch(observations.{column}, excluded.{column}) END"
+        )
+    return f"{column} = coalesce(excluded.{column}, observations.{column})"
+
+
+_UPSERT = (
+    f"INSERT INTO observations ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    f"ON CONFLICT(id) DO UPDATE SET {', '.join(_update_clause(c) for c in COLUMNS if c != 'id')}"
+)
+
+
+def link_prompts(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Attach promptId when name+version match a stored prompt, else clear the prompt fields."""
+    cache: dict[tuple[str, int], str | None] = {}
+    for row in rows:
+        name, version = row.get("prompt_name"), row.get("prompt_version")
+        if not isinstance(name, str) or not isinstance(version, int):
+            row["prompt_name"] = row["prompt_version"] = row["prompt_id"] = None
+            continue
+        key = (name, version)
+        if key not in cache:
+            found = conn.execute("SELECT id FROM prompts WHERE name = ? AND version = ?", key).fetchone()
+            cache[key] = found[0] if found else None
+        row["prompt_id"] = cache[key]
+        if cache[key] is None:
+            row["prompt_name"] = row["prompt_version"] = None
+
+
+def upsert(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]], blobs: BlobCache) -> None:
+    now = now_iso()
+    values = []
+    for row in rows:
+        if "_resource" in row:
+            row["resource_id"] = blobs.intern(conn, row["_resource"])
+            row["scope_id"] = blobs.intern(conn, row["_scope"])
+        row["created_at"] = row["updated_at"] = now
+        values.append(tuple(row.get(c) for c in COLUMNS))
+    conn.executemany(_UPSERT, values)
+
+
+def get(conn: sqlite3.Connection, observation_id: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM observations WHERE id = ?", (observation_id,)).fetchone()
+
+
+def trace_of(conn: sqlite3.Connection, observation_id: str) -> str | None:
+    row = conn.execute("SELECT trace_id FROM observations WHERE id = ?", (observation_id,)).fetchone()
+    return row[0] if row else None
+
+
+def to_view(row: sqlite3.Row, conn: sqlite3.Connection, blobs: BlobCache) -> dict[str, Any]:
+    """The v1 ``ObservationsView`` shape."""
+    start, end, first_token = row["start_time"], row["end_time"], row["completion_start_time"]
+    start_s = iso_to_seconds(start)
+    usage = loads(row["usage_details"]) or {}
+    cost = loads(row["cost_details"]) or {}
+    metadata = loads(row["metadata"]) or {}
+    if row["resource_id"] is not None:
+        metadata["resourceAttributes"] = blobs.body(conn, row["resource_id"])
+        metadata["scope"] = blobs.body(conn, row["scope_id"])
+    view = {
+        "id": row["id"],
+        "traceId": row["trace_id"],
+        "type": row["type"],
+        "name": row["name"],
+        "startTime": start,
+        "endTime": end,
+        "completionStartTime": first_token,
+        "model": row["model"],
+        "modelParameters": loads(row["model_parameters"]) or {},
+        "input": parse_lenient(row["input"]),
+        "output": parse_lenient(row["output"]),
+        "metadata": metadata,
+        "version": row["version"],
+        "level": row["level"] or "DEFAULT",
+        "statusMessage": row["status_message"],
+        "parentObservationId": row["parent_observation_id"],
+        "environment": row["environment"] or "default",
+        "promptId": row["prompt_id"],
+        "promptName": row["prompt_name"],
+        "promptVersion": row["prompt_version"],
+        "usageDetails": {k: int(v) for k, v in usage.items()},
+        "costDetails": cost,
+        "usage": {
+            "input": int(usage.get("input", 0)),
+            "output": int(usage.get("output", 0)),
+            "total": int(usage.get("total", 0)),
+            "unit": "TOKENS",
+        },
+        "modelId": None,
+        "inputPrice": None,
+        "outputPrice": None,
+        "totalPrice": None,
+        "calculatedInputCost": cost.get("input"),
+        "calculatedOutputCost": cost.get("output"),
+        "calculatedTotalCost": row["total_cost"],
+        "latency": (iso_to_seconds(end) - start_s) if end and start_s is not None else None,
+        "timeToFirstToken": (iso_to_seconds(first_token) - start_s)
+        if first_token and start_s is not None
+        else None,
+        "projectId": PROJECT_ID,
+    }
+    if row["experiment"]:
+        view.update(loads(row["experiment"]))
+    return view

@@ -1,0 +1,95 @@
+"""Pure helpers for the server's value formats: JSON text, ISO timestamps, ids."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+
+_ISO_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text; non-native values fall back to ``str``."""
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def dumps_or_none(value: Any) -> str | None:
+    return None if value is None else dumps(value)
+
+
+def loads(text: str | bytes | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+def parse_lenient(text: str | None) -> Any:
+    """JSON-decode when the text is JSON, else return it unchanged (how stored I/O is returned)."""
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+
+
+def io_text(value: Any) -> str | None:
+    """Store input/output: a string as is, anything else as JSON text."""
+    if value is None or isinstance(value, str):
+        return value
+    return dumps(value)
+
+
+def ns_to_iso(ns: int) -> str:
+    """OTLP nanoseconds -> fixed-width ISO UTC with millisecond precision (sub-ms truncated)."""
+    secs, rem = divmod(int(ns), 1_000_000_000)
+    return f"{time.strftime(_ISO_FORMAT, time.gmtime(secs))}.{rem // 1_000_000:03d}000Z"
+
+
+def dt_to_iso(value: datetime) -> str:
+    """A datetime -> fixed-width ISO UTC (microseconds, trailing Z); sortable as text."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    value = value.astimezone(timezone.utc)
+    return value.strftime(_ISO_FORMAT) + f".{value.microsecond:06d}Z"
+
+
+def parse_iso(text: Any) -> str:
+    """Normalise an ISO-8601 string to the stored form; raises ValueError on anything else."""
+    if isinstance(text, datetime):
+        return dt_to_iso(text)
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"not an ISO-8601 datetime: {text!r}")
+    return dt_to_iso(datetime.fromisoformat(_py310_iso(text.strip())))
+
+
+def _py310_iso(text: str) -> str:
+    # fromisoformat before 3.11 rejects 'Z' and odd fraction widths; normalise both
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    match = re.match(r"^(.*T\d\d:\d\d:\d\d)\.(\d+)(.*)$", text)
+    if match:
+        text = f"{match.group(1)}.{match.group(2)[:6].ljust(6, '0')}{match.group(3)}"
+    return text
+
+
+def iso_to_seconds(text: str | None) -> float | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(_py310_iso(text)).timestamp()
+
+
+def now_iso() -> str:
+    return dt_to_iso(datetime.now(timezone.utc))
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def is_safe_id(value: Any) -> bool:
+    """A user-chosen key: 1-500 printable characters (it is only ever a bound SQL parameter)."""
+    return isinstance(value, str) and 0 < len(value) <= 500 and value.isprintable()

@@ -1,0 +1,150 @@
+"""Per-public-key tracing resources: tracer provider, processor, tracer and background workers."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import trace as trace_api
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
+
+from langfuse_nb._settings import Settings
+from langfuse_nb.tracing.exporter import build_exporter
+from langfuse_nb.tracing.processor import LangfuseSpanProcessor
+from langfuse_nb.tracing.worker import BatchWorker
+from langfuse_nb.wire.attributes import SDK_SCOPE_NAME, SDK_VERSION
+from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
+
+logger = logging.getLogger("langfuse_nb")
+DEFAULT_FLUSH_TIMEOUT = 30.0  # F15: flush/shutdown without a timeout are still bounded
+
+
+@dataclass
+class TracingResources:
+    """What all ``Langfuse`` objects sharing one public key share."""
+
+    settings: Settings
+    provider: Any
+    processor: LangfuseSpanProcessor
+    tracer: Any
+    owns_provider: bool
+    workers: dict[str, BatchWorker[Any]] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
+    closed: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def worker(self, name: str, factory: Callable[[], BatchWorker[Any]]) -> BatchWorker[Any]:
+        """The named background worker of this key, created on first use."""
+        found = self.workers.get(name)
+        if found is None:
+            with self._lock:
+                found = self.workers.get(name) or self.workers.setdefault(name, factory())
+        return found
+
+    def flush(self, timeout: float | None = None) -> bool:
+        timeout = DEFAULT_FLUSH_TIMEOUT if timeout is None else timeout
+        ok = self.processor.force_flush(int(timeout * 1000))
+        for w in list(self.workers.values()):
+            ok = w.flush(timeout) and ok
+        return ok
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        timeout = DEFAULT_FLUSH_TIMEOUT if timeout is None else timeout
+        self.processor.shutdown(timeout)
+        for w in list(self.workers.values()):
+            w.shutdown(timeout)
+        _forget(self)
+
+
+_registry: dict[str, TracingResources] = {}
+_registry_lock = threading.Lock()
+_global_provider_is_ours = False
+
+
+def get_resources(settings: Settings) -> TracingResources:
+    """Reuse the live resources of this public key (later arguments are ignored), else build them."""
+    key = settings.public_key or ""
+    found = _registry.get(key)
+    if found is not None and not found.closed:
+        return found
+    with _registry_lock:
+        found = _registry.get(key)
+        if found is None or found.closed:
+            found = _build(settings)
+            _registry[key] = found
+        return found
+
+
+def live_resources() -> list[TracingResources]:
+    return [r for r in _registry.values() if not r.closed]
+
+
+def _forget(resources: TracingResources) -> None:
+    with _registry_lock:
+        key = resources.settings.public_key or ""
+        if _registry.get(key) is resources:
+            del _registry[key]
+
+
+def _build(settings: Settings) -> TracingResources:
+    provider, owns = _choose_provider(settings)
+    processor = LangfuseSpanProcessor(
+        build_exporter(settings),
+        public_key=settings.public_key or "",
+        blocked_scopes=settings.blocked_instrumentation_scopes,
+        max_batch=settings.flush_at,
+        interval=settings.flush_interval,
+        # F12: release goes on spans only when the provider (and so its resource) is not ours
+        span_release=None if owns else settings.release,
+    )
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer(SDK_SCOPE_NAME, SDK_VERSION, attributes={"public_key": settings.public_key})
+    return TracingResources(settings=settings, provider=provider, processor=processor, tracer=tracer,
+                            owns_provider=owns)
+
+
+def _choose_provider(settings: Settings) -> tuple[Any, bool]:
+    """The user's provider if given or globally installed by them, else a new one of ours."""
+    global _global_provider_is_ours
+    if settings.tracer_provider is not None:
+        return settings.tracer_provider, False
+    current = trace_api.get_tracer_provider()
+    if isinstance(current, TracerProvider) and not _global_provider_is_ours:
+        return current, False
+    provider = _new_provider(settings)
+    if not isinstance(current, TracerProvider) and not _global_provider_is_ours:
+        # like the reference: the first client becomes the global provider, so other
+        # OpenTelemetry instrumentations in the process are exported to Langfuse too
+        trace_api.set_tracer_provider(provider)
+        _global_provider_is_ours = trace_api.get_tracer_provider() is provider
+    return provider, True
+
+
+def _new_provider(settings: Settings) -> TracerProvider:
+    attrs = {}
+    if settings.environment:
+        attrs[A.ENVIRONMENT] = settings.environment
+    if settings.release:
+        attrs[A.RELEASE] = settings.release
+    sampler = TraceIdRatioBased(settings.sample_rate) if settings.sample_rate < 1.0 else None
+    return TracerProvider(resource=Resource.create(attrs), sampler=sampler)
+
+
+def _shutdown_all() -> None:
+    for resources in live_resources():
+        try:
+            resources.shutdown(timeout=5.0)
+        except Exception:
+            logger.debug("langfuse_nb: shutdown at exit failed", exc_info=True)
+
+
+atexit.register(_shutdown_all)

@@ -1,0 +1,123 @@
+"""The one background-batching primitive: a queue drained by a daemon thread in batches."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+logger = logging.getLogger("langfuse_nb")
+
+
+class _Marker:
+    """Queued by flush(): set once every item queued before it has been handled."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+class BatchWorker(Generic[T]):
+    """Collect items on any thread; call ``handler(list_of_items)`` on one daemon thread.
+
+    A batch is handled when ``max_batch`` items are waiting, when ``interval`` seconds have
+    passed, on ``flush()`` and on ``shutdown()``. ``put`` never blocks; beyond ``max_queue``
+    items are dropped with one warning. Handler errors are logged and never propagate.
+    """
+
+    def __init__(
+        self,
+        handler: Callable[[list[T]], Any],
+        *,
+        max_batch: int = 512,
+        interval: float = 5.0,
+        max_queue: int = 1_000_000,
+        name: str = "langfuse-nb-worker",
+    ) -> None:
+        self._handler = handler
+        self._max_batch = max(1, int(max_batch))
+        self._interval = max(0.001, float(interval))
+        self._max_queue = max_queue
+        self._queue: deque[Any] = deque()
+        self._wake = threading.Event()
+        self._closed = False
+        self._warned_full = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def put(self, item: T) -> bool:
+        """Queue one item; False when closed or full (dropped)."""
+        queue = self._queue
+        if self._closed:
+            return False
+        if len(queue) >= self._max_queue:
+            if not self._warned_full:
+                self._warned_full = True
+                logger.warning("langfuse_nb: background queue full (%d items); dropping", self._max_queue)
+            return False
+        queue.append(item)
+        if len(queue) >= self._max_batch and not self._wake.is_set():
+            self._wake.set()
+        return True
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued so far has been handled; False on timeout."""
+        if not self._thread.is_alive():
+            self._drain()  # worker gone (e.g. after fork): do the work here
+            return True
+        marker = _Marker()
+        self._queue.append(marker)
+        self._wake.set()
+        return marker.done.wait(timeout)
+
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Flush, then stop the thread; later puts are refused."""
+        ok = self.flush(timeout)
+        self._closed = True
+        self._wake.set()
+        deadline = None if timeout is None else max(0.0, timeout)
+        self._thread.join(deadline)
+        return ok
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            self._drain()
+            if self._closed and not self._queue:
+                return
+
+    def _drain(self) -> None:
+        queue = self._queue
+        batch: list[Any] = []
+        while queue:
+            item = queue.popleft()
+            if isinstance(item, _Marker):
+                self._handle(batch)
+                batch = []
+                item.done.set()
+                continue
+            batch.append(item)
+            if len(batch) >= self._max_batch:
+                self._handle(batch)
+                batch = []
+        self._handle(batch)
+
+    def _handle(self, batch: list[Any]) -> None:
+        if not batch:
+            return
+        start = time.monotonic()
+        try:
+            self._handler(batch)
+        except Exception:  # the telemetry path never raises into the process
+            logger.warning("langfuse_nb: background batch of %d items failed", len(batch), exc_info=True)
+        logger.debug("langfuse_nb: handled %d items in %.3fs", len(batch), time.monotonic() - start)

@@ -1,0 +1,6 @@
+"""Public notebook widgets: ``from langfuse_nb.widgets import PromptBrowser``."""
+
+from langfuse_nb.notebook.widgets.prompts import PromptBrowser, PromptList
+from langfuse_nb.notebook.widgets.traces import TraceList
+
+__all__ = ["PromptBrowser", "PromptList", "TraceList"]

@@ -1,0 +1,156 @@
+"""Prompts (`/api/public/v2/prompts`): text and chat variants, create requests, list metadata."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Tag
+
+from ._base import Datetime, WireModel
+from .utils import MetaResponse
+
+
+class PromptType(str, enum.Enum):
+    CHAT = "chat"
+    TEXT = "text"
+
+
+class ChatMessage(WireModel):
+    role: str
+    content: str
+
+
+class PlaceholderMessage(WireModel):
+    name: str
+
+
+class ChatMessageWithPlaceholders_Chatmessage(ChatMessage):
+    type: Literal["chatmessage"] = "chatmessage"
+
+
+class ChatMessageWithPlaceholders_Placeholder(PlaceholderMessage):
+    type: Literal["placeholder"] = "placeholder"
+
+
+def _tag_of(value: Any, default_from: Any = None) -> str | None:
+    """The ``type`` of a dict or model; ``default_from(value)`` when it has none (servers may omit it)."""
+    tag = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    if isinstance(tag, enum.Enum):
+        tag = tag.value
+    if tag is None and default_from is not None:
+        tag = default_from(value)
+    return tag
+
+
+def _prompt_kind(value: Any) -> str:
+    """Text or chat, judged from the ``prompt`` payload when ``type`` is missing."""
+    prompt = value.get("prompt") if isinstance(value, dict) else getattr(value, "prompt", None)
+    return "text" if isinstance(prompt, str) else "chat"
+
+
+ChatMessageWithPlaceholders = Annotated[
+    Annotated[ChatMessageWithPlaceholders_Chatmessage, Tag("chatmessage")]
+    | Annotated[ChatMessageWithPlaceholders_Placeholder, Tag("placeholder")],
+    Discriminator(lambda v: _tag_of(v, lambda _: "chatmessage")),
+]
+
+
+class BasePrompt(WireModel):
+    name: str
+    version: int
+    config: Any = None
+    labels: list[str]
+    tags: list[str]
+    commit_message: str | None = None
+    resolution_graph: dict[str, Any] | None = None
+
+
+class TextPrompt(BasePrompt):
+    prompt: str
+
+
+class ChatPrompt(BasePrompt):
+    prompt: list[ChatMessageWithPlaceholders]
+
+
+class Prompt_Text(TextPrompt):
+    type: Literal["text"] = "text"
+
+
+class Prompt_Chat(ChatPrompt):
+    type: Literal["chat"] = "chat"
+
+
+Prompt = Annotated[
+    Annotated[Prompt_Chat, Tag("chat")] | Annotated[Prompt_Text, Tag("text")],
+    Discriminator(lambda v: _tag_of(v, _prompt_kind)),
+]
+
+
+class _CreatePromptFields(WireModel):
+    name: str
+    config: Any = None
+    labels: list[str] | None = None
+    tags: list[str] | None = None
+    commit_message: str | None = None
+
+
+class CreateTextPromptRequest(_CreatePromptFields):
+    prompt: str
+
+
+class CreateChatPromptRequest(_CreatePromptFields):
+    prompt: list[ChatMessageWithPlaceholders]
+
+
+class CreatePromptRequest_Text(CreateTextPromptRequest):
+    type: Literal["text"] = "text"
+
+
+class CreatePromptRequest_Chat(CreateChatPromptRequest):
+    type: Literal["chat"] = "chat"
+
+
+CreatePromptRequest = Annotated[
+    Annotated[CreatePromptRequest_Chat, Tag("chat")] | Annotated[CreatePromptRequest_Text, Tag("text")],
+    Discriminator(lambda v: _tag_of(v, _prompt_kind)),
+]
+
+
+class PromptMeta(WireModel):
+    name: str
+    type: PromptType
+    versions: list[int]
+    labels: list[str]
+    tags: list[str]
+    last_updated_at: Datetime
+    last_config: Any = None
+
+
+class PromptMetaListResponse(WireModel):
+    data: list[PromptMeta]
+    meta: MetaResponse
+
+
+__all__ = [
+    "BasePrompt",
+    "ChatMessage",
+    "ChatMessageWithPlaceholders",
+    "ChatMessageWithPlaceholders_Chatmessage",
+    "ChatMessageWithPlaceholders_Placeholder",
+    "ChatPrompt",
+    "CreateChatPromptRequest",
+    "CreatePromptRequest",
+    "CreatePromptRequest_Chat",
+    "CreatePromptRequest_Text",
+    "CreateTextPromptRequest",
+    "PlaceholderMessage",
+    "Prompt",
+    "PromptMeta",
+    "PromptMetaListResponse",
+    "PromptType",
+    "Prompt_Chat",
+    "Prompt_Text",
+    "TextPrompt",
+]
