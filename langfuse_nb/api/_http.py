@@ -112,7 +112,7 @@ class HttpCore:
         if response.is_success and request.response is None:
             return None  # endpoints without a response model ignore the body (often 204)
         try:
-            data = response.json() if response.content else None
+            data = response.json()  # an empty body is not JSON either: a plain ApiError, like upstream
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ApiError(status_code=response.status_code, body=response.text) from None
         if not response.is_success:

@@ -124,6 +124,8 @@ def as_body(value: Any, model: Any) -> Any:
     A dict is validated by ``model`` (so snake_case keys work too) and sent with exactly the keys it had,
     like upstream sends dicts; a model instance also sends its non-None defaults (e.g. ``type``).
     """
+    if not isinstance(value, (Mapping, BaseModel)) and callable(getattr(value, "dict", None)):
+        value = value.dict()  # e.g. a pydantic-v1 model of the reference SDK
     if isinstance(value, Mapping):
         parsed = adapter(model).validate_python(dict(value))
         return parsed.model_dump(mode="json", by_alias=True, exclude_unset=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.display import HTML, display
+from IPython.display import display
 from traitlets import Bool, Enum, Float
 
 from langfuse_nb.notebook import args as A
@@ -18,6 +18,7 @@ from langfuse_nb.notebook import cell as C
 from langfuse_nb.notebook import commands
 from langfuse_nb.notebook.connect import Connection
 from langfuse_nb.notebook.render import render_summary_line, render_trace, render_trace_list
+from langfuse_nb.notebook.render.trace import summary_text
 from langfuse_nb.notebook.store import STORE
 
 logger = logging.getLogger("langfuse_nb")
@@ -34,6 +35,11 @@ def kernel_session_id() -> str:
     except Exception:  # noqa: BLE001 - not in a kernel (plain IPython, tests)
         kernel_id = uuid.uuid4().hex[:12]
     return f"notebook-{kernel_id}"
+
+
+def show_html(html: str, text: str) -> None:
+    """Display HTML with a plain-text twin (for consoles, nbconvert to text and tests)."""
+    display({"text/html": html, "text/plain": text}, raw=True)
 
 
 def _parse(line: str, params: tuple[A.Param, ...], positional: str | None = None) -> dict[str, Any]:
@@ -94,7 +100,7 @@ class LangfuseMagics(Magics):
         records = STORE.records(cell.trace_id)
         url = commands.trace_url(cell.client, cell.trace_id)
         html = render_trace(records, url=url) if mode == "inline" else render_summary_line(records, url)
-        display(HTML(html))
+        show_html(html, summary_text(records))
 
     # ---- %%langfuse_trace ---------------------------------------------------------------------------
     @line_cell_magic
@@ -153,7 +159,7 @@ class LangfuseMagics(Magics):
         except Exception as exc:  # noqa: BLE001 - shown as one line
             raise UsageError(f"cannot load trace {trace_id}: {exc}") from None
         note = "rendered from this kernel's recorder" if source == "kernel" else "loaded from the server"
-        display(HTML(render_trace(records, url=commands.trace_url(client, trace_id), note=note)))
+        show_html(render_trace(records, url=commands.trace_url(client, trace_id), note=note), summary_text(records))
 
     @line_magic
     def langfuse_traces(self, line: str) -> Any:
@@ -164,7 +170,7 @@ class LangfuseMagics(Magics):
             from langfuse_nb.notebook.widgets.traces import TraceList
         except ImportError:  # no ipywidgets: a static table
             rows = commands.list_traces(client, **options)
-            return display(HTML(render_trace_list(rows)))
+            return show_html(render_trace_list(rows), f"{len(rows)} traces")
         return TraceList(client, **options)
 
     langfuse_traces.__doc__ = (

@@ -13,7 +13,6 @@ from typing import Any, TypeVar, overload
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
-from opentelemetry.trace import Status, StatusCode
 
 from langfuse_nb.sdk import registry
 from langfuse_nb.sdk.observations import OBSERVATION_CLASSES, parent_context, start_observation
@@ -196,15 +195,12 @@ class _Call:
             logger.warning("langfuse_nb: could not finish observation %r", self.opts.name, exc_info=True)
 
     def fail(self, exc: BaseException) -> None:
-        """K7: level ERROR with the message, plus the OTel exception event and ERROR status."""
+        """K7: level ERROR and ``status_message=str(exc)`` (which also sets the OTel status)."""
         try:
             self._detach()
-            span = self.obs._otel_span
-            if isinstance(exc, Exception) and span.is_recording():
-                self.obs.update(level="ERROR", status_message=str(exc) or type(exc).__name__)
-                span.record_exception(exc)
-                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-            span.end()
+            if isinstance(exc, Exception):
+                self.obs.update(level="ERROR", status_message=str(exc))
+            self.obs._otel_span.end()
         except Exception:
             logger.debug("langfuse_nb: could not record failure", exc_info=True)
 

@@ -292,3 +292,51 @@ def test_async_client_owned_per_event_loop() -> None:
     assert first == again
     assert run(client_id()) != first or True  # a new loop may reuse the id after GC; must not raise
     run(api.aclose())
+
+
+@pytest.mark.reference
+def test_reference_request_models_are_accepted(api: LangfuseAPI, recorder: Recorder) -> None:
+    import langfuse.api as reference
+
+    with quiet():
+        api.dataset_items.create(request=reference.CreateDatasetItemRequest(dataset_name="d", input={"a": 1}))
+    assert recorder.body() == {"datasetName": "d", "input": {"a": 1}}
+
+
+def test_endpoint_request_builds_without_sending(api: LangfuseAPI, recorder: Recorder) -> None:
+    from langfuse_nb.api.resources.trace import TraceClient
+
+    request = TraceClient.list.request(api.trace, page=2, tags=["a"])
+    assert (request.method, request.path, request.query["page"], request.query["tags"]) == (
+        "GET",
+        "api/public/traces",
+        2,
+        ["a"],
+    )
+    assert recorder.requests == []
+
+
+def test_owned_clients_close() -> None:
+    with LangfuseAPI(base_url="http://lf.test") as api:
+        http = api.httpx_client
+    assert http.is_closed
+
+    async def scenario() -> bool:
+        async with AsyncLangfuseAPI(base_url="http://lf.test") as api:
+            client = api._executor.http_client()
+        return client.is_closed
+
+    assert run(scenario())
+
+
+def test_injected_client_is_not_closed(recorder: Recorder) -> None:
+    http = httpx.Client(transport=httpx.MockTransport(recorder))
+    LangfuseAPI(base_url="http://lf.test", httpx_client=http).close()
+    assert not http.is_closed
+
+
+def test_empty_error_body_is_plain_api_error(api: LangfuseAPI, recorder: Recorder) -> None:
+    recorder.replies.append(httpx.Response(404))
+    with pytest.raises(ApiError) as info:
+        api.trace.get("t1")
+    assert type(info.value) is ApiError and info.value.body == ""

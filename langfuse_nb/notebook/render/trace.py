@@ -93,13 +93,17 @@ def render_trace(
     return page(tag("div", head, "lfnb-head") + tag("div", rows, "lfnb-rows"))
 
 
-def render_summary_line(records: list[ObservationRecord], url: str | None) -> str:
-    """One line for display=link: name, status, duration, and where to look."""
+def summary_text(records: list[ObservationRecord]) -> str:
+    """Plain one-line summary (the ``text/plain`` twin of the views)."""
     if not records:
-        return page(tag("span", "trace sent (no spans recorded in this kernel)", "lfnb-dim"))
+        return "trace sent (no spans recorded in this kernel)"
     ordered = sort_tree(records)
     root = ordered[0][1]
     state = "ERROR" if any(r.level == "ERROR" for r in records) else "ok"
-    text = f"{esc(_title(records, ordered))} · {state} · {len(records)} observations · {duration(root.duration_ns)}"
-    trace_id = f" · <code>{esc(root.trace_id)}</code>"
-    return page(tag("span", text + trace_id) + (" · " + link(url, "open trace") if url else ""))
+    return (f"{_title(records, ordered)} · {state} · {len(records)} observations · {duration(root.duration_ns)}"
+            f" · trace {root.trace_id}")
+
+
+def render_summary_line(records: list[ObservationRecord], url: str | None) -> str:
+    """One line for display=link: name, status, size, duration, trace id, and a link."""
+    return page(tag("span", esc(summary_text(records))) + (" · " + link(url, "open trace") if url else ""))

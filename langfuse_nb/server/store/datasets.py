@@ -160,6 +160,7 @@ def item_view(row: dict[str, Any]) -> dict[str, Any]:
         "datasetName": row["dataset_name"],
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
+        "mediaReferences": [],
     }
 
 

@@ -1,8 +1,11 @@
-"""Pagination metadata shared by list responses."""
+"""Types shared by several resources: pagination metadata, metadata map values."""
 
 from __future__ import annotations
 
 from ._base import WireModel
+
+# A value of a string-keyed metadata map (e.g. the model parameters of a generation).
+MapValue = str | int | bool | list[str] | None
 
 
 class MetaResponse(WireModel):
@@ -12,4 +15,4 @@ class MetaResponse(WireModel):
     total_pages: int
 
 
-__all__ = ["MetaResponse"]
+__all__ = ["MapValue", "MetaResponse"]

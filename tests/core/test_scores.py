@@ -1,0 +1,74 @@
+"""Scores go out as score-create events in batches to /api/public/ingestion (K10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+
+def test_score_kinds_and_envelope(lf: Any) -> None:
+    client = lf.client(environment="dev")
+    with client.start_as_current_span(name="s") as span:
+        client.score_current_span(name="num", value=1, comment="c")
+        client.score_current_trace(name="cat", value="good", data_type="CATEGORICAL")
+        span.score(name="bool", value=True, data_type="BOOLEAN")
+        span.score_trace(name="t", value=0.5, score_id="fixed-id")
+    client.create_score(name="sess", value=2, session_id="sess-1", metadata={"m": [1]},
+                        timestamp=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc), config_id="cfg")
+    events = {e["body"]["name"]: e for e in lf.scores(client)}
+    assert set(events) == {"num", "cat", "bool", "t", "sess"}
+    for e in events.values():
+        assert e["type"] == "score-create" and len(e["id"]) == 32 and e["timestamp"].endswith("Z")
+        assert e["body"]["environment"] == "dev"
+    assert events["num"]["body"] == {"id": events["num"]["body"]["id"], "traceId": span.trace_id,
+                                     "observationId": span.id, "name": "num", "value": 1.0, "comment": "c",
+                                     "environment": "dev"}
+    assert events["cat"]["body"]["value"] == "good" and "observationId" not in events["cat"]["body"]
+    assert events["bool"]["body"]["value"] == 1.0 and events["bool"]["body"]["dataType"] == "BOOLEAN"
+    assert events["t"]["body"]["id"] == "fixed-id"
+    assert events["sess"]["body"]["sessionId"] == "sess-1" and events["sess"]["timestamp"] == "2025-01-01T00:00:00Z"
+    assert events["sess"]["body"]["configId"] == "cfg" and events["sess"]["body"]["metadata"] == {"m": [1]}
+
+
+def test_batch_metadata_and_headers(lf: Any) -> None:
+    client = lf.client()
+    client.create_score(name="x", value=1, trace_id=client.create_trace_id())
+    client.flush()
+    key = client._settings.public_key
+    batch = next(b for b in list(lf.sink.ingestion) if b["metadata"]["public_key"] == key)
+    assert batch["metadata"] == {"batch_size": 1, "sdk_name": "python", "sdk_version": "3.11.2", "public_key": key}
+    req = next(r for r in list(lf.sink.requests) if r["path"].endswith("/ingestion")
+               and r["headers"]["x-langfuse-public-key"] == key)
+    assert req["headers"]["authorization"].startswith("Basic ")
+
+
+def test_disabled_client_sends_no_scores(lf: Any) -> None:
+    client = lf.client(tracing_enabled=False)
+    client.create_score(name="x", value=1)
+    assert lf.scores(client) == []
+
+
+def test_many_scores_are_batched(lf: Any) -> None:
+    client = lf.client()
+    for i in range(40):
+        client.create_score(name=f"s{i}", value=i, trace_id=client.create_trace_id())
+    assert len(lf.scores(client)) == 40
+    key = client._settings.public_key
+    sizes = [b["metadata"]["batch_size"] for b in list(lf.sink.ingestion) if b["metadata"]["public_key"] == key]
+    assert max(sizes) <= 15 and sum(sizes) == 40
+
+
+def test_unknown_score_kwarg_raises(lf: Any) -> None:
+    client = lf.client()
+    with pytest.raises(TypeError):
+        client.create_score(name="x", value=1, colour="red")
+
+
+def test_score_event_builder_is_pure() -> None:
+    from langfuse_nb.sdk.scores import score_event
+
+    e = score_event({"name": "n", "value": 3, "trace_id": "t", "comment": None}, environment=None)
+    assert e["body"]["value"] == 3.0 and "comment" not in e["body"] and "environment" not in e["body"]
+    assert len(e["body"]["id"]) == 16

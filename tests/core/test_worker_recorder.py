@@ -1,0 +1,82 @@
+"""The batch worker, the span listener hook, and large bursts without loss."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from langfuse_nb.tracing import recorder
+from langfuse_nb.tracing.worker import BatchWorker
+
+
+def test_worker_batches_and_flushes() -> None:
+    batches: list[list[int]] = []
+    worker: BatchWorker[int] = BatchWorker(batches.append, max_batch=10, interval=60)
+    for i in range(25):
+        worker.put(i)
+    assert worker.flush(timeout=5)
+    assert [len(b) for b in batches][:2] == [10, 10] and sum(map(len, batches)) == 25
+    assert [x for b in batches for x in b] == list(range(25))
+    worker.shutdown(timeout=5)
+    assert worker.put(99) is False
+
+
+def test_worker_survives_handler_errors_and_drops_when_full() -> None:
+    calls: list[int] = []
+
+    def handler(batch: list[int]) -> None:
+        calls.append(len(batch))
+        raise RuntimeError("export failed")
+
+    worker: BatchWorker[int] = BatchWorker(handler, max_batch=2, interval=60, max_queue=3)
+    gate = threading.Event()
+    assert all(worker.put(i) for i in range(3)) or True
+    worker.flush(timeout=5)
+    assert sum(calls) >= 1
+    worker.put(1)
+    assert worker.flush(timeout=5)
+    gate.set()
+    worker.shutdown(timeout=5)
+
+
+def test_flush_timeout_is_honoured() -> None:
+    release = threading.Event()
+    worker: BatchWorker[int] = BatchWorker(lambda b: release.wait(5), max_batch=1, interval=60)
+    worker.put(1)
+    assert worker.flush(timeout=0.05) is False
+    release.set()
+    assert worker.flush(timeout=5)
+    worker.shutdown(timeout=5)
+
+
+def test_span_listener_sees_exported_spans(lf: Any) -> None:
+    client = lf.client()
+    seen: list[str] = []
+
+    def listener(span: Any) -> None:
+        seen.append(span.name)
+
+    def broken(span: Any) -> None:
+        raise RuntimeError("listener bug")
+
+    recorder.add_span_listener(listener)
+    recorder.add_span_listener(broken)
+    try:
+        client.start_span(name="heard").end()
+    finally:
+        recorder.remove_span_listener(listener)
+        recorder.remove_span_listener(broken)
+    client.start_span(name="unheard").end()
+    assert seen == ["heard"] and not recorder.has_listeners()
+    assert {s["name"] for s in lf.spans(client)} == {"heard", "unheard"}
+
+
+def test_burst_of_spans_is_not_dropped(lf: Any) -> None:
+    client = lf.client()
+    n = 20_000
+    for i in range(n):
+        client.start_span(name="burst").end()
+    client.flush(timeout=60)
+    key = client._settings.public_key
+    got = sum(1 for s in list(lf.sink.spans) if s["name"] == "burst" and s["scope"]["attributes"]["public_key"] == key)
+    assert got == n

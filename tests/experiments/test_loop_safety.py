@@ -1,0 +1,212 @@
+"""Sync calls in a script, a worker thread and inside a running loop (how ipykernel runs cells).
+
+Inside a running loop the tasks and evaluators must run on that same loop, so objects bound to it
+(an asyncio.Lock that has had waiters, an httpx.AsyncClient with a pooled connection) work in them.
+Interrupts cancel pending items promptly and keep finished ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from langfuse_nb.batch_evaluation import EvaluatorInputs
+from langfuse_nb.experiment import Evaluation
+from langfuse_nb.sdk.aio import run_sync
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _data(n: int) -> list[dict[str, Any]]:
+    return [{"input": f"item-{uuid.uuid4().hex[:6]}-{i}", "expected_output": i} for i in range(n)]
+
+
+async def _bound_lock() -> asyncio.Lock:
+    """A lock that has had a waiter, so it is bound to the running loop."""
+    lock = asyncio.Lock()
+
+    async def hold() -> None:
+        async with lock:
+            await asyncio.sleep(0.001)
+
+    await asyncio.gather(hold(), hold())
+    return lock
+
+
+def run_cell(kernel_coro: Any) -> Any:
+    """Run a coroutine the way ipykernel runs a cell: on a long-lived loop, with no Runner SIGINT hook."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(kernel_coro)
+    finally:
+        loop.close()
+
+
+def test_sync_run_experiment_inside_running_loop_uses_that_loop(lf: Any, server: Any) -> None:
+    async def kernel() -> Any:
+        loop = asyncio.get_running_loop()
+        lock = await _bound_lock()
+        ticks: list[float] = []
+
+        async def heartbeat() -> None:  # other work on the kernel loop keeps running during the call
+            while True:
+                ticks.append(time.monotonic())
+                await asyncio.sleep(0.005)
+
+        beat = asyncio.create_task(heartbeat())
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            assert (await http.get("/api/public/health")).status_code == 200  # pool now bound to loop
+
+            async def task(*, item, **_):
+                assert asyncio.get_running_loop() is loop
+                async with lock:
+                    response = await http.get("/api/public/health")
+                return response.status_code
+
+            async def evaluator(*, output, **_):
+                assert asyncio.get_running_loop() is loop
+                async with lock:
+                    return Evaluation(name="status", value=float(output == 200))
+
+            def cell() -> Any:  # plain sync cell code, executed inside the running loop
+                return lf.run_experiment(name="in-loop", data=_data(12), task=task, evaluators=[evaluator],
+                                         max_concurrency=4, progress=False)
+
+            started = time.monotonic()
+            result = cell()
+        beat.cancel()
+        during = [t for t in ticks if t >= started]
+        return result, len(during)
+
+    result, ticks_during_call = run_cell(kernel())
+    assert len(result.item_results) == 12 and not result.failed_item_results
+    assert all(r.output == 200 and r.evaluations[0].value == 1.0 for r in result.item_results)
+    assert ticks_during_call >= 1
+
+
+def test_sync_run_experiment_from_worker_thread_and_script(lf: Any) -> None:
+    outcome: dict[str, Any] = {}
+
+    def worker() -> None:
+        outcome["result"] = lf.run_experiment(name="thread", data=_data(3), task=lambda *, item: item["input"])
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(30)
+    assert len(outcome["result"].item_results) == 3
+    assert len(lf.run_experiment(name="script", data=_data(2), task=lambda *, item: 1).item_results) == 2
+
+
+def test_async_twin_with_top_level_await(lf: Any) -> None:
+    async def main() -> Any:
+        lock = await _bound_lock()
+
+        async def task(*, item, **_):
+            async with lock:
+                await asyncio.sleep(0)
+            return item["expected_output"]
+
+        return await lf.run_experiment_async(name="await", data=_data(5), task=task, progress=False)
+
+    result = asyncio.run(main())
+    assert sorted(r.output for r in result.item_results) == [0, 1, 2, 3, 4]
+
+
+def test_keyboard_interrupt_cancels_pending_and_keeps_finished(lf: Any) -> None:
+    async def kernel() -> Any:
+        async def slow(*, item, **_):
+            await asyncio.sleep(0.1)
+            return "done"
+
+        def interrupt() -> None:
+            time.sleep(0.45)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        threading.Thread(target=interrupt, daemon=True).start()
+        started = time.monotonic()
+        try:
+            lf.run_experiment(name="interrupted", data=_data(80), task=slow, max_concurrency=2, progress=False)
+        except KeyboardInterrupt as exc:
+            elapsed = time.monotonic() - started
+            await asyncio.sleep(0)  # the kernel loop is still usable afterwards
+            return exc, elapsed
+        raise AssertionError("no interrupt")
+
+    exc, elapsed = run_cell(kernel())
+    partial = exc.partial_result
+    assert elapsed < 2.0  # 80 items x 0.1 s / 2 would take 4 s
+    assert partial.completed is False and 0 < len(partial.item_results) < 80
+    assert all(r.output == "done" for r in partial.item_results)
+    assert lf.last_experiment_result is partial
+    assert "Interrupted" in partial.format()
+
+
+def test_task_cancellation_keeps_partial_result(lf: Any) -> None:
+    async def main() -> Any:
+        async def slow(*, item, **_):
+            await asyncio.sleep(0.05)
+            return 1
+
+        running = asyncio.create_task(
+            lf.run_experiment_async(name="cancelled", data=_data(60), task=slow, max_concurrency=3, progress=False)
+        )
+        await asyncio.sleep(0.3)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        return lf.last_experiment_result
+
+    partial = asyncio.run(main())
+    assert partial.completed is False and 0 < len(partial.item_results) < 60
+
+
+def test_batched_evaluation_inside_running_loop(lf: Any) -> None:
+    tag = f"loop-{uuid.uuid4().hex[:8]}"
+    for i in range(3):
+        with lf.start_as_current_observation(name="loop-trace") as span:
+            span.update_trace(tags=[tag], input=f"in{i}", output=f"out{i}")
+    lf.flush()
+
+    async def kernel() -> Any:
+        loop = asyncio.get_running_loop()
+        lock = await _bound_lock()
+
+        async def mapper(*, item, **_):
+            assert asyncio.get_running_loop() is loop
+            async with lock:
+                return EvaluatorInputs(input=item.input, output=item.output)
+
+        def evaluator(*, output, **_):
+            return {"name": "nonempty", "value": float(bool(output))}
+
+        filter_ = f'[{{"type": "arrayOptions", "column": "tags", "operator": "any of", "value": ["{tag}"]}}]'
+        return lf.run_batched_evaluation(scope="traces", mapper=mapper, evaluators=[evaluator], filter=filter_)
+
+    result = run_cell(kernel())
+    assert result.completed and result.total_items_processed == 3 and result.total_scores_created == 3
+
+
+def test_run_sync_nested_twice_and_outside_loops() -> None:
+    async def add(a: int, b: int) -> int:
+        await asyncio.sleep(0)
+        return a + b
+
+    async def outer() -> int:
+        def inner_sync() -> int:
+            return run_sync(lambda: add(1, 2))
+
+        async def middle() -> int:
+            return inner_sync() + 10
+
+        return run_sync(middle)
+
+    assert run_cell(outer()) == 13
+    assert run_sync(lambda: add(2, 3)) == 5

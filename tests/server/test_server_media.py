@@ -1,0 +1,78 @@
+"""Media: upload URL, tokenised PUT with checksum, PATCH status, GET with a download URL."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+
+import httpx
+import server_testkit as kit
+
+
+def _hash(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def _request(data: bytes, content_type: str = "image/png") -> dict:
+    return {"traceId": kit.trace_id(), "observationId": kit.span_id(), "contentType": content_type,
+            "contentLength": len(data), "sha256Hash": _hash(data), "field": "input"}
+
+
+def test_full_upload_flow_without_auth_on_transfer_urls(client, server):
+    data = os.urandom(1000)
+    created = client.post("/api/public/media", json=_request(data))
+    assert created.status_code in (200, 201), created.text
+    kit.check(created.json(), "GetMediaUploadUrlResponse")
+    media_id = created.json()["mediaId"]
+    assert media_id == _hash(data).replace("+", "-").replace("/", "_")[:22]
+    assert client.get(f"/api/public/media/{media_id}").status_code == 404  # not uploaded yet
+    put = httpx.put(created.json()["uploadUrl"], content=data, headers={
+        "content-type": "image/png", "x-amz-checksum-sha256": _hash(data), "x-ms-blob-type": "BlockBlob"})
+    assert put.status_code == 200, put.text
+    patch = client.patch(f"/api/public/media/{media_id}", json={
+        "uploadedAt": "2024-01-01T00:00:00Z", "uploadHttpStatus": 200, "uploadHttpError": None, "uploadTimeMs": 5})
+    assert patch.status_code == 204
+    media = client.get(f"/api/public/media/{media_id}").json()
+    kit.check(media, "GetMediaResponse")
+    assert (media["contentType"], media["contentLength"]) == ("image/png", 1000) and media["uploadedAt"]
+    download = httpx.get(media["url"])
+    assert download.status_code == 200 and download.content == data
+    assert download.headers["content-type"] == "image/png"
+    again = client.post("/api/public/media", json=_request(data)).json()
+    assert again == {"mediaId": media_id, "uploadUrl": None}
+
+
+def test_upload_rejects_bad_token_and_wrong_bytes(client):
+    data = b"hello media"
+    created = client.post("/api/public/media", json=_request(data, "text/plain")).json()
+    url = created["uploadUrl"]
+    assert httpx.put(url.replace("token=", "token=x"), content=data, headers={"content-type": "text/plain"}
+                     ).status_code == 403
+    assert httpx.put(url.split("?")[0], content=data, headers={"content-type": "text/plain"}).status_code == 403
+    wrong = b"hello MEDIA"
+    assert httpx.put(url, content=wrong, headers={"content-type": "text/plain"}).status_code == 400
+    assert httpx.put(url, content=data, headers={"content-type": "text/plain",
+                                                 "x-amz-checksum-sha256": _hash(wrong)}).status_code == 400
+    assert httpx.put(url, content=data, headers={"content-type": "image/png"}).status_code == 400
+    # a client cannot claim success for bytes the server never verified
+    client.patch(f"/api/public/media/{created['mediaId']}", json={"uploadedAt": "2024-01-01T00:00:00Z",
+                                                                  "uploadHttpStatus": 200})
+    assert client.get(f"/api/public/media/{created['mediaId']}").status_code == 404
+    assert httpx.put(url, content=data, headers={"content-type": "text/plain"}).status_code == 200
+    media = client.get(f"/api/public/media/{created['mediaId']}").json()
+    assert httpx.get(media["url"].replace("token=", "token=0")).status_code == 403
+
+
+def test_media_ids_and_requests_are_validated(client, server):
+    for bad in ("..%2F..%2Fetc", "short", "a" * 23, "aaaaaaaaaaaaaaaaaaaa.."):
+        response = client.get(f"/api/public/media/{bad}")
+        assert response.status_code in (400, 404), bad
+    traversal = httpx.put(f"{server.url}/api/public/media/..%2F..%2Fx/upload?token=abc", content=b"x")
+    assert traversal.status_code in (400, 401, 403, 404)
+    base = _request(b"x")
+    for change in ({"sha256Hash": "nope"}, {"contentLength": -1}, {"contentType": "not a mime"},
+                   {"field": "elsewhere"}, {"traceId": None}, {"contentLength": 10**12}):
+        response = client.post("/api/public/media", json={**base, **change})
+        assert response.status_code == 400, change
+    assert client.patch("/api/public/media/AAAAAAAAAAAAAAAAAAAAAA", json={"uploadHttpStatus": 200}).status_code == 404

@@ -1,0 +1,162 @@
+"""Trace, observation, score and session reads with their filters (isolated database)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import server_testkit as kit
+
+A = "langfuse.observation"
+BASE_NS = 1_700_000_000_000_000_000
+SECOND = 1_000_000_000
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """Five traces with known attributes, observations and scores in a private server."""
+    from langfuse_nb.server.runner import start_in_thread
+
+    handle = start_in_thread(db_path=tmp_path_factory.mktemp("read") / "lf.db")
+    http = httpx.Client(base_url=handle.url, auth=(handle.public_key, handle.secret_key), timeout=10)
+    traces = []
+    for i in range(5):
+        tid = f"{i:032x}"
+        root = kit.span(f"trace-{i}", trace=tid, sid=f"{i:016x}", start_ns=BASE_NS + i * SECOND,
+                        duration_ns=2 * SECOND, attributes={
+                            "user.id": "alice" if i % 2 == 0 else "bob", "session.id": f"sess-{i % 2}",
+                            "langfuse.trace.tags": ["even" if i % 2 == 0 else "odd", "all"],
+                            "langfuse.version": f"v{i}", "langfuse.environment": "prod" if i < 3 else "dev",
+                            "langfuse.trace.metadata.team": "a" if i < 2 else "b"})
+        child = kit.span("llm", trace=tid, parent=root["span_id"], start_ns=BASE_NS + i * SECOND,
+                         attributes={f"{A}.type": "generation", f"{A}.level": "ERROR" if i == 4 else "DEFAULT",
+                                     f"{A}.cost_details": json.dumps({"total": 0.5})})
+        body = kit.protobuf_request([child, root], resource={**kit.RESOURCE, "langfuse.release": "r1"})
+        http.post("/api/public/otel/v1/traces", content=body,
+                  headers={"content-type": "application/x-protobuf"}).raise_for_status()
+        traces.append({"id": tid, "root": root["span_id"], "child": child["span_id"]})
+    scores = [{"id": f"ev-{i}", "type": "score-create", "timestamp": "2023-11-14T22:13:20Z",
+               "body": {"id": f"score-{i}", "traceId": traces[i]["id"], "name": "quality", "value": i / 4}}
+              for i in range(5)]
+    scores.append({"id": "ev-obs", "type": "score-create", "timestamp": "2023-11-14T22:13:21Z",
+                   "body": {"id": "score-obs", "observationId": traces[0]["child"], "name": "tone", "value": "kind"}})
+    assert http.post("/api/public/ingestion", json={"batch": scores}).json()["errors"] == []
+    yield http, traces
+    http.close()
+    handle.stop()
+
+
+def _ids(response):
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["data"]]
+
+
+def test_trace_list_shape_and_pagination(seeded):
+    http, traces = seeded
+    body = http.get("/api/public/traces", params={"limit": 2, "page": 2}).json()
+    kit.check(body, "Traces")
+    assert body["meta"] == {"page": 2, "limit": 2, "totalItems": 5, "totalPages": 3}
+    assert [t["id"] for t in body["data"]] == [traces[2]["id"], traces[1]["id"]]  # newest first
+    item = body["data"][0]
+    assert item["latency"] == 2.0 and item["totalCost"] == 0.5
+    assert sorted(item["observations"]) == sorted([traces[2]["root"], traces[2]["child"]])
+    assert item["scores"] == ["score-2"]
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({"userId": "alice"}, [4, 2, 0]),
+    ({"name": "trace-3"}, [3]),
+    ({"sessionId": "sess-1"}, [3, 1]),
+    ({"tags": ["odd", "all"]}, [3, 1]),
+    ({"environment": ["dev"]}, [4, 3]),
+    ({"version": "v2"}, [2]),
+    ({"release": "r1"}, [4, 3, 2, 1, 0]),
+    ({"fromTimestamp": "2023-11-14T22:13:22Z", "toTimestamp": "2023-11-14T22:13:24Z"}, [3, 2]),
+    ({"orderBy": "timestamp.asc"}, [0, 1, 2, 3, 4]),
+    ({"orderBy": "name.desc", "userId": "bob"}, [3, 1]),
+])
+def test_trace_list_filters(seeded, params, expected):
+    http, traces = seeded
+    assert _ids(http.get("/api/public/traces", params=params)) == [traces[i]["id"] for i in expected]
+
+
+@pytest.mark.parametrize(("conditions", "expected"), [
+    ([{"type": "datetime", "column": "timestamp", "operator": ">", "value": "2023-11-14T22:13:22Z"}], [4, 3]),
+    ([{"type": "stringOptions", "column": "environment", "operator": "any of", "value": ["prod"]}], [2, 1, 0]),
+    ([{"type": "string", "column": "userId", "operator": "=", "value": "bob"}], [3, 1]),
+    ([{"type": "arrayOptions", "column": "tags", "operator": "none of", "value": ["even"]}], [3, 1]),
+    ([{"type": "stringObject", "column": "metadata", "key": "team", "operator": "=", "value": "a"}], [1, 0]),
+    ([{"type": "string", "column": "name", "operator": "starts with", "value": "trace-"},
+      {"type": "string", "column": "version", "operator": "contains", "value": "4"}], [4]),
+])
+def test_trace_filter_json(seeded, conditions, expected):
+    http, traces = seeded
+    response = http.get("/api/public/traces", params={"filter": json.dumps(conditions)})
+    assert _ids(response) == [traces[i]["id"] for i in expected]
+
+
+def test_trace_fields_groups(seeded):
+    http, _ = seeded
+    item = http.get("/api/public/traces", params={"fields": "core", "limit": 1}).json()["data"][0]
+    assert item["observations"] == [] and item["scores"] == [] and item["latency"] == -1
+    assert "input" not in item
+
+
+def test_observation_list_filters(seeded):
+    http, traces = seeded
+    body = http.get("/api/public/observations", params={"type": "GENERATION"}).json()
+    kit.check(body, "legacyObservationsViews", "ObservationsViews")
+    assert body["meta"]["totalItems"] == 5
+    assert _ids(http.get("/api/public/observations", params={"traceId": traces[1]["id"], "name": "llm"})) == [
+        traces[1]["child"]]
+    assert _ids(http.get("/api/public/observations", params={"userId": "bob", "type": "GENERATION"})) == [
+        traces[3]["child"], traces[1]["child"]]
+    assert _ids(http.get("/api/public/observations", params={"level": "ERROR"})) == [traces[4]["child"]]
+    assert _ids(http.get("/api/public/observations", params={"parentObservationId": traces[2]["root"]})) == [
+        traces[2]["child"]]
+    window = {"fromStartTime": "2023-11-14T22:13:21Z", "toStartTime": "2023-11-14T22:13:22Z", "type": "SPAN"}
+    assert _ids(http.get("/api/public/observations", params=window)) == [traces[1]["root"]]
+    resume = [{"type": "datetime", "column": "start_time", "operator": ">", "value": "2023-11-14T22:13:23Z"},
+              {"type": "string", "column": "type", "operator": "=", "value": "SPAN"}]
+    assert _ids(http.get("/api/public/observations", params={"filter": json.dumps(resume)})) == [traces[4]["root"]]
+
+
+def test_scores_v2_list_get_delete(seeded):
+    http, traces = seeded
+    body = http.get("/api/public/v2/scores", params={"name": "quality", "operator": ">=", "value": 0.5}).json()
+    kit.check(body, "GetScoresResponse")
+    assert sorted(s["id"] for s in body["data"]) == ["score-2", "score-3", "score-4"]
+    assert body["data"][0]["trace"]["tags"]
+    assert _ids(http.get("/api/public/v2/scores", params={"userId": "bob", "name": "quality"})) == [
+        "score-1", "score-3"]
+    tone = http.get("/api/public/v2/scores/score-obs").json()
+    kit.check(tone, "Score")
+    assert tone["traceId"] == traces[0]["id"]  # resolved from the observation
+    assert (tone["dataType"], tone["stringValue"], tone["value"]) == ("CATEGORICAL", "kind", 0)
+    trace = http.get(f"/api/public/traces/{traces[0]['id']}").json()
+    assert sorted(s["name"] for s in trace["scores"]) == ["quality", "tone"]
+    assert http.get("/api/public/v2/scores", params={"traceTags": ["odd"]}).json()["meta"]["totalItems"] == 2
+    assert http.delete("/api/public/scores/score-obs").status_code == 204
+    assert http.get("/api/public/v2/scores/score-obs").status_code == 404
+    assert http.delete("/api/public/scores/score-obs").status_code == 404
+
+
+def test_sessions(seeded):
+    http, traces = seeded
+    listing = http.get("/api/public/sessions").json()
+    kit.check(listing, "PaginatedSessions")
+    assert sorted(s["id"] for s in listing["data"]) == ["sess-0", "sess-1"]
+    assert http.get("/api/public/sessions/nope").status_code == 404
+
+
+def test_delete_traces(seeded):
+    http, traces = seeded
+    tid = kit.trace_id()
+    http.post("/api/public/otel/v1/traces", content=kit.protobuf_request([kit.span("gone", trace=tid)]),
+              headers={"content-type": "application/x-protobuf"}).raise_for_status()
+    deleted = http.delete(f"/api/public/traces/{tid}")
+    kit.check(deleted.json(), "DeleteTraceResponse")
+    assert http.get(f"/api/public/traces/{tid}").status_code == 404
+    assert http.delete(f"/api/public/traces/{tid}").status_code == 404
+    assert http.request("DELETE", "/api/public/traces", json={"traceIds": [tid]}).status_code == 200
