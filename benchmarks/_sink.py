@@ -6,6 +6,7 @@ As a process (bench): python benchmarks/_sink.py  -> prints the port; GET /_stat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
@@ -39,7 +40,8 @@ def decode_spans(body: bytes) -> list[dict[str, Any]]:
     for rs in request.resource_spans:
         resource = _attrs(rs.resource.attributes)
         for ss in rs.scope_spans:
-            scope = {"name": ss.scope.name, "version": ss.scope.version, "attributes": _attrs(ss.scope.attributes)}
+            scope = {"name": ss.scope.name, "version": ss.scope.version,
+                     "attributes": _attrs(ss.scope.attributes)}
             for span in ss.spans:
                 spans.append({
                     "name": span.name,
@@ -104,14 +106,17 @@ class Sink:
 
     def span(self, name: str) -> dict[str, Any]:
         found = self.spans_named(name)
-        assert len(found) == 1, f"expected one span {name!r}, got {len(found)}: {[s['name'] for s in self.spans]}"
+        names = [s["name"] for s in self.spans]
+        assert len(found) == 1, f"expected one span {name!r}, got {len(found)}: {names}"
         return found[0]
 
     def score_events(self) -> list[dict[str, Any]]:
-        return [e for batch in list(self.ingestion) for e in batch.get("batch", []) if e.get("type") == "score-create"]
+        events = [e for batch in list(self.ingestion) for e in batch.get("batch", [])]
+        return [e for e in events if e.get("type") == "score-create"]
 
     def stats(self) -> dict[str, int]:
-        return {"spans": self.span_count, "ingestion_events": sum(len(b.get("batch", [])) for b in self.ingestion)}
+        events = sum(len(b.get("batch", [])) for b in self.ingestion)
+        return {"spans": self.span_count, "ingestion_events": events}
 
     def record_otlp(self, body: bytes, headers: dict[str, str]) -> None:
         if self.store:
@@ -164,7 +169,7 @@ def _handler_for(sink: Sink) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self.path.endswith("/api/public/projects"):
-                self._reply(200, {"data": [{"id": "sink-project", "name": "sink"}]})
+                self._reply(200, {"data": [{"id": "sink-project", "name": "sink", "metadata": {}}]})
             elif self.path.endswith("/api/public/health"):
                 self._reply(200, {"status": "OK", "version": "sink"})
             elif self.path == "/_stats":
@@ -181,7 +186,5 @@ def _handler_for(sink: Sink) -> type[BaseHTTPRequestHandler]:
 if __name__ == "__main__":
     sink = Sink(store="--store" in sys.argv)
     print(sink.url, flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         sink._server.serve_forever()
-    except KeyboardInterrupt:
-        pass

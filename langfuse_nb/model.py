@@ -13,6 +13,7 @@ from langfuse_nb.sdk.prompts.clients import (
     ChatMessageWithPlaceholdersDict_Message,
     ChatMessageWithPlaceholdersDict_Placeholder,
     ChatPromptClient,
+    ModelUsage,
     PromptClient,
     TextPromptClient,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "ChatMessageWithPlaceholdersDict_Message",
     "ChatMessageWithPlaceholdersDict_Placeholder",
     "ChatPromptClient",
+    "ModelUsage",
     "PromptClient",
     "TextPromptClient",
 ]

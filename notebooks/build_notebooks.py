@@ -19,10 +19,10 @@ QUICKSTART = [
     "Langfuse-compatible server and points the SDK at it. With `LANGFUSE_PUBLIC_KEY`, `LANGFUSE_SECRET_KEY` "
     "and `LANGFUSE_BASE_URL` set, the same notebook traces to that Langfuse instead.",
     SETUP,
-    "from langfuse_nb import Langfuse, observe\n\nlangfuse = Langfuse()  # uses the endpoint %load_ext configured",
-    "## A traced cell\n\n`%%langfuse_trace` runs the cell inside an observation: the input is the cell source, "
-    "the output its result and printed text. The trace view follows the cell.",
-    "%%langfuse_trace name=hello tags=quickstart\nprint(\"Hello from a traced cell\")\n6 * 7",
+    "from langfuse_nb import Langfuse, observe\n\nlangfuse = Langfuse()  # the endpoint %load_ext set up",
+    "## A traced cell\n\n`%%langfuse_trace` runs the cell inside an observation: the input is the cell "
+    "source, the output its result and printed text. The trace view follows the cell.",
+    '%%langfuse_trace name=hello tags=quickstart\nprint("Hello from a traced cell")\n6 * 7',
     "## `@observe` functions and a generation\n\nDecorated functions called inside a traced cell become its "
     "children. A generation carries a model and token usage.",
     '@observe(as_type="retriever")\ndef retrieve(question: str) -> str:\n    return "6 times 7 is 42."\n\n\n'
@@ -37,6 +37,7 @@ QUICKSTART = [
     "## Scores after the fact\n\n`last_trace_id()` is the trace of the last traced cell.",
     "from langfuse_nb.notebook import last_trace_id\n\n"
     'langfuse.create_score(trace_id=last_trace_id(), name="helpfulness", value=0.9)\nlangfuse.flush()',
+    "from langfuse_nb.notebook import scores_table\n\nscores_table(trace_id=last_trace_id())",
     "## Looking at traces\n\n`%langfuse_trace_view [TRACE_ID]` draws a trace (from this kernel's recording, "
     "else from the server); observation objects render the same way.",
     "%langfuse_trace_view",
@@ -66,13 +67,14 @@ PROMPTS = [
     'assistant = langfuse.get_prompt("nb-assistant", type="chat")\nassistant.compile(\n'
     '    tone="concise", question="Why is the sky blue?", history=[{"role": "user", "content": "Hi"}]\n)',
     "## Browse and edit\n\n`%langfuse_prompt NAME` opens an editable form: edit the text (or chat rows), "
-    "fill in the variables to see the compiled preview, compare versions, save a new version and move labels.",
+    "fill in the variables to see the compiled preview, compare versions, save a new version and move "
+    "labels.",
     "%langfuse_prompt nb-greeting",
     "The same widget from Python; here driven from code (in the browser you type and click).",
     "from langfuse_nb.widgets import PromptBrowser\n\n"
     'browser = PromptBrowser(langfuse, name="nb-greeting")\n'
     'browser.text.value = "Hi {{name}}! Welcome to {{place}}."\n'
-    'browser.commit.value = "friendlier"\nbrowser.save.click()\nprint(browser.status.value)\nbrowser',
+    'browser.commit.value = "friendlier"\nbrowser.save.click()\nprint(browser.message)\nbrowser',
     "Promote the new version to `production` (the widget asks for confirmation first):",
     "browser.promote.click()\nbrowser.confirm.click()\n"
     'langfuse.get_prompt("nb-greeting", cache_ttl_seconds=0).compile(name="Ada", place="the notebook")',
@@ -109,8 +111,9 @@ EXPERIMENTS = [
     "comparison.to_dataframe()",
     "## The same on a dataset",
     'langfuse.create_dataset(name="nb-calculator")\nfor row in DATA:\n'
-    '    langfuse.create_dataset_item(dataset_name="nb-calculator", input=row["input"], '
-    'expected_output=row["expected_output"])\n'
+    "    langfuse.create_dataset_item(\n"
+    '        dataset_name="nb-calculator", input=row["input"], expected_output=row["expected_output"]\n'
+    "    )\n"
     'dataset = langfuse.get_dataset("nb-calculator")\nlen(dataset.items)',
     'dataset_run = dataset.run_experiment(\n    name="calculator", run_name="dataset-v1", task=calculator, '
     "evaluators=[exact_match]\n)\ndataset_run.to_dataframe()",
@@ -121,10 +124,9 @@ BATCH = [
     SETUP,
     "from langfuse_nb import Evaluation, EvaluatorInputs, Langfuse\n\nlangfuse = Langfuse()",
     "## Some traces to evaluate\n\nThree traced cells answer support questions (tagged `batch-demo`).",
-    '%%langfuse_trace name=support-answer tags=batch-demo display=none\n"You can reset your password in Settings."',
+    '%%langfuse_trace name=support-answer tags=batch-demo display=none\n"Reset your password in Settings."',
     '%%langfuse_trace name=support-answer tags=batch-demo display=none\n"I do not know."',
-    '%%langfuse_trace name=support-answer tags=batch-demo display=none\n'
-    '"Refunds take 5 to 7 business days."',
+    '%%langfuse_trace name=support-answer tags=batch-demo display=none\n"Refunds take 5 to 7 days."',
     "## Evaluate them\n\nThe mapper turns each stored trace into evaluator inputs; every evaluation "
     "becomes a score on that trace.",
     "import json\n\n\ndef mapper(*, item, **kwargs):\n"
@@ -132,8 +134,9 @@ BATCH = [
     "    return EvaluatorInputs(input=item.input, output=output, expected_output=None, metadata={})\n\n\n"
     "def helpful(*, output, **kwargs):\n"
     '    return Evaluation(name="helpful", value=0.0 if "do not know" in str(output) else 1.0)\n\n\n'
-    'only_demo = json.dumps([{"type": "stringOptions", "column": "tags", "operator": "any of", '
-    '"value": ["batch-demo"]}])\n'
+    "only_demo = json.dumps(\n"
+    '    [{"type": "stringOptions", "column": "tags", "operator": "any of", "value": ["batch-demo"]}]\n'
+    ")\n"
     "result = langfuse.run_batched_evaluation(\n"
     '    scope="traces", mapper=mapper, evaluators=[helpful], filter=only_demo, max_items=50\n)\n'
     "print(result)",
@@ -156,8 +159,12 @@ def notebook(cells: list[str]) -> nbformat.NotebookNode:
     return nb
 
 
-NOTEBOOKS = {"quickstart": QUICKSTART, "prompts": PROMPTS, "experiments": EXPERIMENTS,
-             "batch_evaluation": BATCH}
+NOTEBOOKS = {
+    "quickstart": QUICKSTART,
+    "prompts": PROMPTS,
+    "experiments": EXPERIMENTS,
+    "batch_evaluation": BATCH,
+}
 
 
 def main() -> None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["compare_experiments", "last_trace_id", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "compare_experiments",
+    "last_trace_id",
+    "load_ipython_extension",
+    "scores_table",
+    "unload_ipython_extension",
+]
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -34,3 +40,10 @@ def compare_experiments(a: Any, b: Any) -> Any:
     from langfuse_nb.notebook.compare import compare_experiments as compare
 
     return compare(a, b)
+
+
+def scores_table(client: Any = None, *, limit: int = 50, **filters: Any) -> Any:
+    """Recent scores (filters: trace_id=, name=, session_id=, ...) as a ``ScoresTable`` (rich HTML, DataFrame)."""
+    from langfuse_nb.notebook.scores import scores_table as fetch
+
+    return fetch(client, limit=limit, **filters)

@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 OBSERVATION_TYPES = (
-    "span", "generation", "event", "agent", "tool", "chain", "retriever", "evaluator", "embedding", "guardrail",
+    "span",
+    "generation",
+    "event",
+    "agent",
+    "tool",
+    "chain",
+    "retriever",
+    "evaluator",
+    "embedding",
+    "guardrail",
 )
 DISPLAY_MODES = ("inline", "link", "none")
 

@@ -86,8 +86,14 @@ def _trace_update(options: dict[str, Any], session_id: str | None) -> dict[str, 
     return {key: val for key, val in update.items() if val is not None}
 
 
-def begin(client: Any, options: dict[str, Any], source: str, cell_meta: dict[str, Any],
-          session_id: str | None, capture: bool) -> OpenCell:
+def begin(
+    client: Any,
+    options: dict[str, Any],
+    source: str,
+    cell_meta: dict[str, Any],
+    session_id: str | None,
+    capture: bool,
+) -> OpenCell:
     """Start the observation as the current context and (optionally) tee stdout."""
     metadata = {**cell_meta, **(options.get("metadata") or {})}
     scope = client.start_as_current_observation(
@@ -124,8 +130,9 @@ def finish(cell: OpenCell, result: Any, error: BaseException | None) -> None:
     try:
         if error is not None:
             message = f"{type(error).__name__}: {error}"
-            cell.observation.update(output=cell_output(None, stdout) or message, level="ERROR",
-                                    status_message=message)
+            cell.observation.update(
+                output=cell_output(None, stdout) or message, level="ERROR", status_message=message
+            )
             cell.scope.__exit__(type(error), error, error.__traceback__)
         else:
             cell.observation.update(output=cell_output(result, stdout))

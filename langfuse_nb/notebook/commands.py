@@ -28,7 +28,7 @@ def as_dict(obj: Any) -> dict[str, Any]:
 
 
 def trace_records(client: Any, trace_id: str) -> tuple[list[ObservationRecord], str]:
-    """Observations of a trace: from this kernel's recorder, else from the server. Returns (records, source)."""
+    """(records, source) of a trace: from this kernel's recorder, else from the server."""
     if trace_id in STORE:
         return STORE.records(trace_id), "kernel"
     trace = client.api.trace.get(trace_id, request_options=REQUEST)
@@ -36,11 +36,15 @@ def trace_records(client: Any, trace_id: str) -> tuple[list[ObservationRecord], 
 
 
 def trace_url(client: Any, trace_id: str) -> str | None:
+    """Link to the trace in a Langfuse UI; None for the embedded server, which has no UI."""
+    from langfuse_nb.server.config import PROJECT_ID
+
     try:
-        return client.get_trace_url(trace_id=trace_id)
+        url = client.get_trace_url(trace_id=trace_id)
     except Exception:  # noqa: BLE001 - a link is optional
         logger.debug("no trace url", exc_info=True)
         return None
+    return None if url is None or f"/project/{PROJECT_ID}/" in url else url
 
 
 def list_traces(client: Any, *, limit: int = 20, **filters: Any) -> list[dict[str, Any]]:

@@ -47,8 +47,13 @@ def _results(run: Any) -> list[Any]:
 def _row(key: str, ra: Any, rb: Any, names: Sequence[str]) -> dict[str, Any]:
     item = (ra or rb).item
     sa, sb = (_scores(r) if r else {} for r in (ra, rb))
-    row = {"item": key, "input": _field(item, "input"), "expected_output": _field(item, "expected_output"),
-           "output_a": getattr(ra, "output", None), "output_b": getattr(rb, "output", None)}
+    row = {
+        "item": key,
+        "input": _field(item, "input"),
+        "expected_output": _field(item, "expected_output"),
+        "output_a": getattr(ra, "output", None),
+        "output_b": getattr(rb, "output", None),
+    }
     for name in names:
         row[f"{name}_a"], row[f"{name}_b"] = sa.get(name), sb.get(name)
         row[f"{name}_delta"] = _delta(sa.get(name), sb.get(name))
@@ -66,17 +71,27 @@ def _delta_cell(value: float | None) -> str:
     return tag("td", f"{value:+.3g}", cls.strip())
 
 
-def render_comparison(rows: Sequence[dict[str, Any]], names: Sequence[str], title_a: str, title_b: str) -> str:
+def render_comparison(
+    rows: Sequence[dict[str, Any]], names: Sequence[str], title_a: str, title_b: str
+) -> str:
     """Pure HTML of comparison rows (see ``comparison_rows``)."""
     columns = ["input", "expected", f"output A ({title_a})", f"output B ({title_b})"]
     for name in names:
         columns += [f"{name} A", f"{name} B", f"{name} Δ"]
     body = []
     for row in rows:
-        cells = [_cell(row["input"]), _cell(row["expected_output"]), _cell(row["output_a"]), _cell(row["output_b"])]
+        cells = [
+            _cell(row["input"]),
+            _cell(row["expected_output"]),
+            _cell(row["output_a"]),
+            _cell(row["output_b"]),
+        ]
         for name in names:
-            cells += [tag("td", _cell(row[f"{name}_a"]), "lfnb-num"), tag("td", _cell(row[f"{name}_b"]), "lfnb-num"),
-                      _delta_cell(row[f"{name}_delta"])]
+            cells += [
+                tag("td", _cell(row[f"{name}_a"]), "lfnb-num"),
+                tag("td", _cell(row[f"{name}_b"]), "lfnb-num"),
+                _delta_cell(row[f"{name}_delta"]),
+            ]
         body.append(cells)
     head = tag("div", f"A: {esc(title_a)} vs B: {esc(title_b)} · {len(rows)} items", "lfnb-title")
     return page(head + table(columns, body))
@@ -114,7 +129,8 @@ class ExperimentComparison:
 
     def __repr__(self) -> str:
         a, b = self.titles
-        return f"ExperimentComparison(a={a!r}, b={b!r}, items={len(self.rows)}, mean_deltas={self.mean_deltas()})"
+        items, deltas = len(self.rows), self.mean_deltas()
+        return f"ExperimentComparison(a={a!r}, b={b!r}, items={items}, mean_deltas={deltas})"
 
 
 def compare_experiments(a: Any, b: Any) -> ExperimentComparison:

@@ -76,40 +76,61 @@ def _configured(environ: MutableMapping[str, str], timeout: float) -> Connection
         healthy = False
     if not healthy:
         _disable_tracing(environ)
-        return Connection("unavailable", url, f"langfuse_nb: cannot reach {url}; tracing is off in this "
-                                              "kernel (check LANGFUSE_BASE_URL, then %reload_ext langfuse_nb)")
+        return Connection(
+            "unavailable",
+            url,
+            f"langfuse_nb: cannot reach {url}; tracing is off in this "
+            "kernel (check LANGFUSE_BASE_URL, then %reload_ext langfuse_nb)",
+        )
     _undo_disable(environ)
-    return Connection("configured", url, f"langfuse_nb: traces go to {url} (from LANGFUSE_* env vars); "
-                                         f"{VIEW_HINT} or at {url}")
+    return Connection(
+        "configured", url, f"langfuse_nb: traces go to {url} (from LANGFUSE_* env vars); {VIEW_HINT}"
+    )
 
 
-def _local(environ: MutableMapping[str, str], timeout: float) -> Connection:
-    from langfuse_nb.server.runner import ensure_server
+def _local(environ: MutableMapping[str, str], timeout: float, server_args: dict[str, Any]) -> Connection:
+    from langfuse_nb.server import runner
 
     try:
-        handle = run_bounded(lambda: ensure_server(timeout=timeout), timeout + 1.0)
+        handle = run_bounded(lambda: runner.ensure_server(timeout=timeout, **server_args), timeout + 1.0)
     except Exception as exc:  # noqa: BLE001 - any failure becomes the one-line message
         _disable_tracing(environ)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return Connection("unavailable", None, f"langfuse_nb: the local server could not start ({reason}); "
-                                               "tracing is off in this kernel (try: langfuse-nb serve)")
-    environ.update(LANGFUSE_PUBLIC_KEY=handle.public_key, LANGFUSE_SECRET_KEY=handle.secret_key,
-                   LANGFUSE_BASE_URL=handle.url)
+        return Connection(
+            "unavailable",
+            None,
+            f"langfuse_nb: the local server could not start ({reason}); "
+            "tracing is off in this kernel (try: langfuse-nb serve)",
+        )
+    environ.update(
+        LANGFUSE_PUBLIC_KEY=handle.public_key,
+        LANGFUSE_SECRET_KEY=handle.secret_key,
+        LANGFUSE_BASE_URL=handle.url,
+    )
     _undo_disable(environ)
     verb = "started" if handle.started else "reusing"
     where = f", database {handle.db_path}" if handle.db_path else ""
-    return Connection("local", handle.url, f"langfuse_nb: {verb} the local server at {handle.url}{where}; "
-                                           f"traces go there, {VIEW_HINT} or open {handle.url}", handle)
+    return Connection(
+        "local",
+        handle.url,
+        f"langfuse_nb: {verb} the local server at {handle.url}{where}; traces go there, {VIEW_HINT}",
+        handle,
+    )
 
 
-def connect(environ: MutableMapping[str, str] | None = None, *, timeout: float = 8.0) -> Connection:
-    """Use LANGFUSE_* keys when set (and reachable), else the local server; never blocks past ``timeout``."""
+def connect(
+    environ: MutableMapping[str, str] | None = None, *, timeout: float = 8.0, **server_args: Any
+) -> Connection:
+    """Use LANGFUSE_* keys when set (and reachable), else the local server; never blocks past ``timeout``.
+
+    ``server_args`` (e.g. ``port``, ``db_path``) go to ``ensure_server`` for the local server.
+    """
     env = os.environ if environ is None else environ
     own = _OWN_URL.get("url")
     has_keys = env.get("LANGFUSE_PUBLIC_KEY") and env.get("LANGFUSE_SECRET_KEY")
     if has_keys and not (own and env.get("LANGFUSE_BASE_URL") == own):
         return _configured(env, min(timeout, 3.0))
-    conn = _local(env, timeout)
+    conn = _local(env, timeout, server_args)
     if conn.base_url:
         _OWN_URL["url"] = conn.base_url
     return conn

@@ -11,8 +11,16 @@ from langfuse_nb.notebook.connect import connect
 
 # Stream A's observation classes (by name, so nothing is imported until one is displayed).
 OBSERVATION_CLASSES = (
-    "LangfuseSpan", "LangfuseGeneration", "LangfuseEvent", "LangfuseAgent", "LangfuseTool", "LangfuseChain",
-    "LangfuseRetriever", "LangfuseEvaluator", "LangfuseEmbedding", "LangfuseGuardrail",
+    "LangfuseSpan",
+    "LangfuseGeneration",
+    "LangfuseEvent",
+    "LangfuseAgent",
+    "LangfuseTool",
+    "LangfuseChain",
+    "LangfuseRetriever",
+    "LangfuseEvaluator",
+    "LangfuseEmbedding",
+    "LangfuseGuardrail",
 )
 OBSERVATIONS_MODULE = "langfuse_nb.sdk.observations"
 _LOADED: dict[int, Any] = {}  # id(shell) -> LangfuseMagics

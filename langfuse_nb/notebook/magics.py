@@ -51,10 +51,14 @@ def _parse(line: str, params: tuple[A.Param, ...], positional: str | None = None
 
 @magics_class
 class LangfuseMagics(Magics):
-    """Langfuse tracing, trace views and the prompt browser (configure with %config LangfuseMagics.x = ...)."""
+    """Langfuse tracing, trace views and the prompt browser (``%config LangfuseMagics.<trait> = ...``)."""
 
-    display = Enum(list(A.DISPLAY_MODES), default_value="inline", config=True,
-                   help="What follows a traced cell: inline (trace view), link (one line) or none.")
+    display = Enum(
+        list(A.DISPLAY_MODES),
+        default_value="inline",
+        config=True,
+        help="What follows a traced cell: inline (trace view), link (one line) or none.",
+    )
     capture_output = Bool(True, config=True, help="Add the cell's printed stdout to the observation output.")
     auto_flush = Bool(True, config=True, help="Flush at the end of each traced cell (bounded wait).")
     flush_timeout = Float(2.0, config=True, help="Seconds to wait for the flush at cell end.")
@@ -159,11 +163,13 @@ class LangfuseMagics(Magics):
         except Exception as exc:  # noqa: BLE001 - shown as one line
             raise UsageError(f"cannot load trace {trace_id}: {exc}") from None
         note = "rendered from this kernel's recorder" if source == "kernel" else "loaded from the server"
-        show_html(render_trace(records, url=commands.trace_url(client, trace_id), note=note), summary_text(records))
+        show_html(
+            render_trace(records, url=commands.trace_url(client, trace_id), note=note), summary_text(records)
+        )
 
     @line_magic
     def langfuse_traces(self, line: str) -> Any:
-        """Recent traces from the server: %langfuse_traces [name=] [user_id=] [session_id=] [tags=] [limit=]."""
+        """Recent traces from the server, with filters (see the keys below)."""
         options = _parse(line, A.TRACES_PARAMS)
         client = commands.get_client()
         try:

@@ -75,7 +75,11 @@ def draft_from_prompt(prompt: Any) -> Draft:
 
 def variables(draft: Draft) -> list[str]:
     """Distinct ``{{variables}}`` in order of first use (placeholders are not variables)."""
-    texts = [draft.text] if draft.type == "text" else [m.content for m in draft.messages if m.role != "placeholder"]
+    texts = (
+        [draft.text]
+        if draft.type == "text"
+        else [m.content for m in draft.messages if m.role != "placeholder"]
+    )
     seen: dict[str, None] = {}
     for text in texts:
         seen.update(dict.fromkeys(find_variables(text)))
@@ -92,7 +96,9 @@ def preview(draft: Draft, values: Mapping[str, str]) -> str:
     if draft.type == "text":
         return compile_template(draft.text, filled)
     blocks = [
-        f"[placeholder: {m.content}]" if m.role == "placeholder" else f"{m.role}: {compile_template(m.content, filled)}"
+        f"[placeholder: {m.content}]"
+        if m.role == "placeholder"
+        else f"{m.role}: {compile_template(m.content, filled)}"
         for m in draft.messages
     ]
     return "\n\n".join(blocks)
@@ -100,8 +106,8 @@ def preview(draft: Draft, values: Mapping[str, str]) -> str:
 
 def as_text(draft: Draft) -> str:
     """Everything that makes a version, as lines to diff."""
-    body = draft.text if draft.type == "text" else "\n".join(
-        f"[{m.role}] {m.content}" for m in draft.messages
+    body = (
+        draft.text if draft.type == "text" else "\n".join(f"[{m.role}] {m.content}" for m in draft.messages)
     )
     return f"{body}\n\n--- config ---\n{draft.config_text}\n--- labels: {', '.join(draft.labels)}"
 
@@ -110,7 +116,9 @@ def parse_config(text: str) -> dict[str, Any]:
     try:
         config = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
-        raise DraftError(f"config is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        raise DraftError(
+            f"config is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
     if not isinstance(config, dict):
         raise DraftError("config must be a JSON object")
     return config
@@ -142,7 +150,7 @@ def add_message(messages: tuple[Message, ...], role: str = "user") -> tuple[Mess
 
 
 def remove_message(messages: tuple[Message, ...], index: int) -> tuple[Message, ...]:
-    return messages[:index] + messages[index + 1:]
+    return messages[:index] + messages[index + 1 :]
 
 
 def move_message(messages: tuple[Message, ...], index: int, step: int) -> tuple[Message, ...]:

@@ -51,7 +51,7 @@ def _maybe_json(value: Any) -> Any:
 
 
 def _prefixed(attrs: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-    return {key[len(prefix):]: _maybe_json(val) for key, val in attrs.items() if key.startswith(prefix)}
+    return {key[len(prefix) :]: _maybe_json(val) for key, val in attrs.items() if key.startswith(prefix)}
 
 
 def _level(attrs: Mapping[str, Any], status_is_error: bool) -> str:
@@ -77,7 +77,8 @@ def from_span(span: Any) -> ObservationRecord:
         start_ns=span.start_time or 0,
         end_ns=span.end_time,
         level=_level(attrs, status_is_error),
-        status_message=attrs.get(A.OBSERVATION_STATUS_MESSAGE) or (status.description if status_is_error else None),
+        status_message=attrs.get(A.OBSERVATION_STATUS_MESSAGE)
+        or (status.description if status_is_error else None),
         model=attrs.get(A.OBSERVATION_MODEL),
         usage=usage if isinstance(usage, dict) else None,
         input=_maybe_json(attrs.get(A.OBSERVATION_INPUT)),

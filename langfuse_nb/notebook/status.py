@@ -19,7 +19,9 @@ def _server(conn: Connection) -> str:
     from langfuse_nb.server.runner import is_healthy
 
     if conn.server is None:
-        return "not used (LANGFUSE_* env vars point elsewhere)" if conn.mode == "configured" else "not running"
+        return (
+            "not used (LANGFUSE_* env vars point elsewhere)" if conn.mode == "configured" else "not running"
+        )
     state = "healthy" if is_healthy(conn.server.url, timeout=1.0) else "NOT responding"
     origin = "started by this kernel" if conn.server.started else "reused"
     return f"{state} at {conn.server.url} ({origin}, database {conn.server.db_path or 'unknown'})"

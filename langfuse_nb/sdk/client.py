@@ -6,9 +6,8 @@ import importlib
 import logging
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from opentelemetry import trace as trace_api
 
 from langfuse_nb._settings import Settings, resolve_settings
@@ -31,6 +30,9 @@ from langfuse_nb.sdk.params import signature
 from langfuse_nb.sdk.scores import ScoresMixin
 from langfuse_nb.tracing.exporter import auth_header
 from langfuse_nb.tracing.provider import TracingResources, get_resources
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("langfuse_nb")
 MASK_FAILED = "<fully masked due to failed mask function>"
@@ -77,10 +79,7 @@ def _may_hold_media(value: Any, budget: int = 64) -> bool:
     if budget <= 0 or len(items) > budget:
         return True
     budget //= 4
-    for item in items:
-        if _may_hold_media(item, budget):
-            return True
-    return False
+    return any(_may_hold_media(item, budget) for item in items)
 
 
 _SCALAR_TYPES = frozenset({int, float, bool})
@@ -381,24 +380,32 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
         """Project id of the keys (cached ``GET /api/public/projects``)."""
         if self._project_id is None and self._settings.has_keys:
             try:
-                data = self._get_json("/api/public/projects").get("data") or []
-                self._project_id = (data[0] or {}).get("id") if data else None
+                ids = self._project_ids()
+                self._project_id = ids[0] if ids else None
             except Exception:
                 logger.warning("langfuse_nb: could not fetch the project id", exc_info=True)
         return self._project_id
 
     def auth_check(self) -> bool:
-        """True when the keys are valid for a project; raises on an HTTP error (blocking)."""
-        data = self._get_json("/api/public/projects").get("data") or []
-        if not data:
+        """True when the keys are valid for a project; API errors propagate (blocking call)."""
+        if not self._project_ids():
             raise Exception("Auth check failed, no project found for the keys provided.")
         return True
+
+    def _project_ids(self) -> list[str]:
+        try:
+            api = self.api
+        except ImportError:  # REST client unavailable: one plain GET does the job
+            return [p.get("id") for p in self._get_json("/api/public/projects").get("data") or [] if p]
+        return [p.id for p in api.projects.get().data]
 
     def _get_json(self, path: str) -> dict[str, Any]:
         s = self._settings
         headers = {"Authorization": auth_header(s.public_key or "", s.secret_key or ""),
                    **(s.additional_headers or {})}
         url = f"{s.base_url.rstrip('/')}{path}"
+        import httpx
+
         if s.httpx_client is not None:
             response = s.httpx_client.get(url, headers=headers, timeout=s.timeout)
         else:
@@ -408,4 +415,5 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
 
     def __repr__(self) -> str:
         state = "enabled" if self._enabled else "disabled"
-        return f"<Langfuse public_key={self._settings.public_key!r} base_url={self._settings.base_url!r} {state}>"
+        s = self._settings
+        return f"<Langfuse public_key={s.public_key!r} base_url={s.base_url!r} {state}>"

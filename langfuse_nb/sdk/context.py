@@ -67,10 +67,12 @@ def propagate_attributes(
 def _valid(value: Any, label: str) -> bool:
     """F9: only US-ASCII strings of at most 200 characters propagate."""
     if not isinstance(value, str):
-        logger.warning("langfuse_nb: propagated %s dropped: expected str, got %s", label, type(value).__name__)
+        logger.warning("langfuse_nb: propagated %s dropped: expected str, got %s", label,
+                       type(value).__name__)
         return False
     if len(value) > MAX_VALUE_LENGTH:
-        logger.warning("langfuse_nb: propagated %s dropped: longer than %d characters", label, MAX_VALUE_LENGTH)
+        logger.warning("langfuse_nb: propagated %s dropped: longer than %d characters", label,
+                       MAX_VALUE_LENGTH)
         return False
     if not value.isascii():
         logger.warning("langfuse_nb: propagated %s dropped: not US-ASCII", label)

@@ -209,32 +209,37 @@ class MediaManager:
 
     # -- queueing ------------------------------------------------------------------------------------------
     def _submit(self, media: LangfuseMedia, field: str, trace_id: str, observation_id: str | None) -> None:
-        content, media_id = media._content_bytes, media._media_id
-        if not content or media_id is None or media._content_type is None or self._closed:
-            return  # unreadable media: LangfuseMedia already logged why; it serializes as a failure note
-        if media._content_type not in MEDIA_CONTENT_TYPES:
-            logger.warning(
-                "langfuse_nb: media type %r is not supported by Langfuse; not uploaded", media._content_type
-            )
-            return
-        if len(content) > self._max_bytes:
-            logger.warning(
-                "langfuse_nb: media %s of %d bytes exceeds the %d byte upload limit; not uploaded",
-                media_id,
-                len(content),
-                self._max_bytes,
-            )
+        if self._closed or not self._uploadable(media):
             return
         job = UploadJob(
-            media_id=media_id,
-            content=content,
-            content_type=media._content_type,
+            media_id=media._media_id or "",
+            content=media._content_bytes or b"",
+            content_type=media._content_type or "",
             sha256_hash=media._content_sha256_hash or "",
             trace_id=trace_id,
             observation_id=observation_id,
             field=field,
         )
         self._next_worker().put(job)
+
+    def _uploadable(self, media: LangfuseMedia) -> bool:
+        """False (after one warning) for media the server would refuse; the span keeps its reference."""
+        content, content_type = media._content_bytes, media._content_type
+        if not content or media._media_id is None or content_type is None:
+            return False  # unreadable: LangfuseMedia already warned; it serializes as a failure note
+        if content_type not in MEDIA_CONTENT_TYPES:
+            logger.warning(
+                "langfuse_nb: media type %r is not supported by Langfuse; not uploaded", content_type
+            )
+            return False
+        if len(content) > self._max_bytes:
+            logger.warning(
+                "langfuse_nb: media of %d bytes exceeds the %d byte upload limit; not uploaded",
+                len(content),
+                self._max_bytes,
+            )
+            return False
+        return True
 
     def _next_worker(self) -> BatchWorker[UploadJob]:
         if not self._workers:
@@ -281,9 +286,10 @@ class MediaManager:
         _with_backoff(lambda: self._api.media.patch(job.media_id, request=patch))
 
     def _client(self) -> httpx.Client:
-        if self._http is None:  # no auth: the upload URL authorizes itself (wire-protocol §1.2 channel D)
-            self._http = httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0))
-        return self._http
+        with self._lock:  # no auth: the upload URL authorizes itself (wire-protocol §1.2 channel D)
+            if self._http is None:
+                self._http = httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0))
+            return self._http
 
 
 def _upload_url_request(job: UploadJob) -> dict[str, Any]:

@@ -56,9 +56,6 @@ class LangfuseObservationWrapper:
         self._otel_span = otel_span
         self._langfuse_client = langfuse_client
         self._observation_type = self.as_type
-        ctx = otel_span.get_span_context()
-        self.trace_id = format(ctx.trace_id, "032x")
-        self.id = format(ctx.span_id, "016x")
         self._environment = environment or langfuse_client._settings.environment
         if otel_span.is_recording():
             attrs = {A.OBSERVATION_TYPE: self.as_type}
@@ -68,6 +65,16 @@ class LangfuseObservationWrapper:
                 attrs.update(self._encode(params))
             otel_span.set_attributes(attrs)
             _set_error_status(otel_span, params)
+
+    @property
+    def trace_id(self) -> str:
+        """32-hex trace id (computed on access: most observations are never asked)."""
+        return format(self._otel_span.get_span_context().trace_id, "032x")
+
+    @property
+    def id(self) -> str:
+        """16-hex observation (span) id."""
+        return format(self._otel_span.get_span_context().span_id, "016x")
 
     # -- lifecycle -------------------------------------------------------------------------
     def end(self, *, end_time: int | None = None) -> LangfuseObservationWrapper:
@@ -128,14 +135,15 @@ class LangfuseObservationWrapper:
         return ObservationContext(client, name, as_type, params, parent=self, end_on_exit=end_on_exit)
 
     def _child(self, name: str, as_type: str, params: dict[str, Any]) -> LangfuseObservationWrapper:
-        return start_observation(self._langfuse_client, name=name, as_type=as_type, params=params, parent=self)
+        client = self._langfuse_client
+        return start_observation(client, name=name, as_type=as_type, params=params, parent=self)
 
     # -- helpers ---------------------------------------------------------------------------
     def _encode(self, params: dict[str, Any]) -> dict[str, Any]:
         client = self._langfuse_client
         for field in ("input", "output", "metadata"):
             if params.get(field) is not None:
-                params[field] = client._prepare(params[field], field, self._otel_span, (self.trace_id, self.id))
+                params[field] = client._prepare(params[field], field, self._otel_span)
         return encode_observation(params, generation_like=self.as_type in GENERATION_LIKE)
 
     def __repr__(self) -> str:
@@ -243,7 +251,8 @@ OBSERVATION_CLASSES["span"] = LangfuseSpan
 def observation_class(as_type: str) -> type[LangfuseObservationWrapper]:
     cls = OBSERVATION_CLASSES.get(as_type)
     if cls is None:
-        raise ValueError(f"unknown observation type {as_type!r}; expected one of {sorted(OBSERVATION_CLASSES)}")
+        known = sorted(OBSERVATION_CLASSES)
+        raise ValueError(f"unknown observation type {as_type!r}; expected one of {known}")
     return cls
 
 

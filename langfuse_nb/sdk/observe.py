@@ -160,7 +160,7 @@ class _Call:
         params = {}
         if opts.capture_input:
             params["input"] = {"args": args[1:] if opts.drop_first else args, "kwargs": kwargs}
-        parent_ctx = parent_context(trace_context, None)
+        parent_ctx = parent_context(trace_context, None) if trace_context else None
         self.obs = start_observation(client, name=opts.name, as_type=opts.as_type, params=params,
                                      trace_context=trace_context, ctx=parent_ctx)
         self.opts = opts

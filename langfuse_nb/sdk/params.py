@@ -13,7 +13,8 @@ ObservationTypeLiteralNoEvent = Literal[
     "span", "generation", "agent", "tool", "chain", "retriever", "evaluator", "embedding", "guardrail"
 ]
 ObservationTypeLiteral = Literal[
-    "span", "generation", "event", "agent", "tool", "chain", "retriever", "evaluator", "embedding", "guardrail"
+    "span", "generation", "event", "agent", "tool", "chain", "retriever", "evaluator", "embedding",
+    "guardrail",
 ]
 F = TypeVar("F", bound=Callable[..., Any])
 _KW = inspect.Parameter.KEYWORD_ONLY

@@ -7,9 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from langfuse_nb._settings import Settings
 from langfuse_nb.sdk import params as P
@@ -19,6 +17,9 @@ from langfuse_nb.sdk.serialize import dumps, serialize_datetime
 from langfuse_nb.tracing.exporter import auth_header
 from langfuse_nb.tracing.worker import BatchWorker
 from langfuse_nb.wire.attributes import SDK_NAME, SDK_VERSION
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("langfuse_nb")
 _TRIES = 3
@@ -44,7 +45,8 @@ def score_event(fields: dict[str, Any], *, environment: str | None) -> dict[str,
         fields["value"] = float(value)
     body = {wire: fields[py] for py, wire in _BODY_KEYS if fields.get(py) is not None}
     stamp = fields.get("timestamp") or dt.datetime.now(dt.timezone.utc)
-    return {"id": create_trace_id(), "type": "score-create", "timestamp": serialize_datetime(stamp), "body": body}
+    return {"id": create_trace_id(), "type": "score-create", "timestamp": serialize_datetime(stamp),
+            "body": body}
 
 
 def ingestion_sender(settings: Settings, http: httpx.Client) -> Callable[[list[dict[str, Any]]], None]:
@@ -74,6 +76,8 @@ def ingestion_sender(settings: Settings, http: httpx.Client) -> Callable[[list[d
 
 def _post_once(http: httpx.Client, url: str, body: str, headers: dict[str, str], timeout: float) -> bool:
     """True when done (success, or a final 4xx); False when worth retrying."""
+    import httpx
+
     try:
         response = http.post(url, content=body.encode(), headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
@@ -90,7 +94,7 @@ def _post_once(http: httpx.Client, url: str, body: str, headers: dict[str, str],
     return False
 
 
-def _has_errors(response: httpx.Response) -> bool:
+def _has_errors(response: Any) -> bool:
     try:
         return bool(response.json().get("errors"))
     except Exception:
@@ -137,7 +141,9 @@ class ScoresMixin:
     def _score_sampled(self, trace_id: Any) -> bool:
         """Scores of sampled-out traces are dropped, as their spans are."""
         resources = self._resources
-        if self._settings.sample_rate >= 1.0 or not resources.owns_provider or not is_valid_trace_id(trace_id):
+        if self._settings.sample_rate >= 1.0 or not resources.owns_provider:
+            return True
+        if not is_valid_trace_id(trace_id):
             return True
         result = resources.provider.sampler.should_sample(None, int(trace_id, 16), "score")
         return result.decision.is_sampled()
@@ -147,6 +153,8 @@ class ScoresMixin:
         explicit = settings.explicit
 
         def make() -> BatchWorker[dict[str, Any]]:
+            import httpx
+
             http = settings.httpx_client or httpx.Client(timeout=settings.timeout)
             return BatchWorker(
                 ingestion_sender(settings, http),

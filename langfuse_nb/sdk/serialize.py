@@ -48,10 +48,9 @@ def dumps(obj: Any) -> str:
         return float.__repr__(obj)
     try:
         # C encoder first; it defers unknown types to the walker. Non-finite floats, odd keys and
-        # cycles raise, and long digit runs may be unsafe ints: those take the full walk.
-        out = _FAST.encode(obj)
-        if _LONG_DIGITS.search(out) is None:
-            return out
+        # cycles raise; ints beyond 2**53 (sent as strings) are found by a fast pre-check.
+        if not _has_unsafe_int(obj):
+            return _FAST.encode(obj)
     except (TypeError, ValueError, RecursionError):
         pass
     try:
@@ -61,7 +60,28 @@ def dumps(obj: Any) -> str:
 
 
 _FAST = json.JSONEncoder(allow_nan=False, default=lambda o: _Walker().convert(o))
-_LONG_DIGITS = re.compile(r"\d{16}")
+
+try:  # orjson's strict-integer mode finds ints outside +-(2**53-1) at C speed
+    import orjson
+
+    _STRICT = orjson.OPT_STRICT_INTEGER | orjson.OPT_NON_STR_KEYS
+
+    def _has_unsafe_int(obj: Any) -> bool:
+        try:
+            orjson.dumps(obj, option=_STRICT, default=_ignore)
+            return False
+        except orjson.JSONEncodeError:
+            return True  # an unsafe int, or something orjson cannot walk: take the full walk
+
+except ImportError:  # pragma: no cover - orjson is optional
+    _LONG_DIGITS = re.compile(r"[0-9]{16}")
+
+    def _has_unsafe_int(obj: Any) -> bool:
+        return _LONG_DIGITS.search(json.dumps(obj, default=_ignore)) is not None
+
+
+def _ignore(_: Any) -> None:
+    return None
 
 
 class _Walker:
@@ -216,4 +236,5 @@ _HANDLERS: list[tuple[Callable[[Any], bool], Callable[[_Walker, Any], Any]]] = [
 
 
 def _is_langchain(obj: Any) -> bool:
-    return any(c.__name__ == "Serializable" and c.__module__.startswith("langchain") for c in type(obj).__mro__)
+    mro = type(obj).__mro__
+    return any(c.__name__ == "Serializable" and c.__module__.startswith("langchain") for c in mro)

@@ -87,8 +87,9 @@ def start_in_thread(
     public_key: str = DEFAULT_PUBLIC_KEY,
     secret_key: str = DEFAULT_SECRET_KEY,
     timeout: float = 10.0,
+    max_body_bytes: int | None = None,
 ) -> ServerHandle:
-    """Serve in a daemon thread of this process (port 0 picks a free port)."""
+    """Serve in a daemon thread of this process (port 0 picks a free port; ``max_body_bytes`` for tests)."""
     reused = _reuse_if_running(host, port, public_key, secret_key)
     if reused is not None:
         return reused
@@ -99,7 +100,8 @@ def start_in_thread(
     sock = bind_socket(host, port)
     url = url_for(host, sock.getsockname()[1])
     db = Path(db_path) if db_path is not None else default_db_path()
-    config = ServerConfig(db_path=db, public_key=public_key, secret_key=secret_key, base_url=url)
+    limits = {"max_body_bytes": max_body_bytes} if max_body_bytes else {}
+    config = ServerConfig(db_path=db, public_key=public_key, secret_key=secret_key, base_url=url, **limits)
     server = uvicorn.Server(
         uvicorn.Config(create_app(config), log_level="warning", access_log=False, timeout_graceful_shutdown=2)
     )
@@ -180,7 +182,9 @@ def url_for(host: str, port: int) -> str:
 def bind_socket(host: str, port: int) -> socket.socket:
     """Bind (and listen on) the server socket; the caller learns the real port from it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets that declare it, and
+    # without it keep-alive requests stall ~40 ms on Nagle + delayed ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     if sys.platform != "win32":
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

@@ -110,6 +110,9 @@ _TRACE_UPDATE_KEYS = (
     "ai.telemetry.metadata.tags",
     "tag.tags",
 )
+_TRACE_UPDATE_KEY_SET = frozenset(_TRACE_UPDATE_KEYS)
+_OBS_META_DOT, _TRACE_META_DOT = _OBS_META + ".", _TRACE_META + "."
+_OBS_CUT, _TRACE_CUT = len(_OBS_META_DOT), len(_TRACE_META_DOT)
 _ENV_KEYS = (A.ENVIRONMENT, "deployment.environment.name", "deployment.environment")
 _EXPERIMENT_FIELDS = {
     A.EXPERIMENT_ID: "experimentId",
@@ -181,13 +184,10 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
     start_ns = span.start_ns or span.end_ns
     end_ns = span.end_ns or span.start_ns
     start = ns_to_iso(start_ns) if start_ns else None
-    end = ns_to_iso(end_ns) if end_ns else None
+    end = start if end_ns == start_ns else (ns_to_iso(end_ns) if end_ns else None)
     as_root = attrs.get(A.AS_ROOT) in (True, "true")
-    environment = _first(attrs, _ENV_KEYS) or ctx.resource_env or "default"
-    obs_type = observation_type(attrs)
-    name = observation_name(span.name, attrs)
-    version = attrs.get(A.VERSION) or ctx.resource_version
-    metadata = {**ctx.resource_meta, **extract_metadata(attrs, _OBS_META)}
+    obs_meta, trace_meta, trace_flagged = split_metadata(attrs)
+    metadata = {**ctx.resource_meta, **obs_meta} if ctx.resource_meta else obs_meta
     if not ctx.is_sdk:
         metadata["attributes"] = attrs
     obs_input, obs_output = _observation_io(attrs)
@@ -195,15 +195,15 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         "id": span.span_id,
         "trace_id": span.trace_id,
         "parent_observation_id": span.parent_span_id,
-        "type": obs_type,
-        "name": name,
+        "type": observation_type(attrs),
+        "name": observation_name(span.name, attrs),
         "start_time": start,
         "end_time": end,
         "completion_start_time": _completion_start(attrs.get(A.OBSERVATION_COMPLETION_START_TIME)),
-        "environment": environment,
+        "environment": _first(attrs, _ENV_KEYS) or ctx.resource_env or "default",
         "level": _level(attrs, span.status_code),
         "status_message": attrs.get(A.OBSERVATION_STATUS_MESSAGE) or span.status_message or None,
-        "version": _str_or_none(version),
+        "version": _str_or_none(attrs.get(A.VERSION) or ctx.resource_version),
         "input": obs_input,
         "output": obs_output,
         "metadata": dumps(metadata) if metadata else None,
@@ -224,53 +224,44 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         "_resource": ctx.resource_key,
         "_scope": ctx.scope_key,
     }
-    trace = _trace_update(
-        span, ctx, attrs, observation, parent_missing=span.parent_span_id is None or as_root
-    )
+    is_root = span.parent_span_id is None or as_root
+    trace: dict[str, Any] = {
+        "id": span.trace_id,
+        "timestamp": start,
+        "environment": observation["environment"],
+        "is_root": is_root,
+    }
+    if is_root or trace_flagged or has_trace_updates(attrs):
+        root_meta = {**obs_meta, **({"attributes": attrs} if not ctx.is_sdk else {})} if is_root else {}
+        trace.update(_trace_fields(attrs, ctx, {**ctx.resource_meta, **trace_meta, **root_meta}))
+        if is_root:  # a root fills in name and I/O from its own observation
+            trace.update(
+                name_fallback=observation["name"], input_fallback=obs_input, output_fallback=obs_output
+            )
     return observation, trace
 
 
-def _trace_update(
-    span: SpanRecord, ctx: _GroupContext, attrs: dict[str, Any], obs: dict[str, Any], parent_missing: bool
-) -> dict[str, Any]:
-    update: dict[str, Any] = {
-        "id": span.trace_id,
-        "timestamp": obs["start_time"],
-        "environment": obs["environment"],
-        "is_root": parent_missing,
+def _trace_fields(attrs: dict[str, Any], ctx: _GroupContext, metadata: dict[str, Any]) -> dict[str, Any]:
+    """Trace-level values one span carries (server-ingestion.md §2.2)."""
+    return {
+        "name": _str_or_none(attrs.get(A.TRACE_NAME)),
+        "input": attrs.get(A.TRACE_INPUT) or None,
+        "output": attrs.get(A.TRACE_OUTPUT) or None,
+        "metadata": metadata,
+        "user_id": _stringify(_first(attrs, _USER_KEYS)),
+        "session_id": _stringify(_first(attrs, _SESSION_KEYS)),
+        "tags": _tags(attrs),
+        "public": _public(attrs),
+        "version": _str_or_none(attrs.get(A.VERSION) or ctx.resource_version),
+        "release": _str_or_none(attrs.get(A.RELEASE) or ctx.resource_release),
+        "_resource": ctx.resource_key,
+        "_scope": ctx.scope_key,
     }
-    if not (parent_missing or has_trace_updates(attrs)):
-        return update  # shallow: the trace exists, nothing else is known from this span
-    metadata = {**ctx.resource_meta, **extract_metadata(attrs, _TRACE_META)}
-    if parent_missing:
-        metadata.update(extract_metadata(attrs, _OBS_META))
-        if not ctx.is_sdk:
-            metadata["attributes"] = attrs
-    metadata["resourceAttributes"] = ctx.resource
-    metadata["scope"] = ctx.scope
-    update.update(
-        {
-            "name": _str_or_none(attrs.get(A.TRACE_NAME)),
-            "input": attrs.get(A.TRACE_INPUT) or None,
-            "output": attrs.get(A.TRACE_OUTPUT) or None,
-            "metadata": metadata,
-            "user_id": _stringify(_first(attrs, _USER_KEYS)),
-            "session_id": _stringify(_first(attrs, _SESSION_KEYS)),
-            "tags": _tags(attrs),
-            "public": _public(attrs),
-            "version": _str_or_none(attrs.get(A.VERSION) or ctx.resource_version),
-            "release": _str_or_none(attrs.get(A.RELEASE) or ctx.resource_release),
-        }
-    )
-    if parent_missing:  # a root fills in name and I/O from its own observation
-        update["name_fallback"] = obs["name"]
-        update["input_fallback"] = obs["input"]
-        update["output_fallback"] = obs["output"]
-    return update
 
 
 def has_trace_updates(attrs: dict[str, Any]) -> bool:
-    if any(attrs.get(key) for key in _TRACE_UPDATE_KEYS):
+    present = _TRACE_UPDATE_KEY_SET.intersection(attrs)
+    if present and any(attrs[key] for key in present):
         return True
     return any(key.startswith(_TRACE_META) for key in attrs)
 
@@ -314,25 +305,47 @@ def observation_name(span_name: str, attrs: dict[str, Any]) -> str:
 
 
 def extract_metadata(attrs: dict[str, Any], prefix: str) -> dict[str, Any]:
-    """Whole-object metadata attribute first, then flattened ``<prefix>.<key>`` keys override it."""
-    result: dict[str, Any] = {}
-    for whole_key in (prefix, "langfuse.metadata"):
-        whole = attrs.get(whole_key)
-        if whole is None:
-            continue
-        parsed = _maybe_json(whole) if isinstance(whole, str) else whole
-        if isinstance(parsed, dict):
-            result.update(parsed)
-        elif isinstance(parsed, list):
-            result.update({str(i): v for i, v in enumerate(parsed)})
+    """Metadata under one prefix: the whole-object attribute, then flattened ``<prefix>.<key>`` keys."""
+    result = _whole_metadata(attrs.get("langfuse.metadata"))
+    result.update(_whole_metadata(attrs.get(prefix)))
     dotted = prefix + "."
-    cut = len(dotted)
     for key, value in attrs.items():
         if key.startswith(dotted):
-            result[key[cut:]] = _maybe_json(value)
+            result[key[len(dotted) :]] = _maybe_json(value)
         elif key.startswith("langfuse.metadata."):
             result[key[18:]] = _maybe_json(value)
     return result
+
+
+def split_metadata(attrs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """One pass over the attributes: (observation metadata, trace metadata, any trace-metadata key seen)."""
+    shared = _whole_metadata(attrs.get("langfuse.metadata"))
+    obs = {**shared, **_whole_metadata(attrs.get(_OBS_META))}
+    trace = {**shared, **_whole_metadata(attrs.get(_TRACE_META))}
+    flagged = _TRACE_META in attrs
+    for key, value in attrs.items():
+        if not key.startswith("langfuse."):
+            continue
+        if key.startswith(_OBS_META_DOT):
+            obs[key[_OBS_CUT:]] = _maybe_json(value)
+        elif key.startswith(_TRACE_META_DOT):
+            flagged = True
+            trace[key[_TRACE_CUT:]] = _maybe_json(value)
+        elif key.startswith("langfuse.metadata."):
+            obs[key[18:]] = trace[key[18:]] = _maybe_json(value)
+    return obs, trace, flagged
+
+
+def _whole_metadata(value: Any) -> dict[str, Any]:
+    """A whole-object metadata attribute: JSON object spread, array spread by index, plain text dropped."""
+    if value is None:
+        return {}
+    parsed = _maybe_json(value) if isinstance(value, str) else value
+    if isinstance(parsed, dict):
+        return dict(parsed)
+    if isinstance(parsed, list):
+        return {str(i): v for i, v in enumerate(parsed)}
+    return {}
 
 
 def usage_and_cost(usage: dict[str, Any] | None, cost: dict[str, Any] | None) -> dict[str, Any]:

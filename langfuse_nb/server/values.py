@@ -79,6 +79,8 @@ def _py310_iso(text: str) -> str:
 def iso_to_seconds(text: str | None) -> float | None:
     if text is None:
         return None
+    if len(text) == 27 and text[-1] == "Z":  # the stored fixed-width form: skip normalisation
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc).timestamp()
     return datetime.fromisoformat(_py310_iso(text)).timestamp()
 
 

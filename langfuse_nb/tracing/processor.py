@@ -80,7 +80,8 @@ class LangfuseSpanProcessor(SpanProcessor):
         known = self._scopes.get(id(scope))  # scopes live as long as their tracer: cache the answer
         if known is None or known[0] is not scope:
             attrs = scope.attributes
-            mine = scope.name == SDK_SCOPE_NAME and attrs is not None and attrs.get("public_key") == self._public_key
+            mine = (scope.name == SDK_SCOPE_NAME and attrs is not None
+                    and attrs.get("public_key") == self._public_key)
             known = self._scopes[id(scope)] = (scope, mine)
         return known[1]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry import baggage
 from opentelemetry import context as context_api
+from opentelemetry.baggage import _BAGGAGE_KEY
 
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
@@ -28,8 +28,10 @@ EXPERIMENT_ENVIRONMENT = "sdk-experiment"
 
 def get_propagated(ctx: Any) -> Mapping[str, Any] | None:
     """The propagated attributes of ``ctx`` (context values win over baggage), or None."""
-    values = ctx.get(PROPAGATED_KEY) if ctx is not None else None
-    entries = baggage.get_all(ctx) if ctx is not None else None
+    if ctx is None:
+        return None
+    values = ctx.get(PROPAGATED_KEY)
+    entries = ctx.get(_BAGGAGE_KEY)  # the mapping baggage.get_all() would copy; a dict lookup here
     if entries:
         from_baggage = _from_baggage(entries)
         if from_baggage:

@@ -36,7 +36,9 @@ def test_get_client_default_single_and_cached(lf: Any) -> None:
     assert (time.perf_counter() - start) / 10_000 < 20e-6  # well under; the benchmark measures ~0.1 us
 
 
-def test_get_client_without_any_client_builds_one_from_env(sink: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_get_client_without_any_client_builds_one_from_env(
+    sink: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", "pk-lf-from-env")
     monkeypatch.setenv("LANGFUSE_SECRET_KEY", "sk")
     monkeypatch.setenv("LANGFUSE_BASE_URL", sink.url)

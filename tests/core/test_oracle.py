@@ -32,8 +32,8 @@ def both(sink: Any) -> dict[str, dict[str, dict[str, Any]]]:
             parent = by_id.get(s["parent_span_id"])
             s["parent_name"] = parent["name"] if parent else None
         out[sdk] = {s["name"]: s for s in spans}
-        out[sdk]["__scores__"] = [e["body"] for b in list(sink.ingestion) if b["metadata"]["public_key"] == key
-                                  for e in b["batch"]]  # type: ignore[assignment]
+        batches = [b for b in list(sink.ingestion) if b["metadata"]["public_key"] == key]
+        out[sdk]["__scores__"] = [e["body"] for b in batches for e in b["batch"]]  # type: ignore[assignment]
     return out
 
 

@@ -22,13 +22,15 @@ def test_score_kinds_and_envelope(lf: Any) -> None:
     for e in events.values():
         assert e["type"] == "score-create" and len(e["id"]) == 32 and e["timestamp"].endswith("Z")
         assert e["body"]["environment"] == "dev"
-    assert events["num"]["body"] == {"id": events["num"]["body"]["id"], "traceId": span.trace_id,
-                                     "observationId": span.id, "name": "num", "value": 1.0, "comment": "c",
-                                     "environment": "dev"}
+    assert events["num"]["body"] == {
+        "id": events["num"]["body"]["id"], "traceId": span.trace_id, "observationId": span.id,
+        "name": "num", "value": 1.0, "comment": "c", "environment": "dev",
+    }
     assert events["cat"]["body"]["value"] == "good" and "observationId" not in events["cat"]["body"]
     assert events["bool"]["body"]["value"] == 1.0 and events["bool"]["body"]["dataType"] == "BOOLEAN"
     assert events["t"]["body"]["id"] == "fixed-id"
-    assert events["sess"]["body"]["sessionId"] == "sess-1" and events["sess"]["timestamp"] == "2025-01-01T00:00:00Z"
+    assert events["sess"]["body"]["sessionId"] == "sess-1"
+    assert events["sess"]["timestamp"] == "2025-01-01T00:00:00Z"
     assert events["sess"]["body"]["configId"] == "cfg" and events["sess"]["body"]["metadata"] == {"m": [1]}
 
 
@@ -38,7 +40,8 @@ def test_batch_metadata_and_headers(lf: Any) -> None:
     client.flush()
     key = client._settings.public_key
     batch = next(b for b in list(lf.sink.ingestion) if b["metadata"]["public_key"] == key)
-    assert batch["metadata"] == {"batch_size": 1, "sdk_name": "python", "sdk_version": "3.11.2", "public_key": key}
+    assert batch["metadata"] == {"batch_size": 1, "sdk_name": "python", "sdk_version": "3.11.2",
+                                 "public_key": key}
     req = next(r for r in list(lf.sink.requests) if r["path"].endswith("/ingestion")
                and r["headers"]["x-langfuse-public-key"] == key)
     assert req["headers"]["authorization"].startswith("Basic ")
@@ -56,7 +59,8 @@ def test_many_scores_are_batched(lf: Any) -> None:
         client.create_score(name=f"s{i}", value=i, trace_id=client.create_trace_id())
     assert len(lf.scores(client)) == 40
     key = client._settings.public_key
-    sizes = [b["metadata"]["batch_size"] for b in list(lf.sink.ingestion) if b["metadata"]["public_key"] == key]
+    batches = [b for b in list(lf.sink.ingestion) if b["metadata"]["public_key"] == key]
+    sizes = [b["metadata"]["batch_size"] for b in batches]
     assert max(sizes) <= 15 and sum(sizes) == 40
 
 

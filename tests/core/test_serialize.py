@@ -56,7 +56,8 @@ SAME_AS_REFERENCE: list[Any] = [
     dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))),
     dt.date(2024, 1, 2), uuid.UUID(int=5), Path("/tmp/x"), b"bytes", b"\xff\xfe", Color.RED,
     DC(1, ["x"]), Model(x=3), Slotted(), ValueError("bad"), {"k": [DC(2, [])]},
-    {1: "int key", None: "none key", True: "bool key"}, "ünïcode", {"nested": (1, (2, (3,)))},
+    {1: "int key", None: "none key", 2.5: "float key"}, {True: "bool key"}, "ünïcode",
+    {"nested": (1, (2, (3,)))},
     (i for i in range(2)), print, threading.Lock(), Plain(), {"big": [2**64, 1.0]},
 ]
 

@@ -10,7 +10,8 @@ from langfuse_nb._settings import DEFAULT_BASE_URL, resolve_settings
 def test_defaults_with_empty_environment() -> None:
     s = resolve_settings(environ={})
     assert (s.public_key, s.secret_key, s.base_url, s.timeout) == (None, None, DEFAULT_BASE_URL, 5)
-    assert (s.flush_at, s.flush_interval, s.sample_rate, s.tracing_enabled, s.debug) == (512, 5.0, 1.0, True, False)
+    assert (s.flush_at, s.flush_interval, s.sample_rate) == (512, 5.0, 1.0)
+    assert s.tracing_enabled and not s.debug
     assert s.environment is None and s.release is None and not s.has_keys
     assert s.traces_endpoint == f"{DEFAULT_BASE_URL}/api/public/otel/v1/traces"
     assert s.explicit == frozenset()

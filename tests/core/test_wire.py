@@ -136,7 +136,8 @@ def test_trace_context_as_root_k4(lf: Any, attrs_of: Any) -> None:
     client = lf.client()
     tid = client.create_trace_id(seed="seed-1")
     client.start_span(name="no-parent", trace_context={"trace_id": tid}).end()
-    client.start_span(name="with-parent", trace_context={"trace_id": tid, "parent_span_id": "00000000000000ab"}).end()
+    context = {"trace_id": tid, "parent_span_id": "00000000000000ab"}
+    client.start_span(name="with-parent", trace_context=context).end()
     spans = {s["name"]: s for s in lf.spans(client)}
     for name in ("no-parent", "with-parent"):
         assert spans[name]["trace_id"] == tid

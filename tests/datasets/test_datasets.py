@@ -109,3 +109,16 @@ def test_run_experiment_without_client() -> None:
     dataset = DatasetClient(SimpleNamespace(id="d", name="n"), items=[])
     with pytest.raises(ValueError, match="No Langfuse client"):
         dataset.run_experiment(name="x", task=lambda **_: None)
+
+
+def test_item_run_links_trace_to_dataset_run(lf: Any) -> None:
+    lf.create_dataset(name="ds-run")
+    lf.create_dataset_item(dataset_name="ds-run", input="q", id="run-item")
+    (item,) = lf.get_dataset("ds-run").items
+    with item.run(run_name="run-1", run_metadata={"model": "m"}, run_description="first") as span:
+        span.update(output="a")
+        trace_id = span.trace_id
+    lf.flush(timeout=10)
+    run = lf.api.datasets.get_run("ds-run", "run-1")
+    assert run.name == "run-1" and run.description == "first"
+    assert [(ri.dataset_item_id, ri.trace_id) for ri in run.dataset_run_items] == [("run-item", trace_id)]

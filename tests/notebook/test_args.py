@@ -50,9 +50,13 @@ def test_errors_are_one_line(line: str, message: str) -> None:
 
 def test_positional_name() -> None:
     assert A.parse("greeting label=staging", A.PROMPT_PARAMS, positional="name") == {
-        "name": "greeting", "label": "staging"}
+        "name": "greeting",
+        "label": "staging",
+    }
     assert A.parse("version=3 greeting", A.PROMPT_PARAMS, positional="name") == {
-        "name": "greeting", "version": 3}
+        "name": "greeting",
+        "version": 3,
+    }
     with pytest.raises(A.ArgumentError, match="positive integer"):
         A.parse("greeting version=0", A.PROMPT_PARAMS, positional="name")
 

@@ -22,13 +22,18 @@ def _forget_own_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(C, "_OWN_URL", {})
 
 
-def test_configured_and_reachable(server) -> None:  # noqa: ANN001
-    env = {"LANGFUSE_PUBLIC_KEY": server.public_key, "LANGFUSE_SECRET_KEY": server.secret_key,
-           "LANGFUSE_BASE_URL": server.url}
+def test_configured_and_reachable(server) -> None:
+    env = {
+        "LANGFUSE_PUBLIC_KEY": server.public_key,
+        "LANGFUSE_SECRET_KEY": server.secret_key,
+        "LANGFUSE_BASE_URL": server.url,
+    }
     conn = C.connect(env)
     assert conn.mode == "configured" and conn.tracing
-    assert conn.message == (f"langfuse_nb: traces go to {server.url} (from LANGFUSE_* env vars); view them "
-                            f"with %langfuse_traces or %langfuse_trace_view or at {server.url}")
+    assert conn.message == (
+        f"langfuse_nb: traces go to {server.url} (from LANGFUSE_* env vars); view them "
+        "with %langfuse_traces or %langfuse_trace_view"
+    )
 
 
 def test_configured_but_unreachable_is_quick_and_disables_tracing() -> None:
@@ -41,19 +46,22 @@ def test_configured_but_unreachable_is_quick_and_disables_tracing() -> None:
     assert env["LANGFUSE_TRACING_ENABLED"] == "false"
 
 
-def test_local_server_started_sets_env(monkeypatch: pytest.MonkeyPatch, server) -> None:  # noqa: ANN001
+def test_local_server_started_sets_env(monkeypatch: pytest.MonkeyPatch, server) -> None:
     monkeypatch.setattr(runner, "ensure_server", lambda **kw: server)
     env: dict[str, str] = {}
     conn = C.connect(env)
     assert conn.mode == "local" and conn.server is server
-    assert env == {"LANGFUSE_PUBLIC_KEY": server.public_key, "LANGFUSE_SECRET_KEY": server.secret_key,
-                   "LANGFUSE_BASE_URL": server.url}
+    assert env == {
+        "LANGFUSE_PUBLIC_KEY": server.public_key,
+        "LANGFUSE_SECRET_KEY": server.secret_key,
+        "LANGFUSE_BASE_URL": server.url,
+    }
     assert "local server at " + server.url in conn.message
     # a reload sees our own env vars and still treats them as the local server
     assert C.connect(env).mode == "local"
 
 
-def test_tracing_turned_off_by_us_is_turned_on_again(monkeypatch: pytest.MonkeyPatch, server) -> None:  # noqa: ANN001
+def test_tracing_turned_off_by_us_is_turned_on_again(monkeypatch: pytest.MonkeyPatch, server) -> None:
     env = {"LANGFUSE_PUBLIC_KEY": "pk", "LANGFUSE_SECRET_KEY": "sk", "LANGFUSE_BASE_URL": _dead_url()}
     assert C.connect(env).mode == "unavailable"
     env["LANGFUSE_BASE_URL"] = server.url

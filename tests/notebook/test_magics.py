@@ -25,32 +25,39 @@ double(21)
 """
 
 
-def magics(ip):  # noqa: ANN001, ANN201
+def magics(ip):
     return extension._LOADED[id(ip)]
 
 
-def server_trace(trace_id: str):  # noqa: ANN201
+def server_trace(trace_id: str):
     from langfuse_nb import get_client
 
     return get_client().api.trace.get(trace_id)
 
 
-def html_outputs(cap) -> list[str]:  # noqa: ANN001
+def html_outputs(cap) -> list[str]:
     return [out.data["text/html"] for out in cap.outputs if "text/html" in out.data]
 
 
-def test_load_ext_prints_one_line_and_registers(ip, server_env, capsys) -> None:  # noqa: ANN001
+def test_load_ext_prints_one_line_and_registers(ip, server_env, capsys) -> None:
     ip.run_line_magic("load_ext", "langfuse_nb")
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines == [f"langfuse_nb: traces go to {server_env.url} (from LANGFUSE_* env vars); view them with "
-                     f"%langfuse_traces or %langfuse_trace_view or at {server_env.url}"]
+    assert lines == [
+        f"langfuse_nb: traces go to {server_env.url} (from LANGFUSE_* env vars); view them with "
+        "%langfuse_traces or %langfuse_trace_view"
+    ]
     table = ip.magics_manager.magics
-    assert {"langfuse_trace", "langfuse_status", "langfuse_trace_view", "langfuse_traces",
-            "langfuse_prompt"} <= set(table["line"])
+    assert {
+        "langfuse_trace",
+        "langfuse_status",
+        "langfuse_trace_view",
+        "langfuse_traces",
+        "langfuse_prompt",
+    } <= set(table["line"])
     assert "langfuse_trace" in table["cell"]
 
 
-def test_traced_cell_end_to_end(loaded) -> None:  # noqa: ANN001
+def test_traced_cell_end_to_end(loaded) -> None:
     with capture_output() as cap:
         result = loaded.run_cell(OBSERVE_CELL.format(name="e2e"), cell_id="cell-abc")
     assert result.result == 42  # displayed as usual
@@ -69,7 +76,7 @@ def test_traced_cell_end_to_end(loaded) -> None:  # noqa: ANN001
     assert "e2e" in view and "double" in view and "lfnb-trace" not in view and "<details" in view
 
 
-def test_exception_marks_error_and_keeps_user_traceback(loaded) -> None:  # noqa: ANN001
+def test_exception_marks_error_and_keeps_user_traceback(loaded) -> None:
     with capture_output(), pytest.raises(ZeroDivisionError) as info:
         loaded.run_cell("%%langfuse_trace name=boom\nx = 1\n1 / 0\n")
     frames = traceback.extract_tb(info.value.__traceback__)
@@ -84,13 +91,13 @@ def test_exception_marks_error_and_keeps_user_traceback(loaded) -> None:  # noqa
     ("line", "problem"),
     [("nme=x", "unknown argument 'nme'"), ("as_type=banana", "as_type"), ("metadata={bad", "not valid JSON")],
 )
-def test_bad_arguments_raise_usage_error_and_do_not_run(loaded, line: str, problem: str) -> None:  # noqa: ANN001
+def test_bad_arguments_raise_usage_error_and_do_not_run(loaded, line: str, problem: str) -> None:
     with pytest.raises(UsageError, match=problem):
         loaded.run_cell(f"%%langfuse_trace {line}\nran = True\n")
     assert "ran" not in loaded.user_ns
 
 
-def test_all_ten_types_and_display_none(loaded) -> None:  # noqa: ANN001
+def test_all_ten_types_and_display_none(loaded) -> None:
     for as_type in OBSERVATION_TYPES:
         with capture_output() as cap:
             loaded.run_cell(f"%%langfuse_trace name=t-{as_type} as_type={as_type} display=none\n1\n")
@@ -99,7 +106,7 @@ def test_all_ten_types_and_display_none(loaded) -> None:  # noqa: ANN001
         assert (record.type, record.name) == (as_type, f"t-{as_type}")
 
 
-def test_config_traitlets(loaded) -> None:  # noqa: ANN001
+def test_config_traitlets(loaded) -> None:
     loaded.run_line_magic("config", 'LangfuseMagics.display = "link"')
     loaded.run_line_magic("config", "LangfuseMagics.capture_output = False")
     loaded.run_line_magic("config", "LangfuseMagics.session_grouping = False")
@@ -113,7 +120,7 @@ def test_config_traitlets(loaded) -> None:  # noqa: ANN001
     assert magics(loaded).display == "link"
 
 
-def test_session_override_and_notebook_path(loaded) -> None:  # noqa: ANN001
+def test_session_override_and_notebook_path(loaded) -> None:
     loaded.user_ns["__session__"] = "/work/demo.ipynb"
     with capture_output():
         loaded.run_cell("%%langfuse_trace name=sess session_id=my-session display=none\n1\n")
@@ -122,7 +129,7 @@ def test_session_override_and_notebook_path(loaded) -> None:  # noqa: ANN001
     assert trace.observations[0].metadata["notebook"] == "/work/demo.ipynb"
 
 
-def test_trace_view_from_recorder_and_from_server(loaded) -> None:  # noqa: ANN001
+def test_trace_view_from_recorder_and_from_server(loaded) -> None:
     with capture_output():
         loaded.run_cell("%%langfuse_trace name=viewed display=none\n'v'\n")
     trace_id = magics(loaded).last_trace_id
@@ -137,7 +144,7 @@ def test_trace_view_from_recorder_and_from_server(loaded) -> None:  # noqa: ANN0
         loaded.run_line_magic("langfuse_trace_view", "0" * 32)
 
 
-def test_observation_objects_render_inline(loaded) -> None:  # noqa: ANN001
+def test_observation_objects_render_inline(loaded) -> None:
     loaded.run_cell("from langfuse_nb import get_client\nspan = get_client().start_span(name='manual')")
     open_html = loaded.display_formatter.format(loaded.user_ns["span"])[0]["text/html"]
     assert "has not ended yet" in open_html
@@ -146,7 +153,7 @@ def test_observation_objects_render_inline(loaded) -> None:  # noqa: ANN001
     assert "manual" in html and "lfnb-hl" in html and "done" in html
 
 
-def test_traces_magic_lists_and_opens(loaded) -> None:  # noqa: ANN001
+def test_traces_magic_lists_and_opens(loaded) -> None:
     with capture_output():
         loaded.run_cell("%%langfuse_trace name=listed-trace display=none\n1\n")
     widget = loaded.run_line_magic("langfuse_traces", "name=listed-trace limit=5")
@@ -157,13 +164,13 @@ def test_traces_magic_lists_and_opens(loaded) -> None:  # noqa: ANN001
         loaded.run_line_magic("langfuse_traces", "limit=0")
 
 
-def test_status(loaded, capsys) -> None:  # noqa: ANN001
+def test_status(loaded, capsys) -> None:
     loaded.run_line_magic("langfuse_status", "")
     out = capsys.readouterr().out
     assert "endpoint:" in out and "auth:         ok" in out and "exports:" in out
 
 
-def test_reload_rerun_setup_and_unload(loaded) -> None:  # noqa: ANN001
+def test_reload_rerun_setup_and_unload(loaded) -> None:
     loaded.run_line_magic("reload_ext", "langfuse_nb")
     loaded.run_line_magic("reload_ext", "langfuse_nb")
     loaded.run_cell("from langfuse_nb import Langfuse\nlangfuse = Langfuse()")
@@ -179,13 +186,13 @@ def test_reload_rerun_setup_and_unload(loaded) -> None:  # noqa: ANN001
         loaded.run_cell("%%langfuse_trace name=gone\n1\n")
 
 
-def test_direct_cell_magic_call_runs_nested(loaded) -> None:  # noqa: ANN001
+def test_direct_cell_magic_call_runs_nested(loaded) -> None:
     with capture_output():
         loaded.run_cell_magic("langfuse_trace", "name=direct display=none", "z = 5\nz")
     assert loaded.user_ns["z"] == 5
     assert [r.name for r in STORE.records(magics(loaded).last_trace_id)] == ["direct"]
 
 
-def test_help_documents_every_key(loaded) -> None:  # noqa: ANN001
+def test_help_documents_every_key(loaded) -> None:
     doc = loaded.find_cell_magic("langfuse_trace").__doc__
     assert all(key in doc for key in ("name", "as_type", "capture_output", "display", "metadata"))

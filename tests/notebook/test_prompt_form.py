@@ -6,12 +6,28 @@ import pytest
 
 from langfuse_nb.notebook import prompt_form as F
 
-TEXT = {"name": "greet", "version": 2, "type": "text", "prompt": "Hi {{ name }}, {{mood}} {{name}}?",
-        "config": {"model": "m", "temperature": 0.2}, "labels": ["production"], "tags": ["t"]}
-CHAT = {"name": "chat", "version": 1, "type": "chat", "config": {}, "labels": [], "tags": [],
-        "prompt": [{"role": "system", "content": "You are {{persona}}."},
-                   {"type": "placeholder", "name": "history"},
-                   {"role": "user", "content": "{{question}}"}]}
+TEXT = {
+    "name": "greet",
+    "version": 2,
+    "type": "text",
+    "prompt": "Hi {{ name }}, {{mood}} {{name}}?",
+    "config": {"model": "m", "temperature": 0.2},
+    "labels": ["production"],
+    "tags": ["t"],
+}
+CHAT = {
+    "name": "chat",
+    "version": 1,
+    "type": "chat",
+    "config": {},
+    "labels": [],
+    "tags": [],
+    "prompt": [
+        {"role": "system", "content": "You are {{persona}}."},
+        {"type": "placeholder", "name": "history"},
+        {"role": "user", "content": "{{question}}"},
+    ],
+}
 
 
 def test_text_draft_variables_preview() -> None:
@@ -28,7 +44,8 @@ def test_chat_draft_variables_placeholders_preview() -> None:
     assert F.variables(draft) == ["persona", "question"]
     assert F.placeholders(draft) == ["history"]
     assert F.preview(draft, {"persona": "terse", "question": "why?"}) == (
-        "system: You are terse.\n\n[placeholder: history]\n\nuser: why?")
+        "system: You are terse.\n\n[placeholder: history]\n\nuser: why?"
+    )
 
 
 def test_create_kwargs_round_trip() -> None:
@@ -66,4 +83,6 @@ def test_chat_row_edits() -> None:
 
 
 def test_as_text_for_diff() -> None:
-    assert F.as_text(F.draft_from_prompt(CHAT)).startswith("[system] You are {{persona}}.\n[placeholder] history")
+    assert F.as_text(F.draft_from_prompt(CHAT)).startswith(
+        "[system] You are {{persona}}.\n[placeholder] history"
+    )

@@ -184,7 +184,7 @@ def test_fallbacks(client: Client) -> None:
 
 def test_timeout_is_passed_as_request_option(client: Client) -> None:
     client.get_prompt("p", fetch_timeout_seconds=2)
-    assert client.api.prompts.calls[0]["options"] == {"timeout_in_seconds": 2}
+    assert client.api.prompts.calls[0]["options"] == {"max_retries": 0, "timeout_in_seconds": 2}
 
 
 def test_argument_validation(client: Client) -> None:

@@ -149,3 +149,20 @@ def test_prompt_client_fields_and_equality() -> None:
     assert client.commit_message == "why" and client.is_fallback is False
     assert client == TextPromptClient(dict(data))
     assert client != TextPromptClient({**data, "version": 4})
+
+
+def test_public_model_surface() -> None:
+    import langfuse_nb.model as model
+
+    for name in (
+        "TextPromptClient",
+        "ChatPromptClient",
+        "ChatMessageDict",
+        "PromptClient",
+        "ModelUsage",
+        "ChatMessageWithPlaceholdersDict",
+        "DatasetStatus",
+        "Prompt_Text",
+        "Prompt_Chat",
+    ):
+        assert getattr(model, name) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from typing import Any
 
@@ -128,3 +129,37 @@ def test_pagination_of_many_versions_does_not_confuse_labels(lf: Any) -> None:
         lf.create_prompt(name="many", prompt=f"v{i}", labels=["production"] if i == 3 else [])
     assert lf.get_prompt("many").prompt == "v3"
     assert lf.get_prompt("many", label="latest").prompt == "v5"
+
+
+def test_concurrent_get_prompt_makes_one_request(lf: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    lf.create_prompt(name="hot", prompt="x", labels=["production"])
+    lf.clear_prompt_cache()
+    real_get, calls = lf.api.prompts.get, []
+
+    def counting_get(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        time.sleep(0.05)  # hold the request open so the other threads pile up behind it
+        return real_get(*args, **kwargs)
+
+    monkeypatch.setattr(lf.api.prompts, "get", counting_get)
+    results: list[Any] = []
+    threads = [threading.Thread(target=lambda: results.append(lf.get_prompt("hot"))) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(results) == 10 and len(calls) == 1
+    assert all(result is results[0] for result in results)
+
+
+def test_generation_links_prompt_but_not_fallback(lf: Any) -> None:
+    prompt = lf.create_prompt(name="linked/p", prompt="x", labels=["production"])
+    fallback = lf.get_prompt("not-there", fallback="y", max_retries=0)
+    with lf.start_as_current_observation(name="g1", as_type="generation", prompt=prompt) as gen:
+        linked_id = gen.id
+    with lf.start_as_current_observation(name="g2", as_type="generation", prompt=fallback) as gen:
+        unlinked_id = gen.id
+    lf.flush(timeout=10)
+    linked = lf.api.observations.get(linked_id)
+    assert (linked.prompt_name, linked.prompt_version) == ("linked/p", 1)
+    assert lf.api.observations.get(unlinked_id).prompt_name is None

@@ -15,8 +15,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 # the upstream spec is shared with the project, not vendored; tests that need it skip without it
-SPEC_CANDIDATES = (os.environ.get("LANGFUSE_NB_OPENAPI", ""), "/work/shared/spec/langfuse-openapi.yml",
-                   str(Path(__file__).with_name("langfuse-openapi.yml")))
+SPEC_CANDIDATES = (
+    os.environ.get("LANGFUSE_NB_OPENAPI", ""),
+    "/work/shared/spec/langfuse-openapi.yml",
+    str(Path(__file__).with_name("langfuse-openapi.yml")),
+)
 
 
 def spec_path() -> Path | None:

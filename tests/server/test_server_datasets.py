@@ -10,8 +10,9 @@ import server_testkit as kit
 
 def _dataset(client, name=None, **extra):
     name = name or f"ds/{uuid.uuid4().hex[:8]} x"
-    response = client.post("/api/public/v2/datasets", json={"name": name, "description": None, "metadata": None,
-                                                           **extra})
+    response = client.post(
+        "/api/public/v2/datasets", json={"name": name, "description": None, "metadata": None, **extra}
+    )
     assert response.status_code == 200, response.text
     kit.check(response.json(), "Dataset")
     return response.json()
@@ -33,23 +34,40 @@ def test_items_upsert_pagination_and_filters(client):
     dataset = _dataset(client)
     ids = []
     for i in range(7):
-        response = client.post("/api/public/dataset-items", json={
-            "datasetName": dataset["name"], "input": {"i": i}, "expectedOutput": i * 2, "metadata": None,
-            "sourceTraceId": "src-trace" if i < 2 else None, "sourceObservationId": None, "status": None, "id": None})
+        response = client.post(
+            "/api/public/dataset-items",
+            json={
+                "datasetName": dataset["name"],
+                "input": {"i": i},
+                "expectedOutput": i * 2,
+                "metadata": None,
+                "sourceTraceId": "src-trace" if i < 2 else None,
+                "sourceObservationId": None,
+                "status": None,
+                "id": None,
+            },
+        )
         assert response.status_code == 200, response.text
         kit.check(response.json(), "DatasetItem")
         ids.append(response.json()["id"])
-    pages = [client.get("/api/public/dataset-items", params={"datasetName": dataset["name"], "page": p,
-                                                              "limit": 3}).json() for p in (1, 2, 3)]
+    pages = [
+        client.get(
+            "/api/public/dataset-items", params={"datasetName": dataset["name"], "page": p, "limit": 3}
+        ).json()
+        for p in (1, 2, 3)
+    ]
     kit.check(pages[0], "PaginatedDatasetItems")
     assert [p["meta"]["totalPages"] for p in pages] == [3, 3, 3]
     assert sorted(i["id"] for p in pages for i in p["data"]) == sorted(ids)
     assert pages[0]["data"][0]["id"] == ids[-1]  # newest first
-    by_trace = client.get("/api/public/dataset-items", params={"sourceTraceId": "src-trace",
-                                                               "datasetName": dataset["name"]}).json()
+    by_trace = client.get(
+        "/api/public/dataset-items", params={"sourceTraceId": "src-trace", "datasetName": dataset["name"]}
+    ).json()
     assert sorted(i["id"] for i in by_trace["data"]) == sorted(ids[:2])
-    updated = client.post("/api/public/dataset-items", json={"datasetName": dataset["name"], "id": ids[0],
-                                                             "status": "ARCHIVED", "input": None}).json()
+    updated = client.post(
+        "/api/public/dataset-items",
+        json={"datasetName": dataset["name"], "id": ids[0], "status": "ARCHIVED", "input": None},
+    ).json()
     assert updated["status"] == "ARCHIVED" and updated["input"] == {"i": 0}
     assert client.get(f"/api/public/dataset-items/{ids[0]}").json()["status"] == "ARCHIVED"
     empty = _dataset(client)
@@ -65,8 +83,13 @@ def test_run_items_create_runs_and_reads(client):
     dataset = _dataset(client)
     item = client.post("/api/public/dataset-items", json={"datasetName": dataset["name"], "input": 1}).json()
     trace_id = kit.trace_id()
-    body = {"runName": "run 1", "runDescription": "desc", "metadata": {"m": 1}, "datasetItemId": item["id"],
-            "traceId": trace_id}
+    body = {
+        "runName": "run 1",
+        "runDescription": "desc",
+        "metadata": {"m": 1},
+        "datasetItemId": item["id"],
+        "traceId": trace_id,
+    }
     first = client.post("/api/public/dataset-run-items", json=body)
     assert first.status_code == 200, first.text
     kit.check(first.json(), "DatasetRunItem")
@@ -74,26 +97,42 @@ def test_run_items_create_runs_and_reads(client):
     assert first.json()["datasetRunId"] == second["datasetRunId"] and second["datasetRunName"] == "run 1"
     runs = client.get(f"/api/public/datasets/{quote(dataset['name'], safe='')}/runs").json()
     kit.check(runs, "PaginatedDatasetRuns")
-    assert [(r["name"], r["description"], r["metadata"]) for r in runs["data"]] == [("run 1", "desc", {"m": 1})]
+    assert [(r["name"], r["description"], r["metadata"]) for r in runs["data"]] == [
+        ("run 1", "desc", {"m": 1})
+    ]
     run = client.get(f"/api/public/datasets/{quote(dataset['name'], safe='')}/runs/{quote('run 1')}").json()
     kit.check(run, "DatasetRunWithItems")
     assert len(run["datasetRunItems"]) == 2
-    listed = client.get("/api/public/dataset-run-items", params={"datasetId": dataset["id"],
-                                                                 "runName": "run 1"}).json()
+    listed = client.get(
+        "/api/public/dataset-run-items", params={"datasetId": dataset["id"], "runName": "run 1"}
+    ).json()
     kit.check(listed, "PaginatedDatasetRunItems")
     assert listed["meta"]["totalItems"] == 2
     deleted = client.delete(f"/api/public/datasets/{quote(dataset['name'], safe='')}/runs/{quote('run 1')}")
     kit.check(deleted.json(), "DeleteDatasetRunResponse")
-    assert client.get(f"/api/public/datasets/{quote(dataset['name'], safe='')}/runs/run%201").status_code == 404
+    assert (
+        client.get(f"/api/public/datasets/{quote(dataset['name'], safe='')}/runs/run%201").status_code == 404
+    )
 
 
 def test_run_item_errors(client):
     dataset = _dataset(client)
-    item = client.post("/api/public/dataset-items", json={"datasetName": dataset["name"], "status": "ARCHIVED"}).json()
-    assert client.post("/api/public/dataset-run-items", json={"runName": "r", "datasetItemId": "nope",
-                                                              "traceId": "t"}).status_code == 404
-    assert client.post("/api/public/dataset-run-items", json={"runName": "r", "datasetItemId": item["id"],
-                                                              "traceId": "t"}).status_code == 404
+    item = client.post(
+        "/api/public/dataset-items", json={"datasetName": dataset["name"], "status": "ARCHIVED"}
+    ).json()
+    assert (
+        client.post(
+            "/api/public/dataset-run-items", json={"runName": "r", "datasetItemId": "nope", "traceId": "t"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/api/public/dataset-run-items",
+            json={"runName": "r", "datasetItemId": item["id"], "traceId": "t"},
+        ).status_code
+        == 404
+    )
     assert client.post("/api/public/dataset-run-items", json={"datasetItemId": item["id"]}).status_code == 400
     assert client.post("/api/public/dataset-items", json={"datasetName": "no-such-ds"}).status_code == 404
     other = _dataset(client)

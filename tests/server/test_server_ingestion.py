@@ -6,8 +6,9 @@ import server_testkit as kit
 
 
 def _post(client, batch, **extra):
-    response = client.post("/api/public/ingestion", json={"batch": batch, "metadata": {"sdk_name": "python"},
-                                                          **extra})
+    response = client.post(
+        "/api/public/ingestion", json={"batch": batch, "metadata": {"sdk_name": "python"}, **extra}
+    )
     assert response.status_code == 207, response.text
     kit.check(response.json(), "IngestionResponse")
     return response.json()
@@ -15,17 +16,44 @@ def _post(client, batch, **extra):
 
 def test_scores_of_every_type_and_upsert(client):
     tid = kit.trace_id()
-    batch = [{"id": "e1", "type": "score-create", "timestamp": "2024-01-01T00:00:00.123456Z",
-              "body": {"id": f"{tid}-n", "traceId": tid, "name": "n", "value": 0.25, "comment": "c",
-                       "metadata": {"k": [1, 2]}}},
-             {"id": "e2", "type": "score-create", "timestamp": "2024-01-01T00:00:00Z",
-              "body": {"id": f"{tid}-b", "traceId": tid, "name": "b", "value": 1, "dataType": "BOOLEAN"}},
-             {"id": "e3", "type": "score-create", "timestamp": "2024-01-01T00:00:00Z",
-              "body": {"id": f"{tid}-c", "sessionId": "sess-x", "name": "c", "value": "great",
-                       "environment": "prod"}}]
+    batch = [
+        {
+            "id": "e1",
+            "type": "score-create",
+            "timestamp": "2024-01-01T00:00:00.123456Z",
+            "body": {
+                "id": f"{tid}-n",
+                "traceId": tid,
+                "name": "n",
+                "value": 0.25,
+                "comment": "c",
+                "metadata": {"k": [1, 2]},
+            },
+        },
+        {
+            "id": "e2",
+            "type": "score-create",
+            "timestamp": "2024-01-01T00:00:00Z",
+            "body": {"id": f"{tid}-b", "traceId": tid, "name": "b", "value": 1, "dataType": "BOOLEAN"},
+        },
+        {
+            "id": "e3",
+            "type": "score-create",
+            "timestamp": "2024-01-01T00:00:00Z",
+            "body": {
+                "id": f"{tid}-c",
+                "sessionId": "sess-x",
+                "name": "c",
+                "value": "great",
+                "environment": "prod",
+            },
+        },
+    ]
     result = _post(client, batch)
-    assert result == {"successes": [{"id": "e1", "status": 201}, {"id": "e2", "status": 201},
-                                    {"id": "e3", "status": 201}], "errors": []}
+    assert result == {
+        "successes": [{"id": "e1", "status": 201}, {"id": "e2", "status": 201}, {"id": "e3", "status": 201}],
+        "errors": [],
+    }
     numeric = client.get(f"/api/public/v2/scores/{tid}-n").json()
     assert numeric["timestamp"] == "2024-01-01T00:00:00.123456Z"  # exact round trip
     assert (numeric["value"], numeric["comment"], numeric["metadata"]) == (0.25, "c", {"k": [1, 2]})
@@ -33,26 +61,57 @@ def test_scores_of_every_type_and_upsert(client):
     assert (boolean["dataType"], boolean["value"], boolean["stringValue"]) == ("BOOLEAN", 1, "True")
     categorical = client.get(f"/api/public/v2/scores/{tid}-c").json()
     assert (categorical["sessionId"], categorical["environment"]) == ("sess-x", "prod")
-    _post(client, [{"id": "e4", "type": "score-create", "timestamp": "2024-01-01T00:00:00Z",
-                    "body": {"id": f"{tid}-n", "traceId": tid, "name": "n", "value": 0.75}}])
+    _post(
+        client,
+        [
+            {
+                "id": "e4",
+                "type": "score-create",
+                "timestamp": "2024-01-01T00:00:00Z",
+                "body": {"id": f"{tid}-n", "traceId": tid, "name": "n", "value": 0.75},
+            }
+        ],
+    )
     assert client.get(f"/api/public/v2/scores/{tid}-n").json()["value"] == 0.75
 
 
 def test_bad_events_fail_alone(client):
     tid = kit.trace_id()
-    batch = [{"id": "ok", "type": "score-create", "timestamp": "2024-01-01T00:00:00Z",
-              "body": {"traceId": tid, "name": "fine", "value": 1}},
-             {"id": "no-name", "type": "score-create", "timestamp": "2024-01-01T00:00:00Z",
-              "body": {"traceId": tid, "value": 1}},
-             {"id": "bad-type", "type": "score-create", "timestamp": "2024-01-01T00:00:00Z",
-              "body": {"traceId": tid, "name": "x", "value": "text", "dataType": "NUMERIC"}},
-             {"id": "bad-bool", "type": "score-create", "timestamp": "2024-01-01T00:00:00Z",
-              "body": {"traceId": tid, "name": "x", "value": 3, "dataType": "BOOLEAN"}},
-             {"id": "unknown", "type": "mystery-event", "timestamp": "2024-01-01T00:00:00Z", "body": {}},
-             {"id": "bad-time", "type": "score-create", "timestamp": "yesterday",
-              "body": {"traceId": tid, "name": "x", "value": 1}},
-             "not an object",
-             {"id": "log", "type": "sdk-log", "timestamp": "2024-01-01T00:00:00Z", "body": {"log": "x"}}]
+    batch = [
+        {
+            "id": "ok",
+            "type": "score-create",
+            "timestamp": "2024-01-01T00:00:00Z",
+            "body": {"traceId": tid, "name": "fine", "value": 1},
+        },
+        {
+            "id": "no-name",
+            "type": "score-create",
+            "timestamp": "2024-01-01T00:00:00Z",
+            "body": {"traceId": tid, "value": 1},
+        },
+        {
+            "id": "bad-type",
+            "type": "score-create",
+            "timestamp": "2024-01-01T00:00:00Z",
+            "body": {"traceId": tid, "name": "x", "value": "text", "dataType": "NUMERIC"},
+        },
+        {
+            "id": "bad-bool",
+            "type": "score-create",
+            "timestamp": "2024-01-01T00:00:00Z",
+            "body": {"traceId": tid, "name": "x", "value": 3, "dataType": "BOOLEAN"},
+        },
+        {"id": "unknown", "type": "mystery-event", "timestamp": "2024-01-01T00:00:00Z", "body": {}},
+        {
+            "id": "bad-time",
+            "type": "score-create",
+            "timestamp": "yesterday",
+            "body": {"traceId": tid, "name": "x", "value": 1},
+        },
+        "not an object",
+        {"id": "log", "type": "sdk-log", "timestamp": "2024-01-01T00:00:00Z", "body": {"log": "x"}},
+    ]
     result = _post(client, batch)
     assert [s["id"] for s in result["successes"]] == ["ok", "log"]
     errors = {e["id"]: e for e in result["errors"]}
@@ -66,21 +125,69 @@ def test_bad_events_fail_alone(client):
 def test_legacy_trace_and_observation_events(client):
     tid = kit.trace_id()
     batch = [
-        {"id": "t", "type": "trace-create", "timestamp": "2024-02-01T10:00:00Z",
-         "body": {"id": tid, "name": "legacy", "userId": "u", "tags": ["x"], "input": {"a": 1},
-                  "metadata": {"m": 1}, "timestamp": "2024-02-01T10:00:00Z"}},
-        {"id": "s", "type": "span-create", "timestamp": "2024-02-01T10:00:00Z",
-         "body": {"id": f"{tid}-span", "traceId": tid, "name": "span", "startTime": "2024-02-01T10:00:00Z"}},
-        {"id": "g", "type": "generation-create", "timestamp": "2024-02-01T10:00:01Z",
-         "body": {"id": f"{tid}-gen", "traceId": tid, "parentObservationId": f"{tid}-span", "name": "gen",
-                  "model": "m", "usage": {"input": 3, "output": 4}, "startTime": "2024-02-01T10:00:01Z"}},
-        {"id": "gu", "type": "generation-update", "timestamp": "2024-02-01T10:00:02Z",
-         "body": {"id": f"{tid}-gen", "traceId": tid, "endTime": "2024-02-01T10:00:03Z", "output": "done",
-                  "level": "WARNING"}},
-        {"id": "ev", "type": "event-create", "timestamp": "2024-02-01T10:00:02Z",
-         "body": {"id": f"{tid}-ev", "traceId": tid, "name": "event"}},
-        {"id": "su", "type": "span-update", "timestamp": "2024-02-01T10:00:04Z",
-         "body": {"id": f"{tid}-span", "traceId": tid, "endTime": "2024-02-01T10:00:04Z"}},
+        {
+            "id": "t",
+            "type": "trace-create",
+            "timestamp": "2024-02-01T10:00:00Z",
+            "body": {
+                "id": tid,
+                "name": "legacy",
+                "userId": "u",
+                "tags": ["x"],
+                "input": {"a": 1},
+                "metadata": {"m": 1},
+                "timestamp": "2024-02-01T10:00:00Z",
+            },
+        },
+        {
+            "id": "s",
+            "type": "span-create",
+            "timestamp": "2024-02-01T10:00:00Z",
+            "body": {
+                "id": f"{tid}-span",
+                "traceId": tid,
+                "name": "span",
+                "startTime": "2024-02-01T10:00:00Z",
+            },
+        },
+        {
+            "id": "g",
+            "type": "generation-create",
+            "timestamp": "2024-02-01T10:00:01Z",
+            "body": {
+                "id": f"{tid}-gen",
+                "traceId": tid,
+                "parentObservationId": f"{tid}-span",
+                "name": "gen",
+                "model": "m",
+                "usage": {"input": 3, "output": 4},
+                "startTime": "2024-02-01T10:00:01Z",
+            },
+        },
+        {
+            "id": "gu",
+            "type": "generation-update",
+            "timestamp": "2024-02-01T10:00:02Z",
+            "body": {
+                "id": f"{tid}-gen",
+                "traceId": tid,
+                "endTime": "2024-02-01T10:00:03Z",
+                "output": "done",
+                "level": "WARNING",
+            },
+        },
+        {
+            "id": "ev",
+            "type": "event-create",
+            "timestamp": "2024-02-01T10:00:02Z",
+            "body": {"id": f"{tid}-ev", "traceId": tid, "name": "event"},
+        },
+        {
+            "id": "su",
+            "type": "span-update",
+            "timestamp": "2024-02-01T10:00:04Z",
+            "body": {"id": f"{tid}-span", "traceId": tid, "endTime": "2024-02-01T10:00:04Z"},
+        },
     ]
     result = _post(client, batch)
     assert result["errors"] == []
@@ -99,8 +206,17 @@ def test_legacy_trace_and_observation_events(client):
 def test_observation_score_without_trace_gets_trace_later(client, send_spans):
     tid = kit.trace_id()
     obs = kit.span("late", trace=tid)
-    _post(client, [{"id": "e", "type": "score-create", "timestamp": "2024-01-01T00:00:00Z",
-                    "body": {"id": f"{tid}-s", "observationId": obs["span_id"], "name": "x", "value": 1}}])
+    _post(
+        client,
+        [
+            {
+                "id": "e",
+                "type": "score-create",
+                "timestamp": "2024-01-01T00:00:00Z",
+                "body": {"id": f"{tid}-s", "observationId": obs["span_id"], "name": "x", "value": 1},
+            }
+        ],
+    )
     assert client.get(f"/api/public/v2/scores/{tid}-s").json()["traceId"] is None
     send_spans([obs])
     assert client.get(f"/api/public/v2/scores/{tid}-s").json()["traceId"] == tid

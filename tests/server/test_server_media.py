@@ -15,8 +15,14 @@ def _hash(data: bytes) -> str:
 
 
 def _request(data: bytes, content_type: str = "image/png") -> dict:
-    return {"traceId": kit.trace_id(), "observationId": kit.span_id(), "contentType": content_type,
-            "contentLength": len(data), "sha256Hash": _hash(data), "field": "input"}
+    return {
+        "traceId": kit.trace_id(),
+        "observationId": kit.span_id(),
+        "contentType": content_type,
+        "contentLength": len(data),
+        "sha256Hash": _hash(data),
+        "field": "input",
+    }
 
 
 def test_full_upload_flow_without_auth_on_transfer_urls(client, server):
@@ -27,11 +33,25 @@ def test_full_upload_flow_without_auth_on_transfer_urls(client, server):
     media_id = created.json()["mediaId"]
     assert media_id == _hash(data).replace("+", "-").replace("/", "_")[:22]
     assert client.get(f"/api/public/media/{media_id}").status_code == 404  # not uploaded yet
-    put = httpx.put(created.json()["uploadUrl"], content=data, headers={
-        "content-type": "image/png", "x-amz-checksum-sha256": _hash(data), "x-ms-blob-type": "BlockBlob"})
+    put = httpx.put(
+        created.json()["uploadUrl"],
+        content=data,
+        headers={
+            "content-type": "image/png",
+            "x-amz-checksum-sha256": _hash(data),
+            "x-ms-blob-type": "BlockBlob",
+        },
+    )
     assert put.status_code == 200, put.text
-    patch = client.patch(f"/api/public/media/{media_id}", json={
-        "uploadedAt": "2024-01-01T00:00:00Z", "uploadHttpStatus": 200, "uploadHttpError": None, "uploadTimeMs": 5})
+    patch = client.patch(
+        f"/api/public/media/{media_id}",
+        json={
+            "uploadedAt": "2024-01-01T00:00:00Z",
+            "uploadHttpStatus": 200,
+            "uploadHttpError": None,
+            "uploadTimeMs": 5,
+        },
+    )
     assert patch.status_code == 204
     media = client.get(f"/api/public/media/{media_id}").json()
     kit.check(media, "GetMediaResponse")
@@ -47,17 +67,29 @@ def test_upload_rejects_bad_token_and_wrong_bytes(client):
     data = b"hello media"
     created = client.post("/api/public/media", json=_request(data, "text/plain")).json()
     url = created["uploadUrl"]
-    assert httpx.put(url.replace("token=", "token=x"), content=data, headers={"content-type": "text/plain"}
-                     ).status_code == 403
-    assert httpx.put(url.split("?")[0], content=data, headers={"content-type": "text/plain"}).status_code == 403
+    assert (
+        httpx.put(
+            url.replace("token=", "token=x"), content=data, headers={"content-type": "text/plain"}
+        ).status_code
+        == 403
+    )
+    assert (
+        httpx.put(url.split("?")[0], content=data, headers={"content-type": "text/plain"}).status_code == 403
+    )
     wrong = b"hello MEDIA"
     assert httpx.put(url, content=wrong, headers={"content-type": "text/plain"}).status_code == 400
-    assert httpx.put(url, content=data, headers={"content-type": "text/plain",
-                                                 "x-amz-checksum-sha256": _hash(wrong)}).status_code == 400
+    assert (
+        httpx.put(
+            url, content=data, headers={"content-type": "text/plain", "x-amz-checksum-sha256": _hash(wrong)}
+        ).status_code
+        == 400
+    )
     assert httpx.put(url, content=data, headers={"content-type": "image/png"}).status_code == 400
     # a client cannot claim success for bytes the server never verified
-    client.patch(f"/api/public/media/{created['mediaId']}", json={"uploadedAt": "2024-01-01T00:00:00Z",
-                                                                  "uploadHttpStatus": 200})
+    client.patch(
+        f"/api/public/media/{created['mediaId']}",
+        json={"uploadedAt": "2024-01-01T00:00:00Z", "uploadHttpStatus": 200},
+    )
     assert client.get(f"/api/public/media/{created['mediaId']}").status_code == 404
     assert httpx.put(url, content=data, headers={"content-type": "text/plain"}).status_code == 200
     media = client.get(f"/api/public/media/{created['mediaId']}").json()
@@ -71,8 +103,17 @@ def test_media_ids_and_requests_are_validated(client, server):
     traversal = httpx.put(f"{server.url}/api/public/media/..%2F..%2Fx/upload?token=abc", content=b"x")
     assert traversal.status_code in (400, 401, 403, 404)
     base = _request(b"x")
-    for change in ({"sha256Hash": "nope"}, {"contentLength": -1}, {"contentType": "not a mime"},
-                   {"field": "elsewhere"}, {"traceId": None}, {"contentLength": 10**12}):
+    for change in (
+        {"sha256Hash": "nope"},
+        {"contentLength": -1},
+        {"contentType": "not a mime"},
+        {"field": "elsewhere"},
+        {"traceId": None},
+        {"contentLength": 10**12},
+    ):
         response = client.post("/api/public/media", json={**base, **change})
         assert response.status_code == 400, change
-    assert client.patch("/api/public/media/AAAAAAAAAAAAAAAAAAAAAA", json={"uploadHttpStatus": 200}).status_code == 404
+    assert (
+        client.patch("/api/public/media/AAAAAAAAAAAAAAAAAAAAAA", json={"uploadHttpStatus": 200}).status_code
+        == 404
+    )

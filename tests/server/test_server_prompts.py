@@ -25,8 +25,15 @@ def _get(client, name, **params):
 
 def test_versions_labels_and_latest(client):
     name = _name("folder")
-    first = _create(client, name=name, prompt="v1 {{x}}", labels=["production"], tags=["a"], config={"t": 1},
-                    commitMessage="first")
+    first = _create(
+        client,
+        name=name,
+        prompt="v1 {{x}}",
+        labels=["production"],
+        tags=["a"],
+        config={"t": 1},
+        commitMessage="first",
+    )
     assert (first["version"], first["labels"], first["tags"]) == (1, ["production", "latest"], ["a"])
     second = _create(client, name=name, prompt="v2", labels=["staging"], tags=None)
     assert (second["version"], second["labels"], second["tags"]) == (2, ["staging", "latest"], ["a"])
@@ -36,14 +43,19 @@ def test_versions_labels_and_latest(client):
     assert _get(client, name, version=1).json()["commitMessage"] == "first"
     third = _create(client, name=name, prompt="v3", labels=["production"], tags=["b"])
     assert _get(client, name).json()["version"] == 3
-    assert _get(client, name, version=1).json()["labels"] == [] and _get(client, name, version=1).json()["tags"] == [
-        "b"]
-    patched = client.patch(f"/api/public/v2/prompts/{quote(name, safe='')}/versions/2",
-                           json={"newLabels": ["production", "qa"]})
+    assert _get(client, name, version=1).json()["labels"] == [] and _get(client, name, version=1).json()[
+        "tags"
+    ] == ["b"]
+    patched = client.patch(
+        f"/api/public/v2/prompts/{quote(name, safe='')}/versions/2", json={"newLabels": ["production", "qa"]}
+    )
     assert patched.status_code == 200
     kit.check(patched.json(), "Prompt")
     assert patched.json()["labels"] == ["staging", "qa", "production"] or set(patched.json()["labels"]) == {
-        "staging", "production", "qa"}
+        "staging",
+        "production",
+        "qa",
+    }
     assert "production" not in _get(client, name, version=3).json()["labels"]
     assert third["config"] == {}
 
@@ -66,8 +78,12 @@ def test_not_found_and_both_selectors(client):
     _create(client, name=name, prompt="x")
     assert _get(client, name, version=7).status_code == 404
     assert _get(client, name, version=1, label="latest").status_code == 400
-    assert client.patch(f"/api/public/v2/prompts/{quote(name, safe='')}/versions/9",
-                        json={"newLabels": ["a"]}).status_code == 404
+    assert (
+        client.patch(
+            f"/api/public/v2/prompts/{quote(name, safe='')}/versions/9", json={"newLabels": ["a"]}
+        ).status_code
+        == 404
+    )
 
 
 def test_list_and_delete(client):
@@ -80,19 +96,29 @@ def test_list_and_delete(client):
     entry = listing["data"][0]
     assert entry["versions"] == [1, 2] and set(entry["labels"]) == {"production", "latest"}
     assert client.get("/api/public/v2/prompts", params={"tag": "t-list"}).json()["data"][0]["name"] == name
-    assert client.get("/api/public/v2/prompts", params={"label": "production", "name": name}).json()["data"][0][
-        "versions"] == [1]
-    assert client.delete(f"/api/public/v2/prompts/{quote(name, safe='')}", params={"version": 2}).status_code == 204
+    assert client.get("/api/public/v2/prompts", params={"label": "production", "name": name}).json()["data"][
+        0
+    ]["versions"] == [1]
+    assert (
+        client.delete(f"/api/public/v2/prompts/{quote(name, safe='')}", params={"version": 2}).status_code
+        == 204
+    )
     assert _get(client, name, label="latest").json()["version"] == 1  # latest follows the newest survivor
     assert client.delete(f"/api/public/v2/prompts/{quote(name, safe='')}").status_code == 204
     assert _get(client, name, version=1).status_code == 404
 
 
 def test_create_validation(client):
-    cases = [{"prompt": "x"}, {"name": "", "prompt": "x"}, {"name": "n", "prompt": 3},
-             {"name": "n", "type": "chat", "prompt": "text"}, {"name": "n", "type": "chat", "prompt": [{"role": 1}]},
-             {"name": "n", "prompt": "x", "labels": ["latest"]}, {"name": "n", "prompt": "x", "tags": "t"},
-             {"name": "n", "type": "other", "prompt": "x"}]
+    cases = [
+        {"prompt": "x"},
+        {"name": "", "prompt": "x"},
+        {"name": "n", "prompt": 3},
+        {"name": "n", "type": "chat", "prompt": "text"},
+        {"name": "n", "type": "chat", "prompt": [{"role": 1}]},
+        {"name": "n", "prompt": "x", "labels": ["latest"]},
+        {"name": "n", "prompt": "x", "tags": "t"},
+        {"name": "n", "type": "other", "prompt": "x"},
+    ]
     for body in cases:
         response = client.post("/api/public/v2/prompts", json=body)
         assert response.status_code == 400, body

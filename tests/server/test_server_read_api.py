@@ -23,24 +23,54 @@ def seeded(tmp_path_factory):
     traces = []
     for i in range(5):
         tid = f"{i:032x}"
-        root = kit.span(f"trace-{i}", trace=tid, sid=f"{i:016x}", start_ns=BASE_NS + i * SECOND,
-                        duration_ns=2 * SECOND, attributes={
-                            "user.id": "alice" if i % 2 == 0 else "bob", "session.id": f"sess-{i % 2}",
-                            "langfuse.trace.tags": ["even" if i % 2 == 0 else "odd", "all"],
-                            "langfuse.version": f"v{i}", "langfuse.environment": "prod" if i < 3 else "dev",
-                            "langfuse.trace.metadata.team": "a" if i < 2 else "b"})
-        child = kit.span("llm", trace=tid, parent=root["span_id"], start_ns=BASE_NS + i * SECOND,
-                         attributes={f"{A}.type": "generation", f"{A}.level": "ERROR" if i == 4 else "DEFAULT",
-                                     f"{A}.cost_details": json.dumps({"total": 0.5})})
+        root = kit.span(
+            f"trace-{i}",
+            trace=tid,
+            sid=f"{i:016x}",
+            start_ns=BASE_NS + i * SECOND,
+            duration_ns=2 * SECOND,
+            attributes={
+                "user.id": "alice" if i % 2 == 0 else "bob",
+                "session.id": f"sess-{i % 2}",
+                "langfuse.trace.tags": ["even" if i % 2 == 0 else "odd", "all"],
+                "langfuse.version": f"v{i}",
+                "langfuse.environment": "prod" if i < 3 else "dev",
+                "langfuse.trace.metadata.team": "a" if i < 2 else "b",
+            },
+        )
+        child = kit.span(
+            "llm",
+            trace=tid,
+            parent=root["span_id"],
+            start_ns=BASE_NS + i * SECOND,
+            attributes={
+                f"{A}.type": "generation",
+                f"{A}.level": "ERROR" if i == 4 else "DEFAULT",
+                f"{A}.cost_details": json.dumps({"total": 0.5}),
+            },
+        )
         body = kit.protobuf_request([child, root], resource={**kit.RESOURCE, "langfuse.release": "r1"})
-        http.post("/api/public/otel/v1/traces", content=body,
-                  headers={"content-type": "application/x-protobuf"}).raise_for_status()
+        http.post(
+            "/api/public/otel/v1/traces", content=body, headers={"content-type": "application/x-protobuf"}
+        ).raise_for_status()
         traces.append({"id": tid, "root": root["span_id"], "child": child["span_id"]})
-    scores = [{"id": f"ev-{i}", "type": "score-create", "timestamp": "2023-11-14T22:13:20Z",
-               "body": {"id": f"score-{i}", "traceId": traces[i]["id"], "name": "quality", "value": i / 4}}
-              for i in range(5)]
-    scores.append({"id": "ev-obs", "type": "score-create", "timestamp": "2023-11-14T22:13:21Z",
-                   "body": {"id": "score-obs", "observationId": traces[0]["child"], "name": "tone", "value": "kind"}})
+    scores = [
+        {
+            "id": f"ev-{i}",
+            "type": "score-create",
+            "timestamp": "2023-11-14T22:13:20Z",
+            "body": {"id": f"score-{i}", "traceId": traces[i]["id"], "name": "quality", "value": i / 4},
+        }
+        for i in range(5)
+    ]
+    scores.append(
+        {
+            "id": "ev-obs",
+            "type": "score-create",
+            "timestamp": "2023-11-14T22:13:21Z",
+            "body": {"id": "score-obs", "observationId": traces[0]["child"], "name": "tone", "value": "kind"},
+        }
+    )
     assert http.post("/api/public/ingestion", json={"batch": scores}).json()["errors"] == []
     yield http, traces
     http.close()
@@ -64,32 +94,52 @@ def test_trace_list_shape_and_pagination(seeded):
     assert item["scores"] == ["score-2"]
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({"userId": "alice"}, [4, 2, 0]),
-    ({"name": "trace-3"}, [3]),
-    ({"sessionId": "sess-1"}, [3, 1]),
-    ({"tags": ["odd", "all"]}, [3, 1]),
-    ({"environment": ["dev"]}, [4, 3]),
-    ({"version": "v2"}, [2]),
-    ({"release": "r1"}, [4, 3, 2, 1, 0]),
-    ({"fromTimestamp": "2023-11-14T22:13:22Z", "toTimestamp": "2023-11-14T22:13:24Z"}, [3, 2]),
-    ({"orderBy": "timestamp.asc"}, [0, 1, 2, 3, 4]),
-    ({"orderBy": "name.desc", "userId": "bob"}, [3, 1]),
-])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"userId": "alice"}, [4, 2, 0]),
+        ({"name": "trace-3"}, [3]),
+        ({"sessionId": "sess-1"}, [3, 1]),
+        ({"tags": ["odd", "all"]}, [3, 1]),
+        ({"environment": ["dev"]}, [4, 3]),
+        ({"version": "v2"}, [2]),
+        ({"release": "r1"}, [4, 3, 2, 1, 0]),
+        ({"fromTimestamp": "2023-11-14T22:13:22Z", "toTimestamp": "2023-11-14T22:13:24Z"}, [3, 2]),
+        ({"orderBy": "timestamp.asc"}, [0, 1, 2, 3, 4]),
+        ({"orderBy": "name.desc", "userId": "bob"}, [3, 1]),
+    ],
+)
 def test_trace_list_filters(seeded, params, expected):
     http, traces = seeded
     assert _ids(http.get("/api/public/traces", params=params)) == [traces[i]["id"] for i in expected]
 
 
-@pytest.mark.parametrize(("conditions", "expected"), [
-    ([{"type": "datetime", "column": "timestamp", "operator": ">", "value": "2023-11-14T22:13:22Z"}], [4, 3]),
-    ([{"type": "stringOptions", "column": "environment", "operator": "any of", "value": ["prod"]}], [2, 1, 0]),
-    ([{"type": "string", "column": "userId", "operator": "=", "value": "bob"}], [3, 1]),
-    ([{"type": "arrayOptions", "column": "tags", "operator": "none of", "value": ["even"]}], [3, 1]),
-    ([{"type": "stringObject", "column": "metadata", "key": "team", "operator": "=", "value": "a"}], [1, 0]),
-    ([{"type": "string", "column": "name", "operator": "starts with", "value": "trace-"},
-      {"type": "string", "column": "version", "operator": "contains", "value": "4"}], [4]),
-])
+@pytest.mark.parametrize(
+    ("conditions", "expected"),
+    [
+        (
+            [{"type": "datetime", "column": "timestamp", "operator": ">", "value": "2023-11-14T22:13:22Z"}],
+            [4, 3],
+        ),
+        (
+            [{"type": "stringOptions", "column": "environment", "operator": "any of", "value": ["prod"]}],
+            [2, 1, 0],
+        ),
+        ([{"type": "string", "column": "userId", "operator": "=", "value": "bob"}], [3, 1]),
+        ([{"type": "arrayOptions", "column": "tags", "operator": "none of", "value": ["even"]}], [3, 1]),
+        (
+            [{"type": "stringObject", "column": "metadata", "key": "team", "operator": "=", "value": "a"}],
+            [1, 0],
+        ),
+        (
+            [
+                {"type": "string", "column": "name", "operator": "starts with", "value": "trace-"},
+                {"type": "string", "column": "version", "operator": "contains", "value": "4"},
+            ],
+            [4],
+        ),
+    ],
+)
 def test_trace_filter_json(seeded, conditions, expected):
     http, traces = seeded
     response = http.get("/api/public/traces", params={"filter": json.dumps(conditions)})
@@ -109,27 +159,39 @@ def test_observation_list_filters(seeded):
     kit.check(body, "legacyObservationsViews", "ObservationsViews")
     assert body["meta"]["totalItems"] == 5
     assert _ids(http.get("/api/public/observations", params={"traceId": traces[1]["id"], "name": "llm"})) == [
-        traces[1]["child"]]
+        traces[1]["child"]
+    ]
     assert _ids(http.get("/api/public/observations", params={"userId": "bob", "type": "GENERATION"})) == [
-        traces[3]["child"], traces[1]["child"]]
+        traces[3]["child"],
+        traces[1]["child"],
+    ]
     assert _ids(http.get("/api/public/observations", params={"level": "ERROR"})) == [traces[4]["child"]]
     assert _ids(http.get("/api/public/observations", params={"parentObservationId": traces[2]["root"]})) == [
-        traces[2]["child"]]
+        traces[2]["child"]
+    ]
     window = {"fromStartTime": "2023-11-14T22:13:21Z", "toStartTime": "2023-11-14T22:13:22Z", "type": "SPAN"}
     assert _ids(http.get("/api/public/observations", params=window)) == [traces[1]["root"]]
-    resume = [{"type": "datetime", "column": "start_time", "operator": ">", "value": "2023-11-14T22:13:23Z"},
-              {"type": "string", "column": "type", "operator": "=", "value": "SPAN"}]
-    assert _ids(http.get("/api/public/observations", params={"filter": json.dumps(resume)})) == [traces[4]["root"]]
+    resume = [
+        {"type": "datetime", "column": "start_time", "operator": ">", "value": "2023-11-14T22:13:23Z"},
+        {"type": "string", "column": "type", "operator": "=", "value": "SPAN"},
+    ]
+    assert _ids(http.get("/api/public/observations", params={"filter": json.dumps(resume)})) == [
+        traces[4]["root"]
+    ]
 
 
 def test_scores_v2_list_get_delete(seeded):
     http, traces = seeded
-    body = http.get("/api/public/v2/scores", params={"name": "quality", "operator": ">=", "value": 0.5}).json()
+    body = http.get(
+        "/api/public/v2/scores", params={"name": "quality", "operator": ">=", "value": 0.5}
+    ).json()
     kit.check(body, "GetScoresResponse")
     assert sorted(s["id"] for s in body["data"]) == ["score-2", "score-3", "score-4"]
     assert body["data"][0]["trace"]["tags"]
     assert _ids(http.get("/api/public/v2/scores", params={"userId": "bob", "name": "quality"})) == [
-        "score-1", "score-3"]
+        "score-1",
+        "score-3",
+    ]
     tone = http.get("/api/public/v2/scores/score-obs").json()
     kit.check(tone, "Score")
     assert tone["traceId"] == traces[0]["id"]  # resolved from the observation
@@ -153,8 +215,11 @@ def test_sessions(seeded):
 def test_delete_traces(seeded):
     http, traces = seeded
     tid = kit.trace_id()
-    http.post("/api/public/otel/v1/traces", content=kit.protobuf_request([kit.span("gone", trace=tid)]),
-              headers={"content-type": "application/x-protobuf"}).raise_for_status()
+    http.post(
+        "/api/public/otel/v1/traces",
+        content=kit.protobuf_request([kit.span("gone", trace=tid)]),
+        headers={"content-type": "application/x-protobuf"},
+    ).raise_for_status()
     deleted = http.delete(f"/api/public/traces/{tid}")
     kit.check(deleted.json(), "DeleteTraceResponse")
     assert http.get(f"/api/public/traces/{tid}").status_code == 404

@@ -28,6 +28,10 @@ def diff_rows(left: str, right: str) -> list[tuple[str, str | None, str | None]]
 def render_diff(left: str, right: str, left_title: str, right_title: str) -> str:
     rows = diff_rows(left, right)
     body = "".join("<tr>" + _cell(x, _CLASS[op]) + _cell(y, _CLASS[op]) + "</tr>" for op, x, y in rows)
-    same = "" if any(op != "equal" for op, _, _ in rows) else tag("div", "The two versions are identical.", "lfnb-dim")
+    same = (
+        ""
+        if any(op != "equal" for op, _, _ in rows)
+        else tag("div", "The two versions are identical.", "lfnb-dim")
+    )
     head = f"<thead><tr><th>{esc(left_title)}</th><th>{esc(right_title)}</th></tr></thead>"
     return page(same + f'<table class="lfnb-table lfnb-diff">{head}<tbody>{body}</tbody></table>')

@@ -59,8 +59,10 @@ def link(url: str | None, text: str) -> str:
 def table(columns: list[str], rows: list[list[str]], cls: str = "lfnb-table") -> str:
     """A table; ``rows`` hold cell HTML (already escaped)."""
     head = "".join(f"<th>{esc(col)}</th>" for col in columns)
-    body = "".join("<tr>" + "".join(cell if cell.startswith("<td") else f"<td>{cell}</td>" for cell in row)
-                   + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(cell if cell.startswith("<td") else f"<td>{cell}</td>" for cell in row) + "</tr>"
+        for row in rows
+    )
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 

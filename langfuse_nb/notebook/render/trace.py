@@ -33,7 +33,9 @@ def _bar(rec: ObservationRecord, t0: int, total: int) -> str:
     end = rec.end_ns if rec.end_ns is not None else t0 + total
     left = (rec.start_ns - t0) / total * 100
     width = max(end - rec.start_ns, 0) / total * 100
-    return tag("span", tag("span", "", "lfnb-bar", style=f"left:{left:.1f}%;width:{width:.1f}%"), "lfnb-track")
+    return tag(
+        "span", tag("span", "", "lfnb-bar", style=f"left:{left:.1f}%;width:{width:.1f}%"), "lfnb-track"
+    )
 
 
 def _section(title: str, value: Any) -> str:
@@ -45,7 +47,11 @@ def _section(title: str, value: Any) -> str:
 def _body(rec: ObservationRecord) -> str:
     status = tag("div", esc(rec.status_message), "lfnb-status") if rec.status_message else ""
     ids = tag("div", f"id <code>{esc(rec.id)}</code>", "lfnb-dim")
-    sections = [_section("Input", rec.input), _section("Output", rec.output), _section("Metadata", rec.metadata)]
+    sections = [
+        _section("Input", rec.input),
+        _section("Output", rec.output),
+        _section("Metadata", rec.metadata),
+    ]
     return tag("div", status + "".join(sections) + ids, "lfnb-body")
 
 
@@ -83,7 +89,9 @@ def render_trace(
         return page(tag("div", esc(note or "No observations recorded for this trace."), "lfnb-dim"))
     ordered = sort_tree(records)
     t0, total = _axis(records)
-    summary = f"trace <code>{esc(records[0].trace_id)}</code> · {len(records)} observations · {duration(total)}"
+    summary = (
+        f"trace <code>{esc(records[0].trace_id)}</code> · {len(records)} observations · {duration(total)}"
+    )
     head = tag("span", esc(_title(records, ordered)), "lfnb-title") + " " + tag("span", summary, "lfnb-dim")
     if url:
         head += " · " + link(url, "open in Langfuse")
@@ -100,8 +108,10 @@ def summary_text(records: list[ObservationRecord]) -> str:
     ordered = sort_tree(records)
     root = ordered[0][1]
     state = "ERROR" if any(r.level == "ERROR" for r in records) else "ok"
-    return (f"{_title(records, ordered)} · {state} · {len(records)} observations · {duration(root.duration_ns)}"
-            f" · trace {root.trace_id}")
+    return (
+        f"{_title(records, ordered)} · {state} · {len(records)} observations · {duration(root.duration_ns)}"
+        f" · trace {root.trace_id}"
+    )
 
 
 def render_summary_line(records: list[ObservationRecord], url: str | None) -> str:

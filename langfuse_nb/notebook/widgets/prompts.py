@@ -20,7 +20,7 @@ from langfuse_nb.notebook.render.html import esc
 from langfuse_nb.notebook.render.tables import chips
 
 logger = logging.getLogger("langfuse_nb")
-FULL = W.Layout(width="100%")
+FULL = W.Layout(width="auto")  # fills the parent without overflowing it (100% + description would)
 
 
 def guarded(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -71,16 +71,29 @@ class ChatRows(W.VBox):
         self._on_change()
 
     def _row(self, index: int, message: F.Message) -> W.HBox:
-        role = W.Dropdown(options=F.ROLES if message.role in F.ROLES else (*F.ROLES, message.role),
-                          value=message.role, layout=W.Layout(width="120px"))
-        content = W.Textarea(value=message.content, rows=2, layout=W.Layout(flex="1"),
-                             placeholder="placeholder name" if message.role == "placeholder" else "content")
-        role.observe(lambda ch: self._edit(F.set_message(self.messages, index, role=ch["new"])), names="value")
-        content.observe(lambda ch: self._edit(F.set_message(self.messages, index, content=ch["new"]), False),
-                        names="value")
-        buttons = [self._button("↑", lambda: F.move_message(self.messages, index, -1)),
-                   self._button("↓", lambda: F.move_message(self.messages, index, 1)),
-                   self._button("✕", lambda: F.remove_message(self.messages, index))]
+        role = W.Dropdown(
+            options=F.ROLES if message.role in F.ROLES else (*F.ROLES, message.role),
+            value=message.role,
+            layout=W.Layout(width="120px"),
+        )
+        content = W.Textarea(
+            value=message.content,
+            rows=2,
+            layout=W.Layout(flex="1"),
+            placeholder="placeholder name" if message.role == "placeholder" else "content",
+        )
+        role.observe(
+            lambda ch: self._edit(F.set_message(self.messages, index, role=ch["new"])), names="value"
+        )
+        content.observe(
+            lambda ch: self._edit(F.set_message(self.messages, index, content=ch["new"]), False),
+            names="value",
+        )
+        buttons = [
+            self._button("↑", lambda: F.move_message(self.messages, index, -1)),
+            self._button("↓", lambda: F.move_message(self.messages, index, 1)),
+            self._button("✕", lambda: F.remove_message(self.messages, index)),
+        ]
         return W.HBox([role, content, *buttons], layout=FULL)
 
     def _button(self, text: str, edit: Callable[[], tuple[F.Message, ...]]) -> W.Button:
@@ -106,6 +119,7 @@ class PromptBrowser(W.VBox):
         self.name = name
         self.versions: dict[int, Any] = {}
         self.draft = F.Draft(name=name)
+        self.message = ""  # the last status line as plain text
         self._build()
         self._load(version, label)
 
@@ -118,11 +132,16 @@ class PromptBrowser(W.VBox):
         self.editor = W.VBox(layout=FULL)
         self.config = W.Textarea(rows=4, layout=FULL, description="Config")
         self.tags = W.Text(description="Tags", placeholder="a, b", layout=FULL)
-        self.labels = W.Text(description="Labels", placeholder="labels for the new version, e.g. staging",
-                             layout=FULL)
+        self.labels = W.Text(
+            description="Labels", placeholder="labels for the new version, e.g. staging", layout=FULL
+        )
         self.commit = W.Text(description="Commit", placeholder="commit message", layout=FULL)
-        self.save = W.Button(description="Save as new version", button_style="primary", icon="save",
-                             layout=W.Layout(width="200px"))
+        self.save = W.Button(
+            description="Save as new version",
+            button_style="primary",
+            icon="save",
+            layout=W.Layout(width="200px"),
+        )
         self.variables = W.VBox()
         self.preview = W.HTML()
         self.promote_label = W.Text(value="production", description="Label", layout=W.Layout(width="260px"))
@@ -136,13 +155,22 @@ class PromptBrowser(W.VBox):
         self.status = W.HTML()
         self._wire()
         edit = W.VBox([self.editor, self.config, self.tags, self.labels, self.commit, self.save])
-        try_it = W.VBox([W.HTML("<b>Variables</b>"), self.variables, W.HTML("<b>Compiled preview</b>"),
-                         self.preview])
+        try_it = W.VBox(
+            [W.HTML("<b>Variables</b>"), self.variables, W.HTML("<b>Compiled preview</b>"), self.preview]
+        )
         promote = W.VBox([W.HBox([self.promote_label, self.promote]), self.confirm_box])
         compare = W.VBox([W.HBox([self.diff_a, self.diff_b]), self.diff])
         self.tabs = W.Tab(children=[edit, try_it, compare, promote])
         self.tabs.titles = ("Edit", "Variables & preview", "Compare versions", "Labels")
         self.children = [self.header, self.version, self.tabs, self.status]
+        # stable CSS hooks for styling and for browser tests
+        for widget, name in (
+            (self, "browser"),
+            (self.text, "text"),
+            (self.save, "save"),
+            (self.status, "status"),
+        ):
+            widget.add_class(f"lfnb-prompt-{name}")
 
     def _wire(self) -> None:
         self.version.observe(self._on_version, names="value")
@@ -158,9 +186,15 @@ class PromptBrowser(W.VBox):
     def current_draft(self) -> F.Draft:
         """The draft as the form shows it now."""
         return F.Draft(
-            name=self.name, type=self.draft.type, text=self.text.value, messages=self.chat.messages,
-            config_text=self.config.value, labels=F.split_csv(self.labels.value),
-            tags=F.split_csv(self.tags.value), commit_message=self.commit.value, version=self.draft.version,
+            name=self.name,
+            type=self.draft.type,
+            text=self.text.value,
+            messages=self.chat.messages,
+            config_text=self.config.value,
+            labels=F.split_csv(self.labels.value),
+            tags=F.split_csv(self.tags.value),
+            commit_message=self.commit.value,
+            version=self.draft.version,
         )
 
     def _show_draft(self, draft: F.Draft, labels: list[str]) -> None:
@@ -172,15 +206,21 @@ class PromptBrowser(W.VBox):
         self.tags.value = ", ".join(draft.tags)
         self.labels.value = ""
         self.commit.value = ""
-        self.header.value = (f"<b>{esc(self.name)}</b> · {esc(draft.type)} prompt · version {draft.version} "
-                             + chips(labels))
+        self.header.value = (
+            f"<b>{esc(self.name)}</b> · {esc(draft.type)} prompt · version {draft.version} " + chips(labels)
+        )
         self._on_edit()
 
     def show_error(self, text: str) -> None:
-        self.status.value = render_message(text, error=True)
+        self.message = text
+        self.status.value = f'<span style="color:#cf222e">{esc(text)}</span>'
 
     def show_info(self, text: str) -> None:
-        self.status.value = render_message(text)
+        self.message = text
+        self.status.value = f"<span>{esc(text)}</span>"
+
+    def __repr__(self) -> str:
+        return f"PromptBrowser(name={self.name!r}, version={self.version.value!r})"
 
     # ---- loading --------------------------------------------------------------------------------------
     @guarded
@@ -288,6 +328,9 @@ class PromptList(W.VBox):
         self.open.on_click(self._on_open)
         self.children = [self.table, W.HBox([self.pick, self.open]), self.status, self.browser_box]
         self.refresh()
+
+    def __repr__(self) -> str:
+        return f"PromptList(prompts={list(self.pick.options)!r})"
 
     def refresh(self) -> None:
         try:

@@ -23,8 +23,10 @@ class TraceList(W.VBox):
     def __init__(self, client: Any, limit: int = 20, tags: list[str] | None = None, **filters: str) -> None:
         super().__init__(layout=W.Layout(width="100%"))
         self.client, self.limit, self.tags = client, limit, tags
-        self.filters = {key: W.Text(value=filters.get(key, ""), description=key, layout=W.Layout(width="240px"))
-                        for key in FILTERS}
+        self.filters = {
+            key: W.Text(value=filters.get(key, ""), description=key, layout=W.Layout(width="240px"))
+            for key in FILTERS
+        }
         self.refresh_button = W.Button(description="Refresh", icon="refresh")
         self.table = W.HTML()
         self.pick = W.Dropdown(description="Trace", layout=W.Layout(width="520px"))
@@ -32,12 +34,21 @@ class TraceList(W.VBox):
         self.view = W.HTML()
         self.refresh_button.on_click(lambda _b: self.refresh())
         self.open.on_click(lambda _b: self.show(self.pick.value))
-        self.children = [W.HBox([*self.filters.values(), self.refresh_button]), self.table,
-                         W.HBox([self.pick, self.open]), self.view]
+        self.children = [
+            W.HBox([*self.filters.values(), self.refresh_button]),
+            self.table,
+            W.HBox([self.pick, self.open]),
+            self.view,
+        ]
         self.refresh()
 
+    def __repr__(self) -> str:
+        return f"TraceList(traces={len(self.pick.options)})"
+
     def _query(self) -> dict[str, Any]:
-        query: dict[str, Any] = {key: box.value.strip() for key, box in self.filters.items() if box.value.strip()}
+        query: dict[str, Any] = {
+            key: box.value.strip() for key, box in self.filters.items() if box.value.strip()
+        }
         return {**query, "tags": self.tags} if self.tags else query
 
     def refresh(self) -> None:

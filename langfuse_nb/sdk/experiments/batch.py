@@ -28,7 +28,7 @@ from langfuse_nb.sdk.experiments.batch_results import (
     EvaluatorStats,
 )
 from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator
-from langfuse_nb.sdk.experiments.progress import Progress
+from langfuse_nb.sdk.experiments.progress import Progress, resolve
 from langfuse_nb.sdk.experiments.runner import error_text, send_score
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ class BatchEvaluationRunner:
             token = spec.resume_from
             self._log(f"Resuming from {token.last_processed_timestamp} "
                       f"({token.items_processed} items already processed)")
-        progress = Progress(spec.progress, total=spec.max_items, desc=f"evaluating {spec.scope}")
+        progress = Progress(resolve(spec.progress), total=spec.max_items, desc=f"evaluating {spec.scope}")
         try:
             await self._pages(progress)
         finally:

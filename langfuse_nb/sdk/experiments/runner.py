@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from langfuse_nb.sdk.encode import encode_value
 from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator
-from langfuse_nb.sdk.experiments.progress import Progress
+from langfuse_nb.sdk.experiments.progress import Progress, resolve
 from langfuse_nb.sdk.experiments.results import ExperimentItemResult, ExperimentResult, item_field
 from langfuse_nb.sdk.ids import create_observation_id
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
@@ -136,7 +136,7 @@ class ExperimentRunner:
     # -------------------------------------------------------------------- public
 
     async def run(self) -> ExperimentResult:
-        progress = Progress(self._spec.progress, total=len(self._spec.data), desc=self._spec.name)
+        progress = Progress(resolve(self._spec.progress), total=len(self._spec.data), desc=self._spec.name)
         try:
             await self._run_items(progress)
         finally:
@@ -198,7 +198,8 @@ class ExperimentRunner:
         from langfuse_nb.sdk.context import propagate_span_attributes
 
         with self._client.start_as_current_observation(name=ROOT_SPAN_NAME, as_type="span") as span:
-            state["trace_id"], state["observation_id"] = span.trace_id, span.id
+            if span.trace_id.strip("0"):  # a no-op span (tracing disabled) has all-zero ids
+                state["trace_id"], state["observation_id"] = span.trace_id, span.id
             try:
                 if fields.input is None:
                     raise ValueError("Experiment item is missing input; skipped")

@@ -1,4 +1,4 @@
-"""In-memory prompt cache: TTL entries, stale-while-revalidate refresh, one fetch per key at a time."""
+"""In-memory prompt cache: TTL entries, stale-while-revalidate refreshes on the shared batch worker."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from langfuse_nb.tracing.worker import BatchWorker
 
 logger = logging.getLogger("langfuse_nb")
 
@@ -53,7 +55,8 @@ class PromptCache:
         self.default_ttl = default_ttl_seconds() if default_ttl is None else default_ttl
         self._entries: dict[str, CacheEntry] = {}
         self._lock = threading.Lock()
-        self._refreshing: dict[str, threading.Thread] = {}
+        self._refreshing: set[str] = set()
+        self._worker: BatchWorker[tuple[str, Callable[[], Any]]] | None = None
         self._fetch_locks: dict[str, threading.Lock] = {}
 
     def get(self, key: str) -> CacheEntry | None:
@@ -92,39 +95,40 @@ class PromptCache:
             return self._fetch_locks.setdefault(key, threading.Lock())
 
     def refresh_in_background(self, key: str, task: Callable[[], Any]) -> bool:
-        """Run ``task`` on a daemon thread unless a refresh of ``key`` is already running."""
+        """Queue ``task`` on the refresh worker unless a refresh of ``key`` is already pending."""
         with self._lock:
             if key in self._refreshing:
                 return False
-            thread = threading.Thread(
-                target=self._run_refresh, args=(key, task), name=f"langfuse-prompt-refresh:{key}", daemon=True
-            )
-            self._refreshing[key] = thread
-        thread.start()
+            self._refreshing.add(key)
+            if self._worker is None:  # the thread starts with the first stale hit, not with the client
+                self._worker = BatchWorker(
+                    self._run_refreshes, max_batch=1, interval=1.0, name="langfuse-prompt-refresh"
+                )
+            worker = self._worker
+        if not worker.put((key, task)):
+            self._done(key)
+            return False
         return True
 
-    def _run_refresh(self, key: str, task: Callable[[], Any]) -> None:
-        try:
-            task()
-        except Exception as exc:  # the stale value stays; the failure is only worth a warning
-            logger.warning("Prompt cache refresh for '%s' failed, keeping the cached version: %s", key, exc)
-        finally:
-            with self._lock:
-                self._refreshing.pop(key, None)
+    def _run_refreshes(self, batch: list[tuple[str, Callable[[], Any]]]) -> None:
+        for key, task in batch:
+            try:
+                task()
+            except Exception as exc:  # the stale value stays; the failure is only worth a warning
+                logger.warning(
+                    "Prompt cache refresh for '%s' failed, keeping the cached version: %s", key, exc
+                )
+            finally:
+                self._done(key)
+
+    def _done(self, key: str) -> None:
+        with self._lock:
+            self._refreshing.discard(key)
 
     def wait_for_refreshes(self, timeout: float | None = None) -> bool:
-        """Join running refreshes (tests, shutdown); True when none is left."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._lock:
-                threads = list(self._refreshing.values())
-            if not threads:
-                return True
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            threads[0].join(remaining)
-            if deadline is not None and time.monotonic() >= deadline:
-                with self._lock:
-                    return not self._refreshing
+        """Wait until queued refreshes ran (tests, shutdown); False on timeout."""
+        worker = self._worker
+        return worker is None or worker.flush(timeout)
 
 
 _caches: dict[tuple[str, str], PromptCache] = {}

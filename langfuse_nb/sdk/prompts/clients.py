@@ -11,6 +11,16 @@ from langfuse_nb.sdk.prompts.compile import compile_template, find_variables, to
 logger = logging.getLogger("langfuse_nb")
 
 
+class ModelUsage(TypedDict):
+    unit: str | None
+    input: int | None
+    output: int | None
+    total: int | None
+    input_cost: float | None
+    output_cost: float | None
+    total_cost: float | None
+
+
 class ChatMessageDict(TypedDict):
     role: str
     content: str

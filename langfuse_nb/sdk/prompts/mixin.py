@@ -6,6 +6,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import httpx
@@ -59,6 +60,18 @@ def call_with_retries(call: Callable[[], Any], retries: int) -> Any:
                 raise
             _sleep(min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class _PromptQuery:
+    """What one get_prompt call asks the server for, and how."""
+
+    name: str
+    version: int | None
+    label: str | None
+    ttl_seconds: float | None
+    max_retries: int | None
+    timeout: float | None
 
 
 class PromptsMixin:
@@ -138,11 +151,8 @@ class PromptsMixin:
         if fresh is not None:  # the hot path: no closures, no locks
             return fresh
 
-        def fetch() -> PromptClient:
-            return self._fetch_prompt(
-                cache, key, name, version, label, cache_ttl_seconds, max_retries, fetch_timeout_seconds
-            )
-
+        query = _PromptQuery(name, version, label, cache_ttl_seconds, max_retries, fetch_timeout_seconds)
+        fetch = functools.partial(self._fetch_prompt, cache, key, query)
         try:
             return fetch() if cache_ttl_seconds == 0 else _cached(cache, key, fetch)
         except Exception as exc:
@@ -151,28 +161,23 @@ class PromptsMixin:
             logger.warning("Returning fallback prompt for '%s' due to fetch error: %s", key, exc)
             return fallback_prompt(name=name, prompt=fallback, type=type, version=version, label=label)
 
-    def _fetch_prompt(
-        self,
-        cache: PromptCache,
-        key: str,
-        name: str,
-        version: int | None,
-        label: str | None,
-        ttl_seconds: float | None,
-        max_retries: int | None,
-        timeout: float | None,
-    ) -> PromptClient:
-        options = {"timeout_in_seconds": timeout} if timeout is not None else None
+    def _fetch_prompt(self, cache: PromptCache, key: str, query: _PromptQuery) -> PromptClient:
+        """Fetch with retries (F14) and store under ``key``; a 404 also evicts the key."""
+        options: dict[str, Any] = {"max_retries": 0}  # retries happen here, with the F14 rules
+        if query.timeout is not None:
+            options["timeout_in_seconds"] = query.timeout
 
         def request() -> Any:
-            return self.api.prompts.get(name, version=version, label=label, request_options=options)
+            return self.api.prompts.get(
+                query.name, version=query.version, label=query.label, request_options=options
+            )
 
         try:
-            prompt = prompt_client_from_api(call_with_retries(request, bounded_retries(max_retries)))
+            prompt = prompt_client_from_api(call_with_retries(request, bounded_retries(query.max_retries)))
         except NotFoundError:
             cache.delete(key)  # the prompt (or that version/label) is gone: do not serve it stale
             raise
-        cache.set(key, prompt, ttl_seconds)
+        cache.set(key, prompt, query.ttl_seconds)
         return prompt
 
     # -- create / update ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from langfuse_nb.server.errors import NotFound
 from langfuse_nb.server.http import JsonResponse, db_of, ok
 from langfuse_nb.server.query import Where, page_of
 from langfuse_nb.server.routes import Route
+from langfuse_nb.server.routes.otel import blobs_of
 from langfuse_nb.server.routes.traces import trace_view
 from langfuse_nb.server.store import sessions
 
@@ -44,7 +45,9 @@ def get_session(request: Request, sessionId: str) -> JsonResponse:
     if row is None:
         raise NotFound(f"Session {sessionId} not found")
     trace_rows = conn.execute("SELECT * FROM traces WHERE session_id = ? ORDER BY timestamp", (sessionId,))
-    return ok({**sessions.to_view(row), "traces": [trace_view(t) for t in trace_rows]})
+    return ok(
+        {**sessions.to_view(row), "traces": [trace_view(t, conn, blobs_of(request)) for t in trace_rows]}
+    )
 
 
 ROUTES = [

@@ -14,6 +14,7 @@ from langfuse_nb.server.query import Column, Where, apply_filter, order_by, page
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.otel import blobs_of
 from langfuse_nb.server.store import observations, scores, traces
+from langfuse_nb.server.store.resources import BlobCache
 from langfuse_nb.server.values import iso_to_seconds, loads, parse_lenient
 
 FILTER_COLUMNS = {
@@ -87,7 +88,7 @@ def list_traces(
     ).fetchall()
     total = conn.execute(f"SELECT count(*) FROM traces t {sql_where}", where.params).fetchone()[0]
     groups = _field_groups(fields)
-    data = _with_summaries(conn, [dict(r) for r in rows], groups)
+    data = _with_summaries(conn, [dict(r) for r in rows], groups, blobs_of(request))
     return ok({"data": data, "meta": paging.meta(total)})
 
 
@@ -102,7 +103,7 @@ def _field_groups(fields: str | None) -> set[str]:
 
 
 def _with_summaries(
-    conn: sqlite3.Connection, rows: list[dict[str, Any]], groups: set[str]
+    conn: sqlite3.Connection, rows: list[dict[str, Any]], groups: set[str], blobs: BlobCache
 ) -> list[dict[str, Any]]:
     """Trace list items with observation/score ids, latency and cost, computed for the page only."""
     ids = [row["id"] for row in rows]
@@ -126,11 +127,13 @@ def _with_summaries(
             f"SELECT trace_id, id FROM scores WHERE trace_id IN ({marks}) ORDER BY timestamp", ids
         ):
             summary[trace_id]["scores"].append(score_id)
-    return [_list_item(row, summary[row["id"]], groups) for row in rows]
+    return [
+        _list_item(trace_view(row, conn, blobs, io="io" in groups), summary[row["id"]], groups)
+        for row in rows
+    ]
 
 
-def _list_item(row: dict[str, Any], entry: dict[str, Any], groups: set[str]) -> dict[str, Any]:
-    view = trace_view(row, io="io" in groups)
+def _list_item(view: dict[str, Any], entry: dict[str, Any], groups: set[str]) -> dict[str, Any]:
     metrics = "metrics" in groups
     latency = iso_to_seconds(entry["end"]) - iso_to_seconds(entry["start"]) if entry["start"] else 0.0
     view.update(
@@ -144,7 +147,9 @@ def _list_item(row: dict[str, Any], entry: dict[str, Any], groups: set[str]) -> 
     return view
 
 
-def trace_view(row: dict[str, Any] | sqlite3.Row, io: bool = True) -> dict[str, Any]:
+def trace_view(
+    row: dict[str, Any] | sqlite3.Row, conn: sqlite3.Connection, blobs: BlobCache, io: bool = True
+) -> dict[str, Any]:
     view = {
         "id": row["id"],
         "timestamp": row["timestamp"],
@@ -164,11 +169,15 @@ def trace_view(row: dict[str, Any] | sqlite3.Row, io: bool = True) -> dict[str, 
         "htmlPath": f"/project/{PROJECT_ID}/traces/{row['id']}",
     }
     if io:
+        metadata = loads(row["metadata"]) or {}
+        if row["resource_id"] is not None:  # interned once, shared by every trace of that resource
+            metadata["resourceAttributes"] = blobs.body(conn, row["resource_id"])
+            metadata["scope"] = blobs.body(conn, row["scope_id"])
         view.update(
             {
                 "input": parse_lenient(row["input"]),
                 "output": parse_lenient(row["output"]),
-                "metadata": loads(row["metadata"]) or {},
+                "metadata": metadata,
             }
         )
     return view
@@ -184,7 +193,7 @@ def get_trace(request: Request, traceId: str) -> JsonResponse:
     ).fetchall()
     blobs = blobs_of(request)
     obs_views = [observations.to_view(o, conn, blobs) for o in obs_rows]
-    view = trace_view(row)
+    view = trace_view(row, conn, blobs)
     starts = [o["start_time"] for o in obs_rows]
     ends = [o["end_time"] or o["start_time"] for o in obs_rows]
     view.update(

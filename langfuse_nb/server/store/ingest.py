@@ -21,7 +21,7 @@ def write(
     with db.write() as conn:
         try:
             if trace_updates:
-                traces.upsert(conn, trace_updates)
+                traces.upsert(conn, trace_updates, blobs)
             if observation_rows:
                 observations.link_prompts(conn, observation_rows)
                 observations.upsert(conn, observation_rows, blobs)

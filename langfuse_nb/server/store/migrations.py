@@ -13,7 +13,7 @@ CREATE TABLE traces (
   id TEXT PRIMARY KEY, timestamp TEXT NOT NULL, name TEXT, user_id TEXT, session_id TEXT,
   release TEXT, version TEXT, environment TEXT NOT NULL DEFAULT 'default', public INTEGER,
   bookmarked INTEGER NOT NULL DEFAULT 0, input TEXT, output TEXT, metadata TEXT, tags TEXT,
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+  resource_id INTEGER, scope_id INTEGER, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
 );
 CREATE INDEX traces_timestamp ON traces(timestamp);
 CREATE INDEX traces_user ON traces(user_id, timestamp);

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from langfuse_nb.server.store.resources import BlobCache
 from langfuse_nb.server.values import dumps, loads, now_iso
 
 COLUMNS = (
@@ -23,6 +24,8 @@ COLUMNS = (
     "output",
     "metadata",
     "tags",
+    "resource_id",
+    "scope_id",
     "created_at",
     "updated_at",
 )
@@ -86,12 +89,20 @@ def _merge_one(row: dict[str, Any], update: dict[str, Any], metadata: dict[str, 
         metadata.update(update["metadata"])
     if update.get("tags"):
         tags.update(update["tags"])
+    if update.get("resource_id") is not None and row.get("resource_id") is None:
+        row["resource_id"] = update["resource_id"]
+        row["scope_id"] = update["scope_id"]
 
 
-def upsert(conn: sqlite3.Connection, updates: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def upsert(
+    conn: sqlite3.Connection, updates: Sequence[dict[str, Any]], blobs: BlobCache
+) -> list[dict[str, Any]]:
     """Merge all updates (grouped by trace id) into stored rows in the caller's transaction."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for update in updates:
+        if "_resource" in update:
+            update["resource_id"] = blobs.intern(conn, update["_resource"])
+            update["scope_id"] = blobs.intern(conn, update["_scope"])
         grouped.setdefault(update["id"], []).append(update)
     existing = fetch_many(conn, list(grouped))
     now = now_iso()

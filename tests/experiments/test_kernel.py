@@ -1,0 +1,103 @@
+"""A real ipykernel: sync run_experiment in a cell runs tasks on the kernel's loop; interrupt keeps results."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.timeout(90)
+
+SETUP = """
+import asyncio, httpx
+from langfuse_nb import Langfuse
+lf = Langfuse(public_key={pk!r}, secret_key={sk!r}, base_url={url!r})
+loop = asyncio.get_running_loop()
+lock = asyncio.Lock()
+async def hold():
+    async with lock:
+        await asyncio.sleep(0.001)
+await asyncio.gather(hold(), hold())            # the lock is now bound to the kernel loop
+http = httpx.AsyncClient(base_url={url!r})
+assert (await http.get("/api/public/health")).status_code == 200   # pooled connection on this loop
+
+async def task(*, item, **_):
+    assert asyncio.get_running_loop() is loop
+    async with lock:
+        response = await http.get("/api/public/health")
+    await asyncio.sleep(item.get("delay", 0))
+    return response.status_code
+"""
+
+RUN = """
+result = lf.run_experiment(name="kernel", data=[{{"input": i, "delay": {delay}}} for i in range({n})],
+                           task=task, max_concurrency=2, progress=False,
+                           evaluators=[lambda *, output, **_: {{"name": "ok", "value": float(output == 200)}}])
+print("RESULT", len(result.item_results), len(result.failed_item_results), result.item_results[0].output)
+"""
+
+AFTER_INTERRUPT = """
+partial = lf.last_experiment_result
+print("PARTIAL", partial.completed, len(partial.item_results))
+"""
+
+
+class Kernel:
+    def __init__(self) -> None:
+        from jupyter_client.manager import start_new_kernel
+
+        self.manager, self.client = start_new_kernel(kernel_name="python3")
+
+    def run(self, code: str, timeout: float = 30) -> tuple[dict[str, Any], str]:
+        msg_id = self.client.execute(code)
+        return self.collect(msg_id, timeout)
+
+    def collect(self, msg_id: str, timeout: float = 30) -> tuple[dict[str, Any], str]:
+        reply = self.client.get_shell_msg(timeout=timeout)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = self.client.get_shell_msg(timeout=timeout)
+        out = []
+        while True:
+            message = self.client.get_iopub_msg(timeout=timeout)
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            if message["msg_type"] == "stream":
+                out.append(message["content"]["text"])
+            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+                return reply["content"], "".join(out)
+
+    def stop(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture(scope="module")
+def kernel(server: Any) -> Any:
+    pytest.importorskip("ipykernel")
+    pytest.importorskip("jupyter_client")
+    k = Kernel()
+    reply, _ = k.run(SETUP.format(pk=server.public_key, sk=server.secret_key, url=server.url))
+    assert reply["status"] == "ok", reply
+    yield k
+    k.stop()
+
+
+def test_sync_run_experiment_in_a_kernel_cell_uses_the_kernel_loop(kernel: Kernel) -> None:
+    reply, out = kernel.run(RUN.format(n=20, delay=0))
+    assert reply["status"] == "ok", reply
+    assert "RESULT 20 0 200" in out
+
+
+def test_kernel_interrupt_cancels_pending_items_and_keeps_finished(kernel: Kernel) -> None:
+    msg_id = kernel.client.execute(RUN.format(n=200, delay=0.05))  # ~5 s if not interrupted
+    time.sleep(1.5)
+    started = time.monotonic()
+    kernel.manager.interrupt_kernel()
+    reply, _ = kernel.collect(msg_id)
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
+    assert time.monotonic() - started < 2.0
+    reply, out = kernel.run(AFTER_INTERRUPT)
+    assert reply["status"] == "ok", reply
+    completed, count = out.split("PARTIAL", 1)[1].split()
+    assert completed == "False" and 0 < int(count) < 200

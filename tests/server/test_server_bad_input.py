@@ -1,0 +1,135 @@
+"""Bad input never crashes the server: every case is a 4xx JSON error naming the problem."""
+
+from __future__ import annotations
+
+import gzip
+
+import httpx
+import pytest
+import server_testkit as kit
+
+from langfuse_nb.server.runner import start_in_thread
+
+PROTOBUF = {"content-type": "application/x-protobuf"}
+
+
+def _assert_error(response: httpx.Response, status: int, *words: str) -> None:
+    assert response.status_code == status, (response.status_code, response.text)
+    body = response.json()
+    assert isinstance(body.get("message"), str) and body["message"]
+    for word in words:
+        assert word.lower() in body["message"].lower(), (word, body)
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "words"),
+    [
+        (b"\xff\xff\xff garbage", PROTOBUF, ["protobuf"]),
+        (b"{not json", {"content-type": "application/json"}, ["json"]),
+        (b'{"resourceSpans": 5}', {"content-type": "application/json"}, ["list"]),
+        (
+            b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "xyz", "spanId": "1"}]}]}]}',
+            {"content-type": "application/json"},
+            ["traceId"],
+        ),
+        (b"abc", {"content-type": "text/plain"}, ["content type"]),
+        (b"not gzip", {**PROTOBUF, "content-encoding": "gzip"}, ["gzip"]),
+        (b"x", {**PROTOBUF, "content-encoding": "br"}, ["content-encoding"]),
+        (b"", {**PROTOBUF, "x-langfuse-ingestion-version": "9"}, ["ingestion-version"]),
+    ],
+)
+def test_otlp_bad_bodies(client, content, headers, words):
+    _assert_error(client.post("/api/public/otel/v1/traces", content=content, headers=headers), 400, *words)
+
+
+def test_wrong_id_lengths_in_protobuf(client):
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id, span.span_id, span.name = b"\x01\x02", b"\x03", "bad"
+    _assert_error(
+        client.post("/api/public/otel/v1/traces", content=request.SerializeToString(), headers=PROTOBUF),
+        400,
+        "span id",
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "word"),
+    [
+        ("POST", "/api/public/ingestion", b"[", 400, "json"),
+        ("POST", "/api/public/ingestion", b"", 400, "empty"),
+        ("POST", "/api/public/v2/prompts", b'"just a string"', 400, "object"),
+        ("POST", "/api/public/v2/datasets", b'{"name": 5}', 400, "name"),
+        ("POST", "/api/public/dataset-items", b'{"datasetName": "x", "status": "GONE"}', 400, "status"),
+        ("POST", "/api/public/dataset-items", b'{"datasetName": "x", "id": "bad\\nid"}', 400, "id"),
+        ("POST", "/api/public/media", b'{"traceId": 1}', 400, "traceId"),
+        ("PATCH", "/api/public/v2/prompts/p/versions/abc", b'{"newLabels": []}', 400, "version"),
+        ("GET", "/api/public/traces?page=0", None, 400, "page"),
+        ("GET", "/api/public/traces?limit=abc", None, 400, "limit"),
+        ("GET", "/api/public/traces?limit=100000", None, 400, "limit"),
+        ("GET", "/api/public/traces?orderBy=secret.asc", None, 400, "orderBy"),
+        ("GET", "/api/public/traces?fromTimestamp=yesterday", None, 400, "timestamp"),
+        ("GET", "/api/public/traces?fields=everything", None, 400, "fields"),
+        ("GET", "/api/public/traces?filter=%5B%7B%22column%22%3A%22password%22%7D%5D", None, 400, "password"),
+        ("GET", "/api/public/traces?filter=nope", None, 400, "filter"),
+        ("GET", "/api/public/observations?filter=%7B%7D", None, 400, "array"),
+        ("GET", "/api/public/v2/scores?operator=%3E", None, 400, "operator"),
+        ("GET", "/api/public/traces/does-not-exist", None, 404, "not found"),
+        ("GET", "/api/public/observations/nope", None, 404, "not found"),
+        ("GET", "/api/public/v2/prompts/nope", None, 404, "not found"),
+        ("GET", "/api/public/no-such-endpoint", None, 404, ""),
+        ("PUT", "/api/public/traces", None, 405, ""),
+    ],
+)
+def test_rest_bad_requests(client, method, path, body, status, word):
+    headers = {"content-type": "application/json"} if body is not None else {}
+    _assert_error(client.request(method, path, content=body, headers=headers), status, word)
+
+
+def test_unknown_fields_are_ignored(client):
+    response = client.post("/api/public/v2/datasets", json={"name": f"ds-{kit.span_id()}", "surprise": [1]})
+    assert response.status_code == 200
+
+
+def test_body_limits(tmp_path):
+    handle = start_in_thread(db_path=tmp_path / "small.db", max_body_bytes=2048)
+    try:
+        with httpx.Client(base_url=handle.url, auth=(handle.public_key, handle.secret_key)) as http:
+            big = b"x" * 5000
+            _assert_error(
+                http.post("/api/public/ingestion", content=big, headers={"content-type": "application/json"}),
+                413,
+                "limit",
+            )
+            bomb = gzip.compress(b"\x00" * 1_000_000)
+            _assert_error(
+                http.post(
+                    "/api/public/otel/v1/traces",
+                    content=bomb,
+                    headers={**PROTOBUF, "content-encoding": "gzip"},
+                ),
+                413,
+                "limit",
+            )
+
+            def chunks():
+                yield b"[" * 1500
+                yield b"[" * 1500
+
+            _assert_error(
+                http.post(
+                    "/api/public/ingestion", content=chunks(), headers={"content-type": "application/json"}
+                ),
+                413,
+                "limit",
+            )
+            assert http.get("/api/public/health").status_code == 200
+    finally:
+        handle.stop()
+
+
+def test_server_still_healthy_and_consistent_after_abuse(client):
+    assert client.get("/api/public/health").json()["status"] == "OK"
+    assert client.get("/api/public/traces", params={"limit": 1}).status_code == 200

@@ -1,0 +1,183 @@
+"""Start/stop/reuse, the CLI, restart persistence and concurrent writers from several processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import server_testkit as kit
+
+from langfuse_nb.server import runner
+
+HERE = Path(__file__).parent
+
+
+def _auth(handle):
+    return (handle.public_key, handle.secret_key)
+
+
+def test_defaults(monkeypatch, tmp_path):
+    assert (runner.DEFAULT_PORT, runner.DEFAULT_PUBLIC_KEY, runner.DEFAULT_SECRET_KEY) == (
+        3939,
+        "pk-lf-local",
+        "sk-lf-local",
+    )
+    monkeypatch.delenv("LANGFUSE_NB_DB", raising=False)
+    assert runner.default_db_path() == Path.home() / ".langfuse_nb" / "langfuse.db"
+    monkeypatch.setenv("LANGFUSE_NB_DB", str(tmp_path / "env.db"))
+    assert runner.default_db_path() == tmp_path / "env.db"
+
+
+def test_thread_server_reuse_and_stop(tmp_path):
+    handle = runner.start_in_thread(db_path=tmp_path / "a.db")
+    assert handle.started and handle.url.startswith("http://127.0.0.1:")
+    port = int(handle.url.rsplit(":", 1)[1])
+    reused = runner.start_in_thread(port=port, db_path=tmp_path / "other.db")
+    assert not reused.started and reused.url == handle.url
+    reused.stop()  # stopping a reused handle leaves the server alone
+    assert runner.is_healthy(handle.url)
+    with pytest.raises(runner.ServerStartError, match="rejects the keys"):
+        runner.ensure_server(port=port, public_key="pk-other", secret_key="sk-other")
+    handle.stop()
+    handle.stop()  # idempotent
+    assert not runner.is_healthy(handle.url)
+
+
+def test_port_taken_by_something_else(tmp_path):
+    import socket
+
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen(1)
+    try:
+        with pytest.raises(runner.ServerStartError):
+            runner.start_in_thread(port=blocker.getsockname()[1], db_path=tmp_path / "b.db", timeout=2)
+    finally:
+        blocker.close()
+
+
+def test_restart_persists_everything_exactly(tmp_path):
+    db = tmp_path / "persist.db"
+    tid = kit.trace_id()
+    first = runner.start_in_thread(db_path=db)
+    with httpx.Client(base_url=first.url, auth=_auth(first)) as http:
+        attributes = {
+            "langfuse.observation.input": '{"nested": {"x": [1, 2.5, "s", null]}}',
+            "langfuse.trace.metadata.k": "v",
+            "user.id": "persist-user",
+        }
+        span = kit.span("persist", trace=tid, start_ns=1_700_000_000_987_654_321, attributes=attributes)
+        http.post(
+            "/api/public/otel/v1/traces",
+            content=kit.protobuf_request([span]),
+            headers={"content-type": "application/x-protobuf"},
+        ).raise_for_status()
+        http.post("/api/public/v2/prompts", json={"name": "persisted", "prompt": "p"}).raise_for_status()
+        before = http.get(f"/api/public/traces/{tid}").json()
+    first.stop()
+    second = runner.start_in_thread(db_path=db)
+    with httpx.Client(base_url=second.url, auth=_auth(second)) as http:
+        after = http.get(f"/api/public/traces/{tid}").json()
+        assert after == before
+        assert after["timestamp"] == "2023-11-14T22:13:20.987000Z"
+        assert after["input"] == {"nested": {"x": [1, 2.5, "s", None]}}
+        assert http.get("/api/public/v2/prompts/persisted", params={"label": "latest"}).status_code == 200
+    second.stop()
+
+
+def test_cli_serve_prints_url_and_keys_and_stops_on_sigint(tmp_path):
+    port = runner._free_port("127.0.0.1")
+    env = {**os.environ, "LANGFUSE_NB_DB": str(tmp_path / "cli.db")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "langfuse_nb", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while not runner.is_healthy(url) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert runner.is_healthy(url)
+    finally:
+        process.send_signal(2)
+        out, err = process.communicate(timeout=10)
+    assert f"http://127.0.0.1:{port}" in out and "pk-lf-local" in out and "sk-lf-local" in out
+    assert str(tmp_path / "cli.db") in out
+    assert process.returncode == 0, err
+    assert (tmp_path / "cli.db").exists()
+
+
+def test_cli_warns_on_non_loopback_and_fails_on_busy_port(tmp_path):
+    from langfuse_nb import cli
+
+    assert cli._is_loopback("127.0.0.1") and cli._is_loopback("localhost") and not cli._is_loopback("0.0.0.0")
+    handle = runner.start_in_thread(db_path=tmp_path / "busy.db")
+    try:
+        port = handle.url.rsplit(":", 1)[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "langfuse_nb", "serve", "--port", port, "--db", str(tmp_path / "x.db")],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == 1 and "already running" in result.stderr
+    finally:
+        handle.stop()
+    help_text = subprocess.run(
+        [sys.executable, "-m", "langfuse_nb", "--help"], capture_output=True, text=True
+    )
+    assert "serve" in help_text.stdout
+
+
+def test_detached_server_outlives_and_is_reused(tmp_path):
+    handle = runner.start_detached(port=0, db_path=tmp_path / "detached.db")
+    try:
+        assert handle.started and handle.pid and runner.is_healthy(handle.url)
+        port = int(handle.url.rsplit(":", 1)[1])
+        again = runner.ensure_server(port=port)
+        assert not again.started and again.url == handle.url
+    finally:
+        handle.stop()
+    assert not runner.is_healthy(handle.url)
+
+
+WRITER = """
+import sys, httpx
+sys.path.insert(0, {here!r})
+import server_testkit as kit
+url, worker = sys.argv[1], int(sys.argv[2])
+with httpx.Client(base_url=url, auth=("pk-lf-local", "sk-lf-local"), timeout=30) as http:
+    for batch in range(10):
+        spans = []
+        for t in range(5):
+            tid = f"{{worker:08x}}{{batch:08x}}{{t:016x}}"
+            root = kit.span("root", trace=tid, attributes={{"user.id": f"w{{worker}}"}})
+            spans += [root] + [kit.span("c", trace=tid, parent=root["span_id"]) for _ in range(9)]
+        http.post("/api/public/otel/v1/traces", content=kit.protobuf_request(spans),
+                  headers={{"content-type": "application/x-protobuf"}}).raise_for_status()
+        score = {{"id": f"{{worker}}-{{batch}}", "type": "score-create", "timestamp": "2024-01-01T00:00:00Z",
+                  "body": {{"traceId": tid, "name": "s", "value": 1}}}}
+        assert http.post("/api/public/ingestion", json={{"batch": [score]}}).json()["errors"] == []
+"""
+
+
+def test_concurrent_writers_from_several_processes_lose_nothing(fresh_server):
+    script = WRITER.format(here=str(HERE))
+    workers = [subprocess.Popen([sys.executable, "-c", script, fresh_server.url, str(i)]) for i in range(4)]
+    assert all(w.wait(timeout=60) == 0 for w in workers)
+    with httpx.Client(base_url=fresh_server.url, auth=_auth(fresh_server)) as http:
+        assert http.get("/api/public/traces", params={"limit": 1}).json()["meta"]["totalItems"] == 4 * 10 * 5
+        assert http.get("/api/public/observations", params={"limit": 1}).json()["meta"]["totalItems"] == 2000
+        assert http.get("/api/public/v2/scores", params={"limit": 1}).json()["meta"]["totalItems"] == 40
+        assert (
+            http.get("/api/public/traces", params={"userId": "w3", "limit": 1}).json()["meta"]["totalItems"]
+            == 50
+        )
