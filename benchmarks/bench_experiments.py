@@ -1,10 +1,11 @@
 """Experiments and batch evaluation: langfuse_nb vs the reference SDK (langfuse==3.11.2), same run.
 
-Run: ``python benchmarks/bench_experiments.py [--items 1000] [--traces 10000]``.
+Run: ``python benchmarks/bench_experiments.py [--items 1000] [--traces 10000] [--target sink|server]``.
 
 1. ``run_experiment`` on N local items (trivial sync task, one evaluator), each SDK in a fresh
-   subprocess against the counting sink (``benchmarks/_sink.py``, its own process). Items/s counts
-   until every span and score has arrived at the sink. Target: ours >= 5x the reference.
+   subprocess (best of ``--repeat`` runs) against the counting sink (``benchmarks/_sink.py``, its own
+   process; ``--target server``: a fresh embedded server per run, counted in its tables). Items/s counts
+   until every span and score has arrived. Target: ours >= 5x the reference.
 2. ``run_batched_evaluation`` over M traces stored in the embedded server (populated first through the
    SDK), in a subprocess that samples its RSS every 5 ms. Target: peak RSS growth < 50 MB.
 3. ``ExperimentResult.to_dataframe()`` of 10,000 items. Target: < 1 s.
@@ -16,6 +17,7 @@ interpreter (where ``langfuse==3.11.2`` is installed as a test dependency).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -23,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +46,24 @@ def _quiet() -> None:
     os.environ["LANGFUSE_NB_PROGRESS"] = "0"
 
 
+def _stats(url: str) -> dict[str, int]:
+    """Spans and score events received so far: the sink's counters, or the embedded server's tables."""
+    if "/sink" not in url:
+        return httpx.get(f"{url}/_stats").json()
+    base, auth = url.rsplit("/sink", 1)[0], (KEYS["public_key"], KEYS["secret_key"])
+
+    def total(path: str, **params: Any) -> int:
+        response = httpx.get(f"{base}{path}", params={"limit": 1, **params}, auth=auth)
+        return response.json()["meta"]["totalItems"]
+
+    return {"spans": total("/api/public/observations", name="experiment-item-run"),
+            "ingestion_events": total("/api/public/v2/scores")}
+
+
 def _wait_counts(url: str, spans: int, events: int, timeout: float = 60.0) -> dict[str, int]:
     deadline = time.monotonic() + timeout
     while True:
-        stats = httpx.get(f"{url}/_stats").json()
+        stats = _stats(url)
         if (stats["spans"] >= spans and stats["ingestion_events"] >= events) or time.monotonic() > deadline:
             return stats
         time.sleep(0.01)
@@ -64,7 +81,8 @@ def worker_experiment(sdk: str, url: str, items: int) -> dict[str, Any]:
     # first score; import them here for both so the timed region holds the same work.
     import httpcore  # noqa: F401
 
-    client = Langfuse(host=url, **KEYS) if sdk == "ref" else Langfuse(base_url=url, **KEYS)
+    base = url.rsplit("/sink", 1)[0]
+    client = Langfuse(host=base, **KEYS) if sdk == "ref" else Langfuse(base_url=base, **KEYS)
     data = [{"input": f"question {i}", "expected_output": f"QUESTION {i}"} for i in range(items)]
 
     def task(*, item, **_):
@@ -213,27 +231,47 @@ def start_sink() -> tuple[subprocess.Popen[str], str]:
     return process, process.stdout.readline().strip()
 
 
-def bench_experiment(items: int, repeat: int = 3) -> dict[str, Any]:
-    """Best of ``repeat`` fresh-process runs per SDK (runs alternate, so drift hits both alike)."""
-    sink, url = start_sink()
-    try:
-        rows: dict[str, Any] = {}
-        for _ in range(repeat):
-            for sdk, python in (("ref", reference_python()), ("ours", sys.executable)):
-                httpx.get(f"{url}/_reset")
+def bench_experiment(items: int, repeat: int = 3, target: str = "sink") -> dict[str, Any]:
+    """Best of ``repeat`` fresh-process runs per SDK (runs alternate, so drift hits both alike).
+
+    ``target="server"``: every run sends to a fresh embedded langfuse_nb server (SQLite) instead of the
+    sink, and arrival is counted in its tables (root spans and scores).
+    """
+    rows: dict[str, Any] = {}
+    for _ in range(repeat):
+        for sdk, python in (("ref", reference_python()), ("ours", sys.executable)):
+            with _target(target) as url:
                 row = run_worker(python, "experiment", sdk=sdk, url=url, items=items)
-                if sdk not in rows or row["arrived_s"] < rows[sdk]["arrived_s"]:
-                    rows[sdk] = row
-        for sdk in ("ref", "ours"):
-            rows[sdk]["items_per_s"] = items / rows[sdk]["arrived_s"]
-    finally:
-        sink.terminate()
-        sink.wait()
+            if sdk not in rows or row["arrived_s"] < rows[sdk]["arrived_s"]:
+                rows[sdk] = row
+    for sdk in ("ref", "ours"):
+        rows[sdk]["items_per_s"] = items / rows[sdk]["arrived_s"]
     rows["speedup"] = rows["ours"]["items_per_s"] / rows["ref"]["items_per_s"]
     rows["ok"] = rows["speedup"] >= 5 and all(
         rows[s]["spans"] >= items and rows[s]["ingestion_events"] >= items for s in ("ours", "ref")
     )
     return rows
+
+
+@contextlib.contextmanager
+def _target(kind: str) -> Iterator[str]:
+    """A fresh place to send to: the counting sink, or an embedded server (URL suffixed ``/sink``)."""
+    if kind == "sink":
+        process, url = start_sink()
+        try:
+            yield url
+        finally:
+            process.terminate()
+            process.wait()
+        return
+    from langfuse_nb.server.runner import start_in_thread
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_in_thread(port=0, db_path=Path(tmp) / "experiment.db", **KEYS)
+        try:
+            yield f"{server.url}/sink"
+        finally:
+            server.stop()
 
 
 def _wait_stored(server: Any, traces: int, timeout: float = 120.0) -> None:
@@ -271,13 +309,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3, help="fresh-process runs per SDK; best is kept")
+    parser.add_argument("--target", choices=("sink", "server"), default="sink",
+                        help="count arrivals at the counting sink or at the embedded server")
     parser.add_argument("--traces", type=int, default=10_000)
     parser.add_argument("--skip-batch-reference", action="store_true")
     args = parser.parse_args()
 
-    experiment = bench_experiment(args.items, args.repeat)
-    print(f"run_experiment, {args.items} local items (items/s until every span+score arrived, "
-          f"best of {args.repeat}):")
+    experiment = bench_experiment(args.items, args.repeat, args.target)
+    print(f"run_experiment, {args.items} local items (items/s until every span+score arrived at the "
+          f"{args.target}, best of {args.repeat}):")
     for sdk in ("ref", "ours"):
         row = experiment[sdk]
         print(f"  {sdk:4} {row['items_per_s']:9.0f} items/s  (returned {row['returned_s']:.3f}s, "

@@ -192,8 +192,8 @@ def work_burst(impl: str, url: str, n: int) -> dict[str, float]:
     total = time.perf_counter() - start
     received = _get(f"{url}/_stats")["spans"]
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"burst_create_us": created / n * 1e6, "burst_total_s": total,
-            "burst_delivered_per_s": received / total, "burst_lost": n - received, "burst_peak_rss_mb": rss_mb}
+    return {"burst_create_us": created / n * 1e6, "burst_total_s": total, "burst_lost": n - received,
+            "burst_delivered_per_s": received / total, "burst_peak_rss_mb": rss_mb}
 
 
 def _get(url: str) -> dict[str, Any]:

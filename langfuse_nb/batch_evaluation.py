@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
+from langfuse_nb.experiment import EvaluatorFunction
 from langfuse_nb.sdk.experiments.batch import BatchEvaluationRunner
 from langfuse_nb.sdk.experiments.batch_results import (
     BatchEvaluationResult,
@@ -42,6 +43,7 @@ __all__ = [
     "BatchEvaluationRunner",
     "CompositeEvaluatorFunction",
     "Evaluation",
+    "EvaluatorFunction",
     "EvaluatorInputs",
     "EvaluatorStats",
     "MapperFunction",

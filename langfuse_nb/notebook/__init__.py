@@ -43,7 +43,7 @@ def compare_experiments(a: Any, b: Any) -> Any:
 
 
 def scores_table(client: Any = None, *, limit: int = 50, **filters: Any) -> Any:
-    """Recent scores (filters: trace_id=, name=, session_id=, ...) as a ``ScoresTable`` (rich HTML, DataFrame)."""
+    """Recent scores (filters: trace_id=, name=, session_id=, ...) as a ``ScoresTable``."""
     from langfuse_nb.notebook.scores import scores_table as fetch
 
     return fetch(client, limit=limit, **filters)

@@ -28,7 +28,15 @@ def transform_traced_cell(lines: list[str]) -> list[str]:
     if match is None or match["args"].rstrip().endswith("?"):
         return lines  # not ours, or a help request (%%langfuse_trace?) handled by IPython
     header = f"get_ipython().run_line_magic({MAGIC!r}, {match['args'].strip()!r})\n"
-    return [header, *lines[1:]]
+    return [header, *_inner_cell_magic(lines[1:])]
+
+
+def _inner_cell_magic(lines: list[str]) -> list[str]:
+    """A body that starts with another cell magic (e.g. ``%%time``) becomes an explicit call of it."""
+    if not lines or not lines[0].startswith("%%"):
+        return lines
+    name, _, args = lines[0][2:].rstrip("\n").partition(" ")
+    return [f"get_ipython().run_cell_magic({name!r}, {args.strip()!r}, {''.join(lines[1:])!r})\n"]
 
 
 def cell_body(raw_cell: str) -> str:

@@ -57,11 +57,15 @@ def list_prompts(client: Any, limit: int = 100, **filters: Any) -> list[dict[str
     return [as_dict(p) for p in response.data]
 
 
-def prompt_versions(client: Any, name: str) -> dict[int, Any]:
-    """Every version of a prompt (API models), oldest first."""
+def prompt_history(client: Any, name: str) -> tuple[list[int], dict[int, list[str]]]:
+    """Versions of a prompt (ascending) and the labels on each: one list call plus one call per label."""
     meta = next((p for p in list_prompts(client, name=name) if p.get("name") == name), None)
-    versions = sorted(meta.get("versions") or []) if meta else []
-    return {v: get_prompt_version(client, name, v) for v in versions}
+    if meta is None:
+        return [], {}
+    labels: dict[int, list[str]] = {}
+    for label in meta.get("labels") or []:
+        labels.setdefault(get_prompt_version(client, name, label=label).version, []).append(label)
+    return sorted(meta.get("versions") or []), labels
 
 
 def get_prompt_version(client: Any, name: str, version: int | None = None, label: str | None = None) -> Any:

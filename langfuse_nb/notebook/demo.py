@@ -53,10 +53,18 @@ def execute(notebook: Path, output: Path, timeout: int = 120) -> float:
     return time.perf_counter() - start
 
 
-def recent_traces(since: datetime) -> list[dict[str, Any]]:
-    from langfuse_nb.notebook import commands
+def recent_traces(base_url: str, since: datetime) -> list[dict[str, Any]]:
+    """Traces the run produced, read with the keys ``connect`` put into the environment."""
+    from langfuse_nb.api import LangfuseAPI
+    from langfuse_nb.notebook.commands import REQUEST, as_dict
 
-    return commands.list_traces(commands.get_client(), limit=50, from_timestamp=since)
+    api = LangfuseAPI(
+        base_url=base_url,
+        username=os.environ["LANGFUSE_PUBLIC_KEY"],
+        password=os.environ["LANGFUSE_SECRET_KEY"],
+    )
+    page = api.trace.list(limit=50, from_timestamp=since, request_options=REQUEST)
+    return [as_dict(trace) for trace in page.data]
 
 
 def run_demo(notebook: Path = REPO_NOTEBOOK, output: Path = DEFAULT_OUTPUT, **server_args: Any) -> DemoResult:
@@ -68,7 +76,7 @@ def run_demo(notebook: Path = REPO_NOTEBOOK, output: Path = DEFAULT_OUTPUT, **se
         raise RuntimeError("no Langfuse endpoint is available; nothing would be traced")
     since = datetime.now(timezone.utc).replace(microsecond=0)
     seconds = execute(notebook, output)
-    return DemoResult(connection, output, seconds, recent_traces(since))
+    return DemoResult(connection, output, seconds, recent_traces(connection.base_url, since))
 
 
 def report(result: DemoResult) -> str:

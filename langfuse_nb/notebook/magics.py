@@ -82,9 +82,13 @@ class LangfuseMagics(Magics):
         error = result.error_in_exec
         C.finish(cell, result.result, error)
         self.last_trace_id = cell.trace_id
-        if cell.options.get("flush", self.auto_flush):
+        if self.auto_flush:
             self._flush(cell.client)
-        self._show(cell)
+        try:
+            self._show(cell)
+        except Exception as exc:  # noqa: BLE001 - a view problem must not look like a cell failure
+            logger.debug("showing the trace failed", exc_info=True)
+            print(f"langfuse_nb: trace {cell.trace_id} recorded, but it cannot be shown ({exc})")
 
     def close_open_cell(self) -> None:
         cell, self._open = self._open, None
@@ -130,7 +134,11 @@ class LangfuseMagics(Magics):
         options.setdefault("name", f"cell {self.shell.execution_count}")
         capture = options.get("capture_output", self.capture_output)
         session = kernel_session_id() if self.session_grouping else None
-        self._open = C.begin(commands.get_client(), options, source, self._cell_meta(), session, capture)
+        try:
+            self._open = C.begin(commands.get_client(), options, source, self._cell_meta(), session, capture)
+        except Exception as exc:  # noqa: BLE001 - tracing must never stop the user's cell from running
+            logger.debug("starting a traced cell failed", exc_info=True)
+            print(f"langfuse_nb: this cell is not traced ({type(exc).__name__}: {exc})")
 
     def _cell_meta(self) -> dict[str, Any]:
         meta: dict[str, Any] = {"execution_count": self.shell.execution_count}

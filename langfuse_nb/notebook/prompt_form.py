@@ -109,7 +109,7 @@ def as_text(draft: Draft) -> str:
     body = (
         draft.text if draft.type == "text" else "\n".join(f"[{m.role}] {m.content}" for m in draft.messages)
     )
-    return f"{body}\n\n--- config ---\n{draft.config_text}\n--- labels: {', '.join(draft.labels)}"
+    return f"{body}\n\n--- config ---\n{draft.config_text}"
 
 
 def parse_config(text: str) -> dict[str, Any]:

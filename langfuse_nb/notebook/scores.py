@@ -7,8 +7,17 @@ from typing import Any
 
 from langfuse_nb.notebook.render.html import esc, page, table, tag
 
-COLUMNS = ("timestamp", "name", "value", "string_value", "data_type", "source", "trace_id", "observation_id",
-           "comment")
+COLUMNS = (
+    "timestamp",
+    "name",
+    "value",
+    "string_value",
+    "data_type",
+    "source",
+    "trace_id",
+    "observation_id",
+    "comment",
+)
 
 
 def score_row(score: Any) -> dict[str, Any]:
@@ -29,8 +38,12 @@ def _numbers(rows: Sequence[Mapping[str, Any]], name: str) -> list[float]:
 
 def _bar(fraction: float) -> str:
     width = f"{max(0.0, min(1.0, fraction)) * 100:.0f}%"
-    return tag("span", tag("span", "", "lfnb-bar", style=f"left:0;width:{width}"), "lfnb-track",
-               style="display:inline-block;width:120px")
+    return tag(
+        "span",
+        tag("span", "", "lfnb-bar", style=f"left:0;width:{width}"),
+        "lfnb-track",
+        style="display:inline-block;width:120px",
+    )
 
 
 def _summary(rows: Sequence[Mapping[str, Any]]) -> list[list[str]]:

@@ -10,10 +10,11 @@ from langfuse_nb.notebook.records import ObservationRecord, from_span
 
 
 class SpanStore:
-    """Bounded map trace id -> ended spans; spans are converted to records only when drawn."""
+    """Bounded map trace id -> ended spans (latest traces, capped spans each); converted only when drawn."""
 
-    def __init__(self, max_traces: int = 200) -> None:
+    def __init__(self, max_traces: int = 200, max_spans: int = 5000) -> None:
         self._max_traces = max_traces
+        self._max_spans = max_spans
         self._traces: OrderedDict[str, list[Any]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -26,7 +27,8 @@ class SpanStore:
                 spans = self._traces[trace_id] = []
                 if len(self._traces) > self._max_traces:
                     self._traces.popitem(last=False)
-            spans.append(span)
+            if len(spans) < self._max_spans:  # a runaway trace must not eat the kernel's memory
+                spans.append(span)
 
     def records(self, trace_id: str) -> list[ObservationRecord]:
         with self._lock:

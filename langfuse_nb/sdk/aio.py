@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 # How long an interrupted coroutine may take to unwind before we give up waiting for it.
-_UNWIND_SECONDS = 5.0
+_UNWIND_SECONDS = 2.0
 
 
 def run_sync(coro_factory: Callable[[], Awaitable[T]]) -> T:
@@ -81,12 +81,20 @@ def _drive_nested(loop: asyncio.AbstractEventLoop, factory: Callable[[], Awaitab
 def _unwind(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
     """Give a cancelled task a bounded chance to run its cleanup on the loop."""
     deadline = time.monotonic() + _UNWIND_SECONDS
-    with contextlib.suppress(BaseException):
-        while not task.done() and time.monotonic() < deadline:
-            loop.call_later(0.05, lambda: None)  # keeps select() from blocking forever
+    tick: asyncio.TimerHandle | None = None
+    while not task.done() and time.monotonic() < deadline:
+        if tick is None or tick.when() <= loop.time():
+            tick = loop.call_later(0.05, _noop)  # select() wakes up to check the deadline
+        with contextlib.suppress(BaseException):  # e.g. the interrupt re-raised by the task it hit
             loop._run_once()  # type: ignore[attr-defined]
+    if tick is not None:
+        tick.cancel()
     if task.done() and not task.cancelled():
         task.exception()  # mark retrieved: the interrupt is what the caller sees
+
+
+def _noop() -> None:
+    pass
 
 
 class _HelperThread(threading.Thread):

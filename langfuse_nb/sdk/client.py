@@ -13,7 +13,7 @@ from opentelemetry import trace as trace_api
 from langfuse_nb._settings import Settings, resolve_settings
 from langfuse_nb.sdk import params as P
 from langfuse_nb.sdk import registry
-from langfuse_nb.sdk.encode import encode_observation, encode_trace
+from langfuse_nb.sdk.encode import encode_observation, encode_trace, may_hold_media
 from langfuse_nb.sdk.ids import create_trace_id, current_span_ids
 from langfuse_nb.sdk.media import MediaManager
 from langfuse_nb.sdk.observations import (
@@ -38,7 +38,6 @@ logger = logging.getLogger("langfuse_nb")
 MASK_FAILED = "<fully masked due to failed mask function>"
 
 
-
 def _mixin(module: str, name: str) -> type:
     """Another stream's mixin; a missing module degrades to an empty mixin (logged) so tracing still works."""
     try:
@@ -57,32 +56,6 @@ _START = (P.TRACE_CONTEXT, P.NAME)
 _SPAN = (*_START, P.SPAN_FIELDS)
 _OBSERVATION = (*_START, P.AS_TYPE, P.SPAN_FIELDS, P.GENERATION_FIELDS)
 _GENERATION = (*_START, P.SPAN_FIELDS, P.GENERATION_FIELDS)
-
-
-def _may_hold_media(value: Any, budget: int = 64) -> bool:
-    """Cheap pre-check: media lives in ``data:`` URIs, media objects or containers holding them.
-
-    Plain scalars and small containers of them skip the media walk; anything unknown, deep or
-    large is handed to the media manager.
-    """
-    cls = type(value)
-    if cls is str:
-        return value.startswith("data:")
-    if cls in _SCALAR_TYPES or value is None:
-        return False
-    if cls is dict:
-        items: Any = value.values()
-    elif cls is list or cls is tuple:
-        items = value
-    else:
-        return True
-    if budget <= 0 or len(items) > budget:
-        return True
-    budget //= 4
-    return any(_may_hold_media(item, budget) for item in items)
-
-
-_SCALAR_TYPES = frozenset({int, float, bool})
 
 
 class TracingMixin:
@@ -137,7 +110,8 @@ class TracingMixin:
 
     def _start(self, name: str, as_type: str, params: dict[str, Any],
                trace_context: dict[str, str] | None) -> Any:
-        P.check_params(params, P.GENERATION_NAMES, "start_observation")
+        if params:
+            P.check_params(params, P.GENERATION_NAMES, "start_observation")
         return start_observation(self, name=name, as_type=as_type, params=params,  # type: ignore[arg-type]
                                  trace_context=trace_context)
 
@@ -223,8 +197,8 @@ class TracingMixin:
         """Send everything queued (spans, scores, media); bounded by ``timeout`` seconds (F15)."""
         try:
             if self._resources is not None:
-                self._resources.flush(timeout)
-            if "_media" in self.__dict__:
+                self._resources.flush(timeout)  # spans, scores and the shared media manager
+            elif "_media" in self.__dict__:
                 self._media.flush(timeout)
         except Exception:
             logger.warning("langfuse_nb: flush failed", exc_info=True)
@@ -232,10 +206,10 @@ class TracingMixin:
     def shutdown(self, timeout: float | None = None) -> None:
         """Flush and stop the background threads; a new ``Langfuse(...)`` afterwards works (F15)."""
         try:
-            if "_media" in self.__dict__:
-                self._media.shutdown(timeout)
             if self._resources is not None:
                 self._resources.shutdown(timeout)
+            elif "_media" in self.__dict__:
+                self._media.shutdown(timeout)
         except Exception:
             logger.warning("langfuse_nb: shutdown failed", exc_info=True)
         finally:
@@ -359,7 +333,7 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
     # -- value preparation (media, mask) ----------------------------------------------------
     def _prepare(self, value: Any, field: str, span: Any, ids: tuple[str, str] | None = None) -> Any:
         """Media replacement, then the mask (F11: only values that are present)."""
-        if _may_hold_media(value):
+        if may_hold_media(value):
             try:
                 if ids is None:
                     ctx = span.get_span_context()
@@ -367,13 +341,13 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
                 value = self._media.process(value, field=field, trace_id=ids[0], observation_id=ids[1])
             except Exception:
                 logger.debug("langfuse_nb: media processing failed", exc_info=True)
-        mask = self._mask
-        if mask is not None:
-            try:
-                value = mask(data=value)
-            except Exception:
-                value = MASK_FAILED
-        return value
+        return self._mask_value(value) if self._mask is not None else value
+
+    def _mask_value(self, value: Any) -> Any:
+        try:
+            return self._mask(data=value)  # type: ignore[misc]
+        except Exception:
+            return MASK_FAILED
 
     # -- REST helpers used by the tracing facade ----------------------------------------------
     def _get_project_id(self) -> str | None:

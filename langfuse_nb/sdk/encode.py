@@ -12,6 +12,34 @@ AttributeValue = str | bool | int | float | list[str]
 GENERATION_LIKE = frozenset({"generation", "embedding"})
 
 
+_SCALAR_TYPES = frozenset({int, float, bool, type(None)})
+
+
+def may_hold_media(value: Any, budget: int = 64) -> bool:
+    """Cheap pre-check: media lives in ``data:`` URIs, media objects or containers holding them.
+
+    Scalars and small containers of them need no media walk; anything unknown, deep or large
+    (more than ``budget`` items looked at) is handed to the media manager.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        cls = type(item)
+        if cls is str:
+            if item.startswith("data:"):
+                return True
+        elif cls in _SCALAR_TYPES:
+            continue
+        elif cls is dict or cls is list or cls is tuple:
+            budget -= len(item)
+            if budget < 0:
+                return True
+            pending.extend(item.values() if cls is dict else item)
+        else:
+            return True
+    return False
+
+
 def encode_value(value: Any) -> str | None:
     """K1: strings raw, everything else JSON (None stays None)."""
     if value is None:

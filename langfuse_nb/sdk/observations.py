@@ -12,7 +12,7 @@ from opentelemetry import trace as trace_api
 from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 
 from langfuse_nb.sdk import params as P
-from langfuse_nb.sdk.encode import GENERATION_LIKE, encode_observation, encode_trace
+from langfuse_nb.sdk.encode import GENERATION_LIKE, encode_observation, encode_trace, may_hold_media
 from langfuse_nb.sdk.ids import create_observation_id, is_valid_trace_id
 from langfuse_nb.sdk.params import ObservationTypeLiteral, ObservationTypeLiteralNoEvent, signature
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
@@ -39,6 +39,7 @@ __all__ = [
 logger = logging.getLogger("langfuse_nb")
 OBSERVATION_CLASSES: dict[str, type[LangfuseObservationWrapper]] = {}
 _SCORE_SIG = (P.SCORE_FIELDS, P.TIMESTAMP)
+_SPAN_FIELD_NAMES = tuple(p.name for p in P.SPAN_FIELDS)
 _ERROR = StatusCode.ERROR
 
 
@@ -65,6 +66,18 @@ class LangfuseObservationWrapper:
                 attrs.update(self._encode(params))
             otel_span.set_attributes(attrs)
             _set_error_status(otel_span, params)
+
+    @classmethod
+    def _started(cls, span: Any, client: Langfuse, environment: str | None,
+                 params: dict[str, Any]) -> LangfuseObservationWrapper:
+        """Wrap a span whose type and environment were set at creation (the fast path)."""
+        obs = cls.__new__(cls)
+        obs._otel_span, obs._langfuse_client = span, client
+        obs._observation_type, obs._environment = cls.as_type, environment
+        if params and span.is_recording():
+            span.set_attributes(obs._encode(params))  # nothing when only a level is left to apply
+            _set_error_status(span, params)
+        return obs
 
     @property
     def trace_id(self) -> str:
@@ -165,9 +178,14 @@ class LangfuseSpan(LangfuseObservationWrapper):
 
     as_type = "span"
 
-    @signature(P.NAME, P.SPAN_FIELDS, returns="LangfuseSpan")
-    def start_span(self, name: str, **params: Any) -> LangfuseSpan:
-        """Start a child span (the caller ends it)."""
+    @signature(P.NAME, P.SPAN_FIELDS, returns="LangfuseSpan", positional=True)
+    def start_span(self, name: str, *args: Any, **params: Any) -> LangfuseSpan:
+        """Start a child span (the caller ends it); fields may be passed positionally, as upstream allows."""
+        if args:
+            if len(args) > len(_SPAN_FIELD_NAMES):
+                limit = len(_SPAN_FIELD_NAMES) + 1
+                raise TypeError(f"start_span() takes at most {limit} positional arguments")
+            params.update(zip(_SPAN_FIELD_NAMES, args, strict=False))
         return self._child(name, "span", params)  # type: ignore[return-value]
 
     @signature(P.NAME, P.SPAN_FIELDS, returns="ObservationContext")
@@ -189,15 +207,6 @@ class LangfuseSpan(LangfuseObservationWrapper):
     def create_event(self, *, name: str, **params: Any) -> LangfuseEvent:
         """Record a zero-duration event as a child of this span (F8)."""
         return self._child(name, "event", params)  # type: ignore[return-value]
-
-
-# positional ``name`` as in the reference: span.start_span("child")
-LangfuseSpan.start_span.__signature__ = LangfuseSpan.start_span.__signature__.replace(  # type: ignore[attr-defined]
-    parameters=[
-        p.replace(kind=p.POSITIONAL_OR_KEYWORD) if p.name == "name" else p
-        for p in LangfuseSpan.start_span.__signature__.parameters.values()  # type: ignore[attr-defined]
-    ]
-)
 
 
 class LangfuseGeneration(LangfuseObservationWrapper):
@@ -290,21 +299,70 @@ def start_observation(
     parent: LangfuseObservationWrapper | None = None,
     trace_context: dict[str, str] | None = None,
     ctx: Any = None,
+    encoded: dict[str, Any] | None = None,
 ) -> LangfuseObservationWrapper:
-    """Start a span and wrap it; events end immediately with zero duration."""
+    """Start a span and wrap it; events end immediately with zero duration.
+
+    ``encoded`` holds attributes the caller already encoded (``@observe``'s input).
+    """
     cls = observation_class(as_type)
     if ctx is None:
         ctx = parent_context(trace_context, parent)
-    attributes = {A.AS_ROOT: True} if trace_context and parent is None else None
-    environment = parent._environment if parent is not None else None
-    if as_type == "event":
-        now = time.time_ns()
-        span = client._tracer.start_span(name, context=ctx, start_time=now, attributes=attributes)
-        obs = cls(otel_span=span, langfuse_client=client, environment=environment, **params)
-        span.end(end_time=now)
-        return obs
-    span = client._tracer.start_span(name, context=ctx, attributes=attributes)
-    return cls(otel_span=span, langfuse_client=client, environment=environment, **params)
+    environment = parent._environment if parent is not None else client._settings.environment
+    attributes = _creation_attributes(as_type, environment, bool(trace_context and parent is None), encoded)
+    if params and client._enabled:
+        params = _encode_into(attributes, client, params, as_type)
+    start_time = time.time_ns() if as_type == "event" else None
+    span = client._tracer.start_span(name, context=ctx, start_time=start_time, attributes=attributes)
+    obs = cls._started(span, client, environment, params)
+    if start_time is not None:
+        span.end(end_time=start_time)
+    return obs
+
+
+def _creation_attributes(as_type: str, environment: str | None, as_root: bool,
+                         encoded: dict[str, Any] | None) -> dict[str, Any]:
+    """Type, environment and as_root are set at creation: one attribute write instead of two,
+    and the processor's on_start (propagated values, e.g. the experiment environment) still wins."""
+    attributes: dict[str, Any] = {A.OBSERVATION_TYPE: as_type}
+    if environment:
+        attributes[A.ENVIRONMENT] = environment
+    if as_root:
+        attributes[A.AS_ROOT] = True
+    if encoded:
+        attributes.update(encoded)
+    return attributes
+
+
+def _encode_into(attributes: dict[str, Any], client: Langfuse, params: dict[str, Any],
+                 as_type: str) -> dict[str, Any]:
+    """Encode ``params`` into the creation attributes when no media walk is needed.
+
+    Returns what is left to apply after the span started: everything (media needs the span's
+    ids), the ERROR level (it sets the span status), or nothing.
+    """
+    early = _encode_early(client, params, as_type in GENERATION_LIKE)
+    if early is None:
+        return params
+    attributes.update(early)
+    if params.get("level") == "ERROR":
+        return {"level": "ERROR", "status_message": params.get("status_message")}
+    return {}
+
+
+_IO_FIELDS = ("input", "output", "metadata")
+
+
+def _encode_early(client: Langfuse, params: dict[str, Any], generation_like: bool) -> dict[str, Any] | None:
+    """Encoded attributes when no field needs the media walk (which needs the span's ids), else None."""
+    for field in _IO_FIELDS:
+        value = params.get(field)
+        if value is not None and may_hold_media(value):
+            return None
+    if client._mask is not None:
+        mask = client._mask_value
+        params = {k: mask(v) if k in _IO_FIELDS and v is not None else v for k, v in params.items()}
+    return encode_observation(params, generation_like=generation_like)
 
 
 class ObservationContext:

@@ -15,8 +15,10 @@ from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 
 from langfuse_nb.sdk import registry
+from langfuse_nb.sdk.encode import encode_value, may_hold_media
 from langfuse_nb.sdk.observations import OBSERVATION_CLASSES, parent_context, start_observation
 from langfuse_nb.sdk.params import ObservationTypeLiteralNoEvent
+from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("langfuse_nb")
@@ -157,12 +159,17 @@ class _Call:
             trace_context = {"trace_id": special["langfuse_trace_id"]}
             if special.get("langfuse_parent_observation_id"):
                 trace_context["parent_span_id"] = special["langfuse_parent_observation_id"]
-        params = {}
+        params: dict[str, Any] = {}
+        encoded = None
         if opts.capture_input:
-            params["input"] = {"args": args[1:] if opts.drop_first else args, "kwargs": kwargs}
+            value = {"args": args[1:] if opts.drop_first else args, "kwargs": kwargs}
+            if may_hold_media(value):
+                params["input"] = value  # the general path: media needs the span's ids
+            else:
+                encoded = _encoded(client, value, A.OBSERVATION_INPUT)
         parent_ctx = parent_context(trace_context, None) if trace_context else None
         self.obs = start_observation(client, name=opts.name, as_type=opts.as_type, params=params,
-                                     trace_context=trace_context, ctx=parent_ctx)
+                                     trace_context=trace_context, ctx=parent_ctx, encoded=encoded)
         self.opts = opts
         self.ctx = trace_api.set_span_in_context(self.obs._otel_span, parent_ctx)
         self.token = context_api.attach(self.ctx)
@@ -180,7 +187,7 @@ class _Call:
                 result.body_iterator = _traced_async_generator(result.body_iterator, self)
                 return result
             if self.opts.capture_output and result is not None:
-                self.obs.update(output=result)
+                self._set_output(result)
             self.obs._otel_span.end()
         except Exception:
             logger.warning("langfuse_nb: could not finish observation %r", self.opts.name, exc_info=True)
@@ -189,10 +196,22 @@ class _Call:
     def finish_stream(self, items: list[Any]) -> None:
         try:
             if self.opts.capture_output:
-                self.obs.update(output=_stream_output(items, self.opts.transform))
+                self._set_output(_stream_output(items, self.opts.transform))
             self.obs._otel_span.end()
         except Exception:
             logger.warning("langfuse_nb: could not finish observation %r", self.opts.name, exc_info=True)
+
+    def _set_output(self, value: Any) -> None:
+        obs = self.obs
+        span = obs._otel_span
+        if not span.is_recording():
+            return
+        if may_hold_media(value):
+            obs.update(output=value)
+        else:
+            encoded = _encoded(obs._langfuse_client, value, A.OBSERVATION_OUTPUT)
+            if encoded:
+                span.set_attributes(encoded)
 
     def fail(self, exc: BaseException) -> None:
         """K7: level ERROR and ``status_message=str(exc)`` (which also sets the OTel status)."""
@@ -214,6 +233,14 @@ class _Call:
                 context_api.detach(token)
             except Exception:
                 logger.debug("langfuse_nb: detach failed", exc_info=True)
+
+
+def _encoded(client: Any, value: Any, key: str) -> dict[str, Any] | None:
+    """``{key: encoded value}`` for a value without media (masked first), None when it vanishes."""
+    if client._mask is not None:
+        value = client._mask_value(value)
+    text = encode_value(value)
+    return None if text is None else {key: text}
 
 
 def _stream_output(items: list[Any], transform: Callable[[Iterable[Any]], str] | None) -> Any:

@@ -83,9 +83,11 @@ TRACE_NAMES = frozenset(p.name for p in TRACE_FIELDS)
 
 
 def signature(*groups: Iterable[inspect.Parameter] | inspect.Parameter, returns: Any = None,
-              method: bool = True) -> Callable[[F], F]:
-    """Give ``fn`` (which takes ``**params``) an explicit keyword-only public signature."""
+              method: bool = True, positional: bool = False) -> Callable[[F], F]:
+    """Give ``fn`` (which takes ``**params``) an explicit public signature (keyword-only by default)."""
     params = _dedupe(list(_flatten(groups)))
+    if positional:
+        params = [p.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params]
     if method:
         params.insert(0, inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD))
 

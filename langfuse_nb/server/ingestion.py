@@ -178,6 +178,13 @@ def _usage_cost(body: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, 
     return usage, cost
 
 
+def score_row(body: dict[str, Any]) -> dict[str, Any]:
+    """One score body (``POST /api/public/scores``) -> stored row; raises EventError naming the problem."""
+    out = MappedBatch()
+    _score_create(body, now_iso(), out)
+    return out.scores[0]
+
+
 def _score_create(body: dict[str, Any], stamp: str, out: MappedBatch) -> None:
     name = body.get("name")
     if not isinstance(name, str) or not name:

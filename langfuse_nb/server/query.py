@@ -21,9 +21,12 @@ class Where:
 
     clauses: list[str] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
+    # same conditions and parameters, phrased for counting (a form SQLite plans better without LIMIT)
+    count_clauses: list[str] = field(default_factory=list)
 
-    def add(self, clause: str, *params: Any) -> None:
+    def add(self, clause: str, *params: Any, count_clause: str | None = None) -> None:
         self.clauses.append(clause)
+        self.count_clauses.append(count_clause or clause)
         self.params.extend(params)
 
     def eq(self, column: str, value: Any) -> None:
@@ -40,6 +43,9 @@ class Where:
 
     def sql(self) -> str:
         return f"WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+    def count_sql(self) -> str:
+        return f"WHERE {' AND '.join(self.count_clauses)}" if self.count_clauses else ""
 
 
 def iso_param(value: Any, name: str = "timestamp") -> str:
@@ -171,19 +177,24 @@ def _typed(column: Column, value: Any, name: Any) -> Any:
 
 
 def _tags_condition(where: Where, column: Column, op: str, value: Any) -> None:
+    """Tag filters: EXISTS probes for pages (stop after LIMIT matches), IN lists for counts."""
     values = value if isinstance(value, list) else [value] if isinstance(value, str) else None
     if not values or not all(isinstance(v, str) for v in values):
         raise BadRequest("a tags filter needs a list of strings")
-    marks = ", ".join("?" * len(values))
-    inner = f"SELECT trace_id FROM trace_tags WHERE tag IN ({marks})"
+    values = list(dict.fromkeys(values))
+    probe = f"EXISTS (SELECT 1 FROM trace_tags g WHERE g.tag {{}} AND g.trace_id = {column.sql})"
+    listed = f"{column.sql} IN (SELECT trace_id FROM trace_tags WHERE tag {{}})"
+    marks = f"IN ({', '.join('?' * len(values))})"
     if op == "all of":
         where.add(
-            f"{column.sql} IN ({inner} GROUP BY trace_id HAVING count(*) = {len(set(values))})", *values
+            " AND ".join(probe.format("= ?") for _ in values),
+            *values,
+            count_clause=" AND ".join(listed.format("= ?") for _ in values),
         )
     elif op == "any of":
-        where.add(f"{column.sql} IN ({inner})", *values)
+        where.add(probe.format(marks), *values, count_clause=listed.format(marks))
     elif op == "none of":
-        where.add(f"{column.sql} NOT IN ({inner})", *values)
+        where.add(f"NOT {probe.format(marks)}", *values, count_clause=f"NOT ({listed.format(marks)})")
     else:
         raise BadRequest(f"operator {op!r} is not supported for tags; use any of, all of, none of")
 

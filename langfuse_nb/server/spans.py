@@ -190,7 +190,7 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
     metadata = {**ctx.resource_meta, **obs_meta} if ctx.resource_meta else obs_meta
     if not ctx.is_sdk:
         metadata["attributes"] = attrs
-    obs_input, obs_output = _observation_io(attrs)
+    obs_input, obs_output = _observation_io(attrs, ctx.is_sdk)
     observation = {
         "id": span.span_id,
         "trace_id": span.trace_id,
@@ -210,8 +210,8 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         "model": _first(attrs, _MODEL_KEYS),
         "model_parameters": _model_parameters(attrs.get(A.OBSERVATION_MODEL_PARAMETERS)),
         **usage_and_cost(
-            _json_object(attrs.get(A.OBSERVATION_USAGE_DETAILS)) or _gen_ai_usage(attrs),
-            _json_object(attrs.get(A.OBSERVATION_COST_DETAILS)) or _gen_ai_cost(attrs),
+            _json_object(attrs.get(A.OBSERVATION_USAGE_DETAILS)) or _gen_ai_usage(attrs, ctx.is_sdk),
+            _json_object(attrs.get(A.OBSERVATION_COST_DETAILS)) or _gen_ai_cost(attrs, ctx.is_sdk),
         ),
         "prompt_name": _str_or_none(
             attrs.get(A.OBSERVATION_PROMPT_NAME) or attrs.get("langfuse.prompt.name")
@@ -292,7 +292,12 @@ def observation_type(attrs: dict[str, Any]) -> str:
     return "SPAN"
 
 
+_NAME_KEYSET = frozenset({"gen_ai.tool.name", "logfire.msg", "ai.toolCall.name", "ai.operationId"})
+
+
 def observation_name(span_name: str, attrs: dict[str, Any]) -> str:
+    if _NAME_KEYSET.isdisjoint(attrs):
+        return span_name
     for key in ("gen_ai.tool.name", "logfire.msg", "ai.toolCall.name"):
         value = attrs.get(key)
         if isinstance(value, str) and value:
@@ -350,15 +355,15 @@ def _whole_metadata(value: Any) -> dict[str, Any]:
 
 def usage_and_cost(usage: dict[str, Any] | None, cost: dict[str, Any] | None) -> dict[str, Any]:
     """Usage keeps non-negative numbers and gains ``total``; cost total is given or input+output."""
-    usage_clean = {
-        k: _number(v) for k, v in (usage or {}).items() if _number(v) is not None and _number(v) >= 0
-    }
+    usage_clean: dict[str, Any] = {}
+    for key, value in (usage or {}).items():
+        if type(value) in (int, float) and value >= 0:  # bools are excluded on purpose
+            usage_clean[key] = int(value) if value == int(value) else value
     if usage_clean and "total" not in usage_clean:
         usage_clean["total"] = sum(usage_clean.values())
-    usage_clean = {k: int(v) if float(v).is_integer() else v for k, v in usage_clean.items()}
-    cost_clean = {k: float(v) for k, v in (cost or {}).items() if _number(v) is not None}
+    cost_clean = {k: float(v) for k, v in (cost or {}).items() if type(v) in (int, float)}
     total = cost_clean.get("total")
-    if total is None and cost_clean and set(cost_clean) <= {"input", "output"}:
+    if total is None and cost_clean and cost_clean.keys() <= {"input", "output"}:
         total = cost_clean["total"] = sum(cost_clean.values())
     return {
         "usage_details": dumps(usage_clean) if usage_clean else None,
@@ -370,7 +375,16 @@ def usage_and_cost(usage: dict[str, Any] | None, cost: dict[str, Any] | None) ->
 # ---- small decoders ---------------------------------------------------------------------------------------
 
 
+_KEYSETS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
 def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    """First truthy value among ``keys``; a C-level disjointness check skips the usual all-miss case."""
+    keyset = _KEYSETS.get(keys)
+    if keyset is None:
+        keyset = _KEYSETS[keys] = frozenset(keys)
+    if keyset.isdisjoint(attrs):
+        return None
     for key in keys:
         value = attrs.get(key)
         if value:
@@ -473,10 +487,10 @@ def _model_parameters(value: Any) -> str | None:
     )
 
 
-def _observation_io(attrs: dict[str, Any]) -> tuple[str | None, str | None]:
+def _observation_io(attrs: dict[str, Any], is_sdk: bool) -> tuple[str | None, str | None]:
     obs_input = attrs.get(A.OBSERVATION_INPUT)
     obs_output = attrs.get(A.OBSERVATION_OUTPUT)
-    if obs_input is None and obs_output is None:
+    if obs_input is None and obs_output is None and not is_sdk:
         # a few common third-party conventions (OpenInference, GenAI, Vercel AI)
         obs_input = attrs.get("input.value") or attrs.get("gen_ai.prompt") or attrs.get("ai.prompt")
         obs_output = (
@@ -491,7 +505,9 @@ def _io(value: Any) -> str | None:
     return dumps(value)
 
 
-def _gen_ai_usage(attrs: dict[str, Any]) -> dict[str, Any] | None:
+def _gen_ai_usage(attrs: dict[str, Any], is_sdk: bool) -> dict[str, Any] | None:
+    if is_sdk:  # SDK spans carry usage in langfuse.* attributes; skip the per-key scan
+        return None
     usage: dict[str, Any] = {}
     for key, value in attrs.items():
         if key.startswith(("gen_ai.usage.", "llm.token_count.")) and key != "gen_ai.usage.cost":
@@ -500,11 +516,18 @@ def _gen_ai_usage(attrs: dict[str, Any]) -> dict[str, Any] | None:
     return usage or None
 
 
-def _gen_ai_cost(attrs: dict[str, Any]) -> dict[str, Any] | None:
+def _gen_ai_cost(attrs: dict[str, Any], is_sdk: bool) -> dict[str, Any] | None:
+    if is_sdk:
+        return None
     cost = attrs.get("gen_ai.usage.cost")
     return {"total": cost} if _number(cost) is not None else None
 
 
+_EXPERIMENT_KEYSET = frozenset(_EXPERIMENT_FIELDS)
+
+
 def _experiment(attrs: dict[str, Any]) -> str | None:
+    if _EXPERIMENT_KEYSET.isdisjoint(attrs):
+        return None
     found = {field: attrs[key] for key, field in _EXPERIMENT_FIELDS.items() if key in attrs}
     return dumps(found) if found else None

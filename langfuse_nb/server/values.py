@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import uuid
@@ -46,7 +47,13 @@ def io_text(value: Any) -> str | None:
 def ns_to_iso(ns: int) -> str:
     """OTLP nanoseconds -> fixed-width ISO UTC with millisecond precision (sub-ms truncated)."""
     secs, rem = divmod(int(ns), 1_000_000_000)
-    return f"{time.strftime(_ISO_FORMAT, time.gmtime(secs))}.{rem // 1_000_000:03d}000Z"
+    return f"{_second_prefix(secs)}.{rem // 1_000_000:03d}000Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _second_prefix(secs: int) -> str:
+    # spans of one batch share a handful of seconds; formatting each second once is much cheaper
+    return time.strftime(_ISO_FORMAT, time.gmtime(secs))
 
 
 def dt_to_iso(value: datetime) -> str:

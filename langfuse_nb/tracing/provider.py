@@ -50,8 +50,9 @@ class TracingResources:
     def flush(self, timeout: float | None = None) -> bool:
         timeout = DEFAULT_FLUSH_TIMEOUT if timeout is None else timeout
         ok = self.processor.force_flush(int(timeout * 1000))
-        for w in list(self.workers.values()):
-            ok = w.flush(timeout) and ok
+        for w in [*self.workers.values(), *self.shared.values()]:
+            if hasattr(w, "flush"):  # workers, and shared helpers such as the media manager
+                ok = w.flush(timeout) is not False and ok
         return ok
 
     def shutdown(self, timeout: float | None = None) -> None:
@@ -60,8 +61,9 @@ class TracingResources:
         self.closed = True
         timeout = DEFAULT_FLUSH_TIMEOUT if timeout is None else timeout
         self.processor.shutdown(timeout)
-        for w in list(self.workers.values()):
-            w.shutdown(timeout)
+        for w in [*self.shared.values(), *self.workers.values()]:
+            if hasattr(w, "shutdown"):
+                w.shutdown(timeout)
         _forget(self)
 
 
@@ -75,6 +77,7 @@ def get_resources(settings: Settings) -> TracingResources:
     key = settings.public_key or ""
     found = _registry.get(key)
     if found is not None and not found.closed:
+        _warn_if_changed(found.settings, settings)
         return found
     with _registry_lock:
         found = _registry.get(key)
@@ -82,6 +85,19 @@ def get_resources(settings: Settings) -> TracingResources:
             found = _build(settings)
             _registry[key] = found
         return found
+
+
+_PIPELINE_FIELDS = ("secret_key", "base_url", "timeout", "flush_at", "flush_interval", "sample_rate",
+                    "blocked_instrumentation_scopes", "additional_headers", "environment", "release")
+
+
+def _warn_if_changed(old: Settings, new: Settings) -> None:
+    """Same key, different pipeline settings: say so instead of silently keeping the old ones."""
+    changed = [f for f in _PIPELINE_FIELDS if getattr(old, f) != getattr(new, f)]
+    if changed:
+        logger.warning("langfuse_nb: a client for public key %s already exists; its export settings are kept "
+                       "(changed: %s). Call shutdown() on it first to apply new settings.",
+                       new.public_key, ", ".join(changed))
 
 
 def live_resources() -> list[TracingResources]:

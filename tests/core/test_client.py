@@ -232,3 +232,10 @@ def test_repeated_construction_in_a_notebook_setup_cell(lf: Any) -> None:
         client = lf.client(public_key=key)
         client.start_span(name="cell").end()
     assert len(lf.spans(client)) == 5
+
+
+def test_changed_settings_for_same_key_warn(lf: Any, caplog: pytest.LogCaptureFixture) -> None:
+    first = lf.client()
+    with caplog.at_level(logging.WARNING, logger="langfuse_nb"):
+        lf.client(public_key=first._settings.public_key, base_url="http://127.0.0.1:1")
+    assert any("changed: base_url" in r.getMessage() for r in caplog.records)

@@ -308,3 +308,40 @@ def test_wraps_preserves_metadata() -> None:
 
 async def _async_example() -> None:
     return None
+
+
+def test_mask_and_media_apply_to_decorated_io(lf: Any) -> None:
+    calls: list[Any] = []
+
+    def mask(*, data: Any) -> Any:
+        calls.append(data)
+        return "MASKED"
+
+    client = lf.client(mask=mask)
+    media_fields: list[str] = []
+
+    class FakeMedia:
+        def process(self, value: Any, *, field: str, trace_id: str, observation_id: str) -> Any:
+            media_fields.append(field)
+            return {"replaced": True}
+
+        def flush(self, timeout: float | None = None) -> None: ...
+        def shutdown(self, timeout: float | None = None) -> None: ...
+
+    client.__dict__["_media"] = FakeMedia()
+
+    @observe
+    def plain(x: int) -> str:
+        return "secret"
+
+    @observe
+    def with_media(uri: str) -> str:
+        return "data:image/png;base64,AAAA"
+
+    plain(1)
+    with_media("data:image/png;base64,AAAA")
+    assert calls[:2] == [{"args": (1,), "kwargs": {}}, "secret"]
+    assert lf.span(client, "plain")["attributes"][A.OBSERVATION_INPUT] == "MASKED"
+    assert lf.span(client, "plain")["attributes"][A.OBSERVATION_OUTPUT] == "MASKED"
+    assert media_fields == ["input", "output"]  # only values that can hold media take the media walk
+    assert lf.span(client, "with_media")["attributes"][A.OBSERVATION_OUTPUT] == "MASKED"

@@ -243,3 +243,12 @@ def test_json_values_are_valid_json(lf: Any, attrs_of: Any) -> None:
     client = lf.client()
     client.start_span(name="j", input={"nested": {"list": [1, 2, {"x": None}]}}).end()
     assert json.loads(attrs_of(client, "j")[A.OBSERVATION_INPUT]) == {"nested": {"list": [1, 2, {"x": None}]}}
+
+
+def test_span_start_span_accepts_positional_fields_like_upstream(lf: Any, attrs_of: Any) -> None:
+    client = lf.client()
+    parent = client.start_span(name="p")
+    parent.start_span("c", "in", "out").end()
+    parent.end()
+    a = attrs_of(client, "c")
+    assert a[A.OBSERVATION_INPUT] == "in" and a[A.OBSERVATION_OUTPUT] == "out"

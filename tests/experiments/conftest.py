@@ -16,7 +16,9 @@ class ServerReader:
     """Reads the server's public API directly (independent of the SDK under test)."""
 
     def __init__(self, server: ServerHandle) -> None:
-        self._http = httpx.Client(base_url=server.url, auth=(server.public_key, server.secret_key), timeout=10)
+        self._http = httpx.Client(
+            base_url=server.url, auth=(server.public_key, server.secret_key), timeout=10
+        )
 
     def get(self, path: str, **params: Any) -> Any:
         response = self._http.get(path, params={k: v for k, v in params.items() if v is not None})

@@ -51,7 +51,9 @@ def _as_dict(*, input, **_):
     return {"name": "index", "value": input["i"]}  # F3: dicts are accepted
 
 
-def test_traces_over_several_pages_with_filter_metadata_and_composite(lf: Any, reader: Any, traces: str) -> None:
+def test_traces_over_several_pages_with_filter_metadata_and_composite(
+    lf: Any, reader: Any, traces: str
+) -> None:
     def composite(*, evaluations, item, **_):
         return {"name": "sum", "value": sum(e.value for e in evaluations), "comment": item.id}
 
@@ -59,8 +61,14 @@ def test_traces_over_several_pages_with_filter_metadata_and_composite(lf: Any, r
         raise RuntimeError("nope")
 
     result = lf.run_batched_evaluation(
-        scope="traces", mapper=_mapper, evaluators=[_length, _as_dict, broken], composite_evaluator=composite,
-        filter=_tag_filter(traces), fetch_batch_size=5, metadata={"run": traces}, max_concurrency=3,
+        scope="traces",
+        mapper=_mapper,
+        evaluators=[_length, _as_dict, broken],
+        composite_evaluator=composite,
+        filter=_tag_filter(traces),
+        fetch_batch_size=5,
+        metadata={"run": traces},
+        max_concurrency=3,
     )
     assert result.completed and not result.has_more_items and result.resume_token is None
     assert result.total_items_fetched == 23 and result.total_items_processed == 23
@@ -74,8 +82,11 @@ def test_traces_over_several_pages_with_filter_metadata_and_composite(lf: Any, r
     assert len(frame) == 23 and (frame["sum"] == frame["length"] + frame["index"]).all()
 
     def arrived() -> list[dict[str, Any]]:
-        rows = [s for s in reader.all_pages("/api/public/v2/scores", name="length")
-                if (s.get("metadata") or {}).get("run") == traces]
+        rows = [
+            s
+            for s in reader.all_pages("/api/public/v2/scores", name="length")
+            if (s.get("metadata") or {}).get("run") == traces
+        ]
         return rows if len(rows) == 23 else []
 
     scores = reader.wait_for(arrived)
@@ -84,14 +95,22 @@ def test_traces_over_several_pages_with_filter_metadata_and_composite(lf: Any, r
 
 
 def test_max_items_stops_early(lf: Any, traces: str) -> None:
-    result = lf.run_batched_evaluation(scope="traces", mapper=_mapper, evaluators=[_length],
-                                       filter=_tag_filter(traces), fetch_batch_size=5, max_items=7)
+    result = lf.run_batched_evaluation(
+        scope="traces",
+        mapper=_mapper,
+        evaluators=[_length],
+        filter=_tag_filter(traces),
+        fetch_batch_size=5,
+        max_items=7,
+    )
     assert result.completed and result.has_more_items
     assert result.total_items_fetched == 7 and result.total_items_processed == 7
 
 
 def test_observations_scope_scores_carry_trace_id(lf: Any, reader: Any, traces: str) -> None:
-    name_filter = json.dumps([{"type": "string", "column": "name", "operator": "=", "value": f"gen-{traces}"}])
+    name_filter = json.dumps(
+        [{"type": "string", "column": "name", "operator": "=", "value": f"gen-{traces}"}]
+    )
 
     async def mapper(*, item, **_):
         return EvaluatorInputs(input=item.input, output=item.output)
@@ -99,9 +118,11 @@ def test_observations_scope_scores_carry_trace_id(lf: Any, reader: Any, traces: 
     def exact(*, input, output, **_):
         return Evaluation(name=f"obs-{traces}", value=float(output == "c" + input[1:]))
 
-    result = lf.run_batched_evaluation(scope="observations", mapper=mapper, evaluators=[exact],
-                                       filter=name_filter, fetch_batch_size=10)
+    result = lf.run_batched_evaluation(
+        scope="observations", mapper=mapper, evaluators=[exact], filter=name_filter, fetch_batch_size=10
+    )
     assert result.completed and result.total_items_processed == 23
+
     def arrived() -> list[dict[str, Any]]:
         rows = reader.all_pages("/api/public/v2/scores", name=f"obs-{traces}")
         return rows if len(rows) == 23 else []
@@ -123,8 +144,9 @@ def test_mapper_failures_are_counted_not_fatal(lf: Any, traces: str) -> None:
             raise KeyError("missing")
         return EvaluatorInputs(input=item.input, output=item.output)
 
-    result = lf.run_batched_evaluation(scope="traces", mapper=picky, evaluators=[_length],
-                                       filter=_tag_filter(traces), fetch_batch_size=50)
+    result = lf.run_batched_evaluation(
+        scope="traces", mapper=picky, evaluators=[_length], filter=_tag_filter(traces), fetch_batch_size=50
+    )
     assert result.completed and result.total_items_failed == 6 and result.total_items_processed == 17
     assert result.error_summary == {"KeyError": 6} and len(result.failed_item_ids) == 6
     assert result.to_dataframe()["error"].notna().sum() == 6
@@ -150,8 +172,14 @@ def test_fetch_retries_with_backoff(lf: Any, traces: str, monkeypatch: pytest.Mo
     monkeypatch.setattr(batch_module, "RETRY_BASE_DELAY", 0.01)
     flaky = _FlakyList(lf.api.trace.list, {2: 2})
     monkeypatch.setattr(lf.api.trace, "list", flaky)
-    result = lf.run_batched_evaluation(scope="traces", mapper=_mapper, evaluators=[_length],
-                                       filter=_tag_filter(traces), fetch_batch_size=10, max_retries=3)
+    result = lf.run_batched_evaluation(
+        scope="traces",
+        mapper=_mapper,
+        evaluators=[_length],
+        filter=_tag_filter(traces),
+        fetch_batch_size=10,
+        max_retries=3,
+    )
     assert result.completed and result.total_items_processed == 23 and flaky.calls[2] == 3
 
 
@@ -159,16 +187,96 @@ def test_resume_after_injected_failure(lf: Any, traces: str, monkeypatch: pytest
     monkeypatch.setattr(batch_module, "RETRY_BASE_DELAY", 0.01)
     flaky = _FlakyList(lf.api.trace.list, {3: -1})
     monkeypatch.setattr(lf.api.trace, "list", flaky)
-    first = lf.run_batched_evaluation(scope="traces", mapper=_mapper, evaluators=[_length],
-                                      filter=_tag_filter(traces), fetch_batch_size=5, max_retries=2)
+    first = lf.run_batched_evaluation(
+        scope="traces",
+        mapper=_mapper,
+        evaluators=[_length],
+        filter=_tag_filter(traces),
+        fetch_batch_size=5,
+        max_retries=2,
+    )
     assert not first.completed and first.total_items_processed == 10 and flaky.calls[3] == 3
     token = first.resume_token
     assert token is not None and token.items_processed == 10 and token.direction == "desc"
     assert "Use resume_from parameter to continue" in str(first)
+    assert first.fetch_error == "page 3: ConnectError: injected"
     monkeypatch.setattr(lf.api.trace, "list", flaky.real)
 
-    second = lf.run_batched_evaluation(scope="traces", mapper=_mapper, evaluators=[_length],
-                                       filter=_tag_filter(traces), fetch_batch_size=5, resume_from=token)
+    second = lf.run_batched_evaluation(
+        scope="traces",
+        mapper=_mapper,
+        evaluators=[_length],
+        filter=_tag_filter(traces),
+        fetch_batch_size=5,
+        resume_from=token,
+    )
     assert second.completed and second.resume_token is None
     processed = list(first.item_evaluations) + list(second.item_evaluations)
     assert len(processed) == 23 and len(set(processed)) == 23  # nothing skipped, nothing twice
+
+
+def test_interrupted_batch_keeps_partial_result_and_resumes(lf: Any, traces: str) -> None:
+    import asyncio
+    import os
+    import signal
+    import threading
+    import time
+
+    async def slow_mapper(*, item, **_):
+        await asyncio.sleep(0.04)
+        return EvaluatorInputs(input=item.input, output=item.output)
+
+    def run() -> Any:
+        return lf.run_batched_evaluation(
+            scope="traces",
+            mapper=slow_mapper,
+            evaluators=[_length],
+            filter=_tag_filter(traces),
+            fetch_batch_size=5,
+            max_concurrency=1,
+        )
+
+    async def cell() -> Any:
+        threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        try:
+            run()
+        except KeyboardInterrupt as exc:
+            return exc.partial_result
+        raise AssertionError("no interrupt")
+
+    loop = asyncio.new_event_loop()
+    try:
+        started = time.monotonic()
+        partial = loop.run_until_complete(cell())
+        assert time.monotonic() - started < 2.0
+    finally:
+        loop.close()
+    assert lf.last_batch_evaluation_result is partial
+    assert not partial.completed and 0 < partial.total_items_processed < 23
+    token = partial.resume_token
+    assert token is not None and token.items_processed == partial.total_items_processed
+
+    rest = lf.run_batched_evaluation(
+        scope="traces",
+        mapper=_mapper,
+        evaluators=[_length],
+        filter=_tag_filter(traces),
+        fetch_batch_size=5,
+        resume_from=token,
+    )
+    assert rest.completed
+    done = list(partial.item_evaluations) + list(rest.item_evaluations)
+    assert len(done) == 23 and len(set(done)) == 23
+
+
+def test_reference_style_runner_entry_point(lf: Any, traces: str) -> None:
+    import asyncio
+
+    from langfuse_nb.batch_evaluation import BatchEvaluationRunner
+
+    result = asyncio.run(
+        BatchEvaluationRunner(lf).run_async(
+            scope="traces", mapper=_mapper, evaluators=[_length], filter=_tag_filter(traces), max_items=3
+        )
+    )
+    assert result.completed and result.total_items_processed == 3

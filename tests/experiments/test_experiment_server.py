@@ -19,8 +19,10 @@ def _evaluators(lf: Any) -> list[Any]:
         return {"name": "exact", "value": float(output == expected_output), "comment": f"got {output}"}
 
     def several(*, input, output, **_):
-        return [Evaluation(name="length", value=len(output)), {"name": "label", "value": "ok",
-                                                                "data_type": "CATEGORICAL"}]
+        return [
+            Evaluation(name="length", value=len(output)),
+            {"name": "label", "value": "ok", "data_type": "CATEGORICAL"},
+        ]
 
     async def judge(*, output, **_):
         await asyncio.sleep(0)
@@ -53,8 +55,15 @@ def test_local_experiment_traces_scores_and_failures(lf: Any, reader: Any) -> No
         return {"name": "run_avg", "value": 1.0}
 
     result = lf.run_experiment(
-        name=name, description="local test", data=data, task=task, evaluators=_evaluators(lf),
-        composite_evaluator=_composite, run_evaluators=[run_avg], metadata={"model": "m1"}, progress=False,
+        name=name,
+        description="local test",
+        data=data,
+        task=task,
+        evaluators=_evaluators(lf),
+        composite_evaluator=_composite,
+        run_evaluators=[run_avg],
+        metadata={"model": "m1"},
+        progress=False,
     )
 
     assert result.name == name and result.run_name.startswith(f"{name} - ") and result.run_name.endswith("Z")
@@ -68,8 +77,13 @@ def test_local_experiment_traces_scores_and_failures(lf: Any, reader: Any) -> No
     assert lf.last_experiment_result is result
 
     observations = reader.wait_for(
-        lambda: [o for o in reader.all_pages("/api/public/observations", traceId=first.trace_id)
-                 if o["name"] in ("experiment-item-run", "child-step")], timeout=10)
+        lambda: [
+            o
+            for o in reader.all_pages("/api/public/observations", traceId=first.trace_id)
+            if o["name"] in ("experiment-item-run", "child-step")
+        ],
+        timeout=10,
+    )
     by_name = {o["name"]: o for o in observations}
     root, child = by_name["experiment-item-run"], by_name["child-step"]
     assert root["parentObservationId"] is None and child["parentObservationId"] == root["id"]
@@ -88,9 +102,13 @@ def test_local_experiment_traces_scores_and_failures(lf: Any, reader: Any) -> No
     assert not reader.get("/api/public/v2/scores", name="run_avg")["data"]
 
     failed_trace = result.failed_item_results[0].trace_id
-    failed_root = reader.wait_for(lambda: [o for o in reader.all_pages("/api/public/observations",
-                                                                        traceId=failed_trace)
-                                           if o["name"] == "experiment-item-run"])
+    failed_root = reader.wait_for(
+        lambda: [
+            o
+            for o in reader.all_pages("/api/public/observations", traceId=failed_trace)
+            if o["name"] == "experiment-item-run"
+        ]
+    )
     assert failed_root[0]["level"] == "ERROR" and failed_root[0]["output"] == "Error: task bug"
 
 
@@ -103,8 +121,9 @@ def test_dataset_experiment_links_runs_and_scores_run_evaluations(lf: Any, reade
     dataset_name = f"ds-{uuid.uuid4().hex[:8]}"
     lf.create_dataset(name=dataset_name)
     for i in range(3):
-        lf.create_dataset_item(dataset_name=dataset_name, input={"q": i}, expected_output=i * 2,
-                               metadata={"row": i})
+        lf.create_dataset_item(
+            dataset_name=dataset_name, input={"q": i}, expected_output=i * 2, metadata={"row": i}
+        )
     dataset = lf.get_dataset(dataset_name)
 
     async def task(*, item, **_):
@@ -118,22 +137,54 @@ def test_dataset_experiment_links_runs_and_scores_run_evaluations(lf: Any, reade
         values = [e.value for r in item_results for e in r.evaluations]
         return Evaluation(name="mean_exact", value=sum(values) / len(values))
 
-    result = dataset.run_experiment(name="ds-exp", run_name=f"{dataset_name}-run", description="d",
-                                    task=task, evaluators=[exact], run_evaluators=[mean],
-                                    metadata={"k": "v"})
+    result = dataset.run_experiment(
+        name="ds-exp",
+        run_name=f"{dataset_name}-run",
+        description="d",
+        task=task,
+        evaluators=[exact],
+        run_evaluators=[mean],
+        metadata={"k": "v"},
+    )
     assert result.run_name == f"{dataset_name}-run" and len(result.item_results) == 3
-    assert result.dataset_run_id and all(r.dataset_run_id == result.dataset_run_id for r in result.item_results)
+    assert result.dataset_run_id and all(
+        r.dataset_run_id == result.dataset_run_id for r in result.item_results
+    )
     assert {r.item_id for r in result.item_results} == {item.id for item in dataset.items}
     assert result.dataset_run_url.endswith(f"/datasets/{dataset.id}/runs/{result.dataset_run_id}")
     assert result["dataset_run_url"] == result.dataset_run_url
 
-    run_items = reader.all_pages("/api/public/dataset-run-items", datasetId=dataset.id, runName=result.run_name)
+    run_items = reader.all_pages(
+        "/api/public/dataset-run-items", datasetId=dataset.id, runName=result.run_name
+    )
     assert {ri["traceId"] for ri in run_items} == {r.trace_id for r in result.item_results}
     assert all(ri["observationId"] for ri in run_items)
 
-    run_scores = reader.wait_for(lambda: reader.get("/api/public/v2/scores",
-                                                    datasetRunId=result.dataset_run_id)["data"])
+    run_scores = reader.wait_for(
+        lambda: reader.get("/api/public/v2/scores", datasetRunId=result.dataset_run_id)["data"]
+    )
     assert [s["name"] for s in run_scores] == ["mean_exact"] and run_scores[0]["value"] == 1.0
-    root = reader.wait_for(lambda: [o for o in reader.all_pages("/api/public/observations",
-                                                                 traceId=result.item_results[0].trace_id)])[0]
+    root = reader.wait_for(
+        lambda: [
+            o for o in reader.all_pages("/api/public/observations", traceId=result.item_results[0].trace_id)
+        ]
+    )[0]
     assert root["experimentId"] == result.dataset_run_id and root["experimentDatasetId"] == dataset.id
+
+
+def test_dataset_run_experiment_async_twin(lf: Any, reader: Any) -> None:
+    dataset_name = f"ds-async-{uuid.uuid4().hex[:8]}"
+    lf.create_dataset(name=dataset_name)
+    for i in range(2):
+        lf.create_dataset_item(dataset_name=dataset_name, input=f"in{i}", expected_output=f"IN{i}")
+    dataset = lf.get_dataset(dataset_name)
+
+    async def task(*, item, **_):
+        await asyncio.sleep(0)
+        return item.input.upper()
+
+    result = asyncio.run(dataset.run_experiment_async(name="async-ds", task=task))
+    assert len(result.item_results) == 2 and result.dataset_run_id
+    assert {r.output for r in result.item_results} == {"IN0", "IN1"}
+    runs = reader.get(f"/api/public/datasets/{dataset_name}/runs")["data"]
+    assert [run["name"] for run in runs] == [result.run_name]

@@ -1,4 +1,4 @@
-"""A real ipykernel: sync run_experiment in a cell runs tasks on the kernel's loop; interrupt keeps results."""
+"""A real ipykernel: a sync run_experiment in a cell runs on the kernel's loop; interrupts keep results."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ async def task(*, item, **_):
 RUN = """
 result = lf.run_experiment(name="kernel", data=[{{"input": i, "delay": {delay}}} for i in range({n})],
                            task=task, max_concurrency=2, progress=False,
-                           evaluators=[lambda *, output, **_: {{"name": "ok", "value": float(output == 200)}}])
+                           evaluators=[lambda *, output, **_: {{"name": "ok", "value": output == 200}}])
 print("RESULT", len(result.item_results), len(result.failed_item_results), result.item_results[0].output)
 """
 
@@ -64,6 +64,8 @@ class Kernel:
                 continue
             if message["msg_type"] == "stream":
                 out.append(message["content"]["text"])
+            if message["msg_type"] == "display_data":
+                out.append(" ".join(message["content"]["data"]) + "\n")
             if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
                 return reply["content"], "".join(out)
 
@@ -101,3 +103,11 @@ def test_kernel_interrupt_cancels_pending_items_and_keeps_finished(kernel: Kerne
     assert reply["status"] == "ok", reply
     completed, count = out.split("PARTIAL", 1)[1].split()
     assert completed == "False" and 0 < int(count) < 200
+
+
+def test_progress_bar_is_a_widget_in_the_kernel_and_can_be_switched_off(kernel: Kernel) -> None:
+    code = RUN.format(n=12, delay=0)
+    _, shown = kernel.run(code.replace("progress=False", "progress=None"))
+    assert "application/vnd.jupyter.widget-view+json" in shown
+    _, hidden = kernel.run(code)
+    assert "widget-view" not in hidden and "RESULT 12 0 200" in hidden

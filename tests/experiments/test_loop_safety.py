@@ -77,8 +77,14 @@ def test_sync_run_experiment_inside_running_loop_uses_that_loop(lf: Any, server:
                     return Evaluation(name="status", value=float(output == 200))
 
             def cell() -> Any:  # plain sync cell code, executed inside the running loop
-                return lf.run_experiment(name="in-loop", data=_data(12), task=task, evaluators=[evaluator],
-                                         max_concurrency=4, progress=False)
+                return lf.run_experiment(
+                    name="in-loop",
+                    data=_data(12),
+                    task=task,
+                    evaluators=[evaluator],
+                    max_concurrency=4,
+                    progress=False,
+                )
 
             started = time.monotonic()
             result = cell()
@@ -96,7 +102,9 @@ def test_sync_run_experiment_from_worker_thread_and_script(lf: Any) -> None:
     outcome: dict[str, Any] = {}
 
     def worker() -> None:
-        outcome["result"] = lf.run_experiment(name="thread", data=_data(3), task=lambda *, item: item["input"])
+        outcome["result"] = lf.run_experiment(
+            name="thread", data=_data(3), task=lambda *, item: item["input"]
+        )
 
     thread = threading.Thread(target=worker)
     thread.start()
@@ -133,7 +141,9 @@ def test_keyboard_interrupt_cancels_pending_and_keeps_finished(lf: Any) -> None:
         threading.Thread(target=interrupt, daemon=True).start()
         started = time.monotonic()
         try:
-            lf.run_experiment(name="interrupted", data=_data(80), task=slow, max_concurrency=2, progress=False)
+            lf.run_experiment(
+                name="interrupted", data=_data(80), task=slow, max_concurrency=2, progress=False
+            )
         except KeyboardInterrupt as exc:
             elapsed = time.monotonic() - started
             await asyncio.sleep(0)  # the kernel loop is still usable afterwards
@@ -156,7 +166,9 @@ def test_task_cancellation_keeps_partial_result(lf: Any) -> None:
             return 1
 
         running = asyncio.create_task(
-            lf.run_experiment_async(name="cancelled", data=_data(60), task=slow, max_concurrency=3, progress=False)
+            lf.run_experiment_async(
+                name="cancelled", data=_data(60), task=slow, max_concurrency=3, progress=False
+            )
         )
         await asyncio.sleep(0.3)
         running.cancel()
@@ -188,7 +200,9 @@ def test_batched_evaluation_inside_running_loop(lf: Any) -> None:
             return {"name": "nonempty", "value": float(bool(output))}
 
         filter_ = f'[{{"type": "arrayOptions", "column": "tags", "operator": "any of", "value": ["{tag}"]}}]'
-        return lf.run_batched_evaluation(scope="traces", mapper=mapper, evaluators=[evaluator], filter=filter_)
+        return lf.run_batched_evaluation(
+            scope="traces", mapper=mapper, evaluators=[evaluator], filter=filter_
+        )
 
     result = run_cell(kernel())
     assert result.completed and result.total_items_processed == 3 and result.total_scores_created == 3
@@ -210,3 +224,65 @@ def test_run_sync_nested_twice_and_outside_loops() -> None:
 
     assert run_cell(outer()) == 13
     assert run_sync(lambda: add(2, 3)) == 5
+
+
+def test_run_sync_raises_cancelled_when_the_calling_task_is_cancelled() -> None:
+    """asyncio.run delivers Ctrl-C by cancelling the main task; the driven work stops too."""
+    stopped: list[str] = []
+
+    async def endless() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            stopped.append("inner")
+            raise
+
+    async def main() -> None:
+        me = asyncio.current_task()
+        asyncio.get_running_loop().call_later(0.1, me.cancel)
+        run_sync(endless)
+
+    with pytest.raises(asyncio.CancelledError):
+        run_cell(main())
+    assert stopped == ["inner"]
+
+
+def test_run_sync_falls_back_to_a_helper_thread_on_loops_it_cannot_drive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from langfuse_nb.sdk import aio
+
+    monkeypatch.setattr(aio, "can_drive", lambda loop: False)
+
+    async def where() -> int:
+        await asyncio.sleep(0)
+        return threading.get_ident()
+
+    async def main() -> tuple[int, int]:
+        return threading.get_ident(), run_sync(where)
+
+    caller, worker = run_cell(main())
+    assert caller != worker
+
+
+def test_interrupt_inside_a_sync_task_stops_the_remaining_items(lf: Any) -> None:
+    calls: list[int] = []
+
+    def blocking(*, item, **_):
+        calls.append(1)
+        time.sleep(0.02)  # the interrupt usually lands in here, inside the worker task's step
+        return "ok"
+
+    async def kernel() -> Any:
+        threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        try:
+            lf.run_experiment(name="sync-interrupt", data=_data(200), task=blocking, progress=False)
+        except KeyboardInterrupt as exc:
+            seen = len(calls)
+            await asyncio.sleep(0.3)  # the kernel loop runs on: no item may continue in the background
+            return exc.partial_result, seen, len(calls)
+        raise AssertionError("no interrupt")
+
+    partial, seen, later = run_cell(kernel())
+    assert partial.completed is False and 0 < len(partial.item_results) < 200
+    assert later == seen

@@ -24,7 +24,9 @@ def test_evaluations_accept_evaluation_dict_and_lists() -> None:
     assert to_evaluations({"name": "b", "value": 0.5, "comment": "ok", "dataType": "NUMERIC"}) == [
         Evaluation(name="b", value=0.5, comment="ok", data_type="NUMERIC")
     ]
-    mixed = to_evaluations([one, {"name": "c", "value": "x", "data_type": "CATEGORICAL", "config_id": "k"}, None])
+    mixed = to_evaluations(
+        [one, {"name": "c", "value": "x", "data_type": "CATEGORICAL", "config_id": "k"}, None]
+    )
     assert [e.name for e in mixed] == ["a", "c"] and mixed[1].config_id == "k"
     assert to_evaluations(None) == []
 
@@ -80,13 +82,22 @@ def _result(n: int = 3, **kwargs: object) -> ExperimentResult:
         item_result._index = i
         items.append(item_result)
     failed = ExperimentItemResult(
-        item={"input": "boom"}, output=None, evaluations=[], trace_id="f" * 32, dataset_run_id=None,
-        error="RuntimeError: boom", item_id="idf",
+        item={"input": "boom"},
+        output=None,
+        evaluations=[],
+        trace_id="f" * 32,
+        dataset_run_id=None,
+        error="RuntimeError: boom",
+        item_id="idf",
     )
     failed._index = n
     return ExperimentResult(
-        name="exp", run_name="exp - run", description="desc", item_results=items,
-        run_evaluations=[Evaluation(name="avg", value=0.5, comment="mean")], failed_item_results=[failed],
+        name="exp",
+        run_name="exp - run",
+        description="desc",
+        item_results=items,
+        run_evaluations=[Evaluation(name="avg", value=0.5, comment="mean")],
+        failed_item_results=[failed],
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -105,21 +116,40 @@ def test_format_with_item_results() -> None:
     text = _result().format(include_item_results=True)
     assert "1. Item 1:" in text and "   Input:    q<0>" in text and "     • acc: 0.000" in text
     assert "       💭 c<b>" in text and "   Error:    RuntimeError: boom" in text
-    assert ExperimentResult(name="e", run_name="r", description=None, item_results=[],
-                            run_evaluations=[]).format() == "No experiment results to display."
+    assert (
+        ExperimentResult(
+            name="e", run_name="r", description=None, item_results=[], run_evaluations=[]
+        ).format()
+        == "No experiment results to display."
+    )
 
 
 def test_experiment_dataframe_columns_and_attrs() -> None:
     frame = _result().to_dataframe()
     assert list(frame.columns) == [
-        "item_id", "input", "expected_output", "output", "acc", "label", "acc_comment", "trace_id", "error",
+        "item_id",
+        "input",
+        "expected_output",
+        "output",
+        "acc",
+        "label",
+        "acc_comment",
+        "trace_id",
+        "error",
     ]
     assert list(frame["item_id"]) == ["id0", "id1", "id2", "idf"]
     assert frame["acc"].tolist()[:3] == [0.0, 1.0, 0.0]
     assert frame["error"].iloc[3] == "RuntimeError: boom"
     assert frame.attrs["run_evaluations"] == {"avg": 0.5} and frame.attrs["run_name"] == "exp - run"
     assert list(_result().to_dataframe(include_comments=False, include_failed=False).columns) == [
-        "item_id", "input", "expected_output", "output", "acc", "label", "trace_id", "error",
+        "item_id",
+        "input",
+        "expected_output",
+        "output",
+        "acc",
+        "label",
+        "trace_id",
+        "error",
     ]
 
 
@@ -141,8 +171,10 @@ def test_importing_and_formatting_results_does_not_import_pandas_or_tqdm() -> No
     import subprocess
 
     code = (
-        "import sys, langfuse_nb.experiment as e, langfuse_nb.batch_evaluation, langfuse_nb.sdk.experiments.mixin\n"
-        "r = e.ExperimentResult(name='n', run_name='r', description=None, item_results=[], run_evaluations=[])\n"
+        "import sys, langfuse_nb.experiment as e, langfuse_nb.batch_evaluation\n"
+        "import langfuse_nb.sdk.experiments.mixin\n"
+        "r = e.ExperimentResult(name='n', run_name='r', description=None, item_results=[],\n"
+        "                       run_evaluations=[])\n"
         "r.format(); r._repr_html_()\n"
         "print('pandas' in sys.modules, 'tqdm' in sys.modules, 'IPython' in sys.modules)"
     )
@@ -152,12 +184,21 @@ def test_importing_and_formatting_results_does_not_import_pandas_or_tqdm() -> No
 
 def _batch(**overrides: object) -> BatchEvaluationResult:
     values: dict[str, object] = dict(
-        total_items_fetched=4, total_items_processed=3, total_items_failed=1, total_scores_created=3,
-        total_composite_scores_created=2, total_evaluations_failed=1,
-        evaluator_stats=[EvaluatorStats(name="len", total_runs=4, successful_runs=3, failed_runs=1,
-                                        total_scores_created=3)],
-        resume_token=None, completed=True, duration_seconds=2.0, failed_item_ids=["t4"],
-        error_summary={"KeyError": 1}, has_more_items=False,
+        total_items_fetched=4,
+        total_items_processed=3,
+        total_items_failed=1,
+        total_scores_created=3,
+        total_composite_scores_created=2,
+        total_evaluations_failed=1,
+        evaluator_stats=[
+            EvaluatorStats(name="len", total_runs=4, successful_runs=3, failed_runs=1, total_scores_created=3)
+        ],
+        resume_token=None,
+        completed=True,
+        duration_seconds=2.0,
+        failed_item_ids=["t4"],
+        error_summary={"KeyError": 1},
+        has_more_items=False,
         item_evaluations={f"t{i}": [Evaluation(name="len", value=i)] for i in range(1, 4)},
         item_errors={"t4": "KeyError: 'x'"},
     )
@@ -170,10 +211,18 @@ def test_batch_result_str() -> None:
     assert "Status: Completed" in lines and "Success rate: 75.0%" in lines
     assert "Composite scores: 2" in lines and "Total scores: 5" in lines
     assert "    Runs: 3/4 (75.0% success)" in lines and "  KeyError: 1" in lines
-    token = BatchEvaluationResumeToken(scope="traces", filter=None, last_processed_timestamp="2024-01-01T00:00:00",
-                                       last_processed_id="t3", items_processed=3)
+    token = BatchEvaluationResumeToken(
+        scope="traces",
+        filter=None,
+        last_processed_timestamp="2024-01-01T00:00:00",
+        last_processed_id="t3",
+        items_processed=3,
+    )
     incomplete = str(_batch(completed=False, resume_token=token)).splitlines()
-    assert "Warning: Evaluation incomplete" in incomplete and "  Use resume_from parameter to continue" in incomplete
+    assert (
+        "Warning: Evaluation incomplete" in incomplete
+        and "  Use resume_from parameter to continue" in incomplete
+    )
 
 
 def test_batch_dataframe_and_html() -> None:
@@ -189,3 +238,53 @@ def test_evaluator_inputs_keyword_only() -> None:
     assert (inputs.expected_output, inputs.metadata) == (None, None)
     with pytest.raises(TypeError):
         EvaluatorInputs(1, 2)  # type: ignore[misc]
+
+
+def test_public_modules_offer_the_reference_names() -> None:
+    import langfuse_nb
+    import langfuse_nb.batch_evaluation as batch
+    import langfuse_nb.experiment as experiment
+
+    for name in (
+        "Evaluation",
+        "EvaluatorFunction",
+        "ExperimentData",
+        "ExperimentItem",
+        "ExperimentItemResult",
+        "ExperimentResult",
+        "LocalExperimentItem",
+        "RunEvaluatorFunction",
+        "TaskFunction",
+        "create_evaluator_from_autoevals",
+    ):
+        assert name in experiment.__all__ and hasattr(experiment, name)
+    for name in (
+        "BatchEvaluationResult",
+        "BatchEvaluationResumeToken",
+        "BatchEvaluationRunner",
+        "CompositeEvaluatorFunction",
+        "Evaluation",
+        "EvaluatorFunction",
+        "EvaluatorInputs",
+        "EvaluatorStats",
+        "MapperFunction",
+    ):
+        assert name in batch.__all__ and hasattr(batch, name)
+    assert langfuse_nb.Evaluation is experiment.Evaluation
+    assert langfuse_nb.BatchEvaluationResumeToken is batch.BatchEvaluationResumeToken
+
+
+def test_async_twins_share_the_sync_signatures_and_reject_unknown_arguments() -> None:
+    import asyncio
+    import inspect
+
+    from langfuse_nb.sdk.experiments.mixin import ExperimentsMixin as Mixin
+
+    assert inspect.signature(Mixin.run_experiment_async) == inspect.signature(Mixin.run_experiment)
+    assert inspect.signature(Mixin.run_batched_evaluation_async) == inspect.signature(
+        Mixin.run_batched_evaluation
+    )
+    with pytest.raises(TypeError):
+        asyncio.run(Mixin().run_experiment_async(name="x", data=[], task=print, bogus=1))
+    with pytest.raises(ValueError, match="observations"):
+        asyncio.run(Mixin().run_batched_evaluation_async(scope="spans", mapper=print, evaluators=[]))

@@ -196,3 +196,11 @@ def test_direct_cell_magic_call_runs_nested(loaded) -> None:
 def test_help_documents_every_key(loaded) -> None:
     doc = loaded.find_cell_magic("langfuse_trace").__doc__
     assert all(key in doc for key in ("name", "as_type", "capture_output", "display", "metadata"))
+
+
+def test_wraps_another_cell_magic(loaded) -> None:
+    with capture_output() as cap:
+        result = loaded.run_cell("%%langfuse_trace name=timed display=none\n%%time\ny = 6 * 7\ny\n")
+    assert result.result == 42 and "Wall time" in cap.stdout
+    (record,) = STORE.records(magics(loaded).last_trace_id)
+    assert record.input.startswith("%%time") and record.output["result"] == 42

@@ -157,3 +157,27 @@ def test_binder_installs_the_repo() -> None:
     assert os.access(binder / "postBuild", os.X_OK)
     assert "pip install --no-cache-dir -e ." in (binder / "postBuild").read_text()
     assert "jupyterlab" in (binder / "requirements.txt").read_text()
+
+
+def test_traced_cells_in_a_kernel_await_and_errors(api) -> None:
+    """ipykernel: top-level await works in a traced cell; an error stops the run, user's traceback intact."""
+    from nbclient.exceptions import CellExecutionError
+
+    cells = [
+        "%load_ext langfuse_nb",
+        "%%langfuse_trace name=k-await display=none\nimport asyncio\nawait asyncio.sleep(0)\n'awaited'",
+        "%%langfuse_trace name=k-boom\nx = 1\n1 / 0",
+        "print('never runs')",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    client = NotebookClient(nb, timeout=60, startup_timeout=60, kernel_name="python3")
+    with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+        client.execute()
+    assert "'awaited'" in text(nb.cells[1])
+    (error,) = [o for o in nb.cells[2].outputs if o.output_type == "error"]
+    assert error.ename == "ZeroDivisionError" and not any("langfuse_nb" in line for line in error.traceback)
+    assert nb.cells[3].outputs == []
+    traces = {t.name: t for t in api.trace.list(limit=100).data}
+    boom = api.trace.get(traces["k-boom"].id).observations[0]
+    assert str(getattr(boom.level, "value", boom.level)) == "ERROR"
+    assert api.trace.get(traces["k-await"].id).observations[0].output == "awaited"

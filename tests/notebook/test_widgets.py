@@ -133,7 +133,7 @@ def test_prompt_list_opens_a_browser(client, name: str) -> None:
     listing = PromptList(client)
     assert name in listing.pick.options and name in listing.table.value
     listing.pick.value = name
-    listing.open.click()
+    listing.open_button.click()
     (browser,) = listing.browser_box.children
     assert isinstance(browser, PromptBrowser) and browser.name == name
 

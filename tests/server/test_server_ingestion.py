@@ -227,3 +227,15 @@ def test_outer_shape_errors(client):
         response = client.post("/api/public/ingestion", json=body)
         assert response.status_code == 400, body
         assert response.json()["message"].startswith("Invalid request data")
+
+
+def test_create_score_endpoint(client):
+    tid = kit.trace_id()
+    created = client.post(
+        "/api/public/scores", json={"traceId": tid, "name": "direct", "value": 0.5, "dataType": "NUMERIC"}
+    )
+    assert created.status_code == 200, created.text
+    kit.check(created.json(), "CreateScoreResponse", "")
+    assert client.get(f"/api/public/v2/scores/{created.json()['id']}").json()["value"] == 0.5
+    bad = client.post("/api/public/scores", json={"traceId": tid, "value": 1})
+    assert bad.status_code == 400 and "name" in bad.json()["message"]

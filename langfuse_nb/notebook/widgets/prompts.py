@@ -42,8 +42,7 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _version_label(version: int, prompt: Any) -> str:
-    labels = getattr(prompt, "labels", None) or []
+def _version_label(version: int, labels: list[str]) -> str:
     return f"v{version}" + (f"  [{', '.join(labels)}]" if labels else "")
 
 
@@ -117,7 +116,9 @@ class PromptBrowser(W.VBox):
         super().__init__(layout=FULL)
         self.client = client
         self.name = name
-        self.versions: dict[int, Any] = {}
+        self.versions: list[int] = []
+        self.version_labels: dict[int, list[str]] = {}
+        self._prompts: dict[int, Any] = {}  # versions fetched so far (a version never changes)
         self.draft = F.Draft(name=name)
         self.message = ""  # the last status line as plain text
         self._build()
@@ -225,11 +226,20 @@ class PromptBrowser(W.VBox):
     # ---- loading --------------------------------------------------------------------------------------
     @guarded
     def _load(self, version: int | None, label: str | None) -> None:
-        self.versions = commands.prompt_versions(self.client, self.name)
+        self._refresh_history()
         if not self.versions:
             raise LookupError(f"no prompt named {self.name!r}")
-        self._refresh_version_options()
         self.version.value = self._pick(version, label)
+
+    def prompt(self, version: int) -> Any:
+        """One version from the API, fetched once."""
+        if version not in self._prompts:
+            self._prompts[version] = commands.get_prompt_version(self.client, self.name, version)
+        return self._prompts[version]
+
+    def _refresh_history(self) -> None:
+        self.versions, self.version_labels = commands.prompt_history(self.client, self.name)
+        self._refresh_version_options()
 
     def _pick(self, version: int | None, label: str | None) -> int:
         if version is not None:
@@ -237,15 +247,15 @@ class PromptBrowser(W.VBox):
                 raise LookupError(f"{self.name!r} has no version {version}")
             return version
         wanted = label or "production"
-        for number, prompt in self.versions.items():
-            if wanted in (getattr(prompt, "labels", None) or []):
+        for number, labels in self.version_labels.items():
+            if wanted in labels:
                 return number
         if label:
             raise LookupError(f"{self.name!r} has no version labelled {label!r}")
         return max(self.versions)
 
     def _refresh_version_options(self) -> None:
-        options = [(_version_label(v, p), v) for v, p in sorted(self.versions.items(), reverse=True)]
+        options = [(_version_label(v, self.version_labels.get(v, [])), v) for v in reversed(self.versions)]
         for dropdown in (self.version, self.diff_a, self.diff_b):
             dropdown.options = options
         if len(options) > 1:
@@ -256,8 +266,8 @@ class PromptBrowser(W.VBox):
     def _on_version(self, change: dict[str, Any]) -> None:
         if change["new"] is None:
             return
-        prompt = self.versions[change["new"]]
-        self._show_draft(F.draft_from_prompt(prompt), list(getattr(prompt, "labels", None) or []))
+        number = change["new"]
+        self._show_draft(F.draft_from_prompt(self.prompt(number)), self.version_labels.get(number, []))
         self._set_confirm(False)
 
     def _on_edit(self) -> None:
@@ -279,8 +289,7 @@ class PromptBrowser(W.VBox):
     def _on_save(self, _button: Any) -> None:
         kwargs = F.create_kwargs(self.current_draft())
         created = self.client.create_prompt(**kwargs)
-        self.versions = commands.prompt_versions(self.client, self.name)
-        self._refresh_version_options()
+        self._refresh_history()
         self.version.value = created.version
         self.show_info(f"Saved version {created.version} of {self.name!r}.")
 
@@ -299,8 +308,7 @@ class PromptBrowser(W.VBox):
         label, version = self.promote_label.value.strip(), self.version.value
         self._set_confirm(False)
         self.client.update_prompt(name=self.name, version=version, new_labels=[label])
-        self.versions = commands.prompt_versions(self.client, self.name)
-        self._refresh_version_options()
+        self._refresh_history()
         self.version.value = version
         self._on_version({"new": version})
         self.show_info(f"Label {label!r} now points to version {version}.")
@@ -310,7 +318,7 @@ class PromptBrowser(W.VBox):
         a, b = self.diff_a.value, self.diff_b.value
         if a is None or b is None:
             return
-        left, right = (F.as_text(F.draft_from_prompt(self.versions[v])) for v in (a, b))
+        left, right = (F.as_text(F.draft_from_prompt(self.prompt(v))) for v in (a, b))
         self.diff.value = render_diff(left, right, f"version {a}", f"version {b}")
 
 
@@ -322,11 +330,11 @@ class PromptList(W.VBox):
         self.client = client
         self.table = W.HTML()
         self.pick = W.Dropdown(description="Prompt")
-        self.open = W.Button(description="Open", button_style="primary")
+        self.open_button = W.Button(description="Open", button_style="primary")
         self.status = W.HTML()
         self.browser_box = W.VBox()
-        self.open.on_click(self._on_open)
-        self.children = [self.table, W.HBox([self.pick, self.open]), self.status, self.browser_box]
+        self.open_button.on_click(self._on_open)
+        self.children = [self.table, W.HBox([self.pick, self.open_button]), self.status, self.browser_box]
         self.refresh()
 
     def __repr__(self) -> str:

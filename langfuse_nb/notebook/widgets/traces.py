@@ -30,14 +30,14 @@ class TraceList(W.VBox):
         self.refresh_button = W.Button(description="Refresh", icon="refresh")
         self.table = W.HTML()
         self.pick = W.Dropdown(description="Trace", layout=W.Layout(width="520px"))
-        self.open = W.Button(description="Open", button_style="primary")
+        self.open_button = W.Button(description="Open", button_style="primary")
         self.view = W.HTML()
         self.refresh_button.on_click(lambda _b: self.refresh())
-        self.open.on_click(lambda _b: self.show(self.pick.value))
+        self.open_button.on_click(lambda _b: self.show(self.pick.value))
         self.children = [
             W.HBox([*self.filters.values(), self.refresh_button]),
             self.table,
-            W.HBox([self.pick, self.open]),
+            W.HBox([self.pick, self.open_button]),
             self.view,
         ]
         self.refresh()

@@ -29,7 +29,7 @@ from langfuse_nb.sdk.experiments.batch_results import (
 )
 from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator
 from langfuse_nb.sdk.experiments.progress import Progress, resolve
-from langfuse_nb.sdk.experiments.runner import error_text, send_score
+from langfuse_nb.sdk.experiments.runner import error_text, gather_or_cancel, send_score
 
 if TYPE_CHECKING:
     from langfuse_nb.sdk.client import Langfuse
@@ -134,7 +134,7 @@ class _Boundary:
         self.last_id = item_id
 
 
-class BatchEvaluationRunner:
+class BatchRun:
     """Runs one batch evaluation; ``result()`` gives the (possibly partial) result at any time."""
 
     def __init__(self, client: Langfuse, spec: BatchSpec) -> None:
@@ -146,6 +146,7 @@ class BatchEvaluationRunner:
         self._started = time.monotonic()
         self._state = "running"  # running | completed | fetch_failed
         self._has_more = False
+        self._fetch_error: str | None = None
         self._effective_filter = self._resume_filter()
 
     # -------------------------------------------------------------------- public
@@ -186,6 +187,7 @@ class BatchEvaluationRunner:
             has_more_items=self._has_more,
             item_evaluations=counts.item_evaluations,
             item_errors=dict(counts.item_errors),
+            fetch_error=self._fetch_error,
         )
 
     # -------------------------------------------------------------------- paging
@@ -202,6 +204,7 @@ class BatchEvaluationRunner:
                     logger.error("langfuse_nb: fetching page %d failed after %d retries: %s", page,
                                  spec.max_retries, exc)
                     self._state = "fetch_failed"
+                    self._fetch_error = f"page {page}: {error_text(exc)}"
                     return
                 pending = None
                 self._log(f"Fetched batch {page} ({len(raw)} items)")
@@ -271,7 +274,7 @@ class BatchEvaluationRunner:
                 progress.update()
 
         try:
-            await asyncio.gather(*(worker() for _ in range(min(self._spec.max_concurrency, len(items)))))
+            await gather_or_cancel([worker() for _ in range(min(self._spec.max_concurrency, len(items)))])
         finally:
             self._advance_boundary(items, done)
 
@@ -395,6 +398,16 @@ class BatchEvaluationRunner:
                       f"({counts.processed / max_items * 100:.1f}%), {counts.scores} scores created")
         else:
             self._log(f"Progress: {counts.processed} items processed, {counts.scores} scores created")
+
+
+class BatchEvaluationRunner:
+    """The reference's entry point: ``await BatchEvaluationRunner(client).run_async(scope=..., ...)``."""
+
+    def __init__(self, client: Langfuse) -> None:
+        self.client = client
+
+    async def run_async(self, **arguments: Any) -> BatchEvaluationResult:
+        return await self.client.run_batched_evaluation_async(**arguments)
 
 
 def to_evaluator_inputs(value: Any) -> EvaluatorInputs:

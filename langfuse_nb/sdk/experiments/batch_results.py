@@ -130,6 +130,7 @@ class BatchEvaluationResult:
         has_more_items: bool,
         item_evaluations: dict[str, list[Evaluation]],
         item_errors: dict[str, str] | None = None,
+        fetch_error: str | None = None,
     ) -> None:
         self.total_items_fetched = total_items_fetched
         self.total_items_processed = total_items_processed
@@ -146,6 +147,7 @@ class BatchEvaluationResult:
         self.has_more_items = has_more_items
         self.item_evaluations = item_evaluations
         self.item_errors = item_errors or {}  # failed item id -> "Type: message"
+        self.fetch_error = fetch_error  # why fetching stopped early, when it did
 
     def __str__(self) -> str:
         from langfuse_nb.sdk.experiments.format import format_batch

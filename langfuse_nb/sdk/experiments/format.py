@@ -260,6 +260,8 @@ def _incomplete_lines(result: BatchEvaluationResult) -> list[str]:
     if result.completed:
         return []
     lines = ["", "Warning: Evaluation incomplete"]
+    if result.fetch_error:
+        lines.append(f"  Fetch failed: {result.fetch_error}")
     token = result.resume_token
     if token is not None:
         lines.append(f"  Last processed: {token.last_processed_timestamp}")
@@ -277,6 +279,8 @@ def batch_html(result: BatchEvaluationResult) -> str:
                   f"(of {result.total_items_fetched} fetched)"),
         ("Scores", f"{total} ({result.total_composite_scores_created} composite)"),
     ]
+    if result.fetch_error:
+        pairs.append(("Fetch failed", cell(result.fetch_error)))
     if result.resume_token is not None:
         pairs.append(("Resume from", cell(result.resume_token.last_processed_timestamp)))
     if result.has_more_items:

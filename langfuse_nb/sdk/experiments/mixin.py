@@ -11,11 +11,12 @@ as ``exc.partial_result`` and stored as ``client.last_experiment_result`` /
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from langfuse_nb.sdk.aio import run_sync
-from langfuse_nb.sdk.experiments.batch import BatchEvaluationRunner, BatchSpec
+from langfuse_nb.sdk.experiments.batch import BatchRun, BatchSpec
 from langfuse_nb.sdk.experiments.batch_results import BatchEvaluationResult, BatchEvaluationResumeToken
 from langfuse_nb.sdk.experiments.results import ExperimentResult
 from langfuse_nb.sdk.experiments.runner import ExperimentRunner, ExperimentSpec
@@ -54,23 +55,10 @@ class ExperimentsMixin:
         runner = ExperimentRunner(self, ExperimentSpec.build(**_arguments(locals())))
         return self._run_blocking(runner.run, runner.result, "last_experiment_result")
 
-    async def run_experiment_async(
-        self,
-        *,
-        name: str,
-        run_name: str | None = None,
-        description: str | None = None,
-        data: Sequence[Any],
-        task: Callable[..., Any],
-        evaluators: Sequence[Callable[..., Any]] = (),
-        composite_evaluator: Callable[..., Any] | None = None,
-        run_evaluators: Sequence[Callable[..., Any]] = (),
-        max_concurrency: int = 50,
-        metadata: dict[str, Any] | None = None,
-        progress: bool | None = None,
-    ) -> ExperimentResult:
+    async def run_experiment_async(self, **arguments: Any) -> ExperimentResult:
         """``await`` form of :meth:`run_experiment` (same arguments, runs on the current loop)."""
-        runner = ExperimentRunner(self, ExperimentSpec.build(**_arguments(locals())))
+        spec = ExperimentSpec.build(**bind_arguments(ExperimentsMixin.run_experiment, arguments))
+        runner = ExperimentRunner(self, spec)
         return await self._run_awaiting(runner.run, runner.result, "last_experiment_result")
 
     def run_batched_evaluation(
@@ -98,28 +86,13 @@ class ExperimentsMixin:
         ``max_retries`` times with exponential backoff (1 s, 2 s, 4 s ...); a run that still cannot
         fetch returns ``completed=False`` with a ``resume_token`` to pass as ``resume_from``.
         """
-        runner = BatchEvaluationRunner(self, BatchSpec.build(**_arguments(locals())))
+        runner = BatchRun(self, BatchSpec.build(**_arguments(locals())))
         return self._run_blocking(runner.run, runner.result, "last_batch_evaluation_result")
 
-    async def run_batched_evaluation_async(
-        self,
-        *,
-        scope: str,
-        mapper: Callable[..., Any],
-        filter: str | None = None,
-        fetch_batch_size: int = 50,
-        max_items: int | None = None,
-        max_retries: int = 3,
-        evaluators: Sequence[Callable[..., Any]],
-        composite_evaluator: Callable[..., Any] | None = None,
-        max_concurrency: int = 50,
-        metadata: dict[str, Any] | None = None,
-        resume_from: BatchEvaluationResumeToken | None = None,
-        verbose: bool = False,
-        progress: bool | None = None,
-    ) -> BatchEvaluationResult:
-        """``await`` form of :meth:`run_batched_evaluation`."""
-        runner = BatchEvaluationRunner(self, BatchSpec.build(**_arguments(locals())))
+    async def run_batched_evaluation_async(self, **arguments: Any) -> BatchEvaluationResult:
+        """``await`` form of :meth:`run_batched_evaluation` (same arguments)."""
+        spec = BatchSpec.build(**bind_arguments(ExperimentsMixin.run_batched_evaluation, arguments))
+        runner = BatchRun(self, spec)
         return await self._run_awaiting(runner.run, runner.result, "last_batch_evaluation_result")
 
     # ------------------------------------------------------------------ shared plumbing
@@ -151,3 +124,19 @@ class ExperimentsMixin:
 def _arguments(local_vars: dict[str, Any]) -> dict[str, Any]:
     """The public method's keyword arguments, without ``self``."""
     return {key: value for key, value in local_vars.items() if key != "self"}
+
+
+def bind_arguments(method: Callable[..., Any], arguments: dict[str, Any]) -> dict[str, Any]:
+    """Check ``arguments`` against ``method``'s signature (TypeError like a real call) and fill defaults."""
+    bound = inspect.signature(method).bind(None, **arguments)
+    bound.apply_defaults()
+    return _arguments(bound.arguments)
+
+
+# The async twins take the parameter lists of their sync forms (one definition; help() and Shift-Tab
+# show the real parameters).
+for _sync, _async in (
+    (ExperimentsMixin.run_experiment, ExperimentsMixin.run_experiment_async),
+    (ExperimentsMixin.run_batched_evaluation, ExperimentsMixin.run_batched_evaluation_async),
+):
+    _async.__signature__ = inspect.signature(_sync)  # type: ignore[attr-defined]

@@ -107,6 +107,9 @@ class ExperimentResult:
             f"completed={self.completed})"
         )
 
+    def __str__(self) -> str:
+        return self.format()
+
     def format(self, *, include_item_results: bool = False) -> str:
         """A readable multi-line summary; with ``include_item_results`` also every item."""
         from langfuse_nb.sdk.experiments.format import format_experiment

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from langfuse_nb.sdk.context import propagate_span_attributes
 from langfuse_nb.sdk.encode import encode_value
 from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator
 from langfuse_nb.sdk.experiments.progress import Progress, resolve
@@ -50,6 +51,16 @@ def local_item_id(item_input: Any) -> str | None:
 
 def is_dataset_item(item: Any) -> bool:
     return not isinstance(item, dict) and hasattr(item, "id") and hasattr(item, "dataset_id")
+
+
+async def gather_or_cancel(coroutines: list[Any]) -> None:
+    """Run worker coroutines as tasks; if anything goes wrong (incl. an interrupt), cancel them all."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()  # no-op for finished ones; pending items never run on after an interrupt
 
 
 def error_text(exc: BaseException) -> str:
@@ -175,7 +186,7 @@ class ExperimentRunner:
                 if done % _YIELD_EVERY == 0:
                     await asyncio.sleep(0)
 
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        await gather_or_cancel([worker() for _ in range(workers)])
 
     async def _process(self, item: Any) -> ExperimentItemResult:
         fields = _ItemFields.of(item)
@@ -195,15 +206,13 @@ class ExperimentRunner:
         )
 
     async def _traced_task(self, item: Any, fields: _ItemFields, state: dict[str, Any]) -> Any:
-        from langfuse_nb.sdk.context import propagate_span_attributes
-
         with self._client.start_as_current_observation(name=ROOT_SPAN_NAME, as_type="span") as span:
             if span.trace_id.strip("0"):  # a no-op span (tracing disabled) has all-zero ids
                 state["trace_id"], state["observation_id"] = span.trace_id, span.id
             try:
                 if fields.input is None:
                     raise ValueError("Experiment item is missing input; skipped")
-                if fields.dataset_id is not None:
+                if fields.dataset_id is not None and state["trace_id"]:  # no link without a trace
                     state["dataset_run_id"] = await self._link_dataset_run(span, fields)
                 self._set_root_attributes(span, fields)
                 with propagate_span_attributes(self._propagated(span, fields, state["dataset_run_id"])):

@@ -79,7 +79,9 @@ def list_observations(
         f"SELECT * FROM observations o {where.sql()} ORDER BY o.start_time DESC, o.id LIMIT ? OFFSET ?",
         [*where.params, paging.limit, paging.offset],
     ).fetchall()
-    total = conn.execute(f"SELECT count(*) FROM observations o {where.sql()}", where.params).fetchone()[0]
+    total = conn.execute(f"SELECT count(*) FROM observations o {where.count_sql()}", where.params).fetchone()[
+        0
+    ]
     blobs = blobs_of(request)
     return ok({"data": [observations.to_view(r, conn, blobs) for r in rows], "meta": paging.meta(total)})
 

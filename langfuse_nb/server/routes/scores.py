@@ -8,10 +8,12 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from langfuse_nb.server.errors import BadRequest, NotFound
-from langfuse_nb.server.http import JsonResponse, db_of, no_content, ok
+from langfuse_nb.server.http import JsonBody, JsonResponse, db_of, json_object, no_content, ok
+from langfuse_nb.server.ingestion import EventError, score_row
 from langfuse_nb.server.query import Column, Where, apply_filter, page_of, parse_filter
 from langfuse_nb.server.routes import Route
-from langfuse_nb.server.store import scores
+from langfuse_nb.server.routes.otel import blobs_of
+from langfuse_nb.server.store import ingest, scores
 from langfuse_nb.server.values import loads
 
 _TRACE = "(SELECT {0} FROM traces t WHERE t.id = s.trace_id)"
@@ -99,7 +101,7 @@ def list_scores(
         "ORDER BY s.timestamp DESC, s.id LIMIT ? OFFSET ?",
         [*where.params, paging.limit, paging.offset],
     ).fetchall()
-    total = conn.execute(f"SELECT count(*) FROM scores s {where.sql()}", where.params).fetchone()[0]
+    total = conn.execute(f"SELECT count(*) FROM scores s {where.count_sql()}", where.params).fetchone()[0]
     return ok({"data": [_with_trace(r) for r in rows], "meta": paging.meta(total)})
 
 
@@ -133,7 +135,17 @@ def delete_score(request: Request, scoreId: str) -> Response:
     return no_content()
 
 
+def create_score(request: Request, body: JsonBody) -> JsonResponse:
+    try:
+        row = score_row(json_object(body))
+    except EventError as exc:
+        raise BadRequest(f"Invalid request data: {exc}") from None
+    ingest.write(db_of(request), blobs_of(request), score_rows=[row])
+    return ok({"id": row["id"]})
+
+
 ROUTES = [
+    Route("POST", "/api/public/scores", create_score),
     Route("GET", "/api/public/v2/scores", list_scores),
     Route("GET", "/api/public/v2/scores/{scoreId}", get_score),
     Route("DELETE", "/api/public/scores/{scoreId}", delete_score),

@@ -86,7 +86,7 @@ def list_traces(
         f"SELECT * FROM traces t {sql_where} {order}, t.id LIMIT ? OFFSET ?",
         [*where.params, paging.limit, paging.offset],
     ).fetchall()
-    total = conn.execute(f"SELECT count(*) FROM traces t {sql_where}", where.params).fetchone()[0]
+    total = conn.execute(f"SELECT count(*) FROM traces t {where.count_sql()}", where.params).fetchone()[0]
     groups = _field_groups(fields)
     data = _with_summaries(conn, [dict(r) for r in rows], groups, blobs_of(request))
     return ok({"data": data, "meta": paging.meta(total)})

@@ -16,12 +16,12 @@ CREATE TABLE traces (
   resource_id INTEGER, scope_id INTEGER, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
 );
 CREATE INDEX traces_timestamp ON traces(timestamp);
-CREATE INDEX traces_user ON traces(user_id, timestamp);
-CREATE INDEX traces_session ON traces(session_id, timestamp);
+CREATE INDEX traces_user ON traces(user_id, timestamp) WHERE user_id IS NOT NULL;
+CREATE INDEX traces_session ON traces(session_id, timestamp) WHERE session_id IS NOT NULL;
 CREATE INDEX traces_name ON traces(name, timestamp);
 CREATE INDEX traces_environment ON traces(environment, timestamp);
-CREATE INDEX traces_release ON traces(release, timestamp);
-CREATE INDEX traces_version ON traces(version, timestamp);
+CREATE INDEX traces_release ON traces(release, timestamp) WHERE release IS NOT NULL;
+CREATE INDEX traces_version ON traces(version, timestamp) WHERE version IS NOT NULL;
 
 CREATE TABLE trace_tags (tag TEXT NOT NULL, trace_id TEXT NOT NULL, PRIMARY KEY (tag, trace_id))
   WITHOUT ROWID;
@@ -41,7 +41,8 @@ CREATE INDEX observations_trace ON observations(trace_id, start_time);
 CREATE INDEX observations_start ON observations(start_time);
 CREATE INDEX observations_type ON observations(type, start_time);
 CREATE INDEX observations_name ON observations(name, start_time);
-CREATE INDEX observations_parent ON observations(parent_observation_id);
+CREATE INDEX observations_parent ON observations(parent_observation_id)
+  WHERE parent_observation_id IS NOT NULL;
 
 CREATE TABLE scores (
   id TEXT PRIMARY KEY, trace_id TEXT, observation_id TEXT, session_id TEXT, dataset_run_id TEXT,
@@ -108,6 +109,7 @@ CREATE TABLE media_links (
 ) WITHOUT ROWID;
 """
 
+# Partial indexes (WHERE x IS NOT NULL) serve `x = ?` filters and cost nothing for rows without x.
 # index i holds the SQL that moves the schema from version i to i + 1; append only, never edit
 MIGRATIONS: tuple[str, ...] = (_V1_TABLES,)
 

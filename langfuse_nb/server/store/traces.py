@@ -66,7 +66,8 @@ def merge(existing: dict[str, Any] | None, updates: Sequence[dict[str, Any]], no
     for update in updates:
         _merge_one(row, update, metadata, tags)
     row["metadata"] = dumps(metadata) if metadata else None
-    row["tags"] = dumps(sorted(tags))
+    row["_tags"] = sorted(tags)
+    row["tags"] = dumps(row["_tags"])
     row["updated_at"] = now
     return row
 
@@ -111,7 +112,7 @@ def upsert(
         row["timestamp"] = row["timestamp"] or now
         row["environment"] = row["environment"] or "default"
     conn.executemany(_INSERT, [tuple(row.get(c) for c in COLUMNS) for row in rows])
-    tag_rows = [(tag, row["id"]) for row in rows for tag in loads(row["tags"]) or ()]
+    tag_rows = [(tag, row["id"]) for row in rows for tag in row.pop("_tags")]
     if tag_rows:
         conn.executemany("INSERT OR IGNORE INTO trace_tags (tag, trace_id) VALUES (?, ?)", tag_rows)
     sessions = [(row["session_id"], row["environment"], now) for row in rows if row.get("session_id")]
