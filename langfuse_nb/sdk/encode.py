@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from langfuse_nb.sdk.serialize import dumps
@@ -67,70 +67,86 @@ def encode_metadata(out: dict[str, Any], prefix: str, metadata: Any) -> None:
 
 def encode_observation(params: Mapping[str, Any], *, generation_like: bool) -> dict[str, Any]:
     """Attributes for the observation fields present (non-None) in ``params``."""
-    out: dict[str, Any] = {}
-    get = params.get
-    for key, attr in _SPAN_TEXT:
-        value = get(key)
-        if value is not None:
-            out[attr] = value if type(value) is str else encode_value(value)
-    encode_metadata(out, A.OBSERVATION_METADATA, get("metadata"))
-    if generation_like:
-        _encode_generation(out, params)
-    return out
-
-
-def _encode_generation(out: dict[str, Any], params: Mapping[str, Any]) -> None:
-    get = params.get
-    if get("model") is not None:
-        out[A.OBSERVATION_MODEL] = str(get("model"))
-    for key, attr in _GENERATION_JSON:
-        value = get(key)
-        if value is not None:
-            out[attr] = dumps(value)  # K3: completion_start_time arrives as a quoted ISO string
-    prompt = get("prompt")
-    if prompt is not None and not getattr(prompt, "is_fallback", False):
-        name, version = getattr(prompt, "name", None), getattr(prompt, "version", None)
-        if name is not None:
-            out[A.OBSERVATION_PROMPT_NAME] = str(name)
-        if version is not None:
-            out[A.OBSERVATION_PROMPT_VERSION] = int(version)
+    table = _GENERATION_FIELDS if generation_like else _OBSERVATION_FIELDS
+    return _encode(params, table)
 
 
 def encode_trace(params: Mapping[str, Any]) -> dict[str, Any]:
     """Trace-level attributes written onto the calling span (``update_trace``)."""
+    return _encode(params, _TRACE_FIELDS)
+
+
+Encoder = Callable[[dict[str, Any], str, Any], None]
+
+
+def _encode(params: Mapping[str, Any], table: Mapping[str, tuple[str, Encoder]]) -> dict[str, Any]:
+    """Walk only the fields given; unknown keys (and fields of other types) are ignored."""
     out: dict[str, Any] = {}
-    get = params.get
-    for key, attr in _TRACE_TEXT:
-        value = get(key)
+    for key, value in params.items():
         if value is not None:
-            out[attr] = value if type(value) is str else encode_value(value)
-    tags = get("tags")
-    if tags is not None:
-        out[A.TRACE_TAGS] = [str(t) for t in tags]
-    if get("public") is not None:
-        out[A.TRACE_PUBLIC] = bool(get("public"))
-    encode_metadata(out, A.TRACE_METADATA, get("metadata"))
+            spec = table.get(key)
+            if spec is not None:
+                spec[1](out, spec[0], value)
     return out
 
 
-_SPAN_TEXT = (
-    ("input", A.OBSERVATION_INPUT),
-    ("output", A.OBSERVATION_OUTPUT),
-    ("version", A.VERSION),
-    ("level", A.OBSERVATION_LEVEL),
-    ("status_message", A.OBSERVATION_STATUS_MESSAGE),
-)
-_GENERATION_JSON = (
-    ("completion_start_time", A.OBSERVATION_COMPLETION_START_TIME),
-    ("model_parameters", A.OBSERVATION_MODEL_PARAMETERS),
-    ("usage_details", A.OBSERVATION_USAGE_DETAILS),
-    ("cost_details", A.OBSERVATION_COST_DETAILS),
-)
-_TRACE_TEXT = (
-    ("name", A.TRACE_NAME),
-    ("user_id", A.TRACE_USER_ID),
-    ("session_id", A.TRACE_SESSION_ID),
-    ("version", A.VERSION),
-    ("input", A.TRACE_INPUT),
-    ("output", A.TRACE_OUTPUT),
-)
+def _text(out: dict[str, Any], attr: str, value: Any) -> None:
+    out[attr] = value if type(value) is str else encode_value(value)
+
+
+def _json(out: dict[str, Any], attr: str, value: Any) -> None:
+    out[attr] = dumps(value)  # K3: completion_start_time arrives as a quoted ISO string
+
+
+def _str(out: dict[str, Any], attr: str, value: Any) -> None:
+    out[attr] = str(value)
+
+
+def _tags(out: dict[str, Any], attr: str, value: Any) -> None:
+    out[attr] = [str(t) for t in value]
+
+
+def _bool(out: dict[str, Any], attr: str, value: Any) -> None:
+    out[attr] = bool(value)
+
+
+def _prompt(out: dict[str, Any], attr: str, prompt: Any) -> None:
+    """Link a prompt client (``name``/``version``), unless it is a fallback."""
+    if getattr(prompt, "is_fallback", False):
+        return
+    name, version = getattr(prompt, "name", None), getattr(prompt, "version", None)
+    if name is not None:
+        out[A.OBSERVATION_PROMPT_NAME] = str(name)
+    if version is not None:
+        out[A.OBSERVATION_PROMPT_VERSION] = int(version)
+
+
+# field name -> (attribute key, encoder): one table per kind of target
+_OBSERVATION_FIELDS: dict[str, tuple[str, Encoder]] = {
+    "input": (A.OBSERVATION_INPUT, _text),
+    "output": (A.OBSERVATION_OUTPUT, _text),
+    "version": (A.VERSION, _text),
+    "level": (A.OBSERVATION_LEVEL, _text),
+    "status_message": (A.OBSERVATION_STATUS_MESSAGE, _text),
+    "metadata": (A.OBSERVATION_METADATA, encode_metadata),
+}
+_GENERATION_FIELDS: dict[str, tuple[str, Encoder]] = {
+    **_OBSERVATION_FIELDS,
+    "model": (A.OBSERVATION_MODEL, _str),
+    "completion_start_time": (A.OBSERVATION_COMPLETION_START_TIME, _json),
+    "model_parameters": (A.OBSERVATION_MODEL_PARAMETERS, _json),
+    "usage_details": (A.OBSERVATION_USAGE_DETAILS, _json),
+    "cost_details": (A.OBSERVATION_COST_DETAILS, _json),
+    "prompt": (A.OBSERVATION_PROMPT_NAME, _prompt),
+}
+_TRACE_FIELDS: dict[str, tuple[str, Encoder]] = {
+    "name": (A.TRACE_NAME, _text),
+    "user_id": (A.TRACE_USER_ID, _text),
+    "session_id": (A.TRACE_SESSION_ID, _text),
+    "version": (A.VERSION, _text),
+    "input": (A.TRACE_INPUT, _text),
+    "output": (A.TRACE_OUTPUT, _text),
+    "tags": (A.TRACE_TAGS, _tags),
+    "public": (A.TRACE_PUBLIC, _bool),
+    "metadata": (A.TRACE_METADATA, encode_metadata),
+}

@@ -16,7 +16,8 @@ _PRAGMAS = (
     "PRAGMA foreign_keys=OFF",
     "PRAGMA busy_timeout=10000",
     "PRAGMA temp_store=MEMORY",
-    "PRAGMA cache_size=-32000",
+    "PRAGMA cache_size=-65536",  # 64 MB page cache per connection: index pages stay hot during ingest
+    "PRAGMA mmap_size=268435456",  # reads through mmap avoid a syscall per page
 )
 
 
@@ -81,4 +82,6 @@ class Database:
                 conn.close()
             self._readers.clear()
         with self._write_lock:
+            # keeps planner statistics fresh for the next start; cheap when nothing changed
+            self._writer.execute("PRAGMA optimize")
             self._writer.close()
