@@ -50,6 +50,9 @@ class Settings:
     media_upload_enabled: bool = True
     otel_traces_export_path: str | None = None
     otel_sdk_disabled: bool = False
+    # spans waiting for export; beyond it new spans are dropped (one warning). OTel's default is 2048,
+    # which loses spans in ordinary bursts; this holds ~100k spans (roughly 300 MB at worst).
+    span_queue_size: int = 100_000
     # names of the settings that came from an argument or env var (not a default)
     explicit: frozenset[str] = frozenset()
 
@@ -152,5 +155,6 @@ def resolve_settings(
         media_upload_enabled=_flag(env.get("LANGFUSE_MEDIA_UPLOAD_ENABLED"), True),
         otel_traces_export_path=env.get("LANGFUSE_OTEL_TRACES_EXPORT_PATH") or None,
         otel_sdk_disabled=env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true",
+        span_queue_size=max(1, int(env.get("OTEL_BSP_MAX_QUEUE_SIZE") or 100_000)),
         explicit=frozenset(seen),
     )

@@ -139,10 +139,7 @@ class TracingMixin:
         if span is None:
             return
         try:
-            for field in ("input", "output", "metadata"):
-                if params.get(field) is not None:
-                    params[field] = self._prepare(params[field], field, span)
-            span.set_attributes(encode_trace(params))
+            span.set_attributes(encode_trace(self._prepare_io(params, span)))
         except Exception:
             logger.warning("langfuse_nb: update_current_trace failed", exc_info=True)
 
@@ -154,9 +151,7 @@ class TracingMixin:
             name = params.pop("name", None)
             if name is not None:
                 span.update_name(name)
-            for field in ("input", "output", "metadata"):
-                if params.get(field) is not None:
-                    params[field] = self._prepare(params[field], field, span)
+            params = self._prepare_io(params, span)
             span.set_attributes(encode_observation(params, generation_like=generation_like))
             _set_error_status(span, params)
         except Exception:
@@ -331,6 +326,13 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
         return self._settings.environment
 
     # -- value preparation (media, mask) ----------------------------------------------------
+    def _prepare_io(self, params: dict[str, Any], span: Any) -> dict[str, Any]:
+        """``_prepare`` input, output and metadata of ``params`` in place."""
+        for field in ("input", "output", "metadata"):
+            if params.get(field) is not None:
+                params[field] = self._prepare(params[field], field, span)
+        return params
+
     def _prepare(self, value: Any, field: str, span: Any, ids: tuple[str, str] | None = None) -> Any:
         """Media replacement, then the mask (F11: only values that are present)."""
         if may_hold_media(value):

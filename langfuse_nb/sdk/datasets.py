@@ -137,6 +137,7 @@ class DatasetClient:
         run_evaluators: list[Any] | None = None,
         max_concurrency: int = 50,
         metadata: dict[str, Any] | None = None,
+        progress: bool | None = None,
     ) -> Any:
         """Run ``task`` (and the evaluators) on every item; results are linked to the dataset run."""
         return self._client().run_experiment(data=self.items, **_experiment_args(locals()))
@@ -153,6 +154,7 @@ class DatasetClient:
         run_evaluators: list[Any] | None = None,
         max_concurrency: int = 50,
         metadata: dict[str, Any] | None = None,
+        progress: bool | None = None,
     ) -> Any:
         """Awaitable form of :meth:`run_experiment`, for code already inside an event loop."""
         return await self._client().run_experiment_async(data=self.items, **_experiment_args(locals()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import time
 import warnings
@@ -115,12 +117,12 @@ class LangfuseObservationWrapper:
     def update_trace(self, **params: Any) -> LangfuseObservationWrapper:
         """Write trace-level attributes (name, user, session, tags, ...) onto this span."""
         span = self._otel_span
-        if span.is_recording():
-            client = self._langfuse_client
-            for field in ("input", "output", "metadata"):
-                if params.get(field) is not None:
-                    params[field] = client._prepare(params[field], field, span)
-            span.set_attributes(encode_trace(params))
+        if not span.is_recording():
+            return self
+        try:
+            span.set_attributes(encode_trace(self._langfuse_client._prepare_io(params, span)))
+        except Exception:
+            logger.warning("langfuse_nb: update_trace failed", exc_info=True)
         return self
 
     @signature(_SCORE_SIG, returns=None)
@@ -153,10 +155,7 @@ class LangfuseObservationWrapper:
 
     # -- helpers ---------------------------------------------------------------------------
     def _encode(self, params: dict[str, Any]) -> dict[str, Any]:
-        client = self._langfuse_client
-        for field in ("input", "output", "metadata"):
-            if params.get(field) is not None:
-                params[field] = client._prepare(params[field], field, self._otel_span)
+        params = self._langfuse_client._prepare_io(params, self._otel_span)
         return encode_observation(params, generation_like=self.as_type in GENERATION_LIKE)
 
     def __repr__(self) -> str:
@@ -306,9 +305,21 @@ def start_observation(
     ``encoded`` holds attributes the caller already encoded (``@observe``'s input).
     """
     cls = observation_class(as_type)
+    environment = parent._environment if parent is not None else client._settings.environment
+    try:
+        return _start(cls, client, name, as_type, params, parent, trace_context, ctx, encoded, environment)
+    except Exception:  # a tracing failure (e.g. a malformed trace id) must not break the caller
+        logger.warning("langfuse_nb: could not start observation %r; continuing untraced", name,
+                       exc_info=True)
+        return cls._started(trace_api.INVALID_SPAN, client, environment, {})
+
+
+def _start(cls: type[LangfuseObservationWrapper], client: Langfuse, name: str, as_type: str,
+           params: dict[str, Any], parent: LangfuseObservationWrapper | None,
+           trace_context: dict[str, str] | None, ctx: Any, encoded: dict[str, Any] | None,
+           environment: str | None) -> LangfuseObservationWrapper:
     if ctx is None:
         ctx = parent_context(trace_context, parent)
-    environment = parent._environment if parent is not None else client._settings.environment
     attributes = _creation_attributes(as_type, environment, bool(trace_context and parent is None), encoded)
     if params and client._enabled:
         params = _encode_into(attributes, client, params, as_type)
@@ -382,7 +393,11 @@ class ObservationContext:
         self._token: Any = None
 
     def __enter__(self) -> Any:
-        parent_ctx = parent_context(self._trace_context, self._parent)
+        try:
+            parent_ctx = parent_context(self._trace_context, self._parent)
+        except Exception:
+            logger.warning("langfuse_nb: invalid trace context %r; starting a new trace", self._trace_context)
+            parent_ctx, self._trace_context = None, None
         obs = start_observation(self._client, name=self._name, as_type=self._as_type, params=self._params,
                                 parent=self._parent, trace_context=self._trace_context, ctx=parent_ctx)
         self._obs = obs
@@ -416,6 +431,24 @@ class ObservationContext:
             self._token = None
         if self._end_on_exit:
             obs._otel_span.end()
+
+    def __call__(self, fn: Any) -> Any:
+        """Use as a decorator: every call of ``fn`` runs inside a fresh observation like this one."""
+        make = functools.partial(ObservationContext, self._client, self._name, self._as_type,
+                                 parent=self._parent, trace_context=self._trace_context,
+                                 end_on_exit=self._end_on_exit)
+        if inspect.iscoroutinefunction(fn):
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with make(dict(self._params)):
+                    return await fn(*args, **kwargs)
+
+            return functools.wraps(fn)(run_async)
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with make(dict(self._params)):
+                return fn(*args, **kwargs)
+
+        return functools.wraps(fn)(run)
 
     async def __aenter__(self) -> Any:
         return self.__enter__()

@@ -329,16 +329,37 @@ def split_metadata(attrs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any
     trace = {**shared, **_whole_metadata(attrs.get(_TRACE_META))}
     flagged = _TRACE_META in attrs
     for key, value in attrs.items():
-        if not key.startswith("langfuse."):
+        kind, short = _KEY_KINDS.get(key) or _classify_key(key)
+        if kind == _OTHER:
             continue
-        if key.startswith(_OBS_META_DOT):
-            obs[key[_OBS_CUT:]] = _maybe_json(value)
-        elif key.startswith(_TRACE_META_DOT):
+        if kind == _OBS_KEY:
+            obs[short] = _maybe_json(value)
+        elif kind == _TRACE_KEY:
             flagged = True
-            trace[key[_TRACE_CUT:]] = _maybe_json(value)
-        elif key.startswith("langfuse.metadata."):
-            obs[key[18:]] = trace[key[18:]] = _maybe_json(value)
+            trace[short] = _maybe_json(value)
+        else:
+            obs[short] = trace[short] = _maybe_json(value)
     return obs, trace, flagged
+
+
+_OTHER, _OBS_KEY, _TRACE_KEY, _SHARED_KEY = range(4)
+# attribute names repeat across spans, so their metadata classification is computed once per name
+_KEY_KINDS: dict[str, tuple[int, str]] = {}
+_KEY_KINDS_MAX = 20_000
+
+
+def _classify_key(key: str) -> tuple[int, str]:
+    if key.startswith(_OBS_META_DOT):
+        kind = (_OBS_KEY, key[_OBS_CUT:])
+    elif key.startswith(_TRACE_META_DOT):
+        kind = (_TRACE_KEY, key[_TRACE_CUT:])
+    elif key.startswith("langfuse.metadata."):
+        kind = (_SHARED_KEY, key[18:])
+    else:
+        kind = (_OTHER, "")
+    if len(_KEY_KINDS) < _KEY_KINDS_MAX:  # bounded: arbitrary third-party keys must not grow it forever
+        _KEY_KINDS[key] = kind
+    return kind
 
 
 def _whole_metadata(value: Any) -> dict[str, Any]:

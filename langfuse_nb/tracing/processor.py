@@ -33,7 +33,7 @@ class LangfuseSpanProcessor(SpanProcessor):
         blocked_scopes: tuple[str, ...] = (),
         max_batch: int = 512,
         interval: float = 5.0,
-        max_queue: int = 1_000_000,
+        max_queue: int = 100_000,
         span_release: str | None = None,
     ) -> None:
         self._exporter = exporter

@@ -119,6 +119,7 @@ def _build(settings: Settings) -> TracingResources:
         blocked_scopes=settings.blocked_instrumentation_scopes,
         max_batch=settings.flush_at,
         interval=settings.flush_interval,
+        max_queue=settings.span_queue_size,
         # F12: release goes on spans only when the provider (and so its resource) is not ours
         span_release=None if owns else settings.release,
     )

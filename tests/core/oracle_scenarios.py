@@ -32,10 +32,14 @@ class Thing:
         self.b = [1, "two", None]
 
 
+def _mask(*, data):
+    return data.replace("secret", "***") if isinstance(data, str) else data
+
+
 def run(sdk: str, base_url: str, public_key: str) -> None:
     mod = importlib.import_module(sdk)
     lf = mod.Langfuse(public_key=public_key, secret_key="sk-test", base_url=base_url,
-                      environment="oracle-env", release="rel-1")
+                      environment="oracle-env", release="rel-1", mask=_mask)
     observe, propagate = mod.observe, mod.propagate_attributes
 
     with lf.start_as_current_span(
@@ -72,7 +76,7 @@ def run(sdk: str, base_url: str, public_key: str) -> None:
     with lf.start_as_current_span(name="s-values", input=[Point(1, 2.0), Thing(), b"bytes",
                                                           dt.date(2024, 1, 2), {1: "int-key"}]):
         pass
-    with lf.start_as_current_span(name="s-meta-list", metadata=[1, 2, 3]):
+    with lf.start_as_current_span(name="s-meta-list", metadata=[1, 2, 3], input="a secret value"):
         pass
 
     @observe
@@ -109,6 +113,31 @@ def run(sdk: str, base_url: str, public_key: str) -> None:
     Service().handle("it")
     observe(name="o-special")(lambda x: x)(2, langfuse_trace_id=lf.create_trace_id(seed="special"),
                                            langfuse_parent_observation_id="00000000000000aa")
+
+    @observe(as_type="generation")
+    def llm(prompt):
+        lf.update_current_generation(model="m-1", usage_details={"input": 3}, metadata={"g": 1})
+        return {"text": prompt}
+
+    @observe(name="o-leaf2")
+    def leaf2(x):
+        return x
+
+    @observe
+    def tokens():
+        yield "a"
+        yield leaf2(1)
+
+    with lf.start_as_current_span(name="s-updates") as span:
+        lf.update_current_span(output="current-out", level="DEBUG", version="cv")
+        span.update(name="s-renamed", metadata={"late": [1, {"x": None}]})
+        llm("hello")
+        list(tokens())
+        with propagate(user_id="bu", tags=["x"], as_baggage=True):
+            lf.start_observation(name="s-baggage", as_type="tool").end()
+    ev_parent = lf.start_span(name="s-ev-parent")
+    ev_parent.create_event(name="s-child-event", output="e")
+    ev_parent.end()
 
     lf.create_score(name="num", value=1, trace_id=lf.create_trace_id(seed="t"), comment="c")
     lf.create_score(name="cat", value="good", data_type="CATEGORICAL", trace_id=lf.create_trace_id(seed="t"))

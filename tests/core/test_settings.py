@@ -23,13 +23,14 @@ def test_env_vars_are_read() -> None:
         "LANGFUSE_TIMEOUT": "9", "LANGFUSE_FLUSH_AT": "7", "LANGFUSE_FLUSH_INTERVAL": "0.5",
         "LANGFUSE_SAMPLE_RATE": "0.25", "LANGFUSE_TRACING_ENVIRONMENT": "staging", "LANGFUSE_RELEASE": "r9",
         "LANGFUSE_DEBUG": "true", "LANGFUSE_MEDIA_UPLOAD_THREAD_COUNT": "3",
-        "LANGFUSE_OTEL_TRACES_EXPORT_PATH": "/custom/path",
+        "LANGFUSE_OTEL_TRACES_EXPORT_PATH": "/custom/path", "OTEL_BSP_MAX_QUEUE_SIZE": "5000",
     }
     s = resolve_settings(environ=env)
     assert (s.public_key, s.secret_key, s.base_url, s.timeout) == ("pk", "sk", "http://x", 9)
     assert (s.flush_at, s.flush_interval, s.sample_rate) == (7, 0.5, 0.25)
     assert (s.environment, s.release, s.debug, s.media_upload_thread_count) == ("staging", "r9", True, 3)
     assert s.traces_endpoint == "http://x/custom/path"
+    assert s.span_queue_size == 5000
     assert {"flush_at", "flush_interval", "sample_rate", "timeout"} <= s.explicit
 
 

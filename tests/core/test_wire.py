@@ -252,3 +252,33 @@ def test_span_start_span_accepts_positional_fields_like_upstream(lf: Any, attrs_
     parent.end()
     a = attrs_of(client, "c")
     assert a[A.OBSERVATION_INPUT] == "in" and a[A.OBSERVATION_OUTPUT] == "out"
+
+
+def test_start_as_current_observation_as_decorator(lf: Any) -> None:
+    import asyncio
+
+    client = lf.client()
+
+    @client.start_as_current_observation(name="decorated", as_type="tool")
+    def work(x: int) -> int:
+        return x + 1
+
+    @client.start_as_current_span(name="adecorated")
+    async def awork() -> str:
+        return "ok"
+
+    assert work(1) == 2 and work(2) == 3
+    assert asyncio.run(awork()) == "ok"
+    spans = lf.spans(client)
+    types = [s["attributes"][A.OBSERVATION_TYPE] for s in spans if s["name"] == "decorated"]
+    assert types == ["tool", "tool"]
+    assert len([s for s in spans if s["name"] == "adecorated"]) == 1
+
+
+def test_malformed_trace_context_never_breaks_the_caller(lf: Any) -> None:
+    client = lf.client()
+    span = client.start_span(name="bad", trace_context={"trace_id": "not-hex"})
+    span.update(output="x").end()
+    with client.start_as_current_span(name="bad-cm", trace_context={"trace_id": "zz"}) as s:
+        s.update(output="still runs")
+    assert [x["name"] for x in lf.spans(client)] == ["bad-cm"]

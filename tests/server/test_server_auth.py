@@ -6,6 +6,7 @@ import base64
 
 import httpx
 import pytest
+import server_testkit as kit
 
 PROTECTED = [
     ("GET", "/api/public/projects"),
@@ -43,10 +44,13 @@ def test_rejected_without_valid_keys(server, method, path, auth):
 
 
 def test_health_needs_no_auth_and_keys_work(server):
-    assert httpx.get(f"{server.url}/api/public/health").json()["status"] == "OK"
+    health = httpx.get(f"{server.url}/api/public/health").json()
+    assert health["status"] == "OK"
+    kit.check(health, "HealthResponse")
     token = base64.b64encode(f"{server.public_key}:{server.secret_key}".encode()).decode()
     projects = httpx.get(f"{server.url}/api/public/projects", headers={"authorization": f"basic {token}"})
     assert projects.status_code == 200 and projects.json()["data"][0]["id"]
+    kit.check(projects.json(), "Projects")
 
 
 def test_custom_keys(tmp_path):

@@ -16,7 +16,9 @@ def health(request: Request) -> JsonResponse:
 
 
 def projects(request: Request) -> JsonResponse:
-    return ok({"data": [{"id": PROJECT_ID, "name": PROJECT_NAME, "metadata": {}}]})
+    organization = {"id": "langfuse-nb-local-org", "name": "langfuse-nb"}
+    project = {"id": PROJECT_ID, "name": PROJECT_NAME, "organization": organization, "metadata": {}}
+    return ok({"data": [project]})
 
 
 ROUTES = [

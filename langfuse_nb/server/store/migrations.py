@@ -25,7 +25,6 @@ CREATE INDEX traces_version ON traces(version, timestamp) WHERE version IS NOT N
 
 CREATE TABLE trace_tags (tag TEXT NOT NULL, trace_id TEXT NOT NULL, PRIMARY KEY (tag, trace_id))
   WITHOUT ROWID;
-CREATE INDEX trace_tags_trace ON trace_tags(trace_id);
 
 CREATE TABLE observations (
   id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, parent_observation_id TEXT, type TEXT NOT NULL,
@@ -58,6 +57,8 @@ CREATE INDEX scores_run ON scores(dataset_run_id);
 CREATE INDEX scores_name ON scores(name, timestamp);
 CREATE INDEX scores_timestamp ON scores(timestamp);
 CREATE INDEX scores_config ON scores(config_id);
+-- observation scores that arrived before their observation (trace id still unknown)
+CREATE INDEX scores_orphans ON scores(observation_id) WHERE trace_id IS NULL;
 
 CREATE TABLE sessions (
   id TEXT PRIMARY KEY, environment TEXT NOT NULL DEFAULT 'default', created_at TEXT NOT NULL

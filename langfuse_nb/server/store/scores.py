@@ -50,12 +50,15 @@ def upsert(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 def resolve_missing_traces(conn: sqlite3.Connection, observation_ids: Sequence[str]) -> None:
     """Scores that arrived before their observation get its trace id once it is known."""
+    if conn.execute("SELECT 1 FROM scores WHERE trace_id IS NULL LIMIT 1").fetchone() is None:
+        return  # the usual case: nothing is waiting, skip the per-id probes
     for start in range(0, len(observation_ids), 800):
         part = observation_ids[start : start + 800]
         marks = ", ".join("?" * len(part))
         conn.execute(
-            f"UPDATE scores SET trace_id = (SELECT trace_id FROM observations o WHERE o.id = "
-            f"scores.observation_id) WHERE trace_id IS NULL AND observation_id IN ({marks})",
+            "UPDATE scores SET trace_id = "
+            "(SELECT trace_id FROM observations o WHERE o.id = scores.observation_id) "
+            f"WHERE trace_id IS NULL AND observation_id IN ({marks})",
             part,
         )
 

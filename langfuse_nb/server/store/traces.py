@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -30,6 +31,8 @@ COLUMNS = (
     "updated_at",
 )
 _INSERT = f"INSERT OR REPLACE INTO traces ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_ROW_GETTER = operator.itemgetter(*COLUMNS)
+_EMPTY_ROW = dict.fromkeys(COLUMNS)
 _OVERWRITE_IF_SET = ("user_id", "session_id", "release", "version", "public")
 _CHUNK = 800
 
@@ -72,25 +75,34 @@ def merge(existing: dict[str, Any] | None, updates: Sequence[dict[str, Any]], no
     return row
 
 
+_FALLBACK_FIELDS = (("name", "name_fallback"), ("input", "input_fallback"), ("output", "output_fallback"))
+_SHALLOW_KEYS = 4  # id, timestamp, environment, is_root: a span that only says "this trace exists"
+
+
 def _merge_one(row: dict[str, Any], update: dict[str, Any], metadata: dict[str, Any], tags: set[str]) -> None:
     stamp = update.get("timestamp")
     if stamp and (row["timestamp"] is None or stamp < row["timestamp"]):
         row["timestamp"] = stamp
-    if update.get("environment") and (row["environment"] is None or update.get("is_root")):
-        row["environment"] = update["environment"]
-    for field in ("name", "input", "output"):
-        if update.get(field) is not None:
-            row[field] = update[field]
-        elif update.get(f"{field}_fallback") is not None and row.get(field) is None:
-            row[field] = update[f"{field}_fallback"]
+    environment = update.get("environment")
+    if environment and (row["environment"] is None or update["is_root"]):
+        row["environment"] = environment
+    if len(update) <= _SHALLOW_KEYS:
+        return
+    for field, fallback in _FALLBACK_FIELDS:
+        value = update.get(field)
+        if value is not None:
+            row[field] = value
+        elif row.get(field) is None:
+            row[field] = update.get(fallback)
     for field in _OVERWRITE_IF_SET:
-        if update.get(field) is not None:
-            row[field] = int(update[field]) if field == "public" else update[field]
+        value = update.get(field)
+        if value is not None:
+            row[field] = int(value) if field == "public" else value
     if update.get("metadata"):
         metadata.update(update["metadata"])
     if update.get("tags"):
         tags.update(update["tags"])
-    if update.get("resource_id") is not None and row.get("resource_id") is None:
+    if row.get("resource_id") is None and update.get("resource_id") is not None:
         row["resource_id"] = update["resource_id"]
         row["scope_id"] = update["scope_id"]
 
@@ -111,7 +123,7 @@ def upsert(
     for row in rows:
         row["timestamp"] = row["timestamp"] or now
         row["environment"] = row["environment"] or "default"
-    conn.executemany(_INSERT, [tuple(row.get(c) for c in COLUMNS) for row in rows])
+    conn.executemany(_INSERT, [_ROW_GETTER({**_EMPTY_ROW, **row}) for row in rows])
     tag_rows = [(tag, row["id"]) for row in rows for tag in row.pop("_tags")]
     if tag_rows:
         conn.executemany("INSERT OR IGNORE INTO trace_tags (tag, trace_id) VALUES (?, ?)", tag_rows)
@@ -128,8 +140,13 @@ def delete(conn: sqlite3.Connection, ids: Sequence[str]) -> int:
     deleted = 0
     for part in chunks(list(ids)):
         marks = ", ".join("?" * len(part))
+        tagged = conn.execute(f"SELECT id, tags FROM traces WHERE id IN ({marks})", part).fetchall()
+        # trace_tags is keyed (tag, trace_id); the row's own tag list names exactly the entries to drop
+        conn.executemany(
+            "DELETE FROM trace_tags WHERE tag = ? AND trace_id = ?",
+            [(tag, trace_id) for trace_id, tags in tagged for tag in loads(tags) or ()],
+        )
         deleted += conn.execute(f"DELETE FROM traces WHERE id IN ({marks})", part).rowcount
-        conn.execute(f"DELETE FROM trace_tags WHERE trace_id IN ({marks})", part)
         conn.execute(f"DELETE FROM observations WHERE trace_id IN ({marks})", part)
         conn.execute(f"DELETE FROM scores WHERE trace_id IN ({marks})", part)
     return deleted
