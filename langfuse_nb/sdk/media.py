@@ -17,13 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal
 
 from langfuse_nb.errors import ApiError
 from langfuse_nb.media import MEDIA_CONTENT_TYPES, REFERENCE_PATTERN, LangfuseMedia
 from langfuse_nb.tracing.worker import BatchWorker
+
+if TYPE_CHECKING:
+    import httpx
 
 try:  # optional accelerator for the no-media check; the pure-Python scan gives the same answer
     import orjson
@@ -288,6 +289,8 @@ class MediaManager:
     def _client(self) -> httpx.Client:
         with self._lock:  # no auth: the upload URL authorizes itself (wire-protocol §1.2 channel D)
             if self._http is None:
+                import httpx  # deferred: most sessions never upload media
+
                 self._http = httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0))
             return self._http
 
@@ -398,6 +401,8 @@ def _fetch_data_uri(reference: str, api: Any, timeout: float, base_url: str | No
         url = _attr(media, "url", "url")
         if base_url and url.startswith("/"):
             url = base_url.rstrip("/") + url
+        import httpx
+
         response = httpx.get(url, timeout=timeout, follow_redirects=True)
         response.raise_for_status()
         content_type = _attr(media, "content_type", "contentType")

@@ -10,7 +10,7 @@ import json
 import logging
 import math
 import re
-from asyncio import Queue
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import Any
@@ -22,6 +22,12 @@ _PASSTHROUGH = (str, bool, type(None))
 _MAX_DEPTH = 100
 _UTC_NAME = dt.timezone.utc.tzname(None)
 
+
+
+def _is_asyncio_queue(obj: Any) -> bool:
+    # asyncio is only loaded if the user loaded it, so an asyncio.Queue can only exist then
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(obj, asyncio.Queue)
 
 def serialize_datetime(value: dt.datetime) -> str:
     """ISO-8601; UTC as a trailing ``Z``, naive values taken as local time."""
@@ -214,7 +220,7 @@ _HANDLERS: list[tuple[Callable[[Any], bool], Callable[[_Walker, Any], Any]]] = [
     (lambda o: isinstance(o, BaseException), lambda w, o: f"{type(o).__name__}: {o}"),
     (_is_streaming, lambda w, o: str(o)),
     (lambda o: isinstance(o, enum.Enum), lambda w, o: w.convert(o.value)),
-    (lambda o: isinstance(o, Queue), lambda w, o: type(o).__name__),
+    (_is_asyncio_queue, lambda w, o: type(o).__name__),
     (lambda o: dataclasses.is_dataclass(o) and not isinstance(o, type),
      lambda w, o: w._container(o, lambda x: w.convert(dataclasses.asdict(x)))),
     (lambda o: isinstance(o, UUID), lambda w, o: str(o)),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
-
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from typing import TYPE_CHECKING
 
 from langfuse_nb._settings import Settings
 from langfuse_nb.wire.attributes import SDK_NAME, SDK_VERSION
+
+if TYPE_CHECKING:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
 
 def auth_header(public_key: str, secret_key: str) -> str:
@@ -28,6 +30,9 @@ def otlp_headers(settings: Settings) -> dict[str, str]:
 
 
 def build_exporter(settings: Settings) -> OTLPSpanExporter:
+    # imported here: the exporter pulls in protobuf and requests; `import langfuse_nb` should not pay
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
     return OTLPSpanExporter(
         endpoint=settings.traces_endpoint,
         headers=otlp_headers(settings),

@@ -13,13 +13,13 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from langfuse_nb.sdk.aio import run_sync
-from langfuse_nb.sdk.experiments.batch import BatchRun, BatchSpec
-from langfuse_nb.sdk.experiments.batch_results import BatchEvaluationResult, BatchEvaluationResumeToken
-from langfuse_nb.sdk.experiments.results import ExperimentResult
-from langfuse_nb.sdk.experiments.runner import ExperimentRunner, ExperimentSpec
+if TYPE_CHECKING:  # the runners load asyncio and friends; `import langfuse_nb` should not pay for them
+    from langfuse_nb.sdk.experiments.batch import BatchRun
+    from langfuse_nb.sdk.experiments.batch_results import BatchEvaluationResult, BatchEvaluationResumeToken
+    from langfuse_nb.sdk.experiments.results import ExperimentResult
+    from langfuse_nb.sdk.experiments.runner import ExperimentRunner
 
 R = TypeVar("R")
 
@@ -52,13 +52,12 @@ class ExperimentsMixin:
         async; evaluators return an ``Evaluation``, a dict or a list of either. ``progress`` shows a bar
         (None: automatic for 10+ items, env ``LANGFUSE_NB_PROGRESS=0`` turns it off).
         """
-        runner = ExperimentRunner(self, ExperimentSpec.build(**_arguments(locals())))
+        runner = _experiment_runner(self, _arguments(locals()))
         return self._run_blocking(runner.run, runner.result, "last_experiment_result")
 
     async def run_experiment_async(self, **arguments: Any) -> ExperimentResult:
         """``await`` form of :meth:`run_experiment` (same arguments, runs on the current loop)."""
-        spec = ExperimentSpec.build(**bind_arguments(ExperimentsMixin.run_experiment, arguments))
-        runner = ExperimentRunner(self, spec)
+        runner = _experiment_runner(self, bind_arguments(ExperimentsMixin.run_experiment, arguments))
         return await self._run_awaiting(runner.run, runner.result, "last_experiment_result")
 
     def run_batched_evaluation(
@@ -86,18 +85,19 @@ class ExperimentsMixin:
         ``max_retries`` times with exponential backoff (1 s, 2 s, 4 s ...); a run that still cannot
         fetch returns ``completed=False`` with a ``resume_token`` to pass as ``resume_from``.
         """
-        runner = BatchRun(self, BatchSpec.build(**_arguments(locals())))
+        runner = _batch_runner(self, _arguments(locals()))
         return self._run_blocking(runner.run, runner.result, "last_batch_evaluation_result")
 
     async def run_batched_evaluation_async(self, **arguments: Any) -> BatchEvaluationResult:
         """``await`` form of :meth:`run_batched_evaluation` (same arguments)."""
-        spec = BatchSpec.build(**bind_arguments(ExperimentsMixin.run_batched_evaluation, arguments))
-        runner = BatchRun(self, spec)
+        runner = _batch_runner(self, bind_arguments(ExperimentsMixin.run_batched_evaluation, arguments))
         return await self._run_awaiting(runner.run, runner.result, "last_batch_evaluation_result")
 
     # ------------------------------------------------------------------ shared plumbing
 
     def _run_blocking(self, run: Callable[[], Awaitable[R]], partial: Callable[[], R], slot: str) -> R:
+        from langfuse_nb.sdk.aio import run_sync
+
         try:
             result = run_sync(run)
         except BaseException as exc:
@@ -119,6 +119,18 @@ class ExperimentsMixin:
         setattr(self, slot, result)
         with contextlib.suppress(Exception):  # some exception types refuse new attributes
             exc.partial_result = result  # type: ignore[attr-defined]
+
+
+def _experiment_runner(client: Any, arguments: dict[str, Any]) -> ExperimentRunner:
+    from langfuse_nb.sdk.experiments.runner import ExperimentRunner, ExperimentSpec
+
+    return ExperimentRunner(client, ExperimentSpec.build(**arguments))
+
+
+def _batch_runner(client: Any, arguments: dict[str, Any]) -> BatchRun:
+    from langfuse_nb.sdk.experiments.batch import BatchRun, BatchSpec
+
+    return BatchRun(client, BatchSpec.build(**arguments))
 
 
 def _arguments(local_vars: dict[str, Any]) -> dict[str, Any]:

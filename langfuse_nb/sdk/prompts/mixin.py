@@ -9,8 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-import httpx
-
 from langfuse_nb.errors import ApiError, NotFoundError
 from langfuse_nb.sdk.prompts.cache import PromptCache, shared_cache
 from langfuse_nb.sdk.prompts.clients import (
@@ -47,6 +45,8 @@ def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, ApiError):
         status = exc.status_code
         return status is None or status == 429 or status >= 500
+    import httpx  # already loaded by the REST client that raised; kept out of `import langfuse_nb`
+
     return isinstance(exc, (httpx.TransportError, OSError, TimeoutError))
 
 
