@@ -13,6 +13,7 @@ GENERATION_LIKE = frozenset({"generation", "embedding"})
 
 
 _SCALAR_TYPES = frozenset({int, float, bool, type(None)})
+_MEDIA_BLOCK_TYPES = frozenset({"base64", "media"})
 
 
 def may_hold_media(value: Any, budget: int = 64) -> bool:
@@ -30,6 +31,8 @@ def may_hold_media(value: Any, budget: int = 64) -> bool:
                 return True
         elif cls in _SCALAR_TYPES:
             continue
+        elif cls is dict and item.get("type") in _MEDIA_BLOCK_TYPES:
+            return True  # Anthropic ("base64") / Vertex ("media") content blocks carry raw base64
         elif cls is dict or cls is list or cls is tuple:
             budget -= len(item)
             if budget < 0:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-import pytest
-
 from langfuse_nb.media import LangfuseMedia
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
@@ -34,10 +32,6 @@ def test_media_round_trip(lf: Any) -> None:
     assert resolved["doc"] == "data:application/pdf;base64," + base64.b64encode(b"%PDF-1.4 tiny").decode()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="sdk/client.py _may_hold_media pre-check (stream A) skips provider blocks without a data: string",
-)
 def test_anthropic_block_in_span_output(lf: Any) -> None:
     block = {"type": "base64", "media_type": "image/png", "data": base64.b64encode(PNG).decode()}
     with lf.start_as_current_span(name="anthropic", output={"content": [block]}) as span:

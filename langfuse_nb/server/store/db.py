@@ -16,15 +16,18 @@ _PRAGMAS = (
     "PRAGMA foreign_keys=OFF",
     "PRAGMA busy_timeout=10000",
     "PRAGMA temp_store=MEMORY",
-    "PRAGMA cache_size=-65536",  # 64 MB page cache per connection: index pages stay hot during ingest
-    "PRAGMA mmap_size=268435456",  # reads through mmap avoid a syscall per page
+    "PRAGMA mmap_size=268435456",  # reads through mmap (shared OS pages) avoid a syscall per page
 )
+# the writer keeps index pages hot during ingest; readers (one per thread) rely on mmap and stay small
+_WRITER_CACHE = "PRAGMA cache_size=-65536"
+_READER_CACHE = "PRAGMA cache_size=-8192"
 
 
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10.0)
     for pragma in _PRAGMAS:
         conn.execute(pragma)
+    conn.execute(_READER_CACHE if readonly else _WRITER_CACHE)
     if readonly:
         conn.execute("PRAGMA query_only=ON")
     conn.row_factory = sqlite3.Row
