@@ -34,6 +34,10 @@ _BODY_KEYS = (  # python argument -> camelCase body field
 )
 
 
+# A flushed backlog goes out in requests of this many score events (~300 B each, far below the
+# server's batch limit) instead of one request per `flush_at` events.
+_MAX_EVENTS_PER_REQUEST = 500
+
 def score_event(fields: dict[str, Any], *, environment: str | None) -> dict[str, Any]:
     """One ``score-create`` event; null fields omitted, numeric values as floats."""
     fields = dict(fields)
@@ -161,6 +165,7 @@ class ScoresMixin:
                 max_batch=settings.flush_at if "flush_at" in explicit else 15,
                 interval=settings.flush_interval if "flush_interval" in explicit else 1.0,
                 max_queue=100_000,
+                max_drain=_MAX_EVENTS_PER_REQUEST,
                 name="langfuse-nb-scores",
             )
 

@@ -26,8 +26,10 @@ class BatchWorker(Generic[T]):
     """Collect items on any thread; call ``handler(list_of_items)`` on one daemon thread.
 
     A batch is handled when ``max_batch`` items are waiting, when ``interval`` seconds have
-    passed, on ``flush()`` and on ``shutdown()``. ``put`` never blocks; beyond ``max_queue``
-    items are dropped with one warning. Handler errors are logged and never propagate.
+    passed, on ``flush()`` and on ``shutdown()``. A backlog is drained in batches of up to
+    ``max_drain`` items (default ``max_batch``), so a flush of many small items is a few requests,
+    not hundreds. ``put`` never blocks; beyond ``max_queue`` items are dropped with one warning.
+    Handler errors are logged and never propagate.
     """
 
     def __init__(
@@ -37,10 +39,12 @@ class BatchWorker(Generic[T]):
         max_batch: int = 512,
         interval: float = 5.0,
         max_queue: int = 1_000_000,
+        max_drain: int | None = None,
         name: str = "langfuse-nb-worker",
     ) -> None:
         self._handler = handler
         self._max_batch = max(1, int(max_batch))
+        self._max_drain = max(self._max_batch, int(max_drain or 0))
         self._interval = max(0.001, float(interval))
         self._max_queue = max_queue
         self._queue: deque[Any] = deque()
@@ -107,7 +111,7 @@ class BatchWorker(Generic[T]):
                 item.done.set()
                 continue
             batch.append(item)
-            if len(batch) >= self._max_batch:
+            if len(batch) >= self._max_drain:
                 self._handle(batch)
                 batch = []
         self._handle(batch)

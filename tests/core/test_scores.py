@@ -61,7 +61,8 @@ def test_many_scores_are_batched(lf: Any) -> None:
     key = client._settings.public_key
     batches = [b for b in list(lf.sink.ingestion) if b["metadata"]["public_key"] == key]
     sizes = [b["metadata"]["batch_size"] for b in batches]
-    assert max(sizes) <= 15 and sum(sizes) == 40
+    # flush_at (15) triggers a send; a backlog drains in larger requests, so never more than 3 here
+    assert sum(sizes) == 40 and len(sizes) <= 3
 
 
 def test_unknown_score_kwarg_raises(lf: Any) -> None:
