@@ -1,1 +1,1 @@
-"""server."""
+"""The embedded Langfuse-compatible server: app, routes, pure decoders, SQLite store, runner."""

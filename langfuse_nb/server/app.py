@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -47,6 +48,21 @@ def _http_error(_: Request, exc: StarletteHTTPException) -> JsonResponse:
     return JsonResponse({"message": str(exc.detail), "error": name}, status_code=exc.status_code)
 
 
+def _number_out_of_range(_: Request, exc: OverflowError) -> JsonResponse:
+    # SQLite stores 64-bit integers; a larger number anywhere in a body ends up here
+    message = f"a number in the request is out of range (at most 64-bit integers are supported): {exc}"
+    return JsonResponse({"message": message, "error": "InvalidRequestError"}, status_code=400)
+
+
+def _database_busy(request: Request, exc: sqlite3.OperationalError) -> JsonResponse:
+    if not any(word in str(exc).lower() for word in ("locked", "busy", "disk", "unable to open")):
+        return _unexpected_error(request, exc)  # anything else is a bug, not an outage
+    log.warning("database error: %s", exc)
+    return JsonResponse(
+        {"message": f"database unavailable: {exc}", "error": "ServiceUnavailableError"}, status_code=503
+    )
+
+
 def _unexpected_error(request: Request, exc: Exception) -> JsonResponse:
     # the last resort: logged with its traceback, reported without internals
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -57,6 +73,8 @@ ERROR_HANDLERS: dict[type[Exception], Callable[[Request, Any], JsonResponse]] = 
     ApiError: _api_error,
     RequestValidationError: _validation_error,
     StarletteHTTPException: _http_error,
+    OverflowError: _number_out_of_range,
+    sqlite3.OperationalError: _database_busy,
     Exception: _unexpected_error,
 }
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+_SLASHES = re.compile(r"/{2,}")
 # paths reachable without keys: health, and media transfer URLs that carry their own token
 _OPEN_PATHS = re.compile(r"^/api/public/(health/?|media/[^/]+/(upload|download)/?)$")
 
@@ -40,6 +41,9 @@ class BasicAuthMiddleware:
         self.secret_key = secret_key
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and "//" in scope["path"]:
+            # a base URL with a trailing slash makes clients send //api/...; route it like /api/...
+            scope = {**scope, "path": _SLASHES.sub("/", scope["path"])}
         if scope["type"] != "http" or not self._needs_auth(scope["path"]):
             await self.app(scope, receive, send)
             return

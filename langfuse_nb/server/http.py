@@ -11,6 +11,7 @@ from starlette.responses import Response
 from langfuse_nb.server.config import ServerConfig
 from langfuse_nb.server.errors import BadRequest, PayloadTooLarge
 from langfuse_nb.server.store.db import Database
+from langfuse_nb.server.store.resources import BlobCache
 
 
 class JsonResponse(Response):
@@ -36,6 +37,10 @@ def config_of(request: Request) -> ServerConfig:
 
 def db_of(request: Request) -> Database:
     return request.app.state.db
+
+
+def blobs_of(request: Request) -> BlobCache:
+    return request.app.state.blobs
 
 
 async def raw_body(request: Request) -> bytes:

@@ -122,7 +122,12 @@ def _pb_span(span: Any) -> SpanRecord:
 
 
 def _pb_attributes(pairs: Any) -> dict[str, Any]:
-    return {kv.key: _pb_value(kv.value) for kv in pairs}
+    out: dict[str, Any] = {}
+    for kv in pairs:
+        value = kv.value
+        # strings are the common case (SDK attributes); skip the generic dispatch for them
+        out[kv.key] = value.string_value if value.WhichOneof("value") == "string_value" else _pb_value(value)
+    return out
 
 
 def _pb_value(value: Any) -> Any:

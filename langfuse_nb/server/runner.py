@@ -102,8 +102,16 @@ def start_in_thread(
     db = Path(db_path) if db_path is not None else default_db_path()
     limits = {"max_body_bytes": max_body_bytes} if max_body_bytes else {}
     config = ServerConfig(db_path=db, public_key=public_key, secret_key=secret_key, base_url=url, **limits)
+    try:
+        app = create_app(config)
+    except BaseException:
+        sock.close()
+        raise
+    # log_config=None: leave the host process's (e.g. a notebook kernel's) logging setup untouched
     server = uvicorn.Server(
-        uvicorn.Config(create_app(config), log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+        uvicorn.Config(
+            app, log_config=None, log_level="warning", access_log=False, timeout_graceful_shutdown=2
+        )
     )
     thread = threading.Thread(
         target=server.run,

@@ -182,7 +182,7 @@ class _GroupContext:
 def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict[str, Any]]:
     attrs = span.attributes
     start_ns = span.start_ns or span.end_ns
-    end_ns = span.end_ns or span.start_ns
+    end_ns = max(span.end_ns or span.start_ns, start_ns)  # an end before the start is clamped to it
     start = ns_to_iso(start_ns) if start_ns else None
     end = start if end_ns == start_ns else (ns_to_iso(end_ns) if end_ns else None)
     as_root = attrs.get(A.AS_ROOT) in (True, "true")

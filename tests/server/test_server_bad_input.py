@@ -133,3 +133,43 @@ def test_body_limits(tmp_path):
 def test_server_still_healthy_and_consistent_after_abuse(client):
     assert client.get("/api/public/health").json()["status"] == "OK"
     assert client.get("/api/public/traces", params={"limit": 1}).status_code == 200
+
+
+def test_numbers_beyond_64_bits_are_rejected(client):
+    big = 2**70
+    response = client.post(
+        "/api/public/ingestion",
+        content=(
+            '{"batch": [{"id": "e", "type": "generation-create", "timestamp": "2024-01-01T00:00:00Z", '
+            f'"body": {{"id": "big-{kit.span_id()}", "traceId": "{kit.trace_id()}", "promptName": "p", '
+            f'"promptVersion": {big}}}}}]}}'
+        ).encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code in (207, 400), response.text
+    media = client.patch("/api/public/media/AAAAAAAAAAAAAAAAAAAAAA", json={"uploadHttpStatus": 200})
+    assert media.status_code == 404
+    assert client.get("/api/public/health").status_code == 200
+
+
+def test_double_slash_paths_from_trailing_slash_base_urls(client, server):
+    body = kit.protobuf_request([kit.span("slash", trace=kit.trace_id())])
+    response = client.post(
+        server.url + "//api/public/otel/v1/traces",
+        content=body,
+        headers={"content-type": "application/x-protobuf"},
+    )
+    assert response.status_code == 200
+    assert httpx.get(server.url + "//api/public/projects").status_code == 401
+
+
+def test_failed_write_rolls_back_the_whole_request(client):
+    tid = kit.trace_id()
+    good = kit.span("good", trace=tid)
+    bad = kit.span("bad", trace=tid, attributes={"langfuse.observation.prompt.name": "p"})
+    document = kit.json_request([good, bad])
+    attributes = document["resourceSpans"][0]["scopeSpans"][0]["spans"][1]["attributes"]
+    attributes.append({"key": "langfuse.observation.prompt.version", "value": {"intValue": str(2**70)}})
+    response = client.post("/api/public/otel/v1/traces", json=document)
+    _assert_error(response, 400, "out of range")
+    assert client.get(f"/api/public/traces/{tid}").status_code == 404  # nothing half-written

@@ -92,7 +92,7 @@ def test_generation_fields_usage_cost_and_completion_start(client, send_spans):
     )
     send_spans([gen])
     obs = client.get(f"/api/public/observations/{gen['span_id']}").json()
-    kit.check(obs, "ObservationsView")
+    kit.check(obs, "ObservationsViewSingle", "ObservationsView")
     assert obs["startTime"] == "2023-11-14T22:13:20.123000Z"
     assert obs["completionStartTime"] == "2023-11-14T22:13:20.500000Z"
     assert obs["model"] == "gpt-4o"
@@ -273,3 +273,4 @@ def test_empty_request_is_ok(client):
         "/api/public/otel/v1/traces", content=b"", headers={"content-type": "application/x-protobuf"}
     )
     assert response.status_code == 200 and response.json() == {}
+    kit.check(response.json(), "OtelTraceResponse", "")

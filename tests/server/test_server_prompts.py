@@ -118,6 +118,11 @@ def test_create_validation(client):
         {"name": "n", "prompt": "x", "labels": ["latest"]},
         {"name": "n", "prompt": "x", "tags": "t"},
         {"name": "n", "type": "other", "prompt": "x"},
+        {
+            "name": "n",
+            "type": "chat",
+            "prompt": [{"role": "user", "content": "{{ hist }}"}, {"type": "placeholder", "name": "hist"}],
+        },
     ]
     for body in cases:
         response = client.post("/api/public/v2/prompts", json=body)

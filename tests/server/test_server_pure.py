@@ -210,3 +210,15 @@ def test_filter_errors(conditions):
 def test_page_meta():
     assert query.page_of(None, None).meta(0) == {"page": 1, "limit": 50, "totalItems": 0, "totalPages": 0}
     assert query.page_of(3, 10).meta(21) == {"page": 3, "limit": 10, "totalItems": 21, "totalPages": 3}
+
+
+def test_end_before_start_is_clamped_and_missing_times_fall_back():
+    trace = "ab" * 16
+    early_end = otlp.SpanRecord(trace, "cd" * 8, None, "s", 2_000_000_000, 1_000_000_000, {}, 0, "", [])
+    no_end = otlp.SpanRecord(trace, "ef" * 8, None, "s", 3_000_000_000, 0, {}, 0, "", [])
+    group = otlp.ScopeSpans(
+        {}, {"name": "langfuse-sdk", "version": "", "attributes": {}}, [early_end, no_end]
+    )
+    observations, _ = spans.map_groups([group])
+    assert observations[0]["start_time"] == observations[0]["end_time"] == "1970-01-01T00:00:02.000000Z"
+    assert observations[1]["end_time"] == "1970-01-01T00:00:03.000000Z"

@@ -217,11 +217,14 @@ def test_delete_traces(seeded):
     tid = kit.trace_id()
     http.post(
         "/api/public/otel/v1/traces",
-        content=kit.protobuf_request([kit.span("gone", trace=tid)]),
+        content=kit.protobuf_request(
+            [kit.span("gone", trace=tid, attributes={"langfuse.trace.tags": ["doomed"]})]
+        ),
         headers={"content-type": "application/x-protobuf"},
     ).raise_for_status()
     deleted = http.delete(f"/api/public/traces/{tid}")
     kit.check(deleted.json(), "DeleteTraceResponse")
     assert http.get(f"/api/public/traces/{tid}").status_code == 404
+    assert http.get("/api/public/traces", params={"tags": "doomed"}).json()["meta"]["totalItems"] == 0
     assert http.delete(f"/api/public/traces/{tid}").status_code == 404
     assert http.request("DELETE", "/api/public/traces", json={"traceIds": [tid]}).status_code == 200

@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import Request
 
 from langfuse_nb.server.errors import BadRequest
-from langfuse_nb.server.http import JsonBody, JsonResponse, db_of, ok
+from langfuse_nb.server.http import JsonBody, JsonResponse, blobs_of, db_of, ok
 from langfuse_nb.server.ingestion import map_batch
 from langfuse_nb.server.routes import Route
-from langfuse_nb.server.routes.otel import blobs_of
 from langfuse_nb.server.store import ingest
 
 

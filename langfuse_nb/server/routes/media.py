@@ -67,10 +67,10 @@ def get_upload_url(request: Request, body: JsonBody) -> JsonResponse:
     with db_of(request).write() as conn:
         media_id, done = store.register(conn, spec)
     if done:
-        return ok({"mediaId": media_id, "uploadUrl": None}, 201)
+        return ok({"mediaId": media_id, "uploadUrl": None})
     token = store.token(_key(request), "upload", media_id)
     url = f"{_base(request)}/api/public/media/{media_id}/upload?token={token}"
-    return ok({"mediaId": media_id, "uploadUrl": url}, 201)
+    return ok({"mediaId": media_id, "uploadUrl": url})
 
 
 def upload(request: Request, mediaId: str, body: RawBody, token: str | None = None) -> Response:

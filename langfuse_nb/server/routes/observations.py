@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from langfuse_nb.server.errors import NotFound
-from langfuse_nb.server.http import JsonResponse, db_of, ok
+from langfuse_nb.server.http import JsonResponse, blobs_of, db_of, ok
 from langfuse_nb.server.query import Column, Where, apply_filter, page_of, parse_filter
 from langfuse_nb.server.routes import Route
-from langfuse_nb.server.routes.otel import blobs_of
 from langfuse_nb.server.store import observations
 
 _TRACE = "(SELECT {0} FROM traces t WHERE t.id = o.trace_id)"

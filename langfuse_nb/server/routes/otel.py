@@ -5,15 +5,11 @@ from __future__ import annotations
 from fastapi import Request
 
 from langfuse_nb.server.errors import BadRequest
-from langfuse_nb.server.http import JsonResponse, RawBody, config_of, db_of, ok
+from langfuse_nb.server.http import JsonResponse, RawBody, blobs_of, config_of, db_of, ok
 from langfuse_nb.server.otlp import decode_request, decompress
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.spans import map_groups
 from langfuse_nb.server.store import ingest
-
-
-def blobs_of(request: Request):  # noqa: ANN201 - BlobCache, kept on app state
-    return request.app.state.blobs
 
 
 def export_traces(request: Request, body: RawBody) -> JsonResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import Request
@@ -23,9 +24,22 @@ def _string_list(body: dict[str, Any], key: str, *, nullable: bool) -> list[str]
     return value
 
 
+_VARIABLE = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
+
+
 def _chat_messages(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         raise BadRequest("a chat prompt needs 'prompt' to be a list of messages")
+    _check_messages(value)
+    placeholders = {m["name"] for m in value if m.get("type") == "placeholder"}
+    variables = {v for m in value if m.get("type") != "placeholder" for v in _VARIABLE.findall(m["content"])}
+    clash = placeholders & variables
+    if clash:
+        raise BadRequest(f"names used both as variables and placeholders: {sorted(clash)}")
+    return value
+
+
+def _check_messages(value: list[Any]) -> None:
     for index, message in enumerate(value):
         if not isinstance(message, dict):
             raise BadRequest(f"prompt[{index}] must be an object")
@@ -34,7 +48,6 @@ def _chat_messages(value: Any) -> list[dict[str, Any]]:
                 raise BadRequest(f"prompt[{index}] is a placeholder and needs a non-empty 'name'")
         elif not isinstance(message.get("role"), str) or not isinstance(message.get("content"), str):
             raise BadRequest(f"prompt[{index}] needs string 'role' and 'content' (or type 'placeholder')")
-    return value
 
 
 def parse_create(body: Any) -> dict[str, Any]:

@@ -8,11 +8,10 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from langfuse_nb.server.errors import BadRequest, NotFound
-from langfuse_nb.server.http import JsonBody, JsonResponse, db_of, json_object, no_content, ok
+from langfuse_nb.server.http import JsonBody, JsonResponse, blobs_of, db_of, json_object, no_content, ok
 from langfuse_nb.server.ingestion import EventError, score_row
 from langfuse_nb.server.query import Column, Where, apply_filter, page_of, parse_filter
 from langfuse_nb.server.routes import Route
-from langfuse_nb.server.routes.otel import blobs_of
 from langfuse_nb.server.store import ingest, scores
 from langfuse_nb.server.values import loads
 

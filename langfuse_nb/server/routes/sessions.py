@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from langfuse_nb.server.errors import NotFound
-from langfuse_nb.server.http import JsonResponse, db_of, ok
+from langfuse_nb.server.http import JsonResponse, blobs_of, db_of, ok
 from langfuse_nb.server.query import Where, page_of
 from langfuse_nb.server.routes import Route
-from langfuse_nb.server.routes.otel import blobs_of
 from langfuse_nb.server.routes.traces import trace_view
 from langfuse_nb.server.store import sessions
 

@@ -9,10 +9,9 @@ from fastapi import Query, Request
 
 from langfuse_nb.server.config import PROJECT_ID
 from langfuse_nb.server.errors import BadRequest, NotFound
-from langfuse_nb.server.http import JsonBody, JsonResponse, db_of, ok
+from langfuse_nb.server.http import JsonBody, JsonResponse, blobs_of, db_of, ok
 from langfuse_nb.server.query import Column, Where, apply_filter, order_by, page_of, parse_filter
 from langfuse_nb.server.routes import Route
-from langfuse_nb.server.routes.otel import blobs_of
 from langfuse_nb.server.store import observations, scores, traces
 from langfuse_nb.server.store.resources import BlobCache
 from langfuse_nb.server.values import iso_to_seconds, loads, parse_lenient

@@ -1,1 +1,1 @@
-"""server/store."""
+"""SQLite storage: the database handle, numbered migrations, and one module per entity."""
