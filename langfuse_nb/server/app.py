@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -79,6 +80,16 @@ ERROR_HANDLERS: dict[type[Exception], Callable[[Request, Any], JsonResponse]] = 
 }
 
 
+# FastAPI >= 0.16x records its own OTel spans, metrics and logs through the global providers. In a kernel
+# that hosts the server in-thread those would be exported back into this very server, one batch begetting
+# the next; the server must stay invisible to the user's tracing.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
+
+
 def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
     """Build the app; it opens (and migrates) the database unless one is passed in."""
     database = db or Database(config.db_path)
@@ -95,6 +106,7 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
         exception_handlers=ERROR_HANDLERS,
+        **_NO_TELEMETRY,
     )
     app.state.config = config
     app.state.db = database
