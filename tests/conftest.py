@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,3 +37,21 @@ def server_env(server: ServerHandle, monkeypatch: pytest.MonkeyPatch) -> ServerH
     monkeypatch.setenv("LANGFUSE_BASE_URL", server.url)
     monkeypatch.delenv("LANGFUSE_HOST", raising=False)
     return server
+
+
+@pytest.fixture
+def lf(tmp_path: Path) -> Iterator[Any]:
+    """A Langfuse client on its own server, with keys no other test uses.
+
+    Clients of one public key share an exporter pipeline and a prompt cache, so every test gets fresh keys.
+    """
+    from langfuse_nb.sdk.client import Langfuse
+
+    suffix = uuid.uuid4().hex[:12]
+    handle = start_in_thread(
+        port=0, db_path=tmp_path / "lf.db", public_key=f"pk-lf-{suffix}", secret_key=f"sk-lf-{suffix}"
+    )
+    client = Langfuse(public_key=handle.public_key, secret_key=handle.secret_key, base_url=handle.url)
+    yield client
+    client.shutdown(timeout=5)
+    handle.stop()

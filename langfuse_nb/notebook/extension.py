@@ -9,19 +9,9 @@ from langfuse_nb.notebook import store
 from langfuse_nb.notebook.cell import transform_traced_cell
 from langfuse_nb.notebook.connect import connect
 
-# Stream A's observation classes (by name, so nothing is imported until one is displayed).
-OBSERVATION_CLASSES = (
-    "LangfuseSpan",
-    "LangfuseGeneration",
-    "LangfuseEvent",
-    "LangfuseAgent",
-    "LangfuseTool",
-    "LangfuseChain",
-    "LangfuseRetriever",
-    "LangfuseEvaluator",
-    "LangfuseEmbedding",
-    "LangfuseGuardrail",
-)
+# All ten observation classes share this base; IPython's formatter lookup walks the MRO, and registering
+# by name imports nothing until an observation is displayed.
+OBSERVATION_BASE = "LangfuseObservationWrapper"
 OBSERVATIONS_MODULE = "langfuse_nb.sdk.observations"
 _LOADED: dict[int, Any] = {}  # id(shell) -> LangfuseMagics
 
@@ -50,8 +40,7 @@ def load_ipython_extension(ip: Any) -> None:
     ip.events.register("pre_run_cell", magics.pre_run_cell)
     ip.events.register("post_run_cell", magics.post_run_cell)
     html = ip.display_formatter.formatters["text/html"]
-    for name in OBSERVATION_CLASSES:
-        html.for_type_by_name(OBSERVATIONS_MODULE, name, observation_html)
+    html.for_type_by_name(OBSERVATIONS_MODULE, OBSERVATION_BASE, observation_html)
     _LOADED[id(ip)] = magics
 
 
@@ -78,6 +67,5 @@ def unload_ipython_extension(ip: Any) -> None:
         ip.configurables.remove(magics)
     _unregister_magics(ip, magics)
     html = ip.display_formatter.formatters["text/html"]
-    for name in OBSERVATION_CLASSES:
-        html.pop(f"{OBSERVATIONS_MODULE}.{name}", None)
+    html.pop(f"{OBSERVATIONS_MODULE}.{OBSERVATION_BASE}", None)
     store.uninstall()
