@@ -23,6 +23,7 @@ _CI_RELEASE_VARS = (
     "DRONE_COMMIT_SHA",
 )
 _FALSY = {"false", "0", "no", "off"}
+_TRUTHY = {"true", "1", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,11 @@ class Settings:
 
 
 def _flag(raw: str | None, default: bool) -> bool:
-    return default if raw is None else raw.strip().lower() not in _FALSY
+    """An on/off variable; unset or empty means ``default``, and only an explicit value flips it."""
+    value = "" if raw is None else raw.strip().lower()
+    if not value:
+        return default
+    return value in _TRUTHY if not default else value not in _FALSY
 
 
 def _pick(name: str, arg: Any, env: Mapping[str, str], var: str, convert: Callable[[str], Any],
@@ -82,7 +87,10 @@ def _pick(name: str, arg: Any, env: Mapping[str, str], var: str, convert: Callab
     if raw is None or raw == "":
         return None
     explicit.add(name)
-    return convert(raw)
+    try:
+        return convert(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {var}={raw!r} is not a valid {convert.__name__}") from None
 
 
 def _release(arg: str | None, env: Mapping[str, str]) -> str | None:
@@ -91,6 +99,14 @@ def _release(arg: str | None, env: Mapping[str, str]) -> str | None:
     if env.get("LANGFUSE_RELEASE"):
         return env["LANGFUSE_RELEASE"]
     return next((env[v] for v in _CI_RELEASE_VARS if env.get(v)), None)
+
+
+def _queue_size(raw: str | None) -> int:
+    """OTel's own variable: like OpenTelemetry, an unusable value means the default."""
+    try:
+        return max(1, int(raw or 100_000))
+    except ValueError:
+        return 100_000
 
 
 def _check_sample_rate(value: float) -> float:
@@ -155,6 +171,6 @@ def resolve_settings(
         media_upload_enabled=_flag(env.get("LANGFUSE_MEDIA_UPLOAD_ENABLED"), True),
         otel_traces_export_path=env.get("LANGFUSE_OTEL_TRACES_EXPORT_PATH") or None,
         otel_sdk_disabled=env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true",
-        span_queue_size=max(1, int(env.get("OTEL_BSP_MAX_QUEUE_SIZE") or 100_000)),
+        span_queue_size=_queue_size(env.get("OTEL_BSP_MAX_QUEUE_SIZE")),
         explicit=frozenset(seen),
     )

@@ -9,6 +9,7 @@ observation with the cell's result or error.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import io
 import re
 import sys
@@ -18,6 +19,9 @@ from typing import Any
 MAGIC = "langfuse_trace"
 _HEADER = re.compile(r"^%%" + MAGIC + r"(?=\s|$)(?P<args>[^\n]*)$")
 MAX_CAPTURE = 100_000
+# Set when a traced cell begins. A cell with top-level ``await`` runs in a copy of the context, so at
+# ``post_run_cell`` the marker tells whether the observation's context token can still be detached.
+_CELL_MARK: contextvars.ContextVar[object | None] = contextvars.ContextVar("langfuse_nb_cell", default=None)
 
 
 def transform_traced_cell(lines: list[str]) -> list[str]:
@@ -77,6 +81,7 @@ class OpenCell:
     client: Any
     tee: _Tee | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    mark: object = field(default_factory=object)
 
     @property
     def trace_id(self) -> str:
@@ -114,7 +119,19 @@ def begin(
     if capture:
         tee = _Tee(sys.stdout)
         sys.stdout = tee
-    return OpenCell(options, scope, observation, client, tee)
+    cell = OpenCell(options, scope, observation, client, tee)
+    _CELL_MARK.set(cell.mark)
+    return cell
+
+
+def _forget_foreign_token(cell: OpenCell) -> None:
+    """The cell ran in another context (top-level await): its context change died with that context.
+
+    Detaching the token here would only make OpenTelemetry log "Failed to detach context", so drop it;
+    the scope still ends the observation.
+    """
+    if _CELL_MARK.get() is not cell.mark and hasattr(cell.scope, "_token"):
+        cell.scope._token = None
 
 
 def _stop_capture(cell: OpenCell) -> str:
@@ -136,6 +153,7 @@ def finish(cell: OpenCell, result: Any, error: BaseException | None) -> None:
     """End the observation with the cell's result or error; restore stdout. Never raises."""
     stdout = _stop_capture(cell)
     try:
+        _forget_foreign_token(cell)
         if error is not None:
             message = f"{type(error).__name__}: {error}"
             cell.observation.update(

@@ -13,10 +13,52 @@ logger = logging.getLogger("langfuse_nb")
 REQUEST = {"timeout_in_seconds": 5, "max_retries": 0}
 
 
+# The public key of the connection %load_ext made: the magics use that client even when the user made
+# clients for other keys (where get_client() without a key would give a disabled one).
+_BOUND: dict[str, str] = {}
+
+
+def _registered(public_key: str) -> Any:
+    from langfuse_nb.sdk import registry
+
+    return getattr(registry, "_instances", {}).get(public_key)
+
+
+def bind(connection: Any) -> None:
+    """Make the magics use the connection's client; replace a registered one that cannot trace.
+
+    A client built while the endpoint was unreachable has tracing off (or points elsewhere); after the
+    user fixes LANGFUSE_* and reloads the extension, a fresh client from the environment replaces it.
+    """
+    _BOUND.clear()
+    key = connection.public_key
+    if not connection.tracing or not key:
+        return
+    _BOUND["public_key"] = key
+    client = _registered(key)
+    if client is None:
+        return  # built on first use, so the user's own Langfuse(...) settings are not pre-empted
+    enabled = bool(getattr(client, "_enabled", False))
+    same_url = (client._settings.base_url or "").rstrip("/") == connection.base_url
+    if enabled and same_url:
+        return
+    from langfuse_nb.sdk.client import Langfuse
+
+    if enabled:  # export resources are shared per key: close the old ones so the new URL applies
+        client.shutdown(timeout=1.0)
+    Langfuse()  # from the environment connect() checked; registers itself for this key
+
+
+def unbind() -> None:
+    _BOUND.clear()
+
+
 def get_client() -> Any:
     from langfuse_nb.sdk.registry import get_client as registry_get_client
 
-    return registry_get_client()
+    key = _BOUND.get("public_key")
+    client = _registered(key) if key else None
+    return client if client is not None else registry_get_client()
 
 
 def as_dict(obj: Any) -> dict[str, Any]:

@@ -53,6 +53,8 @@ def _row(key: str, ra: Any, rb: Any, names: Sequence[str]) -> dict[str, Any]:
         "expected_output": _field(item, "expected_output"),
         "output_a": getattr(ra, "output", None),
         "output_b": getattr(rb, "output", None),
+        "error_a": getattr(ra, "error", None),  # a failed item has no output: say why
+        "error_b": getattr(rb, "error", None),
     }
     for name in names:
         row[f"{name}_a"], row[f"{name}_b"] = sa.get(name), sb.get(name)
@@ -62,6 +64,13 @@ def _row(key: str, ra: Any, rb: Any, names: Sequence[str]) -> dict[str, Any]:
 
 def _cell(value: Any) -> str:
     return "" if value is None else esc(pretty(value))
+
+
+def _output_cell(row: dict[str, Any], side: str) -> str:
+    error = row.get(f"error_{side}")
+    if row[f"output_{side}"] is None and error:
+        return tag("span", esc(error), "lfnb-status")
+    return _cell(row[f"output_{side}"])
 
 
 def _delta_cell(value: float | None) -> str:
@@ -83,8 +92,8 @@ def render_comparison(
         cells = [
             _cell(row["input"]),
             _cell(row["expected_output"]),
-            _cell(row["output_a"]),
-            _cell(row["output_b"]),
+            _output_cell(row, "a"),
+            _output_cell(row, "b"),
         ]
         for name in names:
             cells += [

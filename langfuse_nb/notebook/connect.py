@@ -20,6 +20,7 @@ class Connection:
     base_url: str | None
     message: str
     server: Any = None  # ServerHandle of the local server, when we started or reused it
+    public_key: str | None = None  # the key traces are sent with (selects the client the magics use)
 
     @property
     def tracing(self) -> bool:
@@ -84,7 +85,10 @@ def _configured(environ: MutableMapping[str, str], timeout: float) -> Connection
         )
     _undo_disable(environ)
     return Connection(
-        "configured", url, f"langfuse_nb: traces go to {url} (from LANGFUSE_* env vars); {VIEW_HINT}"
+        "configured",
+        url,
+        f"langfuse_nb: traces go to {url} (from LANGFUSE_* env vars); {VIEW_HINT}",
+        public_key=environ.get("LANGFUSE_PUBLIC_KEY"),
     )
 
 
@@ -115,6 +119,7 @@ def _local(environ: MutableMapping[str, str], timeout: float, server_args: dict[
         handle.url,
         f"langfuse_nb: {verb} the local server at {handle.url}{where}; traces go there, {VIEW_HINT}",
         handle,
+        public_key=handle.public_key,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from langfuse_nb.notebook import store
+from langfuse_nb.notebook import commands, store
 from langfuse_nb.notebook.cell import transform_traced_cell
 from langfuse_nb.notebook.connect import connect
 
@@ -32,6 +32,7 @@ def load_ipython_extension(ip: Any) -> None:
     unload_ipython_extension(ip)  # loading twice behaves like a reload
     connection = connect()
     print(connection.message)
+    commands.bind(connection)
     store.install()
     magics = LangfuseMagics(ip, connection)
     ip.register_magics(magics)
@@ -69,3 +70,4 @@ def unload_ipython_extension(ip: Any) -> None:
     html = ip.display_formatter.formatters["text/html"]
     html.pop(f"{OBSERVATIONS_MODULE}.{OBSERVATION_BASE}", None)
     store.uninstall()
+    commands.unbind()

@@ -23,7 +23,9 @@ lets it unwind (bounded), and is re-raised. A cancellation request on the callin
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import contextvars
 import inspect
 import threading
 import time
@@ -56,7 +58,69 @@ async def _as_coroutine(factory: Callable[[], Awaitable[T]]) -> T:
     return await factory()
 
 
+class _HoldBack(collections.deque):  # type: ignore[type-arg]
+    """The loop's ready queue while we drive it from inside a callback: callbacks whose context is
+    entered on our stack cannot run now ("cannot enter context"), so they wait until we return.
+
+    ipykernel 7 starts every shell message (the next cell of "Run All", widget comms, completions) as a
+    task in one persistent context, the very context the running cell is in. Running such a step would
+    raise inside the loop and lose the message; the kernel would hang.
+    """
+
+    def __init__(self, items: collections.deque) -> None:  # type: ignore[type-arg]
+        super().__init__(items)
+        self.held: list[Any] = []
+
+    def popleft(self) -> Any:
+        handle = super().popleft()
+        context = getattr(handle, "_context", None)
+        if context is not None and not handle._cancelled and _is_entered(context):
+            self.held.append(handle)
+            return _SKIP
+        return handle
+
+
+def _is_entered(context: contextvars.Context) -> bool:
+    try:
+        context.run(_noop)
+    except RuntimeError:  # "cannot enter context: ... is already entered"
+        return True
+    return False
+
+
+class _Skip:
+    """Stands in for a held-back handle: the loop skips cancelled handles."""
+
+    _cancelled = True
+
+
+_SKIP = _Skip()
+
+
+@contextlib.contextmanager
+def _holding_back(loop: asyncio.AbstractEventLoop) -> Any:
+    ready = getattr(loop, "_ready", None)
+    if not isinstance(ready, collections.deque):
+        yield
+        return
+    queue = _HoldBack(ready)
+    loop._ready = queue  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        # back into the loop's own deque (an outer drive may hold it); held handles were ready first
+        pending = [*queue.held, *queue]
+        ready.clear()
+        ready.extend(pending)
+        loop._ready = ready  # type: ignore[attr-defined]
+
+
 def _drive_nested(loop: asyncio.AbstractEventLoop, factory: Callable[[], Awaitable[T]]) -> T:
+    with _holding_back(loop):
+        return _drive(loop, factory)
+
+
+def _drive(loop: asyncio.AbstractEventLoop, factory: Callable[[], Awaitable[T]]) -> T:
     task = loop.create_task(_as_coroutine(factory))
     outer = asyncio.current_task(loop)
     if outer is not None:

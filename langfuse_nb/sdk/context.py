@@ -119,8 +119,8 @@ def _merge(outer: Mapping[str, Any], inner: Mapping[str, Any]) -> dict[str, Any]
     """Inner values win; tags are concatenated without duplicates, outer first."""
     merged = dict(outer)
     for key, value in inner.items():
-        if key == A.TRACE_TAGS and key in merged:
-            value = list(dict.fromkeys([*merged[key], *value]))
+        if key == A.TRACE_TAGS:
+            value = list(dict.fromkeys([*merged.get(key, ()), *value]))
         merged[key] = value
     return merged
 

@@ -15,7 +15,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCod
 
 from langfuse_nb.sdk import params as P
 from langfuse_nb.sdk.encode import GENERATION_LIKE, encode_observation, encode_trace, may_hold_media
-from langfuse_nb.sdk.ids import create_observation_id, is_valid_trace_id
+from langfuse_nb.sdk.ids import create_observation_id, is_valid_span_id, is_valid_trace_id
 from langfuse_nb.sdk.params import ObservationTypeLiteral, ObservationTypeLiteralNoEvent, signature
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
@@ -278,8 +278,15 @@ def remote_parent_context(trace_context: dict[str, str]) -> Any:
     """K4: an explicit trace id (and optional parent span id) as a never-exported parent."""
     trace_id = trace_context.get("trace_id")
     if not is_valid_trace_id(trace_id):
-        logger.warning("langfuse_nb: trace_id %r is not 32 lowercase hex characters", trace_id)
-    parent_id = trace_context.get("parent_span_id") or create_observation_id()
+        logger.warning("langfuse_nb: trace_id %r is not 32 lowercase hex characters; ignoring the "
+                       "trace context", trace_id)
+        return None  # the observation starts where it would without a trace context
+    parent_id = trace_context.get("parent_span_id")
+    if parent_id and not is_valid_span_id(parent_id):
+        logger.warning("langfuse_nb: parent_span_id %r is not 16 lowercase hex characters; ignoring it",
+                       parent_id)
+        parent_id = None
+    parent_id = parent_id or create_observation_id()
     remote = SpanContext(
         trace_id=int(str(trace_id), 16),
         span_id=int(parent_id, 16),
@@ -320,7 +327,8 @@ def _start(cls: type[LangfuseObservationWrapper], client: Langfuse, name: str, a
            environment: str | None) -> LangfuseObservationWrapper:
     if ctx is None:
         ctx = parent_context(trace_context, parent)
-    attributes = _creation_attributes(as_type, environment, bool(trace_context and parent is None), encoded)
+    as_root = bool(trace_context) and parent is None and ctx is not None  # K4, for a usable context
+    attributes = _creation_attributes(as_type, environment, as_root, encoded)
     if params and client._enabled:
         params = _encode_into(attributes, client, params, as_type)
     start_time = time.time_ns() if as_type == "event" else None
@@ -397,7 +405,9 @@ class ObservationContext:
             parent_ctx = parent_context(self._trace_context, self._parent)
         except Exception:
             logger.warning("langfuse_nb: invalid trace context %r; starting a new trace", self._trace_context)
-            parent_ctx, self._trace_context = None, None
+            parent_ctx = None
+        if parent_ctx is None:
+            self._trace_context = None  # absent, or unusable (already warned about)
         obs = start_observation(self._client, name=self._name, as_type=self._as_type, params=self._params,
                                 parent=self._parent, trace_context=self._trace_context, ctx=parent_ctx)
         self._obs = obs

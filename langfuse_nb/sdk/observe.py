@@ -70,6 +70,9 @@ def observe(
     """
 
     def decorate(fn: F) -> F:
+        if isinstance(fn, (classmethod, staticmethod)):
+            # @observe above @classmethod/@staticmethod: trace the function, keep the descriptor
+            return type(fn)(decorate(fn.__func__))  # type: ignore[return-value]
         opts = _options(fn, name, as_type, capture_input, capture_output, transform_to_string)
         wrapper = _async_wrapper(fn, opts) if inspect.iscoroutinefunction(fn) else _sync_wrapper(fn, opts)
         return functools.wraps(fn)(wrapper)  # type: ignore[return-value]
@@ -168,6 +171,8 @@ class _Call:
             else:
                 encoded = _encoded(client, value, A.OBSERVATION_INPUT)
         parent_ctx = parent_context(trace_context, None) if trace_context else None
+        if parent_ctx is None:
+            trace_context = None  # absent, or unusable (already warned about)
         self.obs = start_observation(client, name=opts.name, as_type=opts.as_type, params=params,
                                      trace_context=trace_context, ctx=parent_ctx, encoded=encoded)
         self.opts = opts

@@ -54,7 +54,12 @@ def _resolve_default() -> Langfuse:
         else:
             from langfuse_nb.sdk.client import Langfuse
 
-            client = Langfuse()  # from the environment; registers itself when it has keys
+            try:
+                client = Langfuse()  # from the environment; registers itself when it has keys
+            except Exception as exc:  # e.g. a malformed LANGFUSE_* variable: warn once, trace nothing
+                logger.warning("langfuse_nb: could not create the default Langfuse client (%s); "
+                               "tracing is disabled", exc)
+                client = disabled_client()
             _default = _default or client
         return _default
 

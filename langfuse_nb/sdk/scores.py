@@ -37,6 +37,7 @@ _BODY_KEYS = (  # python argument -> camelCase body field
 # A flushed backlog goes out in requests of this many score events (~300 B each, far below the
 # server's batch limit) instead of one request per `flush_at` events.
 _MAX_EVENTS_PER_REQUEST = 500
+_sleep: Callable[[float], None] = time.sleep  # patched by tests
 
 def score_event(fields: dict[str, Any], *, environment: str | None) -> dict[str, Any]:
     """One ``score-create`` event; null fields omitted, numeric values as floats."""
@@ -72,8 +73,9 @@ def ingestion_sender(settings: Settings, http: httpx.Client) -> Callable[[list[d
             if _post_once(http, url, body, headers, settings.timeout):
                 return
             if attempt + 1 < _TRIES:
-                time.sleep(min(4.0, 0.5 * 2**attempt) * random.random())
-        logger.warning("langfuse_nb: dropped %d score events after %d tries", len(events), _TRIES)
+                _sleep(min(4.0, 0.5 * 2**attempt) * random.random())
+        logger.warning("langfuse_nb: a batch of %d score events was not fully accepted after %d tries",
+                       len(events), _TRIES)
 
     return send
 
@@ -89,7 +91,9 @@ def _post_once(http: httpx.Client, url: str, body: str, headers: dict[str, str],
         return False
     status = response.status_code
     if status == 207:
-        return not _has_errors(response)
+        # like the reference, a partial success is retried as a whole (wire-protocol §1.6 C; ids make
+        # the resend idempotent); what the server rejected is named so the final warning is accurate
+        return not _log_rejected(response)
     if 200 <= status < 300:
         return True
     if 400 <= status < 500 and status != 429:
@@ -98,11 +102,29 @@ def _post_once(http: httpx.Client, url: str, body: str, headers: dict[str, str],
     return False
 
 
-def _has_errors(response: Any) -> bool:
+def _log_rejected(response: Any) -> bool:
+    """True when a 207 reports rejected events (each logged, at most five)."""
     try:
-        return bool(response.json().get("errors"))
+        errors = response.json().get("errors") or []
     except Exception:
         return False
+    for error in errors[:5]:
+        logger.warning("langfuse_nb: score event %s rejected (%s): %s", error.get("id"), error.get("status"),
+                       error.get("message") or error.get("error"))
+    return bool(errors)
+
+
+_DATA_TYPES = frozenset({"NUMERIC", "CATEGORICAL", "BOOLEAN"})
+
+
+def _invalid_score(fields: dict[str, Any]) -> str | None:
+    """Why the server would reject the whole event, checked before queueing (None when fine)."""
+    value, data_type = fields.get("value"), fields.get("data_type")
+    if not isinstance(value, (int, float, str)):
+        return f"value must be a number or a string, got {type(value).__name__}"
+    if data_type is not None and data_type not in _DATA_TYPES:
+        return f"data_type must be one of {sorted(_DATA_TYPES)}, got {data_type!r}"
+    return None
 
 
 class ScoresMixin:
@@ -119,6 +141,10 @@ class ScoresMixin:
             return
         try:
             P.check_params(fields, self.create_score.__allowed_params__, "create_score")  # type: ignore[attr-defined]
+            problem = _invalid_score(fields)
+            if problem is not None:
+                logger.error("langfuse_nb: score %r not sent: %s", fields.get("name"), problem)
+                return
             if not self._score_sampled(fields.get("trace_id")):
                 return
             event = score_event(fields, environment=self._settings.environment)

@@ -70,6 +70,36 @@ def _unexpected_error(request: Request, exc: Exception) -> JsonResponse:
     return JsonResponse({"message": "Internal server error", "error": "InternalServerError"}, status_code=500)
 
 
+class _LastResort:
+    """Answers an unexpected exception with the 500 JSON body itself.
+
+    Starlette's own last-resort path re-raises after responding, which makes uvicorn drop the keep-alive
+    connection; the client's next request on that connection then fails with a reset.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise  # too late for a clean answer
+            response = _unexpected_error(Request(scope), exc)
+            await response(scope, receive, send)
+
+
 ERROR_HANDLERS: dict[type[Exception], Callable[[Request, Any], JsonResponse]] = {
     ApiError: _api_error,
     RequestValidationError: _validation_error,
@@ -115,5 +145,6 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
         app.state.media_key = media.secret(conn)
     for route in all_routes():
         app.add_api_route(route.path, route.endpoint, methods=[route.method], response_class=JsonResponse)
+    app.add_middleware(_LastResort)  # inside auth: added first, so it wraps the routes only
     app.add_middleware(BasicAuthMiddleware, public_key=config.public_key, secret_key=config.secret_key)
     return app

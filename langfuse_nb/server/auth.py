@@ -24,12 +24,13 @@ def credentials_match(header: bytes | None, public_key: str, secret_key: str) ->
     if not header or header[:6].lower() != b"basic ":
         return False
     try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+        decoded = base64.b64decode(header[6:].strip(), validate=True)
+    except binascii.Error:
         return False
-    user, _, password = decoded.partition(":")
-    # compare both halves in constant time so timing reveals nothing about either key
-    return hmac.compare_digest(user, public_key) & hmac.compare_digest(password, secret_key)
+    user, _, password = decoded.partition(b":")
+    # compare both halves in constant time so timing reveals nothing about either key; as bytes,
+    # because compare_digest refuses non-ASCII str (a non-ASCII key must be a 401, not a crash)
+    return hmac.compare_digest(user, public_key.encode()) & hmac.compare_digest(password, secret_key.encode())
 
 
 class BasicAuthMiddleware:

@@ -58,6 +58,9 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
         raise BadRequest(f"request body is not valid {encoding} data: {exc}") from None
     if len(out) > limit:
         raise PayloadTooLarge(f"decompressed body exceeds the limit of {limit} bytes")
+    if not decoder.eof:
+        # a cut-off stream inflates to a prefix that may still parse; storing a partial batch is data loss
+        raise BadRequest(f"request body is truncated {encoding} data")
     return out
 
 
@@ -234,7 +237,13 @@ def _json_id(value: Any, length: int, field: str) -> str:
 
 
 def _json_attributes(pairs: Any) -> dict[str, Any]:
-    return {kv["key"]: _json_value(kv.get("value") or {}) for kv in _list(pairs)}
+    out: dict[str, Any] = {}
+    for kv in _list(pairs):
+        key = kv["key"]
+        if not isinstance(key, str):  # everything downstream treats attribute keys as text
+            raise ValueError(f"attribute key {key!r} must be a string")
+        out[key] = _json_value(kv.get("value") or {})
+    return out
 
 
 def _json_value(value: dict[str, Any]) -> Any:

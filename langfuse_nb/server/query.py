@@ -150,6 +150,7 @@ def _condition(where: Where, column: Column, op: str, value: Any, condition: dic
         values = value if isinstance(value, list) else None
         if not values:
             raise BadRequest(f"operator {op!r} on {name!r} needs a non-empty list value")
+        values = [_typed(column, item, name) for item in values]
         negate = "NOT " if op == "none of" else ""
         where.add(f"{sql} {negate}IN ({', '.join('?' * len(values))})", *values)
         return
@@ -164,7 +165,13 @@ def _condition(where: Where, column: Column, op: str, value: Any, condition: dic
     where.add(f"{sql} {_COMPARE_OPS[op]} ?", _typed(column, value, name))
 
 
+_SCALARS = (str, int, float, bool)
+
+
 def _typed(column: Column, value: Any, name: Any) -> Any:
+    if not isinstance(value, _SCALARS) or (isinstance(value, float) and not math.isfinite(value)):
+        # a list/object/null would otherwise reach SQLite's parameter binding and fail there
+        raise BadRequest(f"filter on {name!r} needs a single string, number or boolean value")
     if column.kind == "datetime":
         return iso_param(value, f"filter value for {name!r}")
     if column.kind == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 import orjson
 
+from langfuse_nb.server.errors import BadRequest
 from langfuse_nb.server.otlp import ScopeSpans, SpanRecord
 from langfuse_nb.server.values import dumps, ns_to_iso, parse_iso
 from langfuse_nb.wire.attributes import SDK_SCOPE_NAME
@@ -27,6 +30,7 @@ OBSERVATION_TYPES = frozenset(
 )
 LEVELS = frozenset({"DEBUG", "DEFAULT", "WARNING", "ERROR"})
 _OBS_META = "langfuse.observation.metadata"
+_MAX_NS = 253_402_300_800 * 1_000_000_000  # 10000-01-01T00:00:00Z
 _TRACE_META = "langfuse.trace.metadata"
 _OPENINFERENCE_KINDS = {
     "CHAIN": "CHAIN",
@@ -181,8 +185,11 @@ class _GroupContext:
 
 def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict[str, Any]]:
     attrs = span.attributes
-    start_ns = span.start_ns or span.end_ns
-    end_ns = max(span.end_ns or span.start_ns, start_ns)  # an end before the start is clamped to it
+    start_ns = span.start_ns or span.end_ns or time.time_ns()  # neither given: "now" (spec §2)
+    end_ns = max(span.end_ns or start_ns, start_ns)  # an end before the start is clamped to it
+    if start_ns < 0 or end_ns >= _MAX_NS:
+        # beyond year 9999 the ISO text is not a datetime any client can parse (and sorts wrongly)
+        raise BadRequest(f"span {span.name!r} has a start or end time outside years 1970-9999")
     start = ns_to_iso(start_ns) if start_ns else None
     end = start if end_ns == start_ns else (ns_to_iso(end_ns) if end_ns else None)
     as_root = attrs.get(A.AS_ROOT) in (True, "true")
@@ -374,15 +381,20 @@ def _whole_metadata(value: Any) -> dict[str, Any]:
     return {}
 
 
+_MAX_COUNT = 2**63 - 1  # token counts are stored as 64-bit integers; anything larger is not a count
+
+
 def usage_and_cost(usage: dict[str, Any] | None, cost: dict[str, Any] | None) -> dict[str, Any]:
     """Usage keeps non-negative numbers and gains ``total``; cost total is given or input+output."""
     usage_clean: dict[str, Any] = {}
     for key, value in (usage or {}).items():
-        if type(value) in (int, float) and value >= 0:  # bools are excluded on purpose
+        if type(value) in (int, float) and 0 <= value <= _MAX_COUNT:  # bools and NaN/inf are excluded
             usage_clean[key] = int(value) if value == int(value) else value
     if usage_clean and "total" not in usage_clean:
         usage_clean["total"] = sum(usage_clean.values())
-    cost_clean = {k: float(v) for k, v in (cost or {}).items() if type(v) in (int, float)}
+    cost_clean = {
+        k: float(v) for k, v in (cost or {}).items() if type(v) in (int, float) and math.isfinite(v)
+    }
     total = cost_clean.get("total")
     if total is None and cost_clean and cost_clean.keys() <= {"input", "output"}:
         total = cost_clean["total"] = sum(cost_clean.values())

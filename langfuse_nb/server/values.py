@@ -16,7 +16,27 @@ _ISO_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 def dumps(value: Any) -> str:
     """Compact JSON text; non-native values fall back to ``str``."""
-    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        # orjson refuses integers beyond 64 bits (they reach us from Python-side arithmetic or
+        # clients); store those as floats, like JSON parsers on the way back would read them
+        return orjson.dumps(_wide_ints_to_float(value), default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+_INT64 = (-(2**63), 2**64 - 1)  # orjson writes signed and unsigned 64-bit integers
+
+
+def _wide_ints_to_float(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if _INT64[0] <= value <= _INT64[1] else float(value)
+    if isinstance(value, dict):
+        return {k: _wide_ints_to_float(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wide_ints_to_float(v) for v in value]
+    return value
 
 
 def dumps_or_none(value: Any) -> str | None:
@@ -70,7 +90,10 @@ def parse_iso(text: Any) -> str:
         return dt_to_iso(text)
     if not isinstance(text, str) or not text:
         raise ValueError(f"not an ISO-8601 datetime: {text!r}")
-    return dt_to_iso(datetime.fromisoformat(_py310_iso(text.strip())))
+    try:
+        return dt_to_iso(datetime.fromisoformat(_py310_iso(text.strip())))
+    except OverflowError:  # e.g. year 1 with a positive offset: not representable in UTC
+        raise ValueError(f"ISO-8601 datetime out of range: {text!r}") from None
 
 
 def _py310_iso(text: str) -> str:

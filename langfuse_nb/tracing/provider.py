@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,23 +49,32 @@ class TracingResources:
         return found
 
     def flush(self, timeout: float | None = None) -> bool:
-        timeout = DEFAULT_FLUSH_TIMEOUT if timeout is None else timeout
-        ok = self.processor.force_flush(int(timeout * 1000))
+        """Flush spans, then every worker; ``timeout`` bounds the whole call, not each part."""
+        left = _deadline(timeout)
+        ok = self.processor.force_flush(int(left() * 1000))
         for w in [*self.workers.values(), *self.shared.values()]:
             if hasattr(w, "flush"):  # workers, and shared helpers such as the media manager
-                ok = w.flush(timeout) is not False and ok
+                ok = w.flush(left()) is not False and ok
         return ok
 
     def shutdown(self, timeout: float | None = None) -> None:
         if self.closed:
             return
         self.closed = True
-        timeout = DEFAULT_FLUSH_TIMEOUT if timeout is None else timeout
-        self.processor.shutdown(timeout)
-        for w in [*self.shared.values(), *self.workers.values()]:
-            if hasattr(w, "shutdown"):
-                w.shutdown(timeout)
-        _forget(self)
+        left = _deadline(timeout)
+        try:
+            self.processor.shutdown(left())
+            for w in [*self.shared.values(), *self.workers.values()]:
+                if hasattr(w, "shutdown"):
+                    w.shutdown(left())
+        finally:
+            _forget(self)
+
+
+def _deadline(timeout: float | None) -> Callable[[], float]:
+    """Seconds left of one overall budget (F15: several queues share the caller's timeout)."""
+    end = time.monotonic() + (DEFAULT_FLUSH_TIMEOUT if timeout is None else max(0.0, timeout))
+    return lambda: max(0.0, end - time.monotonic())
 
 
 _registry: dict[str, TracingResources] = {}

@@ -81,11 +81,12 @@ class BatchWorker(Generic[T]):
 
     def shutdown(self, timeout: float | None = None) -> bool:
         """Flush, then stop the thread; later puts are refused."""
+        end = None if timeout is None else time.monotonic() + max(0.0, timeout)
         ok = self.flush(timeout)
         self._closed = True
         self._wake.set()
-        deadline = None if timeout is None else max(0.0, timeout)
-        self._thread.join(deadline)
+        # one budget for flush and join: shutdown(timeout) returns within ``timeout``
+        self._thread.join(None if end is None else max(0.0, end - time.monotonic()))
         return ok
 
     @property

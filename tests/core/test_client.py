@@ -83,6 +83,27 @@ def test_flush_and_shutdown_are_bounded_when_server_unreachable(lf: Any) -> None
     assert time.monotonic() - start < 3
 
 
+def test_flush_and_shutdown_timeout_bounds_the_whole_call(lf: Any) -> None:
+    """Spans and scores both pending on a server that accepts and never answers: one budget for all."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(100)
+    try:
+        client = lf.client(base_url=f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=5)
+        client.start_span(name="s").end()
+        client.create_score(name="x", value=1, trace_id=client.create_trace_id())
+        start = time.monotonic()
+        client.flush(timeout=0.5)
+        assert time.monotonic() - start < 0.9
+        start = time.monotonic()
+        client.shutdown(timeout=0.5)
+        assert time.monotonic() - start < 0.9
+    finally:
+        silent.close()
+
+
 def test_calls_never_block_on_unreachable_server(lf: Any) -> None:
     client = lf.client(base_url="http://10.255.255.1:81", timeout=1, flush_at=1)
     start = time.monotonic()

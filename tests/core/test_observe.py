@@ -163,6 +163,35 @@ def test_methods_drop_self_and_cls(lf: Any) -> None:
     assert lf.span(client, "build")["attributes"][A.OBSERVATION_INPUT] == '{"args": [6], "kwargs": {}}'
 
 
+def test_observe_above_classmethod_and_staticmethod(lf: Any) -> None:
+    client = lf.client()
+
+    class Svc:
+        @observe
+        @classmethod
+        def make(cls, y: int) -> int:
+            return y * 2
+
+        @observe(name="util")
+        @staticmethod
+        def helper(z: int) -> int:
+            return z * 3
+
+        @observe
+        @classmethod
+        async def amake(cls, y: int) -> int:
+            return y
+
+    assert Svc.make(1) == 2 and Svc().make(2) == 4
+    assert Svc.helper(1) == 3 and Svc().helper(2) == 6
+    assert asyncio.run(Svc.amake(7)) == 7
+    spans = lf.spans(client)
+    inputs = sorted(s["attributes"][A.OBSERVATION_INPUT] for s in spans if s["name"] in ("make", "util"))
+    assert inputs == ['{"args": [1], "kwargs": {}}', '{"args": [1], "kwargs": {}}',
+                      '{"args": [2], "kwargs": {}}', '{"args": [2], "kwargs": {}}']
+    assert [s["attributes"][A.OBSERVATION_OUTPUT] for s in spans if s["name"] == "amake"] == ["7"]
+
+
 def test_capture_switches_and_env(lf: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     client = lf.client()
 
@@ -283,6 +312,21 @@ def test_tracing_errors_never_escape(lf: Any, monkeypatch: pytest.MonkeyPatch) -
 
     assert safe() == 42
     assert client is not None
+
+
+def test_default_client_that_cannot_be_built_never_breaks_decorated_calls(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", "pk-lf-bad-env")
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", "sk-lf-bad-env")
+    monkeypatch.setenv("LANGFUSE_SAMPLE_RATE", "2")
+
+    @observe
+    def plain(x: int) -> int:
+        return x + 1
+
+    assert plain(1) == 2 and plain(2) == 3
+    assert sum("could not create the default" in r.getMessage() for r in caplog.records) == 1
 
 
 def test_disabled_tracing_calls_through(lf: Any) -> None:

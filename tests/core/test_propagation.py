@@ -41,6 +41,14 @@ def test_nested_merge_tags_and_metadata(lf: Any) -> None:
     assert a[A.TRACE_USER_ID] == "inner"
 
 
+def test_duplicate_tags_are_dropped_at_every_level(lf: Any) -> None:
+    client = lf.client()
+    with client.start_as_current_span(name="outer"), propagate_attributes(tags=["a", "a", "b"]):
+        client.start_span(name="inner").end()
+    spans = {s["name"]: s["attributes"] for s in lf.spans(client)}
+    assert spans["outer"][A.TRACE_TAGS] == ["a", "b"] == spans["inner"][A.TRACE_TAGS]
+
+
 def test_invalid_values_dropped_with_warning_f9(lf: Any, caplog: pytest.LogCaptureFixture) -> None:
     client = lf.client()
     with caplog.at_level(logging.WARNING, logger="langfuse_nb"), propagate_attributes(

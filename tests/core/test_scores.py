@@ -77,3 +77,36 @@ def test_score_event_builder_is_pure() -> None:
     e = score_event({"name": "n", "value": 3, "trace_id": "t", "comment": None}, environment=None)
     assert e["body"]["value"] == 3.0 and "comment" not in e["body"] and "environment" not in e["body"]
     assert len(e["body"]["id"]) == 16
+
+
+def test_partially_rejected_batch_names_the_rejected_events(
+    server: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 207 with per-event errors: accepted scores are stored, the rejected one is named in the log."""
+    import uuid
+
+    from langfuse_nb.sdk import scores
+    from langfuse_nb.sdk.client import Langfuse
+
+    monkeypatch.setattr(scores, "_sleep", lambda _: None)
+    client = Langfuse(public_key=server.public_key, secret_key=server.secret_key, base_url=server.url)
+    name = f"ok-{uuid.uuid4().hex[:8]}"
+    trace_id = client.create_trace_id()
+    client.create_score(name=name, value=1, trace_id=trace_id)
+    client.create_score(name="rejected", value="not a number", data_type="NUMERIC", trace_id=trace_id)
+    client.flush(timeout=10)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("rejected (400)" in m for m in messages)
+    assert not any("dropped" in m for m in messages)
+    assert [s.value for s in client.api.score_v_2.get(name=name).data] == [1.0]
+    client.shutdown(timeout=5)
+
+
+def test_scores_the_server_cannot_take_are_refused_locally(lf: Any, caplog: pytest.LogCaptureFixture) -> None:
+    client = lf.client()
+    trace_id = client.create_trace_id()
+    client.create_score(name="none", value=None, trace_id=trace_id)
+    client.create_score(name="badtype", value=1, data_type="PERCENT", trace_id=trace_id)
+    client.create_score(name="good", value=1, trace_id=trace_id)
+    assert [e["body"]["name"] for e in lf.scores(client)] == ["good"]
+    assert sum("not sent" in r.getMessage() for r in caplog.records) == 2

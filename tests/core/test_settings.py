@@ -78,3 +78,22 @@ def test_nothing_reads_env_at_import_time() -> None:
             "from langfuse_nb._settings import resolve_settings; print(resolve_settings().public_key)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "late", out.stderr
+
+
+def test_malformed_env_values_name_the_variable() -> None:
+    with pytest.raises(ValueError, match="LANGFUSE_FLUSH_AT='abc'"):
+        resolve_settings(environ={"LANGFUSE_FLUSH_AT": "abc"})
+    with pytest.raises(ValueError, match="LANGFUSE_SAMPLE_RATE"):
+        resolve_settings(environ={"LANGFUSE_SAMPLE_RATE": "half"})
+    # OpenTelemetry's own variable: unusable means its default, as in OpenTelemetry
+    assert resolve_settings(environ={"OTEL_BSP_MAX_QUEUE_SIZE": "lots"}).span_queue_size == 100_000
+
+
+@pytest.mark.parametrize("raw", ["", " ", "nope", "False"])
+def test_debug_env_needs_an_explicit_true(raw: str) -> None:
+    assert resolve_settings(environ={"LANGFUSE_DEBUG": raw}).debug is False
+
+
+def test_empty_switches_keep_their_defaults() -> None:
+    s = resolve_settings(environ={"LANGFUSE_TRACING_ENABLED": "", "LANGFUSE_DEBUG": "true"})
+    assert s.tracing_enabled and s.debug

@@ -281,4 +281,20 @@ def test_malformed_trace_context_never_breaks_the_caller(lf: Any) -> None:
     span.update(output="x").end()
     with client.start_as_current_span(name="bad-cm", trace_context={"trace_id": "zz"}) as s:
         s.update(output="still runs")
-    assert [x["name"] for x in lf.spans(client)] == ["bad-cm"]
+    trace_id = client.create_trace_id()
+    client.start_span(name="bad-parent", trace_context={"trace_id": trace_id, "parent_span_id": "zz"}).end()
+
+    from langfuse_nb import observe
+
+    @observe
+    def decorated() -> str:
+        return "ok"
+
+    assert decorated(langfuse_trace_id="nope") == "ok"
+    # an unusable trace context is ignored (one warning): the observation is still recorded
+    spans = {x["name"]: x for x in lf.spans(client)}
+    assert sorted(spans) == ["bad", "bad-cm", "bad-parent", "decorated"]
+    for name in ("bad", "bad-cm", "decorated"):
+        assert A.AS_ROOT not in spans[name]["attributes"]
+    assert spans["bad"]["attributes"][A.OBSERVATION_OUTPUT] == "x"
+    assert spans["bad-parent"]["trace_id"] == trace_id

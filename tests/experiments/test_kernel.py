@@ -111,3 +111,21 @@ def test_progress_bar_is_a_widget_in_the_kernel_and_can_be_switched_off(kernel: 
     assert "application/vnd.jupyter.widget-view+json" in shown
     _, hidden = kernel.run(code)
     assert "widget-view" not in hidden and "RESULT 12 0 200" in hidden
+
+
+def test_shell_messages_arriving_during_a_sync_run_do_not_wedge_the_kernel(kernel: Kernel) -> None:
+    """JupyterLab's "Run All" (and widget comms, completions) send shell messages while a cell runs.
+
+    ipykernel 7 starts every shell message as a task in one persistent context; driving the loop from
+    inside the running cell must not run those (the context is entered: "cannot enter context").
+    """
+    first = kernel.client.execute(RUN.format(n=40, delay=0.05))  # about 1 s
+    time.sleep(0.3)  # the experiment is running when the next messages arrive
+    info = kernel.client.kernel_info()
+    second = kernel.client.execute("print('SECOND', 6 * 7)")
+    reply, out = kernel.collect(first)
+    assert reply["status"] == "ok", reply
+    assert "RESULT 40 0 200" in out and "already entered" not in out
+    reply, out = kernel.collect(second)
+    assert reply["status"] == "ok" and "SECOND 42" in out
+    assert info

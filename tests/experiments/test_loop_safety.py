@@ -8,6 +8,7 @@ Interrupts cancel pending items promptly and keep finished ones.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import signal
 import threading
@@ -286,3 +287,45 @@ def test_interrupt_inside_a_sync_task_stops_the_remaining_items(lf: Any) -> None
     partial, seen, later = run_cell(kernel())
     assert partial.completed is False and 0 < len(partial.item_results) < 200
     assert later == seen
+
+
+def test_run_sync_holds_back_tasks_of_the_entered_context_like_ipykernel_shell_messages() -> None:
+    """ipykernel 7 runs every shell message as a task in ONE persistent context (the running cell's).
+
+    A message arriving while run_sync drives the loop (Run All, widget comms) must wait until the cell
+    returns instead of failing with "cannot enter context" and being lost; nested drives keep them too.
+    """
+    errors: list[dict[str, Any]] = []
+    order: list[str] = []
+
+    async def shell_message(name: str) -> None:
+        order.append(name)
+
+    async def work() -> str:
+        persistent = contextvars.copy_context()  # stands in for ipykernel's shell context
+
+        async def cell() -> str:
+            loop = asyncio.get_running_loop()
+            loop.set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+            # this coroutine runs in `persistent`, so a task there cannot run while run_sync blocks
+
+            async def slow() -> str:
+                loop.call_soon(lambda: loop.create_task(shell_message("next cell"), context=persistent))
+                await asyncio.sleep(0.01)
+                inner = run_sync(lambda: asyncio.sleep(0.01, result="inner"))  # a nested drive
+                return f"driven+{inner}"
+
+            value = run_sync(slow)
+            order.append("cell done")
+            return value
+
+        return await asyncio.create_task(cell(), context=persistent)
+
+    async def main() -> str:
+        value = await work()
+        await asyncio.sleep(0.01)  # the held message runs once the cell has returned
+        return value
+
+    assert run_cell(main()) == "driven+inner"
+    assert not errors, errors
+    assert order == ["cell done", "next cell"]

@@ -167,6 +167,13 @@ def test_html_is_escaped_and_summarises() -> None:
     assert "avg acc" in page and "RuntimeError: boom" in page
 
 
+def test_html_links_only_web_urls() -> None:
+    web = _result(dataset_run_url="https://lf.example/project/p/datasets/d/runs/r")._repr_html_()
+    assert "<a href='https://lf.example/project/p/datasets/d/runs/r'" in web
+    script = _result(dataset_run_url="javascript:alert(1)")._repr_html_()
+    assert "href" not in script and "javascript:alert(1)" in script
+
+
 def test_importing_and_formatting_results_does_not_import_pandas_or_tqdm() -> None:
     import subprocess
 

@@ -48,3 +48,24 @@ def test_dataframe_and_html(golden) -> None:
     assert comparison.mean_deltas() == {"exact": 0.0}
     golden("comparison", comparison._repr_html_())
     assert "ExperimentComparison(a='v1', b='v2', items=3" in repr(comparison)
+
+
+def test_failed_items_show_their_error_instead_of_a_blank() -> None:
+    failed = ExperimentItemResult(
+        item={"input": "9-5", "expected_output": "4"},
+        output=None,
+        evaluations=[],
+        trace_id=None,
+        dataset_run_id=None,
+        error="ValueError: no <idea>",
+        item_id="id-9-5",
+    )
+    broken = ExperimentResult(
+        name="calc", run_name="v3", description=None, item_results=[], run_evaluations=[],
+        failed_item_results=[failed],
+    )
+    comparison = compare_experiments(B, broken)
+    row = next(r for r in comparison.rows if r["item"] == "id-9-5")
+    assert row["output_a"] == "5" and row["error_a"] is None and row["error_b"] == "ValueError: no <idea>"
+    assert "error_b" in comparison.to_dataframe().columns
+    assert "ValueError: no &lt;idea&gt;" in comparison._repr_html_()

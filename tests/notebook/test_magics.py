@@ -204,3 +204,37 @@ def test_wraps_another_cell_magic(loaded) -> None:
     assert result.result == 42 and "Wall time" in cap.stdout
     (record,) = STORE.records(magics(loaded).last_trace_id)
     assert record.input.startswith("%%time") and record.output["result"] == 42
+
+
+def test_top_level_await_in_traced_cell_detaches_quietly(loaded, caplog) -> None:
+    """An async cell runs in a copied context; ending its observation must not log a detach failure."""
+    with capture_output():
+        result = loaded.run_cell(
+            "%%langfuse_trace name=awaited display=none\nimport asyncio\nawait asyncio.sleep(0)\n'done'\n"
+        )
+    assert result.result == "done"
+    (record,) = STORE.records(magics(loaded).last_trace_id)
+    assert record.name == "awaited" and "done" in str(record.output)
+    assert not [r for r in caplog.records if "detach" in r.getMessage().lower()]
+    with capture_output():
+        loaded.run_cell("%%langfuse_trace name=next display=none\n2\n")
+    (record,) = STORE.records(magics(loaded).last_trace_id)
+    assert record.parent_id is None  # the async cell left nothing current behind
+
+
+def test_reload_after_unreachable_endpoint_traces_again(ip, server_env, monkeypatch) -> None:
+    """The one-line message says 'fix LANGFUSE_BASE_URL, then %reload_ext': that must be enough."""
+    good_url = server_env.url
+    monkeypatch.setenv("LANGFUSE_BASE_URL", "http://127.0.0.1:1")
+    with capture_output() as cap:
+        ip.run_line_magic("load_ext", "langfuse_nb")
+        ip.run_cell("from langfuse_nb import Langfuse\nlangfuse = Langfuse()")  # the user's setup cell
+    assert "cannot reach" in cap.stdout
+    monkeypatch.setenv("LANGFUSE_BASE_URL", good_url)
+    with capture_output() as cap:
+        ip.run_line_magic("reload_ext", "langfuse_nb")
+        ip.run_cell("%%langfuse_trace name=fixed display=none\n1\n")
+    assert "traces go to" in cap.stdout
+    trace_id = magics(ip).last_trace_id
+    assert trace_id and [r.name for r in STORE.records(trace_id)] == ["fixed"]
+    assert server_trace(trace_id).name == "fixed"

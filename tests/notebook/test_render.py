@@ -189,3 +189,12 @@ def test_scores_view_golden_and_dataframe(golden) -> None:
     assert list(frame["name"]) == ["correct", "correct", "tone"]
     assert ScoresTable.from_dataframe(frame).rows[0]["comment"] == "ok"
     assert "No scores." in ScoresTable([])._repr_html_()
+
+
+def test_links_are_made_only_for_web_urls() -> None:
+    from langfuse_nb.notebook.render.html import link
+
+    assert link("https://x.example/t/1", "open") == (
+        '<a href="https://x.example/t/1" target="_blank" rel="noopener">open</a>'
+    )
+    assert link("javascript:alert(1)", "<open>") == "&lt;open&gt;"

@@ -150,3 +150,13 @@ def test_trace_list_filters(client) -> None:
     assert widget.pick.options == () and "No traces found" in widget.table.value
     widget.show("0" * 32)
     assert "cannot load trace" in widget.view.value
+
+
+def test_prompt_list_shows_type_and_update_time_of_real_api_rows(client, name: str) -> None:
+    """The list renders what the API returns (enum type, last_updated_at), not only hand-made dicts."""
+    import re
+
+    html = PromptList(client).table.value
+    row = next(r for r in html.split("<tr") if f">{name}<" in r)
+    assert "PromptType" not in row and ">text<" in row
+    assert re.search(r">20\d\d-\d\d-\d\d \d\d:\d\d:\d\d<", row), row

@@ -68,3 +68,24 @@ def test_custom_keys(tmp_path):
         )
     finally:
         handle.stop()
+
+
+def test_non_ascii_credentials_are_401_not_500(server):
+    for user, password in (("pké", "sk"), (server.public_key, "sk-lf-locál")):
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        response = httpx.get(f"{server.url}/api/public/projects", headers={"authorization": f"Basic {token}"})
+        assert response.status_code == 401, response.text
+
+
+def test_non_ascii_configured_keys_work(tmp_path):
+    from langfuse_nb.server.runner import start_in_thread
+
+    handle = start_in_thread(db_path=tmp_path / "u.db", public_key="pk-ключ", secret_key="sk-秘密")
+    try:
+        token = base64.b64encode("pk-ключ:sk-秘密".encode()).decode()
+        ok = httpx.get(f"{handle.url}/api/public/projects", headers={"authorization": f"Basic {token}"})
+        assert ok.status_code == 200
+        default = httpx.get(f"{handle.url}/api/public/projects", auth=("pk-lf-local", "sk-lf-local"))
+        assert default.status_code == 401
+    finally:
+        handle.stop()

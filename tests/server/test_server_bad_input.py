@@ -173,3 +173,116 @@ def test_failed_write_rolls_back_the_whole_request(client):
     response = client.post("/api/public/otel/v1/traces", json=document)
     _assert_error(response, 400, "out of range")
     assert client.get(f"/api/public/traces/{tid}").status_code == 404  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"column": "userId", "operator": ">", "value": [1]},
+        {"column": "userId", "operator": "any of", "value": [{"a": 1}]},
+        {"column": "timestamp", "operator": "none of", "value": [None]},
+        {"column": "name", "operator": "=", "value": None},
+    ],
+)
+def test_filter_values_of_the_wrong_shape_are_400(client, condition):
+    import json
+
+    response = client.get("/api/public/traces", params={"filter": json.dumps([condition])})
+    _assert_error(response, 400, "filter")
+    assert client.get("/api/public/health").status_code == 200
+
+
+@pytest.mark.parametrize("usage", ['{"input": 1e30}', '{"input": 18446744073709551615, "output": 5}'])
+def test_huge_usage_numbers_do_not_fail_the_batch(client, send_spans, usage):
+    tid = kit.trace_id()
+    send_spans(
+        [kit.span("gen", trace=tid, attributes={"langfuse.observation.usage_details": usage})], as_json=True
+    )
+    observation = client.get(f"/api/public/traces/{tid}").json()["observations"][0]
+    assert observation["name"] == "gen"
+
+
+def test_huge_usage_in_an_ingestion_event_fails_at_most_that_event(client):
+    tid = kit.trace_id()
+    event = {
+        "id": "e",
+        "type": "generation-create",
+        "timestamp": "2024-01-01T00:00:00Z",
+        "body": {"id": f"g-{kit.span_id()}", "traceId": tid, "usageDetails": {"input": 2**70}},
+    }
+    response = client.post("/api/public/ingestion", json={"batch": [event]})
+    assert response.status_code == 207, response.text
+
+
+def test_non_string_attribute_key_in_otlp_json_is_400(client):
+    document = kit.json_request([kit.span("k", trace=kit.trace_id())])
+    span = document["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    span["attributes"].append({"key": 5, "value": {"stringValue": "x"}})
+    _assert_error(client.post("/api/public/otel/v1/traces", json=document), 400, "key")
+
+
+def test_truncated_gzip_is_rejected_not_partially_stored(client):
+    tid = kit.trace_id()
+    attributes = {"langfuse.observation.input": "x" * 200}
+    spans = [kit.span(f"s{i}", trace=tid, attributes=attributes) for i in range(30)]
+    packed = gzip.compress(kit.protobuf_request(spans))
+    response = client.post(
+        "/api/public/otel/v1/traces",
+        content=packed[: len(packed) - 40],
+        headers={**PROTOBUF, "content-encoding": "gzip"},
+    )
+    _assert_error(response, 400, "truncated")
+    assert client.get(f"/api/public/traces/{tid}").status_code == 404
+
+
+def test_out_of_range_event_timestamp_fails_only_its_event(client):
+    good = {"id": "good", "type": "trace-create", "body": {"id": kit.trace_id()}}
+    bad = {"id": "bad", "type": "trace-create", "timestamp": "0001-01-01T00:00:00+05:00", "body": {}}
+    response = client.post("/api/public/ingestion", json={"batch": [good, bad]})
+    assert response.status_code == 207, response.text
+    assert [e["id"] for e in response.json()["errors"]] == ["bad"]
+
+
+def test_span_without_times_is_stored_at_now(client):
+    tid = kit.trace_id()
+    document = {
+        "resourceSpans": [
+            {
+                "scopeSpans": [
+                    {
+                        "scope": {"name": "langfuse-sdk"},
+                        "spans": [{"traceId": tid, "spanId": kit.span_id(), "name": "timeless"}],
+                    }
+                ]
+            }
+        ]
+    }
+    assert client.post("/api/public/otel/v1/traces", json=document).status_code == 200
+    trace = client.get(f"/api/public/traces/{tid}").json()
+    assert trace["observations"][0]["startTime"] == trace["timestamp"]
+    assert trace["timestamp"].startswith("20")
+
+
+@pytest.mark.parametrize("start", ["99999999999999999999999", "-5"])
+def test_span_times_outside_iso_years_are_400(client, start):
+    tid = kit.trace_id()
+    span = {"traceId": tid, "spanId": kit.span_id(), "name": "far", "startTimeUnixNano": start}
+    document = {"resourceSpans": [{"scopeSpans": [{"scope": {"name": "x"}, "spans": [span]}]}]}
+    _assert_error(client.post("/api/public/otel/v1/traces", json=document), 400, "time")
+    assert client.get(f"/api/public/traces/{tid}").status_code == 404
+
+
+def test_a_500_keeps_the_connection_usable(server, monkeypatch):
+    from langfuse_nb.server.routes import health
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(health, "ok", broken)  # projects() looks `ok` up at call time
+    with httpx.Client(base_url=server.url, auth=(server.public_key, server.secret_key)) as http:
+        failed = http.get("/api/public/projects")
+        assert failed.status_code == 500 and failed.json()["error"] == "InternalServerError"
+        assert "boom" not in failed.text  # no internals leak
+        monkeypatch.undo()
+        # the same keep-alive connection still answers (Starlette's default re-raise would drop it)
+        assert http.get("/api/public/projects").status_code == 200

@@ -53,6 +53,8 @@ def duration(ns: int | None) -> str:
 def link(url: str | None, text: str) -> str:
     if not url:
         return ""
+    if not url.lower().startswith(("http://", "https://")):  # javascript:/data: would run in the page
+        return esc(text)
     return f'<a href="{esc(url)}" target="_blank" rel="noopener">{esc(text)}</a>'
 
 

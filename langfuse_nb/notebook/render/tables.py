@@ -36,18 +36,27 @@ def render_trace_list(traces: Sequence[Mapping[str, Any]], *, title: str = "Rece
     return page(tag("div", esc(title), "lfnb-title") + table(columns, rows))
 
 
+def _plain(value: Any) -> Any:
+    """An enum's value (the API models use enums, e.g. PromptType.TEXT -> "text")."""
+    return getattr(value, "value", value)
+
+
+def _time(value: Any) -> str:
+    return str(value or "")[:19].replace("T", " ")
+
+
 def render_prompt_list(prompts: Sequence[Mapping[str, Any]]) -> str:
-    """Rows are plain dicts with name, type, versions (list[int]), labels, tags, last_updated."""
+    """Rows are plain dicts with name, type, versions (list[int]), labels, tags, last_updated_at."""
     if not prompts:
         return page(tag("div", "No prompts yet: create one with langfuse.create_prompt(...).", "lfnb-dim"))
     rows = [
         [
             esc(p.get("name")),
-            esc(p.get("type") or ""),
+            esc(_plain(p.get("type")) or ""),
             tag("td", esc(max(p.get("versions") or [0]) or ""), "lfnb-num"),
             chips(p.get("labels") or ()),
             chips(p.get("tags") or ()),
-            esc(str(p.get("last_updated") or "")[:19].replace("T", " ")),
+            esc(_time(p.get("last_updated_at") or p.get("last_updated"))),
         ]
         for p in prompts
     ]

@@ -178,7 +178,10 @@ def experiment_html(result: ExperimentResult) -> str:
         pairs.append((f"run: {evaluation.name}", cell(score_text(evaluation.value))))
     if result.dataset_run_url:
         url = html.escape(result.dataset_run_url, quote=True)
-        pairs.append(("Dataset run", f"<a href='{url}' target='_blank'>{url}</a>"))
+        # only web links become clickable: a javascript: or data: URL would run in the notebook page
+        safe = result.dataset_run_url.lower().startswith(("http://", "https://"))
+        link = f"<a href='{url}' target='_blank' rel='noopener'>{url}</a>" if safe else url
+        pairs.append(("Dataset run", link))
     return "<div class='langfuse-nb-experiment'>" + _dl(pairs) + _experiment_rows(result, names) + "</div>"
 
 
