@@ -38,6 +38,16 @@ def shell() -> Any:
 
 
 def bench_cell_overhead(ip: Any, rounds: int) -> dict[str, float]:
+    # the plain shell's displayhook prints "Out[n]: 1" for every timed cell: keep the report readable
+    with open(os.devnull, "w") as quiet:
+        stdout, sys.stdout = sys.stdout, quiet
+        try:
+            return _cell_overhead(ip, rounds)
+        finally:
+            sys.stdout = stdout
+
+
+def _cell_overhead(ip: Any, rounds: int) -> dict[str, float]:
     from langfuse_nb import get_client
 
     ip.run_line_magic("config", "LangfuseMagics.auto_flush = False")

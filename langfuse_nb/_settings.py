@@ -151,7 +151,7 @@ def resolve_settings(
     return Settings(
         public_key=public_key or env.get("LANGFUSE_PUBLIC_KEY") or None,
         secret_key=secret_key or env.get("LANGFUSE_SECRET_KEY") or None,
-        base_url=url,
+        base_url=url.rstrip("/") or url,  # "http://host/" would give "//api/..." paths
         timeout=tmo or 5,
         environment=environment or env.get("LANGFUSE_TRACING_ENVIRONMENT") or None,
         release=_release(release, env),

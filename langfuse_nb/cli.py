@@ -20,13 +20,27 @@ class Command:
 
 def _configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default: loopback only)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument(
         "--db", default=None, help="SQLite file (default: $LANGFUSE_NB_DB or ~/.langfuse_nb/langfuse.db)"
     )
     parser.add_argument("--public-key", default=DEFAULT_PUBLIC_KEY, help="public key clients must use")
     parser.add_argument("--secret-key", default=DEFAULT_SECRET_KEY, help="secret key clients must use")
-    parser.add_argument("--max-body-mb", type=float, default=None, help="largest accepted request body")
+    parser.add_argument("--max-body-mb", type=_positive, default=None, help="largest accepted request body")
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535, got {value}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:  # also rejects NaN
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
 
 
 def _is_loopback(host: str) -> bool:
@@ -39,6 +53,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    import sqlite3
     from pathlib import Path
 
     import uvicorn
@@ -60,7 +75,12 @@ def _run_serve(args: argparse.Namespace) -> int:
     config = ServerConfig(
         db_path=db, public_key=args.public_key, secret_key=args.secret_key, base_url=url, **extra
     )
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except (OSError, sqlite3.Error, RuntimeError) as exc:  # unwritable path, not a database, newer schema
+        sock.close()
+        print(f"langfuse-nb: cannot open the database {db}: {exc}", file=sys.stderr)
+        return 1
     if not _is_loopback(args.host):
         print(
             f"WARNING: listening on {args.host}, reachable from other machines; anyone who knows the keys "

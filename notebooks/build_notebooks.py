@@ -110,9 +110,11 @@ EXPERIMENTS = [
     "comparison",
     "comparison.to_dataframe()",
     "## The same on a dataset",
-    'langfuse.create_dataset(name="nb-calculator")\nfor row in DATA:\n'
+    'langfuse.create_dataset(name="nb-calculator")\n'
+    "for number, row in enumerate(DATA):  # fixed ids: running the notebook again updates, not duplicates\n"
     "    langfuse.create_dataset_item(\n"
-    '        dataset_name="nb-calculator", input=row["input"], expected_output=row["expected_output"]\n'
+    '        dataset_name="nb-calculator", id=f"nb-calculator-{number}",\n'
+    '        input=row["input"], expected_output=row["expected_output"],\n'
     "    )\n"
     'dataset = langfuse.get_dataset("nb-calculator")\nlen(dataset.items)',
     'dataset_run = dataset.run_experiment(\n    name="calculator", run_name="dataset-v1", task=calculator, '
@@ -149,11 +151,13 @@ def _is_markdown(source: str) -> bool:
     return source[0] in "#`" or (source[0].isupper() and source[1].islower())
 
 
-def notebook(cells: list[str]) -> nbformat.NotebookNode:
-    def cell(source: str) -> nbformat.NotebookNode:
-        return new_markdown_cell(source) if _is_markdown(source) else new_code_cell(source)
+def notebook(cells: list[str], name: str = "nb") -> nbformat.NotebookNode:
+    def cell(number: int, source: str) -> nbformat.NotebookNode:
+        made = new_markdown_cell(source) if _is_markdown(source) else new_code_cell(source)
+        made["id"] = f"{name}-{number:02d}"  # stable ids: rebuilding does not churn unchanged notebooks
+        return made
 
-    nb = new_notebook(cells=[cell(source) for source in cells])
+    nb = new_notebook(cells=[cell(number, source) for number, source in enumerate(cells)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb
@@ -169,7 +173,7 @@ NOTEBOOKS = {
 
 def main() -> None:
     for name, cells in NOTEBOOKS.items():
-        nbformat.write(notebook(cells), HERE / f"{name}.ipynb")
+        nbformat.write(notebook(cells, name), HERE / f"{name}.ipynb")
 
 
 if __name__ == "__main__":

@@ -214,4 +214,6 @@ class LangfuseMagics(Magics):
         """Endpoint, auth result, local server state, pending and failed exports."""
         from langfuse_nb.notebook.status import status_lines
 
-        print("\n".join(status_lines(self.connection, commands.get_client())))
+        # no client when the endpoint was unreachable: building one would only warn and probe nothing
+        client = commands.get_client() if self.connection.tracing else None
+        print("\n".join(status_lines(self.connection, client)))

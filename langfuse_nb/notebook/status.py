@@ -38,11 +38,13 @@ def _exports(client: Any) -> str:
 
 
 def status_lines(conn: Connection, client: Any) -> list[str]:
+    """``client`` is None when the connection is unavailable (nothing to check)."""
     enabled = getattr(client, "_enabled", None)
+    auth = _auth(client) if client is not None else "not checked (no reachable endpoint)"
     return [
         f"endpoint:     {conn.base_url or '-'} ({conn.mode})",
         f"tracing:      {'on' if conn.tracing and enabled is not False else 'off'}",
-        f"auth:         {_auth(client)}",
+        f"auth:         {auth}",
         f"local server: {_server(conn)}",
         f"exports:      {_exports(client)}",
     ]

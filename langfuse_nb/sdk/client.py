@@ -14,7 +14,7 @@ from langfuse_nb._settings import Settings, resolve_settings
 from langfuse_nb.sdk import params as P
 from langfuse_nb.sdk import registry
 from langfuse_nb.sdk.encode import encode_observation, encode_trace, may_hold_media
-from langfuse_nb.sdk.ids import create_trace_id, current_span_ids
+from langfuse_nb.sdk.ids import create_observation_id, create_trace_id, current_span_ids
 from langfuse_nb.sdk.media import MediaManager
 from langfuse_nb.sdk.observations import (
     LangfuseEvent,
@@ -178,6 +178,14 @@ class TracingMixin:
     def create_trace_id(*, seed: str | None = None) -> str:
         """A random trace id, or a deterministic one derived from ``seed``."""
         return create_trace_id(seed=seed)
+
+    @staticmethod
+    def _create_observation_id(*, seed: str | None = None) -> str:
+        """A random observation (span) id, or a deterministic one derived from ``seed``."""
+        return create_observation_id(seed=seed)
+
+    # the seed's own examples call it without the underscore
+    create_observation_id = _create_observation_id
 
     def get_trace_url(self, *, trace_id: str | None = None) -> str | None:
         """Link to the trace in the Langfuse UI (the active trace when no id is given)."""

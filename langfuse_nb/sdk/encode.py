@@ -31,8 +31,10 @@ def may_hold_media(value: Any, budget: int = 64) -> bool:
                 return True
         elif cls in _SCALAR_TYPES:
             continue
-        elif cls is dict and item.get("type") in _MEDIA_BLOCK_TYPES:
-            return True  # Anthropic ("base64") / Vertex ("media") content blocks carry raw base64
+        elif cls is dict and type(kind := item.get("type")) is str and kind in _MEDIA_BLOCK_TYPES:
+            # Anthropic ("base64") / Vertex ("media") content blocks carry raw base64; other "type"
+            # values may be anything (JSON schemas use lists: {"type": ["string", "null"]})
+            return True
         elif cls is dict or cls is list or cls is tuple:
             budget -= len(item)
             if budget < 0:

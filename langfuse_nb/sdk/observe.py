@@ -193,18 +193,25 @@ class _Call:
                 return result
             if self.opts.capture_output and result is not None:
                 self._set_output(result)
-            self.obs._otel_span.end()
         except Exception:
             logger.warning("langfuse_nb: could not finish observation %r", self.opts.name, exc_info=True)
+        self._end()
         return result
+
+    def _end(self) -> None:
+        """End the span whatever happened before (an unended span is never exported)."""
+        try:
+            self.obs._otel_span.end()
+        except Exception:
+            logger.debug("langfuse_nb: could not end observation %r", self.opts.name, exc_info=True)
 
     def finish_stream(self, items: list[Any]) -> None:
         try:
             if self.opts.capture_output:
                 self._set_output(_stream_output(items, self.opts.transform))
-            self.obs._otel_span.end()
-        except Exception:
+        except Exception:  # e.g. a transform_to_string that raises
             logger.warning("langfuse_nb: could not finish observation %r", self.opts.name, exc_info=True)
+        self._end()
 
     def _set_output(self, value: Any) -> None:
         obs = self.obs
@@ -224,9 +231,9 @@ class _Call:
             self._detach()
             if isinstance(exc, Exception):
                 self.obs.update(level="ERROR", status_message=str(exc))
-            self.obs._otel_span.end()
-        except Exception:
+        except Exception:  # str(exc) itself may raise
             logger.debug("langfuse_nb: could not record failure", exc_info=True)
+        self._end()
 
     def _detach(self) -> None:
         if self.key_token is not None:
@@ -259,6 +266,7 @@ def _stream_output(items: list[Any], transform: Callable[[Iterable[Any]], str] |
 def _traced_generator(gen: Generator[Any, Any, Any], call: _Call) -> Generator[Any, Any, Any]:
     """Each step runs with the observation current; the observation ends when the stream does."""
     items: list[Any] = []
+    keep = call.opts.capture_output  # an uncaptured stream is not held in memory
     while True:
         token = context_api.attach(call.ctx)
         try:
@@ -270,7 +278,8 @@ def _traced_generator(gen: Generator[Any, Any, Any], call: _Call) -> Generator[A
             raise
         finally:
             context_api.detach(token)
-        items.append(item)
+        if keep:
+            items.append(item)
         try:
             yield item
         except GeneratorExit:
@@ -282,6 +291,7 @@ def _traced_generator(gen: Generator[Any, Any, Any], call: _Call) -> Generator[A
 
 async def _traced_async_generator(gen: AsyncGenerator[Any, Any], call: _Call) -> AsyncGenerator[Any, Any]:
     items: list[Any] = []
+    keep = call.opts.capture_output
     while True:
         token = context_api.attach(call.ctx)
         try:
@@ -293,7 +303,8 @@ async def _traced_async_generator(gen: AsyncGenerator[Any, Any], call: _Call) ->
             raise
         finally:
             context_api.detach(token)
-        items.append(item)
+        if keep:
+            items.append(item)
         try:
             yield item
         except GeneratorExit:

@@ -179,7 +179,9 @@ class ScoresMixin:
         return result.decision.is_sampled()
 
     def _score_worker(self) -> BatchWorker[dict[str, Any]]:
-        settings = self._settings
+        # the pipeline's settings, not this object's: a second client of the same key (with another
+        # base_url, say) must not send scores somewhere else than the spans
+        settings = self._resources.settings
         explicit = settings.explicit
 
         def make() -> BatchWorker[dict[str, Any]]:

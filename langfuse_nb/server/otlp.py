@@ -128,8 +128,10 @@ def _pb_attributes(pairs: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kv in pairs:
         value = kv.value
-        # strings are the common case (SDK attributes); skip the generic dispatch for them
-        out[kv.key] = value.string_value if value.WhichOneof("value") == "string_value" else _pb_value(value)
+        # non-empty strings are the common case (SDK attributes): a non-empty string_value can only mean
+        # the string member is set, so the generic oneof dispatch is needed for everything else only
+        text = value.string_value
+        out[kv.key] = text if text else _pb_value(value)
     return out
 
 

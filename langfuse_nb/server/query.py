@@ -193,10 +193,16 @@ def _tags_condition(where: Where, column: Column, op: str, value: Any) -> None:
     listed = f"{column.sql} IN (SELECT trace_id FROM trace_tags WHERE tag {{}})"
     marks = f"IN ({', '.join('?' * len(values))})"
     if op == "all of":
+        # counting: walk the first tag's entries (callers put the rarest first) and probe the others by
+        # primary key, instead of materialising every tag's full trace list
+        probes = "".join(
+            f" AND EXISTS (SELECT 1 FROM trace_tags g{i} WHERE g{i}.tag = ? AND g{i}.trace_id = g0.trace_id)"
+            for i in range(1, len(values))
+        )
         where.add(
             " AND ".join(probe.format("= ?") for _ in values),
             *values,
-            count_clause=" AND ".join(listed.format("= ?") for _ in values),
+            count_clause=f"{column.sql} IN (SELECT g0.trace_id FROM trace_tags g0 WHERE g0.tag = ?{probes})",
         )
     elif op == "any of":
         where.add(probe.format(marks), *values, count_clause=listed.format(marks))

@@ -331,9 +331,12 @@ def extract_metadata(attrs: dict[str, Any], prefix: str) -> dict[str, Any]:
 
 def split_metadata(attrs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """One pass over the attributes: (observation metadata, trace metadata, any trace-metadata key seen)."""
-    shared = _whole_metadata(attrs.get("langfuse.metadata"))
-    obs = {**shared, **_whole_metadata(attrs.get(_OBS_META))}
-    trace = {**shared, **_whole_metadata(attrs.get(_TRACE_META))}
+    if _WHOLE_META_KEYS.isdisjoint(attrs):  # the usual case: only flattened keys, if any
+        obs, trace = {}, {}
+    else:
+        shared = _whole_metadata(attrs.get("langfuse.metadata"))
+        obs = {**shared, **_whole_metadata(attrs.get(_OBS_META))}
+        trace = {**shared, **_whole_metadata(attrs.get(_TRACE_META))}
     flagged = _TRACE_META in attrs
     for key, value in attrs.items():
         kind, short = _KEY_KINDS.get(key) or _classify_key(key)
@@ -349,6 +352,7 @@ def split_metadata(attrs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any
     return obs, trace, flagged
 
 
+_WHOLE_META_KEYS = frozenset({"langfuse.metadata", _OBS_META, _TRACE_META})
 _OTHER, _OBS_KEY, _TRACE_KEY, _SHARED_KEY = range(4)
 # attribute names repeat across spans, so their metadata classification is computed once per name
 _KEY_KINDS: dict[str, tuple[int, str]] = {}
@@ -384,8 +388,13 @@ def _whole_metadata(value: Any) -> dict[str, Any]:
 _MAX_COUNT = 2**63 - 1  # token counts are stored as 64-bit integers; anything larger is not a count
 
 
+_NO_USAGE: dict[str, Any] = {"usage_details": None, "cost_details": None, "total_cost": None}
+
+
 def usage_and_cost(usage: dict[str, Any] | None, cost: dict[str, Any] | None) -> dict[str, Any]:
     """Usage keeps non-negative numbers and gains ``total``; cost total is given or input+output."""
+    if not usage and not cost:
+        return _NO_USAGE  # only ever spread into a new dict, so sharing it is safe
     usage_clean: dict[str, Any] = {}
     for key, value in (usage or {}).items():
         if type(value) in (int, float) and 0 <= value <= _MAX_COUNT:  # bools and NaN/inf are excluded
@@ -475,6 +484,8 @@ def _level(attrs: dict[str, Any], status_code: int) -> str:
 
 
 def _tags(attrs: dict[str, Any]) -> list[str] | None:
+    if _TAG_KEYSET.isdisjoint(attrs):
+        return None
     for key in _TAG_KEYS:
         value = attrs.get(key)
         if value is None:
@@ -488,6 +499,9 @@ def _tags(attrs: dict[str, Any]) -> list[str] | None:
                     return [str(v) for v in parsed]
             return [part.strip() for part in value.split(",") if part.strip()] if "," in value else [value]
     return None
+
+
+_TAG_KEYSET = frozenset(_TAG_KEYS)
 
 
 def _public(attrs: dict[str, Any]) -> bool | None:

@@ -24,6 +24,7 @@ from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
 logger = logging.getLogger("langfuse_nb")
 DEFAULT_FLUSH_TIMEOUT = 30.0  # F15: flush/shutdown without a timeout are still bounded
+EXIT_TIMEOUT = 5.0  # what interpreter exit waits for queued spans and scores, per public key
 
 
 @dataclass
@@ -134,6 +135,11 @@ def _build(settings: Settings) -> TracingResources:
         span_release=None if owns else settings.release,
     )
     provider.add_span_processor(processor)
+    if owns:
+        # atexit runs handlers last-registered-first: moving ours behind the provider's own exit hook
+        # makes one 5 s budget cover spans and scores, instead of the provider's 5 s and then ours
+        atexit.unregister(_shutdown_all)
+        atexit.register(_shutdown_all)
     tracer = provider.get_tracer(SDK_SCOPE_NAME, SDK_VERSION, attributes={"public_key": settings.public_key})
     return TracingResources(settings=settings, provider=provider, processor=processor, tracer=tracer,
                             owns_provider=owns)
@@ -169,7 +175,7 @@ def _new_provider(settings: Settings) -> TracerProvider:
 def _shutdown_all() -> None:
     for resources in live_resources():
         try:
-            resources.shutdown(timeout=5.0)
+            resources.shutdown(timeout=EXIT_TIMEOUT)
         except Exception:
             logger.debug("langfuse_nb: shutdown at exit failed", exc_info=True)
 

@@ -260,3 +260,41 @@ def test_changed_settings_for_same_key_warn(lf: Any, caplog: pytest.LogCaptureFi
     with caplog.at_level(logging.WARNING, logger="langfuse_nb"):
         lf.client(public_key=first._settings.public_key, base_url="http://127.0.0.1:1")
     assert any("changed: base_url" in r.getMessage() for r in caplog.records)
+
+
+def test_scores_follow_the_shared_pipeline_of_their_key(lf: Any) -> None:
+    """A second client of the same key (other base_url: warned, kept) sends scores where spans go."""
+    first = lf.client()
+    second = lf.client(public_key=first._settings.public_key, base_url="http://127.0.0.1:1")
+    trace_id = second.create_trace_id()
+    second.create_score(name="shared", value=1, trace_id=trace_id)
+    second.start_span(name="shared-span").end()
+    assert [e["body"]["name"] for e in lf.scores(first)] == ["shared"]
+    assert [s["name"] for s in lf.spans(first)] == ["shared-span"]
+
+
+def test_interpreter_exit_waits_one_budget_for_spans_and_scores(tmp_path: Any) -> None:
+    """Against a server that never answers, exit waits EXIT_TIMEOUT once (not once per hook)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "exit.py"
+    script.write_text(textwrap.dedent("""
+        import socket
+        from langfuse_nb.tracing import provider
+        from langfuse_nb import Langfuse
+        provider.EXIT_TIMEOUT = 1.0
+        silent = socket.socket(); silent.bind(("127.0.0.1", 0)); silent.listen(10)
+        lf = Langfuse(public_key="pk-lf-exit", secret_key="sk", timeout=5,
+                      base_url=f"http://127.0.0.1:{silent.getsockname()[1]}")
+        lf.start_span(name="x").end()
+        lf.create_score(name="s", value=1, trace_id=lf.create_trace_id())
+        print("ready", flush=True)
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    start = time.monotonic()
+    proc.wait(timeout=30)
+    # before: the provider's own exit hook waited 5 s for spans, then ours another budget for scores
+    assert time.monotonic() - start < 3.0

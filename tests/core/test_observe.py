@@ -80,6 +80,76 @@ def test_generator_output_joined_and_span_ends_on_exhaustion(lf: Any) -> None:
     assert lf.span(client, "piped")["attributes"][A.OBSERVATION_OUTPUT] == "a|b"
 
 
+def test_uncaptured_stream_items_are_not_held(lf: Any) -> None:
+    import gc
+    import weakref
+
+    client = lf.client()
+
+    class Token:
+        pass
+
+    refs: list[Any] = []
+
+    @observe(capture_output=False)
+    def stream() -> Any:
+        for _ in range(3):
+            token = Token()
+            refs.append(weakref.ref(token))
+            yield token
+
+    gen = stream()
+    next(gen)
+    next(gen)
+    gc.collect()
+    assert refs[0]() is None  # the wrapper kept no list of what was yielded
+    assert len(list(gen)) == 1
+    assert A.OBSERVATION_OUTPUT not in lf.span(client, "stream")["attributes"]
+
+
+def test_json_schema_like_values_are_traced(lf: Any) -> None:
+    """A "type" key holding a list or dict (JSON schemas, tool definitions) is ordinary data."""
+    client = lf.client()
+    schema = {"type": ["string", "null"], "items": {"type": {"nested": 1}}}
+
+    @observe
+    def tool_call(parameters: dict[str, Any]) -> dict[str, Any]:
+        return {"type": {"kind": "result"}}
+
+    tool_call(schema)
+    with client.start_as_current_span(name="cm", input=schema) as span:
+        span.update(output={"type": ["y"]})
+    spans = {s["name"]: s["attributes"] for s in lf.spans(client)}
+    assert json.loads(spans["tool_call"][A.OBSERVATION_INPUT]) == {"args": [schema], "kwargs": {}}
+    assert json.loads(spans["tool_call"][A.OBSERVATION_OUTPUT]) == {"type": {"kind": "result"}}
+    assert json.loads(spans["cm"][A.OBSERVATION_INPUT]) == schema
+    assert json.loads(spans["cm"][A.OBSERVATION_OUTPUT]) == {"type": ["y"]}
+
+
+def test_span_ends_even_when_recording_the_output_fails(lf: Any) -> None:
+    client = lf.client()
+
+    def broken_transform(items: Any) -> str:
+        raise RuntimeError("user transform bug")
+
+    @observe(transform_to_string=broken_transform)
+    def stream() -> Any:
+        yield "a"
+
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no str")
+
+    @observe
+    def fails() -> None:
+        raise Unprintable()
+
+    assert list(stream()) == ["a"]
+    with pytest.raises(Unprintable):
+        fails()
+    assert sorted(s["name"] for s in lf.spans(client)) == ["fails", "stream"]
+
+
 def test_generator_steps_run_inside_the_observation(lf: Any) -> None:
     client = lf.client()
 

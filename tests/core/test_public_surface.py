@@ -67,3 +67,16 @@ def test_import_is_light() -> None:
             "print(any(m in sys.modules for m in ('pandas', 'ipywidgets', 'IPython')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_observation_ids_match_the_reference() -> None:
+    import re
+
+    import langfuse
+
+    from langfuse_nb import Langfuse
+
+    ref = langfuse.Langfuse._create_observation_id
+    assert Langfuse._create_observation_id(seed="item-1") == ref(None, seed="item-1")  # type: ignore[arg-type]
+    assert Langfuse.create_observation_id(seed="item-1") == ref(None, seed="item-1")  # type: ignore[arg-type]
+    assert re.fullmatch(r"[0-9a-f]{16}", Langfuse.create_observation_id())

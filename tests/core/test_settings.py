@@ -97,3 +97,9 @@ def test_debug_env_needs_an_explicit_true(raw: str) -> None:
 def test_empty_switches_keep_their_defaults() -> None:
     s = resolve_settings(environ={"LANGFUSE_TRACING_ENABLED": "", "LANGFUSE_DEBUG": "true"})
     assert s.tracing_enabled and s.debug
+
+
+def test_trailing_slash_of_base_url_is_dropped() -> None:
+    s = resolve_settings(environ={"LANGFUSE_BASE_URL": "http://localhost:3939/"})
+    assert s.base_url == "http://localhost:3939"
+    assert s.traces_endpoint == "http://localhost:3939/api/public/otel/v1/traces"

@@ -222,9 +222,18 @@ def test_top_level_await_in_traced_cell_detaches_quietly(loaded, caplog) -> None
     assert record.parent_id is None  # the async cell left nothing current behind
 
 
+def _isolate_connect_state(monkeypatch) -> None:
+    """connect() turns tracing off through the environment when it fails: undo that after the test."""
+    from langfuse_nb.notebook import connect
+
+    monkeypatch.setenv("LANGFUSE_TRACING_ENABLED", "true")
+    monkeypatch.setattr(connect, "_OWN_URL", {})
+
+
 def test_reload_after_unreachable_endpoint_traces_again(ip, server_env, monkeypatch) -> None:
     """The one-line message says 'fix LANGFUSE_BASE_URL, then %reload_ext': that must be enough."""
     good_url = server_env.url
+    _isolate_connect_state(monkeypatch)
     monkeypatch.setenv("LANGFUSE_BASE_URL", "http://127.0.0.1:1")
     with capture_output() as cap:
         ip.run_line_magic("load_ext", "langfuse_nb")
@@ -238,3 +247,22 @@ def test_reload_after_unreachable_endpoint_traces_again(ip, server_env, monkeypa
     trace_id = magics(ip).last_trace_id
     assert trace_id and [r.name for r in STORE.records(trace_id)] == ["fixed"]
     assert server_trace(trace_id).name == "fixed"
+
+
+def test_status_when_unreachable_says_so_without_building_a_client(ip, monkeypatch, capsys, caplog) -> None:
+    from langfuse_nb.server import runner
+
+    for key in ("LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY", "LANGFUSE_BASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+
+    def cannot_start(**_kw: object) -> None:
+        raise runner.ServerStartError("port 3939 is taken")
+
+    monkeypatch.setattr(runner, "ensure_server", cannot_start)
+    _isolate_connect_state(monkeypatch)
+    ip.run_line_magic("load_ext", "langfuse_nb")
+    ip.run_line_magic("langfuse_status", "")
+    out = capsys.readouterr().out
+    assert "endpoint:     - (unavailable)" in out and "tracing:      off" in out
+    assert "auth:         not checked (no reachable endpoint)" in out
+    assert not [r for r in caplog.records if "initialized without" in r.getMessage()]

@@ -104,6 +104,8 @@ def test_experiments() -> None:
     assert "always-four" in text(code_cell(nb, "run_b = "))
     assert text(code_cell(nb, 'langfuse.create_dataset(name="nb-calculator")')) == "3"
     assert "<table" in html(code_cell(nb, "dataset_run = "))
+    again = run("experiments")  # "Run All" a second time on the same server: no duplicate items
+    assert text(code_cell(again, 'langfuse.create_dataset(name="nb-calculator")')) == "3"
 
 
 def test_batch_evaluation(api) -> None:

@@ -117,3 +117,18 @@ def test_media_ids_and_requests_are_validated(client, server):
         client.patch("/api/public/media/AAAAAAAAAAAAAAAAAAAAAA", json={"uploadHttpStatus": 200}).status_code
         == 404
     )
+
+
+def test_upload_token_is_checked_before_the_body_is_read(server):
+    """A client without a valid token must not make the server buffer (up to) the media size limit."""
+    import socket
+    from urllib.parse import urlparse
+
+    address = urlparse(server.url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(
+            b"PUT /api/public/media/AAAAAAAAAAAAAAAAAAAAAA/upload?token=forged HTTP/1.1\r\n"
+            b"Host: x\r\nContent-Type: image/png\r\nContent-Length: 999999999999\r\n\r\n"
+        )
+        status_line = sock.recv(4096).split(b"\r\n", 1)[0]
+    assert b" 403 " in status_line, status_line  # not 413: the token decided, before any body bytes

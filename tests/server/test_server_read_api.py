@@ -228,3 +228,32 @@ def test_delete_traces(seeded):
     assert http.get("/api/public/traces", params={"tags": "doomed"}).json()["meta"]["totalItems"] == 0
     assert http.delete(f"/api/public/traces/{tid}").status_code == 404
     assert http.request("DELETE", "/api/public/traces", json={"traceIds": [tid]}).status_code == 200
+
+
+def test_all_of_tags_count_matches_page_whatever_the_tag_order(client, send_spans):
+    marker = kit.span_id()
+    common, rare = f"common-{marker}", f"rare-{marker}"
+    spans = [
+        kit.span("t", trace=kit.trace_id(), attributes={"langfuse.trace.tags": tags})
+        for tags in ([common, rare], [common], [common], [rare], [common, rare])
+    ]
+    send_spans(spans)
+    for order in ([common, rare], [rare, common]):
+        body = client.get("/api/public/traces", params={"tags": order}).json()
+        assert body["meta"]["totalItems"] == len(body["data"]) == 2
+    assert client.get("/api/public/traces", params={"tags": [common]}).json()["meta"]["totalItems"] == 4
+
+
+def test_observation_level_filter_uses_an_index(tmp_path):
+    from langfuse_nb.server.store.db import Database
+
+    db = Database(tmp_path / "plan.db")
+    try:
+        plan = db.reader.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM observations o WHERE coalesce(o.level, 'DEFAULT') = ? "
+            "ORDER BY o.start_time DESC LIMIT 50",
+            ("ERROR",),
+        ).fetchall()
+        assert any("observations_level" in row[3] for row in plan), [tuple(r) for r in plan]
+    finally:
+        db.close()

@@ -181,3 +181,44 @@ def test_concurrent_writers_from_several_processes_lose_nothing(fresh_server):
             http.get("/api/public/traces", params={"userId": "w3", "limit": 1}).json()["meta"]["totalItems"]
             == 50
         )
+
+
+def test_racing_detached_starts_on_one_port_all_succeed(tmp_path):
+    """Two kernels calling ensure_server at once: the one whose process loses the bind reuses the winner."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    port = runner._free_port("127.0.0.1")
+    with ThreadPoolExecutor(3) as pool:
+        futures = [
+            pool.submit(runner.ensure_server, port=port, db_path=tmp_path / f"race{i}.db", timeout=20)
+            for i in range(3)
+        ]
+        outcomes = []
+        for future in futures:
+            try:
+                outcomes.append(future.result())
+            except runner.ServerStartError as exc:
+                outcomes.append(exc)
+    handles = [h for h in outcomes if isinstance(h, runner.ServerHandle)]
+    try:
+        assert len(handles) == 3, [str(o) for o in outcomes if not isinstance(o, runner.ServerHandle)]
+        assert {h.url for h in handles} == {f"http://127.0.0.1:{port}"}
+        assert runner.is_healthy(handles[0].url)
+    finally:
+        for handle in handles:
+            handle.stop()
+
+
+def test_cli_rejects_bad_port_and_unusable_database_without_traceback(tmp_path, capsys):
+    from langfuse_nb import cli
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["serve", "--port", "99999", "--db", str(tmp_path / "x.db")])
+    assert exited.value.code == 2 and "0-65535" in capsys.readouterr().err
+    not_a_db = tmp_path / "garbage.db"
+    not_a_db.write_bytes(b"this is not sqlite" * 100)
+    assert cli.main(["serve", "--port", "0", "--db", str(not_a_db)]) == 1
+    assert "cannot open the database" in capsys.readouterr().err
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    assert cli.main(["serve", "--port", "0", "--db", str(blocked / "sub" / "lf.db")]) == 1

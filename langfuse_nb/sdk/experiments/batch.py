@@ -201,8 +201,8 @@ class BatchRun:
                 try:
                     raw = await pending
                 except Exception as exc:
-                    logger.error("langfuse_nb: fetching page %d failed after %d retries: %s", page,
-                                 spec.max_retries, exc)
+                    tried = f"after {spec.max_retries} retries" if _retryable(exc) else "(not retried)"
+                    logger.error("langfuse_nb: fetching page %d failed %s: %s", page, tried, exc)
                     self._state = "fetch_failed"
                     self._fetch_error = f"page {page}: {error_text(exc)}"
                     return

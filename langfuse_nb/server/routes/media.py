@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.responses import Response
 
 from langfuse_nb.server.errors import ApiError, BadRequest, NotFound, PayloadTooLarge
@@ -73,10 +73,19 @@ def get_upload_url(request: Request, body: JsonBody) -> JsonResponse:
     return ok({"mediaId": media_id, "uploadUrl": url})
 
 
-def upload(request: Request, mediaId: str, body: RawBody, token: str | None = None) -> Response:
+def _upload_authorized(request: Request, mediaId: str, token: str | None = None) -> None:
+    """Runs before the body is read: an unauthorized client must not make us buffer up to the media limit."""
     store.check_media_id(mediaId)
     if not store.token_valid(_key(request), "upload", mediaId, token):
         raise Forbidden("invalid or missing upload token")
+
+
+def upload(
+    request: Request,
+    mediaId: str,
+    _authorized: Annotated[None, Depends(_upload_authorized)],
+    body: RawBody,
+) -> Response:
     db = db_of(request)
     record = store.get(db.reader, mediaId)
     if record is None:

@@ -110,9 +110,15 @@ CREATE TABLE media_links (
 ) WITHOUT ROWID;
 """
 
+# v2: the observation list's level filter had no index (a full scan: ~100 ms at 300,000 observations).
+# The expression matches the one the query uses, since legacy events may store no level.
+_V2_LEVEL_INDEX = """
+CREATE INDEX observations_level ON observations(coalesce(level, 'DEFAULT'), start_time);
+"""
+
 # Partial indexes (WHERE x IS NOT NULL) serve `x = ?` filters and cost nothing for rows without x.
 # index i holds the SQL that moves the schema from version i to i + 1; append only, never edit
-MIGRATIONS: tuple[str, ...] = (_V1_TABLES,)
+MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_LEVEL_INDEX)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -94,7 +94,10 @@ def upsert(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]], blobs: Blob
             row["resource_id"] = blobs.intern(conn, row["_resource"])
             row["scope_id"] = blobs.intern(conn, row["_scope"])
         row["created_at"] = row["updated_at"] = now
-        values.append(_ROW_GETTER({**_EMPTY_ROW, **row}))  # itemgetter: far cheaper than a per-column loop
+        try:
+            values.append(_ROW_GETTER(row))  # itemgetter: far cheaper than a per-column loop
+        except KeyError:  # legacy ingestion events leave columns out; OTLP rows carry every one
+            values.append(_ROW_GETTER({**_EMPTY_ROW, **row}))
     conn.executemany(_UPSERT, values)
 
 
