@@ -32,11 +32,16 @@ def map_batch(batch: list[Any]) -> MappedBatch:
         event_id = (
             event.get("id") if isinstance(event, dict) and isinstance(event.get("id"), str) else str(index)
         )
+        marks = (len(out.traces), len(out.observations), len(out.scores))
         try:
             _map_event(event, out)
-        except EventError as exc:
+        except (EventError, TypeError, ValueError, OverflowError) as exc:
+            # drop whatever the event mapped before it failed: a failed event stores nothing
+            del out.traces[marks[0] :], out.observations[marks[1] :], out.scores[marks[2] :]
+            # TypeError & co. mean a value of a shape no check anticipated: still this event's fault alone
+            message = str(exc) if isinstance(exc, EventError) else f"invalid value in event: {exc}"
             out.errors.append(
-                {"id": event_id, "status": 400, "message": "Invalid request data", "error": str(exc)}
+                {"id": event_id, "status": 400, "message": "Invalid request data", "error": message}
             )
             continue
         out.successes.append({"id": event_id, "status": 201})
@@ -120,7 +125,7 @@ def _observation(
     if trace_id is None:  # legacy: an observation without a trace gets a wrapper trace of its own id
         trace_id = obs_id
     level = body.get("level")
-    if level is not None and level not in LEVELS:
+    if level is not None and (not isinstance(level, str) or level not in LEVELS):
         raise EventError(f"body.level must be one of {sorted(LEVELS)}")
     metadata = body.get("metadata")
     end = _time(body.get("endTime"), "body.endTime")
@@ -191,11 +196,11 @@ def _score_create(body: dict[str, Any], stamp: str, out: MappedBatch) -> None:
         raise EventError("body.name is required and must be a non-empty string")
     value = body.get("value")
     data_type = body.get("dataType")
-    if data_type is not None and data_type not in SCORE_TYPES:
+    if data_type is not None and (not isinstance(data_type, str) or data_type not in SCORE_TYPES):
         raise EventError(f"body.dataType must be one of {sorted(SCORE_TYPES)}")
     number, text, data_type = _score_value(value, data_type)
     source = body.get("source") or "API"
-    if source not in SCORE_SOURCES:
+    if not isinstance(source, str) or source not in SCORE_SOURCES:
         raise EventError(f"body.source must be one of {sorted(SCORE_SOURCES)}")
     targets = [_opt_str(body, k) for k in ("traceId", "observationId", "sessionId", "datasetRunId")]
     if not any(targets):

@@ -406,7 +406,12 @@ def usage_and_cost(usage: dict[str, Any] | None, cost: dict[str, Any] | None) ->
     }
     total = cost_clean.get("total")
     if total is None and cost_clean and cost_clean.keys() <= {"input", "output"}:
-        total = cost_clean["total"] = sum(cost_clean.values())
+        total = sum(cost_clean.values())
+        # two huge finite parts can overflow; an infinite cost would be served as null and break readers
+        if math.isfinite(total):
+            cost_clean["total"] = total
+        else:
+            total = None
     return {
         "usage_details": dumps(usage_clean) if usage_clean else None,
         "cost_details": dumps(cost_clean) if cost_clean else None,

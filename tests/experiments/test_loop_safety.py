@@ -297,35 +297,27 @@ def test_run_sync_holds_back_tasks_of_the_entered_context_like_ipykernel_shell_m
     """
     errors: list[dict[str, Any]] = []
     order: list[str] = []
+    persistent = contextvars.copy_context()  # stands in for ipykernel's shell context
+    outcome: dict[str, str] = {}
 
-    async def shell_message(name: str) -> None:
-        order.append(name)
+    async def slow() -> str:
+        loop = asyncio.get_running_loop()
+        loop.call_soon(order.append, "next cell", context=persistent)  # a message for the busy shell
+        await asyncio.sleep(0.01)
+        inner = run_sync(lambda: asyncio.sleep(0.01, result="inner"))  # a nested drive
+        return f"driven+{inner}"
 
-    async def work() -> str:
-        persistent = contextvars.copy_context()  # stands in for ipykernel's shell context
+    def cell() -> None:  # runs inside `persistent`, so nothing else can enter it while we block
+        outcome["value"] = run_sync(slow)
+        order.append("cell done")
 
-        async def cell() -> str:
-            loop = asyncio.get_running_loop()
-            loop.set_exception_handler(lambda _loop, ctx: errors.append(ctx))
-            # this coroutine runs in `persistent`, so a task there cannot run while run_sync blocks
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+        loop.call_soon(cell, context=persistent)
+        await asyncio.sleep(0.1)  # the held message runs once the cell has returned
 
-            async def slow() -> str:
-                loop.call_soon(lambda: loop.create_task(shell_message("next cell"), context=persistent))
-                await asyncio.sleep(0.01)
-                inner = run_sync(lambda: asyncio.sleep(0.01, result="inner"))  # a nested drive
-                return f"driven+{inner}"
-
-            value = run_sync(slow)
-            order.append("cell done")
-            return value
-
-        return await asyncio.create_task(cell(), context=persistent)
-
-    async def main() -> str:
-        value = await work()
-        await asyncio.sleep(0.01)  # the held message runs once the cell has returned
-        return value
-
-    assert run_cell(main()) == "driven+inner"
+    run_cell(main())
+    assert outcome == {"value": "driven+inner"}
     assert not errors, errors
     assert order == ["cell done", "next cell"]

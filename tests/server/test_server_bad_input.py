@@ -286,3 +286,18 @@ def test_a_500_keeps_the_connection_usable(server, monkeypatch):
         monkeypatch.undo()
         # the same keep-alive connection still answers (Starlette's default re-raise would drop it)
         assert http.get("/api/public/projects").status_code == 200
+
+
+def test_overflowing_costs_keep_the_trace_readable_by_the_sdk_models(client, send_spans):
+    tid = kit.trace_id()
+    cost = '{"input": 1e308, "output": 1e308}'
+    send_spans(
+        [
+            kit.span("a", trace=tid, attributes={"langfuse.observation.cost_details": cost}),
+            kit.span("b", trace=tid, attributes={"langfuse.observation.cost_details": '{"total": 1e308}'}),
+        ]
+    )
+    trace = client.get(f"/api/public/traces/{tid}").json()
+    kit.check(trace, "TraceWithFullDetails", "TraceWithFullDetails")
+    listed = client.get("/api/public/traces", params={"limit": 5}).json()
+    kit.check(listed, "Traces", "Traces")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import server_testkit as kit
 
 
@@ -239,3 +240,22 @@ def test_create_score_endpoint(client):
     assert client.get(f"/api/public/v2/scores/{created.json()['id']}").json()["value"] == 0.5
     bad = client.post("/api/public/scores", json={"traceId": tid, "value": 1})
     assert bad.status_code == 400 and "name" in bad.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("score-create", {"name": "s", "value": 1, "traceId": "t", "dataType": {"x": 1}}),
+        ("score-create", {"name": "s", "value": 1, "traceId": "t", "source": ["API"]}),
+        ("span-create", {"id": "lvl", "traceId": "t", "level": {"x": 1}}),
+    ],
+)
+def test_unhashable_enum_values_fail_only_their_event(client, kind, body):
+    good = {"id": "good", "type": "trace-create", "body": {"id": f"ok-{kit.span_id()}"}}
+    bad = {"id": "bad", "type": kind, "timestamp": "2024-01-01T00:00:00Z", "body": body}
+    response = client.post("/api/public/ingestion", json={"batch": [good, bad]})
+    assert response.status_code == 207, response.text
+    assert [e["id"] for e in response.json()["errors"]] == ["bad"]
+    assert [s["id"] for s in response.json()["successes"]] == ["good"]
+    scores = client.post("/api/public/scores", json={"name": "s", "value": 1, "traceId": "t", "dataType": []})
+    assert scores.status_code == 400, scores.text

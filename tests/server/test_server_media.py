@@ -132,3 +132,14 @@ def test_upload_token_is_checked_before_the_body_is_read(server):
         )
         status_line = sock.recv(4096).split(b"\r\n", 1)[0]
     assert b" 403 " in status_line, status_line  # not 413: the token decided, before any body bytes
+
+
+def test_downloaded_html_is_sandboxed_and_not_sniffed(client):
+    data = b"<html><script>fetch('/api/public/traces')</script></html>"
+    created = client.post("/api/public/media", json=_request(data, "text/html")).json()
+    put = httpx.put(created["uploadUrl"], content=data, headers={"content-type": "text/html"})
+    assert put.status_code == 200, put.text
+    download = httpx.get(client.get(f"/api/public/media/{created['mediaId']}").json()["url"])
+    assert download.status_code == 200 and download.content == data
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert "sandbox" in download.headers["content-security-policy"]

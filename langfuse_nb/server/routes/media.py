@@ -171,7 +171,10 @@ def download(request: Request, mediaId: str, token: str | None = None) -> Respon
     path = store.file_path(config_of(request).media_dir, mediaId)
     if record is None or not path.is_file():
         raise NotFound(f"Media {mediaId} not found")
-    return Response(path.read_bytes(), media_type=record["content_type"])
+    # user-supplied bytes served from the API's own origin: never sniffed, and an HTML/SVG upload opened in a
+    # browser runs sandboxed (no script access to this origin, where cached Basic credentials may apply)
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
+    return Response(path.read_bytes(), media_type=record["content_type"], headers=headers)
 
 
 ROUTES = [

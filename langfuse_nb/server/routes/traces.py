@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
+import sys
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -103,6 +105,11 @@ def _rarest_first(conn: sqlite3.Connection, tags: list[str]) -> list[str]:
     return sorted(tags, key=lambda tag: conn.execute(sql, (tag, _TAG_SAMPLE)).fetchone()[0])
 
 
+def _finite(total: float) -> float:
+    """Sums of huge costs can overflow to inf, which JSON renders as null: the SDK's models reject that."""
+    return total if math.isfinite(total) else float(sys.float_info.max)
+
+
 def _field_groups(fields: str | None) -> set[str]:
     if not fields:
         return set(FIELD_GROUPS)
@@ -150,7 +157,7 @@ def _list_item(view: dict[str, Any], entry: dict[str, Any], groups: set[str]) ->
     view.update(
         {
             "latency": latency if metrics else -1,
-            "totalCost": entry["cost"] if metrics else -1,
+            "totalCost": _finite(entry["cost"]) if metrics else -1,
             "observations": entry["obs"] if "observations" in groups else [],
             "scores": entry["scores"] if "scores" in groups else [],
         }
@@ -210,7 +217,7 @@ def get_trace(request: Request, traceId: str) -> JsonResponse:
     view.update(
         {
             "latency": (iso_to_seconds(max(ends)) - iso_to_seconds(min(starts))) if obs_rows else 0.0,
-            "totalCost": sum(o["total_cost"] or 0.0 for o in obs_rows),
+            "totalCost": _finite(sum(o["total_cost"] or 0.0 for o in obs_rows)),
             "observations": obs_views,
             "scores": [scores.to_view(s, v1=True) for s in scores.for_traces(conn, [traceId])],
         }
