@@ -153,14 +153,37 @@ def start_detached(
     db.parent.mkdir(parents=True, exist_ok=True)
     process = _spawn(host, port, db, public_key, secret_key)
     url = url_for(host, port)
+    deadline = time.monotonic() + timeout
     try:
         _wait_until_healthy(url, timeout, lambda: process.poll() is None)
     except ServerStartError as exc:
         _terminate(process, 1.0)
+        # a racing launcher (another kernel) may have won the port meanwhile: use its server
+        reused = _reuse_if_running(host, port, public_key, secret_key)
+        if reused is not None:
+            return reused
         raise ServerStartError(f"{exc}\n{_log_tail(_log_path(db))}") from None
+    if _serving_pid(url) not in (process.pid, None):
+        # healthy, but another process serves the port: ours lost the bind race and exits on its own
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(max(0.1, deadline - time.monotonic()))
+        _terminate(process, 1.0)
+        reused = _reuse_if_running(host, port, public_key, secret_key)
+        if reused is not None:
+            return reused
     return ServerHandle(
         url, public_key, secret_key, db, True, lambda wait: _terminate(process, wait), pid=process.pid
     )
+
+
+def _serving_pid(url: str) -> int | None:
+    """The pid the healthy server at ``url`` reports (None when it does not say)."""
+    try:
+        with urllib.request.urlopen(f"{url}/api/public/health", timeout=1.0) as resp:
+            value = resp.headers.get("x-langfuse-nb-pid")
+    except (OSError, ValueError):
+        return None
+    return int(value) if value and value.isdigit() else None
 
 
 def ensure_server(

@@ -203,6 +203,7 @@ def test_racing_detached_starts_on_one_port_all_succeed(tmp_path):
     try:
         assert len(handles) == 3, [str(o) for o in outcomes if not isinstance(o, runner.ServerHandle)]
         assert {h.url for h in handles} == {f"http://127.0.0.1:{port}"}
+        assert sum(h.started for h in handles) == 1  # the others know they reuse someone else's server
         assert runner.is_healthy(handles[0].url)
     finally:
         for handle in handles:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import Request
 
 from langfuse_nb.server.config import PROJECT_ID, PROJECT_NAME, SERVER_VERSION
 from langfuse_nb.server.http import JsonResponse, db_of, ok
 from langfuse_nb.server.routes import Route
 
+# lets a launcher tell whether the healthy server on a port is the process it spawned or another one
+PID_HEADER = "x-langfuse-nb-pid"
+
 
 def health(request: Request) -> JsonResponse:
     if not db_of(request).ping():
         return ok({"status": "ERROR", "version": SERVER_VERSION, "message": "database unavailable"}, 503)
-    return ok({"status": "OK", "version": SERVER_VERSION})
+    response = ok({"status": "OK", "version": SERVER_VERSION})
+    response.headers[PID_HEADER] = str(os.getpid())
+    return response
 
 
 def projects(request: Request) -> JsonResponse:
