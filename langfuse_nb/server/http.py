@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import orjson
@@ -20,7 +21,12 @@ class JsonResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=str)
+        try:
+            return orjson.dumps(content, default=str)
+        except orjson.JSONEncodeError:
+            # orjson stops at 255 levels of nesting; stored inputs can be deeper (the reference SDK
+            # encodes a circular dict as ~500 levels), and one such row must not fail a whole page
+            return json.dumps(content, default=str, allow_nan=False).encode()
 
 
 def ok(content: Any, status_code: int = 200) -> JsonResponse:

@@ -301,3 +301,15 @@ def test_overflowing_costs_keep_the_trace_readable_by_the_sdk_models(client, sen
     kit.check(trace, "TraceWithFullDetails", "TraceWithFullDetails")
     listed = client.get("/api/public/traces", params={"limit": 5}).json()
     kit.check(listed, "Traces", "Traces")
+
+
+def test_deeply_nested_inputs_are_served_back(client, send_spans):
+    # the reference SDK encodes a circular dict as ~500 levels of nesting; orjson alone stops at 255
+    deep: str = '"leaf"'
+    for _ in range(400):
+        deep = '{"self": ' + deep + "}"
+    tid = kit.trace_id()
+    send_spans([kit.span("deep", trace=tid, attributes={"langfuse.observation.input": deep})])
+    listed = client.get("/api/public/observations", params={"traceId": tid})
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["data"][0]["input"]["self"]["self"]["self"] is not None
