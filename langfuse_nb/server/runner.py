@@ -110,7 +110,8 @@ def start_in_thread(
     # log_config=None: leave the host process's (e.g. a notebook kernel's) logging setup untouched
     server = uvicorn.Server(
         uvicorn.Config(
-            app, log_config=None, log_level="warning", access_log=False, timeout_graceful_shutdown=2
+            app, log_config=None, log_level="warning", access_log=False, timeout_graceful_shutdown=2,
+            loop="asyncio",  # never uvloop: "auto" would switch the host process's event-loop policy
         )
     )
     thread = threading.Thread(
