@@ -150,6 +150,8 @@ def start_detached(
         return reused
     if port == 0:
         port = _free_port(host)
+    else:
+        _check_port_free(host, port)
     db = Path(db_path) if db_path is not None else default_db_path()
     db.parent.mkdir(parents=True, exist_ok=True)
     process = _spawn(host, port, db, public_key, secret_key)
@@ -175,6 +177,17 @@ def start_detached(
     return ServerHandle(
         url, public_key, secret_key, db, True, lambda wait: _terminate(process, wait), pid=process.pid
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail with a clear message when something that is not a langfuse_nb server holds the port."""
+    try:
+        bind_socket(host, port).close()
+    except ServerStartError:
+        raise ServerStartError(
+            f"port {port} on {host} is in use by another program (not a langfuse_nb server); "
+            "choose another port"
+        ) from None
 
 
 def _serving_pid(url: str) -> int | None:

@@ -223,3 +223,18 @@ def test_cli_rejects_bad_port_and_unusable_database_without_traceback(tmp_path, 
     blocked = tmp_path / "file"
     blocked.write_text("x")
     assert cli.main(["serve", "--port", "0", "--db", str(blocked / "sub" / "lf.db")]) == 1
+
+
+def test_detached_start_on_a_port_held_by_another_program_says_so():
+    import socket
+
+    from langfuse_nb.server.runner import ServerStartError, start_detached
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen(1)
+    try:
+        with pytest.raises(ServerStartError, match="in use by another program"):
+            start_detached(port=holder.getsockname()[1], timeout=3)
+    finally:
+        holder.close()
