@@ -21,7 +21,7 @@ _BOUND: dict[str, str] = {}
 def _registered(public_key: str) -> Any:
     from langfuse_nb.sdk import registry
 
-    return getattr(registry, "_instances", {}).get(public_key)
+    return registry.registered_client(public_key)
 
 
 def bind(connection: Any) -> None:

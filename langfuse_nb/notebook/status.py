@@ -28,12 +28,11 @@ def _server(conn: Connection) -> str:
 
 
 def _exports(client: Any) -> str:
-    # Stream A exposes no public counters yet: read the span processor's (pending, failed batches).
     processor = getattr(getattr(client, "_resources", None), "processor", None)
     if processor is None:
         return "none (tracing is off)"
     pending = getattr(processor, "pending", "?")
-    failed = getattr(processor, "_failed_exports", "?")
+    failed = getattr(processor, "failed_exports", "?")
     return f"{pending} spans pending, {failed} failed export batches"
 
 

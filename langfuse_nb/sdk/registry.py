@@ -22,6 +22,11 @@ _default: Langfuse | None = None
 _disabled: Langfuse | None = None
 
 
+def registered_client(public_key: str) -> Langfuse | None:
+    """The client already built for ``public_key``, or None (never builds one, never warns)."""
+    return _instances.get(public_key)
+
+
 def get_client(*, public_key: str | None = None) -> Langfuse:
     """The client for ``public_key``; without one, the only client (or a new default one).
 

@@ -94,6 +94,11 @@ class LangfuseSpanProcessor(SpanProcessor):
                                len(batch), self._failed_exports)
 
     @property
+    def failed_exports(self) -> int:
+        """Export batches that failed (and were dropped) since start."""
+        return self._failed_exports
+
+    @property
     def pending(self) -> int:
         return self._worker.pending
 
