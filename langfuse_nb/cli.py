@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from langfuse_nb.server.config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_PUBLIC_KEY, DEFAULT_SECRET_KEY
+from langfuse_nb.server.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_PUBLIC_KEY,
+    DEFAULT_SECRET_KEY,
+    SECRET_KEY_ENV,
+)
 
 
 @dataclass(frozen=True)
@@ -25,7 +32,11 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
         "--db", default=None, help="SQLite file (default: $LANGFUSE_NB_DB or ~/.langfuse_nb/langfuse.db)"
     )
     parser.add_argument("--public-key", default=DEFAULT_PUBLIC_KEY, help="public key clients must use")
-    parser.add_argument("--secret-key", default=DEFAULT_SECRET_KEY, help="secret key clients must use")
+    parser.add_argument(
+        "--secret-key",
+        default=os.environ.get(SECRET_KEY_ENV) or DEFAULT_SECRET_KEY,
+        help=f"secret key clients must use (default: ${SECRET_KEY_ENV}, else {DEFAULT_SECRET_KEY})",
+    )
     parser.add_argument("--max-body-mb", type=_positive, default=None, help="largest accepted request body")
 
 

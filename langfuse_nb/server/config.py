@@ -10,6 +10,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3939
 DEFAULT_PUBLIC_KEY = "pk-lf-local"
 DEFAULT_SECRET_KEY = "sk-lf-local"
+# how a launcher hands the secret key to `langfuse-nb serve` without putting it on the command line
+SECRET_KEY_ENV = "LANGFUSE_NB_SECRET_KEY"
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_MEDIA_BYTES = 64 * 1024 * 1024
 PROJECT_ID = "langfuse-nb-local"

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import ipaddress
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from langfuse_nb.server.config import (
     DEFAULT_PORT,
     DEFAULT_PUBLIC_KEY,
     DEFAULT_SECRET_KEY,
+    SECRET_KEY_ENV,
     ServerConfig,
     default_db_path,
 )
@@ -304,16 +306,16 @@ def _spawn(host: str, port: int, db: Path, public_key: str, secret_key: str) -> 
         str(db),
         "--public-key",
         public_key,
-        "--secret-key",
-        secret_key,
     ]
+    # the secret goes through the environment, not argv, where `ps` would show it to every local user
+    env = {**os.environ, SECRET_KEY_ENV: secret_key}
     log = open(_log_path(db), "ab")  # noqa: SIM115 - handed to the child, closed below
     try:
         kwargs: dict[str, object] = {"start_new_session": True}
         if sys.platform == "win32":
             kwargs = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS}
         return subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True, **kwargs
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True, env=env, **kwargs
         )  # type: ignore[call-overload]
     finally:
         log.close()

@@ -238,3 +238,17 @@ def test_detached_start_on_a_port_held_by_another_program_says_so():
             start_detached(port=holder.getsockname()[1], timeout=3)
     finally:
         holder.close()
+
+
+def test_detached_server_keeps_the_secret_key_off_its_command_line(tmp_path):
+    from langfuse_nb.server.runner import start_detached
+
+    handle = start_detached(port=0, db_path=tmp_path / "lf.db", secret_key="sk-lf-very-secret", timeout=15)
+    try:
+        cmdline = Path(f"/proc/{handle.pid}/cmdline").read_bytes().decode()
+        assert "sk-lf-very-secret" not in cmdline
+        auth = (handle.public_key, "sk-lf-very-secret")
+        response = httpx.get(f"{handle.url}/api/public/projects", auth=auth)
+        assert response.status_code == 200
+    finally:
+        handle.stop()
