@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from langfuse_nb.server.config import (
     DEFAULT_HOST,
@@ -250,21 +251,25 @@ def _reuse_if_running(host: str, port: int, public_key: str, secret_key: str) ->
     url = url_for(host, port)
     if not is_healthy(url):
         return None
-    if not _keys_accepted(url, public_key, secret_key):
+    project = _project_of(url, public_key, secret_key)
+    if project is None:
         raise ServerStartError(f"a server already runs at {url} but rejects the keys {public_key!r}/***")
-    return ServerHandle(url, public_key, secret_key, None, False)
+    database = (project.get("metadata") or {}).get("langfuseNbDatabase")
+    return ServerHandle(url, public_key, secret_key, Path(database) if database else None, False)
 
 
-def _keys_accepted(url: str, public_key: str, secret_key: str) -> bool:
+def _project_of(url: str, public_key: str, secret_key: str) -> dict[str, Any] | None:
+    """The server's project as these keys see it; None when they are rejected (or it cannot answer)."""
     token = base64.b64encode(f"{public_key}:{secret_key}".encode()).decode()
     request = urllib.request.Request(
         f"{url}/api/public/projects", headers={"Authorization": f"Basic {token}"}
     )
     try:
         with urllib.request.urlopen(request, timeout=2.0) as resp:
-            return resp.status == 200
-    except (OSError, ValueError):
-        return False
+            projects = json.loads(resp.read()).get("data") or [{}]
+            return projects[0] if resp.status == 200 else None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _wait_until_healthy(url: str, timeout: float, alive: Callable[[], bool]) -> None:

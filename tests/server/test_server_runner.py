@@ -144,6 +144,7 @@ def test_detached_server_outlives_and_is_reused(tmp_path):
         port = int(handle.url.rsplit(":", 1)[1])
         again = runner.ensure_server(port=port)
         assert not again.started and again.url == handle.url
+        assert again.db_path == tmp_path / "detached.db"  # reported by the running server
     finally:
         handle.stop()
     assert not runner.is_healthy(handle.url)

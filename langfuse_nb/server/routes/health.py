@@ -7,7 +7,7 @@ import os
 from fastapi import Request
 
 from langfuse_nb.server.config import PROJECT_ID, PROJECT_NAME, SERVER_VERSION
-from langfuse_nb.server.http import JsonResponse, db_of, ok
+from langfuse_nb.server.http import JsonResponse, config_of, db_of, ok
 from langfuse_nb.server.routes import Route
 
 # lets a launcher tell whether the healthy server on a port is the process it spawned or another one
@@ -24,7 +24,9 @@ def health(request: Request) -> JsonResponse:
 
 def projects(request: Request) -> JsonResponse:
     organization = {"id": "langfuse-nb-local-org", "name": "langfuse-nb"}
-    project = {"id": PROJECT_ID, "name": PROJECT_NAME, "organization": organization, "metadata": {}}
+    # the database path lets a kernel that reuses this server say where its traces are stored
+    metadata = {"langfuseNbDatabase": str(config_of(request).db_path)}
+    project = {"id": PROJECT_ID, "name": PROJECT_NAME, "organization": organization, "metadata": metadata}
     return ok({"data": [project]})
 
 
