@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from functools import cached_property
@@ -13,9 +12,11 @@ from opentelemetry import trace as trace_api
 from langfuse_nb._settings import Settings, resolve_settings
 from langfuse_nb.sdk import params as P
 from langfuse_nb.sdk import registry
+from langfuse_nb.sdk.datasets import DatasetsMixin
 from langfuse_nb.sdk.encode import encode_observation, encode_trace, may_hold_media
+from langfuse_nb.sdk.experiments.mixin import ExperimentsMixin
 from langfuse_nb.sdk.ids import create_observation_id, create_trace_id, current_span_ids
-from langfuse_nb.sdk.media import MediaManager
+from langfuse_nb.sdk.media import MediaManager, MediaMixin
 from langfuse_nb.sdk.observations import (
     LangfuseEvent,
     LangfuseGeneration,
@@ -27,6 +28,7 @@ from langfuse_nb.sdk.observations import (
     start_observation,
 )
 from langfuse_nb.sdk.params import signature
+from langfuse_nb.sdk.prompts.mixin import PromptsMixin
 from langfuse_nb.sdk.scores import ScoresMixin
 from langfuse_nb.tracing.exporter import auth_header
 from langfuse_nb.tracing.provider import TracingResources, get_resources
@@ -37,20 +39,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("langfuse_nb")
 MASK_FAILED = "<fully masked due to failed mask function>"
 
-
-def _mixin(module: str, name: str) -> type:
-    """Another stream's mixin; a missing module degrades to an empty mixin (logged) so tracing still works."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ImportError:
-        logger.warning("langfuse_nb: %s.%s unavailable; its methods are missing", module, name, exc_info=True)
-        return type(name, (), {})
-
-
-PromptsMixin = _mixin("langfuse_nb.sdk.prompts.mixin", "PromptsMixin")
-DatasetsMixin = _mixin("langfuse_nb.sdk.datasets", "DatasetsMixin")
-MediaMixin = _mixin("langfuse_nb.sdk.media", "MediaMixin")
-ExperimentsMixin = _mixin("langfuse_nb.sdk.experiments.mixin", "ExperimentsMixin")
 
 _START = (P.TRACE_CONTEXT, P.NAME)
 _SPAN = (*_START, P.SPAN_FIELDS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 from itertools import zip_longest
 
-from langfuse_nb.notebook.render.html import esc, page, tag
+from langfuse_nb.views.html import esc, page, tag
 
 _CLASS = {"replace": "lfnb-chg", "delete": "lfnb-del", "insert": "lfnb-add", "equal": ""}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from langfuse_nb.notebook.render.html import duration, esc, page, table, tag
+from langfuse_nb.views.html import duration, esc, page, table, tag
 
 
 def chips(labels: Iterable[str]) -> str:
