@@ -1,4 +1,4 @@
-"""HTTP Basic auth for ``/api/public`` as a pure ASGI middleware."""
+"""HTTP Basic auth for ``/api/public`` and the HTML pages under ``/project/`` (pure ASGI middleware)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import orjson
 _SLASHES = re.compile(r"/{2,}")
 # paths reachable without keys: health, and media transfer URLs that carry their own token
 _OPEN_PATHS = re.compile(r"^/api/public/(health/?|media/[^/]+/(upload|download)/?)$")
+# the read-only HTML pages live at the UI paths the SDK links to; a browser gets an HTML 401
+_PAGE_PREFIX = "/project/"
 
 
 def expected_header(public_key: str, secret_key: str) -> bytes:
@@ -34,7 +36,7 @@ def credentials_match(header: bytes | None, public_key: str, secret_key: str) ->
 
 
 class BasicAuthMiddleware:
-    """Rejects unauthenticated ``/api/public`` requests with a 401 JSON body."""
+    """Rejects unauthenticated ``/api/public`` requests with a 401 JSON body, pages with a 401 HTML one."""
 
     def __init__(self, app: Any, *, public_key: str, secret_key: str) -> None:
         self.app = app
@@ -52,10 +54,16 @@ class BasicAuthMiddleware:
         if credentials_match(header, self.public_key, self.secret_key):
             await self.app(scope, receive, send)
             return
-        await _reject(send, "missing authorization header" if header is None else "invalid credentials")
+        reason = "missing authorization header" if header is None else "invalid credentials"
+        if scope["path"].startswith(_PAGE_PREFIX):
+            await _reject_page(send)
+        else:
+            await _reject(send, reason)
 
     @staticmethod
     def _needs_auth(path: str) -> bool:
+        if path.startswith(_PAGE_PREFIX):
+            return True
         return path.startswith("/api/public") and not _OPEN_PATHS.match(path)
 
 
@@ -73,3 +81,24 @@ async def _reject(send: Any, reason: str) -> None:
     ]
     await send({"type": "http.response.start", "status": 401, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+_PAGE_401 = (
+    b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign in - langfuse_nb</title></head>'
+    b"<body><h1>Sign in required</h1><p>Enter your Langfuse public key as the user name and your secret key "
+    b"as the password.</p></body></html>"
+)
+
+
+async def _reject_page(send: Any) -> None:
+    """401 for the HTML pages: the Basic challenge makes a browser ask for the keys."""
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(_PAGE_401)).encode()),
+        (b"www-authenticate", b'Basic realm="langfuse_nb", charset="UTF-8"'),
+        (b"content-security-policy", b"default-src 'none'"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"cache-control", b"no-store"),
+    ]
+    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.body", "body": _PAGE_401})

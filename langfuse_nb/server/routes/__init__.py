@@ -23,11 +23,14 @@ def all_routes() -> list[Route]:
         media,
         observations,
         otel,
+        pages,
         prompts,
         scores,
         sessions,
         traces,
     )
 
-    modules = (health, otel, ingestion, traces, observations, scores, sessions, prompts, datasets, media)
+    modules = (
+        health, otel, ingestion, traces, observations, scores, sessions, prompts, datasets, media, pages
+    )
     return [route for module in modules for route in module.ROUTES]

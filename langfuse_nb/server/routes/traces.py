@@ -202,14 +202,20 @@ def trace_view(
 
 
 def get_trace(request: Request, traceId: str) -> JsonResponse:
-    conn = db_of(request).reader
+    view = trace_detail(db_of(request).reader, blobs_of(request), traceId)
+    if view is None:
+        raise NotFound(f"Trace {traceId} not found within authorized project")
+    return ok(view)
+
+
+def trace_detail(conn: sqlite3.Connection, blobs: BlobCache, traceId: str) -> dict[str, Any] | None:
+    """``TraceWithFullDetails`` of one trace (also drawn by the trace page), None when unknown."""
     row = traces.get(conn, traceId)
     if row is None:
-        raise NotFound(f"Trace {traceId} not found within authorized project")
+        return None
     obs_rows = conn.execute(
         "SELECT * FROM observations WHERE trace_id = ? ORDER BY start_time, id", (traceId,)
     ).fetchall()
-    blobs = blobs_of(request)
     obs_views = [observations.to_view(o, conn, blobs) for o in obs_rows]
     view = trace_view(row, conn, blobs)
     starts = [o["start_time"] for o in obs_rows]
@@ -222,7 +228,7 @@ def get_trace(request: Request, traceId: str) -> JsonResponse:
             "scores": [scores.to_view(s, v1=True) for s in scores.for_traces(conn, [traceId])],
         }
     )
-    return ok(view)
+    return view
 
 
 def delete_trace(request: Request, traceId: str) -> JsonResponse:

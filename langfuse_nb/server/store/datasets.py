@@ -236,6 +236,10 @@ def run_by_dataset_id(conn: sqlite3.Connection, dataset_id: str, run_name: str) 
     return found
 
 
+def run_by_id(conn: sqlite3.Connection, dataset_id: str, run_id: str) -> dict[str, Any] | None:
+    return _row(conn, f"{_RUN_SELECT} WHERE r.dataset_id = ? AND r.id = ?", dataset_id, run_id)
+
+
 def list_runs(
     conn: sqlite3.Connection, dataset_id: str, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
