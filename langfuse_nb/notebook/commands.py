@@ -78,15 +78,12 @@ def trace_records(client: Any, trace_id: str) -> tuple[list[ObservationRecord], 
 
 
 def trace_url(client: Any, trace_id: str) -> str | None:
-    """Link to the trace in a Langfuse UI; None for the embedded server, which has no UI."""
-    from langfuse_nb.server.config import PROJECT_ID
-
+    """Link to the trace's page (Langfuse UI, or the embedded server's read-only trace page)."""
     try:
-        url = client.get_trace_url(trace_id=trace_id)
+        return client.get_trace_url(trace_id=trace_id)
     except Exception:  # noqa: BLE001 - a link is optional
         logger.debug("no trace url", exc_info=True)
         return None
-    return None if url is None or f"/project/{PROJECT_ID}/" in url else url
 
 
 def list_traces(client: Any, *, limit: int = 20, **filters: Any) -> list[dict[str, Any]]:
