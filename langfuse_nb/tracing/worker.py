@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -51,8 +53,21 @@ class BatchWorker(Generic[T]):
         self._wake = threading.Event()
         self._closed = False
         self._warned_full = False
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+        self._name = name
+        self._thread = self._start_thread()
+        _LIVE.add(self)
+
+    def _start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        thread.start()
+        return thread
+
+    def _restart_in_child(self) -> None:
+        """After fork: the parent's thread is gone and its queued items are the parent's to send."""
+        self._queue = deque()
+        self._wake = threading.Event()
+        if not self._closed:
+            self._thread = self._start_thread()
 
     def put(self, item: T) -> bool:
         """Queue one item; False when closed or full (dropped)."""
@@ -126,3 +141,17 @@ class BatchWorker(Generic[T]):
         except Exception:  # the telemetry path never raises into the process
             logger.warning("langfuse_nb: background batch of %d items failed", len(batch), exc_info=True)
         logger.debug("langfuse_nb: handled %d items in %.3fs", len(batch), time.monotonic() - start)
+
+
+# Workers alive in this process; a forked child (multiprocessing, joblib) restarts them with empty queues,
+# so it neither loses its own items to a thread that does not exist nor sends the parent's a second time.
+_LIVE: weakref.WeakSet[BatchWorker[Any]] = weakref.WeakSet()
+
+
+def _restart_all_in_child() -> None:
+    for worker in list(_LIVE):
+        worker._restart_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_restart_all_in_child)

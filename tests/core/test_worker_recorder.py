@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from typing import Any
 
@@ -81,3 +83,26 @@ def test_burst_of_spans_is_not_dropped(lf: Any) -> None:
     mine = [s for s in list(lf.sink.spans) if s["scope"]["attributes"].get("public_key") == key]
     got = sum(1 for s in mine if s["name"] == "burst")
     assert got == n
+
+
+def test_worker_restarts_in_a_forked_child_without_the_parents_items() -> None:
+    handled: list[str] = []
+    worker: BatchWorker[str] = BatchWorker(handled.extend, max_batch=1000, interval=60)
+    worker.put("parent-pending")  # waits for the interval: still queued when we fork
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report what its worker did, then leave without running pytest's teardown
+        try:
+            worker.put("child")
+            ok = worker.flush(timeout=5)
+            report = {"ok": ok, "handled": handled, "alive": worker._thread.is_alive()}
+            os.write(write_end, json.dumps(report).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        report = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert report == {"ok": True, "handled": ["child"], "alive": True}
+    assert worker.flush(timeout=5) and handled == ["parent-pending"]
+    worker.shutdown(timeout=5)
