@@ -257,3 +257,29 @@ def test_observation_level_filter_uses_an_index(tmp_path):
         assert any("observations_level" in row[3] for row in plan), [tuple(r) for r in plan]
     finally:
         db.close()
+
+
+def test_ids_with_slashes_can_be_fetched_by_id(tmp_path):
+    from langfuse_nb.api import LangfuseAPI
+    from langfuse_nb.server.runner import start_in_thread
+
+    handle = start_in_thread(port=0, db_path=tmp_path / "lf.db")
+    try:
+        api = LangfuseAPI(base_url=handle.url, username=handle.public_key, password=handle.secret_key)
+        trace_id, session_id = "team/a/trace 1", "user/42"
+        events = [
+            {"id": "e1", "type": "trace-create", "timestamp": "2024-01-01T00:00:00Z",
+             "body": {"id": trace_id, "name": "slashed", "sessionId": session_id}},
+            {"id": "e2", "type": "span-create", "timestamp": "2024-01-01T00:00:00Z",
+             "body": {"id": "obs/1", "traceId": trace_id, "name": "s"}},
+            {"id": "e3", "type": "score-create", "timestamp": "2024-01-01T00:00:00Z",
+             "body": {"id": "score/1", "traceId": trace_id, "name": "q", "value": 1}},
+        ]
+        assert api.ingestion.batch(batch=events).errors == []
+        assert api.trace.get(trace_id).name == "slashed"
+        assert api.observations.get("obs/1").trace_id == trace_id
+        assert api.sessions.get(session_id).id == session_id
+        assert api.score_v_2.get_by_id("score/1").name == "q"
+        api.trace.delete(trace_id)
+    finally:
+        handle.stop()

@@ -95,5 +95,5 @@ def get_observation(request: Request, observationId: str) -> JsonResponse:
 
 ROUTES = [
     Route("GET", "/api/public/observations", list_observations),
-    Route("GET", "/api/public/observations/{observationId}", get_observation),
+    Route("GET", "/api/public/observations/{observationId:path}", get_observation),
 ]

@@ -146,6 +146,6 @@ def create_score(request: Request, body: JsonBody) -> JsonResponse:
 ROUTES = [
     Route("POST", "/api/public/scores", create_score),
     Route("GET", "/api/public/v2/scores", list_scores),
-    Route("GET", "/api/public/v2/scores/{scoreId}", get_score),
-    Route("DELETE", "/api/public/scores/{scoreId}", delete_score),
+    Route("GET", "/api/public/v2/scores/{scoreId:path}", get_score),
+    Route("DELETE", "/api/public/scores/{scoreId:path}", delete_score),
 ]

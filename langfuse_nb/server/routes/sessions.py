@@ -51,5 +51,5 @@ def get_session(request: Request, sessionId: str) -> JsonResponse:
 
 ROUTES = [
     Route("GET", "/api/public/sessions", list_sessions),
-    Route("GET", "/api/public/sessions/{sessionId}", get_session),
+    Route("GET", "/api/public/sessions/{sessionId:path}", get_session),
 ]

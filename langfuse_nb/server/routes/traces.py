@@ -250,6 +250,6 @@ def delete_traces(request: Request, body: JsonBody) -> JsonResponse:
 ROUTES = [
     Route("GET", "/api/public/traces", list_traces),
     Route("DELETE", "/api/public/traces", delete_traces),
-    Route("GET", "/api/public/traces/{traceId}", get_trace),
-    Route("DELETE", "/api/public/traces/{traceId}", delete_trace),
+    Route("GET", "/api/public/traces/{traceId:path}", get_trace),
+    Route("DELETE", "/api/public/traces/{traceId:path}", delete_trace),
 ]
