@@ -1,8 +1,12 @@
-"""Standalone HTML documents: the server's read-only trace and dataset-run pages.
+"""Standalone HTML documents: the server's read-only pages (trace and session lists, one trace, one
+session, a dataset run).
 
 They take plain dicts shaped like the public API's JSON (camelCase keys) plus observation records, so any
 caller that can produce those (the embedded server from its store) can draw them. No scripts: the pages
-are served under a Content-Security-Policy that allows inline styles only.
+are served under a Content-Security-Policy that allows inline styles only; filters are plain GET forms.
+
+Links between pages are relative, so they survive a reverse proxy's path prefix: ``nav["base"]`` is the
+href of the project root (``/project/{projectId}/``) as seen from the page being drawn, e.g. ``"../"``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from importlib.resources import files
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from langfuse_nb.views.html import esc, pretty, stylesheet, table, tag
 from langfuse_nb.views.records import ObservationRecord
@@ -20,6 +25,8 @@ from langfuse_nb.views.trace import trace_body
 CELL_CHARS = 2_000
 
 Record = Mapping[str, Any]
+# {"base": relative href of the project root, "version": server version, "current": "traces" | "sessions"}
+Nav = Mapping[str, str]
 
 
 @cache
@@ -28,8 +35,36 @@ def _page_style() -> str:
     return "<style>" + css.strip() + "</style>"
 
 
-def document(title: str, body: str) -> str:
+def _header(nav: Nav | None) -> str:
+    """The shared header: links to the trace and session lists, and the server version."""
+    if nav is None:
+        return ""
+    base = nav.get("base", "")
+    links = "".join(
+        tag("a", esc(label), "lfnb-nav-on" if nav.get("current") == key else None, href=base + key)
+        for key, label in (("traces", "Traces"), ("sessions", "Sessions"))
+    )
+    version = tag(
+        "span", esc(f"server {nav.get('version')}" if nav.get("version") else ""), "lfnb-dim lfnb-nav-ver"
+    )
+    return f'<nav class="lfnb-nav">{tag("strong", "langfuse_nb")}{links}{version}</nav>'
+
+
+def trace_href(base: str, trace_id: Any) -> str:
+    return f"{base}traces/{quote(str(trace_id), safe='')}"
+
+
+def session_href(base: str, session_id: Any) -> str:
+    return f"{base}sessions/{quote(str(session_id), safe='')}"
+
+
+def user_href(base: str, user_id: Any) -> str:
+    return f"{base}traces?{urlencode({'userId': str(user_id)})}"
+
+
+def document(title: str, body: str, nav: Nav | None = None) -> str:
     """A complete HTML document holding ``body`` (already HTML) in the views' root element."""
+    body = _header(nav) + body
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -104,15 +139,30 @@ def _scores_table(scores: Sequence[Record]) -> str:
     return table(["name", "value", "type", "source", "target", "comment"], rows)
 
 
-def render_trace_page(trace: Record, records: Iterable[ObservationRecord], scores: Sequence[Record]) -> str:
+def _user_link(base: str | None, user_id: Any) -> str:
+    if not user_id:
+        return ""
+    return esc(user_id) if base is None else tag("a", esc(user_id), href=user_href(base, user_id))
+
+
+def _session_link(base: str | None, session_id: Any) -> str:
+    if not session_id:
+        return ""
+    return esc(session_id) if base is None else tag("a", esc(session_id), href=session_href(base, session_id))
+
+
+def render_trace_page(
+    trace: Record, records: Iterable[ObservationRecord], scores: Sequence[Record], nav: Nav | None = None
+) -> str:
     """A trace: its attributes, input/output, the observation waterfall and its scores."""
     name = trace.get("name") or trace.get("id") or "trace"
+    base = None if nav is None else nav.get("base", "")
     facts = _facts(
         [
             ("trace id", _code(trace.get("id"))),
             ("time (UTC)", _time(trace.get("timestamp"))),
-            ("user", esc(trace.get("userId") or "")),
-            ("session", esc(trace.get("sessionId") or "")),
+            ("user", _user_link(base, trace.get("userId"))),
+            ("session", _session_link(base, trace.get("sessionId"))),
             ("tags", _chips(trace.get("tags") or ())),
             ("environment", esc(trace.get("environment") or "")),
             ("release", esc(trace.get("release") or "")),
@@ -133,7 +183,7 @@ def render_trace_page(trace: Record, records: Iterable[ObservationRecord], score
         + tag("h2", f"Scores ({len(scores)})")
         + _scores_table(scores)
     )
-    return document(str(name), body)
+    return document(str(name), body, nav)
 
 
 def _numeric(score: Record) -> float | None:
@@ -180,6 +230,7 @@ def render_dataset_run_page(
     *,
     trace_href: Callable[[str], str],
     run_scores: Sequence[Record] = (),
+    nav: Nav | None = None,
 ) -> str:
     """A dataset run: one row per run item, then the run's scores summarised by name.
 
@@ -218,4 +269,162 @@ def render_dataset_run_page(
         + tag("h2", f"Items ({len(items)})")
         + item_table
     )
-    return document(f"{run.get('name') or 'dataset run'}", body)
+    return document(f"{run.get('name') or 'dataset run'}", body, nav)
+
+
+# ---- lists -------------------------------------------------------------------------------------------------
+
+
+def _seconds(value: Any) -> str:
+    if not isinstance(value, int | float) or value < 0:
+        return ""
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _cost(value: Any) -> str:
+    if not isinstance(value, int | float) or value <= 0:
+        return ""
+    return f"${value:.6g}"
+
+
+def _count(values: Any) -> str:
+    return tag("td", str(len(values) if isinstance(values, list | tuple) else 0), "lfnb-num")
+
+
+def _pager(meta: Record, query: Mapping[str, str]) -> str:
+    """``« prev · page n of m (k items) · next »``; the links keep the filters (``query``)."""
+    page, pages = int(meta.get("page") or 1), int(meta.get("totalPages") or 0)
+    total = int(meta.get("totalItems") or 0)
+
+    def href(number: int) -> str:
+        return "?" + urlencode({**query, "page": str(number)})
+
+    prev = (
+        tag("a", "« prev", href=href(page - 1), rel="prev") if page > 1 else tag("span", "« prev", "lfnb-dim")
+    )
+    nxt = (
+        tag("a", "next »", href=href(page + 1), rel="next")
+        if page < pages
+        else tag("span", "next »", "lfnb-dim")
+    )
+    text = tag("span", esc(f"page {page} of {max(pages, 1)} ({total} items)"), "lfnb-dim")
+    return f'<div class="lfnb-pager">{prev}{text}{nxt}</div>'
+
+
+TRACE_FILTERS = (
+    ("name", "name"),
+    ("userId", "user id"),
+    ("sessionId", "session id"),
+    ("tags", "tags (comma-separated, all of)"),
+    ("environment", "environment (comma-separated)"),
+)
+
+
+def _filter_form(filters: Mapping[str, str]) -> str:
+    """A plain GET form; submitting it starts again at page 1."""
+    fields = "".join(
+        "<label>"
+        + tag("span", esc(label), "lfnb-dim")
+        + f'<input type="text" name="{esc(key)}" value="{esc(filters.get(key) or "")}">'
+        + "</label>"
+        for key, label in TRACE_FILTERS
+    )
+    limit = filters.get("limit")
+    hidden = f'<input type="hidden" name="limit" value="{esc(limit)}">' if limit else ""
+    return (
+        f'<form class="lfnb-filters" method="get">{fields}{hidden}'
+        '<button type="submit">Filter</button><a href="?">clear</a></form>'
+    )
+
+
+def _trace_rows(traces: Sequence[Record], base: str, *, session_column: bool = True) -> list[list[str]]:
+    rows = []
+    for t in traces:
+        name = t.get("name") or t.get("id")
+        row = [
+            tag("td", _time(t.get("timestamp")), "lfnb-nowrap"),
+            tag("a", esc(name), href=trace_href(base, t.get("id"))),
+            _user_link(base, t.get("userId")),
+        ]
+        if session_column:
+            row.append(_session_link(base, t.get("sessionId")))
+        row += [
+            _chips(t.get("tags") or ()),
+            tag("td", esc(_seconds(t.get("latency")) if t.get("observations") else ""), "lfnb-num"),
+            tag("td", esc(_cost(t.get("totalCost"))), "lfnb-num"),
+            _count(t.get("observations")),
+            _count(t.get("scores")),
+        ]
+        rows.append(row)
+    return rows
+
+
+def _trace_table(traces: Sequence[Record], base: str, *, session_column: bool = True) -> str:
+    columns = ["time (UTC)", "name", "user"] + (["session"] if session_column else [])
+    columns += ["tags", "latency", "total cost", "observations", "scores"]
+    return table(columns, _trace_rows(traces, base, session_column=session_column))
+
+
+def render_trace_list_page(
+    traces: Sequence[Record], meta: Record, filters: Mapping[str, str], nav: Nav
+) -> str:
+    """Traces newest first (list-API items with ``latency``, ``totalCost``, ``observations``, ``scores``).
+
+    ``filters`` are the query parameters as given (non-empty strings): the form shows them and the paging
+    links keep them.
+    """
+    base = nav.get("base", "")
+    active = {key: value for key, value in filters.items() if value}
+    listing = (
+        _trace_table(traces, base) if traces else tag("div", "No traces match these filters.", "lfnb-dim")
+    )
+    pager = _pager(meta, active)
+    body = tag("h1", "Traces") + _filter_form(active) + pager + listing + pager
+    return document("Traces", body, {**nav, "current": "traces"})
+
+
+def render_session_list_page(
+    sessions: Sequence[Record], meta: Record, nav: Nav, query: Mapping[str, str] | None = None
+) -> str:
+    """Sessions newest first (list-API items, plus ``traceCount`` when known)."""
+    base = nav.get("base", "")
+    rows = [
+        [
+            tag("a", _code(s.get("id")), href=session_href(base, s.get("id"))),
+            tag("td", _time(s.get("createdAt")), "lfnb-nowrap"),
+            esc(s.get("environment") or ""),
+            tag("td", esc(s.get("traceCount", "")), "lfnb-num"),
+        ]
+        for s in sessions
+    ]
+    listing = (
+        table(["session", "created (UTC)", "environment", "traces"], rows)
+        if rows
+        else tag("div", "No sessions yet: traces with a session id create them.", "lfnb-dim")
+    )
+    pager = _pager(meta, {k: v for k, v in (query or {}).items() if v})
+    body = tag("h1", "Sessions") + pager + listing + pager
+    return document("Sessions", body, {**nav, "current": "sessions"})
+
+
+def render_session_page(session: Record, traces: Sequence[Record], meta: Record, nav: Nav) -> str:
+    """A session: its traces in time order (list-API items), with paging for long sessions."""
+    base = nav.get("base", "")
+    facts = _facts(
+        [
+            ("session id", _code(session.get("id"))),
+            ("created (UTC)", _time(session.get("createdAt"))),
+            ("environment", esc(session.get("environment") or "")),
+            ("traces", esc(meta.get("totalItems", len(traces)))),
+        ]
+    )
+    listing = (
+        _trace_table(traces, base, session_column=False)
+        if traces
+        else tag("div", "No traces on this page.", "lfnb-dim")
+    )
+    pager = _pager(meta, {}) if int(meta.get("totalPages") or 0) > 1 else ""
+    body = (
+        tag("h1", "Session " + esc(session.get("id") or "")) + facts + tag("h2", "Traces") + pager + listing
+    )
+    return document(f"Session {session.get('id') or ''}", body, {**nav, "current": "sessions"})

@@ -1,8 +1,10 @@
-"""Read-only HTML pages at the UI paths the SDK links to (trace URLs, experiment run URLs).
+"""Read-only HTML pages at the UI paths the SDK links to, plus the lists a user expects around them.
 
-The server has no web app; these two pages exist so a link printed by ``get_trace_url()`` or an experiment
-result opens something useful. They are drawn by the shared pure views from the same dicts the public API
-returns. Auth is handled by the middleware (a browser gets a Basic prompt).
+The server has no web app; these pages exist so a link printed by ``get_trace_url()`` or an experiment
+result opens something useful, and one can browse from there: the trace list (with GET-form filters), the
+session list, a session's traces. They are drawn by the shared pure views from the same dicts the public
+API returns, fetched by the same query functions as the API routes. Auth is handled by the middleware (a
+browser gets a Basic prompt). Links between pages are relative so they survive a proxy's path prefix.
 """
 
 from __future__ import annotations
@@ -12,22 +14,35 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 
-from langfuse_nb.server.config import PROJECT_ID
+from langfuse_nb.server.config import PROJECT_ID, SERVER_VERSION
 from langfuse_nb.server.http import blobs_of, db_of
 from langfuse_nb.server.routes import Route
-from langfuse_nb.server.routes.traces import trace_detail
-from langfuse_nb.server.store import datasets, scores
+from langfuse_nb.server.routes.sessions import query_sessions
+from langfuse_nb.server.routes.traces import query_traces, trace_detail
+from langfuse_nb.server.store import datasets, scores, sessions
 from langfuse_nb.server.values import loads, parse_lenient
-from langfuse_nb.views.pages import render_dataset_run_page, render_message_page, render_trace_page
+from langfuse_nb.views.pages import (
+    TRACE_FILTERS,
+    render_dataset_run_page,
+    render_message_page,
+    render_session_list_page,
+    render_session_page,
+    render_trace_list_page,
+    render_trace_page,
+)
 from langfuse_nb.views.records import trace_records_from_api
 
-# no scripts, no external resources, no framing: the pages are plain documents with inline CSS
+# no scripts, no external resources, no framing: the pages are plain documents with inline CSS; the list
+# filters are GET forms submitted to the page itself
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'"
+    "form-action 'self'; frame-ancestors 'none'"
 )
+# list pages: rows per page unless ?limit= says otherwise (capped: a page is for reading)
+PAGE_LIMIT = 50
+MAX_PAGE_LIMIT = 500
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -44,13 +59,95 @@ def not_found(what: str) -> HTMLResponse:
     return html_page(render_message_page("Not found", f"{what} does not exist on this server."), 404)
 
 
+def _nav(base: str) -> dict[str, str]:
+    """The header's links, ``base`` being the project root relative to the page (``""``, ``"../"``...)."""
+    return {"base": base, "version": SERVER_VERSION}
+
+
+def _number(text: str | None, default: int, highest: int) -> int:
+    """A page/limit query parameter, forgiving: a typo in the address bar shows page 1, not an error."""
+    try:
+        value = int(text or "")
+    except ValueError:
+        return default
+    return min(max(value, 1), highest)
+
+
+def _paging(request: Request) -> tuple[int, int]:
+    params = request.query_params
+    return _number(params.get("page"), 1, 1_000_000), _number(params.get("limit"), PAGE_LIMIT, MAX_PAGE_LIMIT)
+
+
+def _split(text: str) -> list[str] | None:
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    return parts or None
+
+
+def trace_list_page(request: Request, projectId: str) -> HTMLResponse:
+    if projectId != PROJECT_ID:
+        return not_found(f"Project {projectId}")
+    params = request.query_params
+    filters = {key: params.get(key, "").strip() for key, _ in TRACE_FILTERS}
+    page, limit = _paging(request)
+    result = query_traces(
+        db_of(request).reader,
+        blobs_of(request),
+        page=page,
+        limit=limit,
+        name=filters["name"] or None,
+        userId=filters["userId"] or None,
+        sessionId=filters["sessionId"] or None,
+        tags=_split(filters["tags"]),
+        environment=_split(filters["environment"]),
+        fields="core,scores,observations,metrics",  # no input/output: the list does not show them
+    )
+    if "limit" in params:
+        filters["limit"] = str(limit)
+    return html_page(render_trace_list_page(result["data"], result["meta"], filters, _nav("")))
+
+
+def session_list_page(request: Request, projectId: str) -> HTMLResponse:
+    if projectId != PROJECT_ID:
+        return not_found(f"Project {projectId}")
+    page, limit = _paging(request)
+    conn = db_of(request).reader
+    result = query_sessions(conn, page=page, limit=limit)
+    ids = [s["id"] for s in result["data"]]
+    counts: dict[str, int] = {}
+    if ids:
+        marks = ", ".join("?" * len(ids))
+        sql = f"SELECT session_id, count(*) FROM traces WHERE session_id IN ({marks}) GROUP BY session_id"
+        counts = dict(conn.execute(sql, ids).fetchall())
+    rows = [{**s, "traceCount": counts.get(s["id"], 0)} for s in result["data"]]
+    query = {"limit": str(limit)} if "limit" in request.query_params else {}
+    return html_page(render_session_list_page(rows, result["meta"], _nav(""), query))
+
+
+def session_page(request: Request, projectId: str, sessionId: str) -> HTMLResponse:
+    conn = db_of(request).reader
+    row = sessions.get(conn, sessionId) if projectId == PROJECT_ID else None
+    if row is None:
+        return not_found(f"Session {sessionId}")
+    page, _ = _paging(request)
+    result = query_traces(
+        conn,
+        blobs_of(request),
+        page=page,
+        limit=MAX_PAGE_LIMIT,
+        sessionId=sessionId,
+        orderBy="timestamp.asc",
+        fields="core,scores,observations,metrics",
+    )
+    return html_page(render_session_page(sessions.to_view(row), result["data"], result["meta"], _nav("../")))
+
+
 def trace_page(request: Request, projectId: str, traceId: str) -> HTMLResponse:
     view = None
     if projectId == PROJECT_ID:
         view = trace_detail(db_of(request).reader, blobs_of(request), traceId)
     if view is None:
         return not_found(f"Trace {traceId}")
-    return html_page(render_trace_page(view, trace_records_from_api(view), view["scores"]))
+    return html_page(render_trace_page(view, trace_records_from_api(view), view["scores"], _nav("../")))
 
 
 def _trace_href(trace_id: str) -> str:
@@ -94,7 +191,11 @@ def dataset_run_page(request: Request, projectId: str, datasetId: str, runId: st
         for s in conn.execute("SELECT * FROM scores WHERE dataset_run_id = ? ORDER BY timestamp", (runId,))
     ]
     page = render_dataset_run_page(
-        datasets.run_view(run), _run_items(conn, run), trace_href=_trace_href, run_scores=run_scores
+        datasets.run_view(run),
+        _run_items(conn, run),
+        trace_href=_trace_href,
+        run_scores=run_scores,
+        nav=_nav("../../../"),
     )
     return html_page(page)
 
@@ -104,8 +205,17 @@ def other_page(rest: str) -> HTMLResponse:
     return not_found(f"The page /project/{rest}")
 
 
+def root() -> RedirectResponse:
+    # relative, so it also works behind a proxy that serves the server under a path prefix
+    return RedirectResponse(f"project/{PROJECT_ID}/traces", status_code=302)
+
+
 ROUTES = [
-    Route("GET", "/project/{projectId}/traces/{traceId}", trace_page),
+    Route("GET", "/", root),
+    Route("GET", "/project/{projectId}/traces", trace_list_page),
+    Route("GET", "/project/{projectId}/sessions", session_list_page),
+    Route("GET", "/project/{projectId}/sessions/{sessionId:path}", session_page),
+    Route("GET", "/project/{projectId}/traces/{traceId:path}", trace_page),
     Route("GET", "/project/{projectId}/datasets/{datasetId}/runs/{runId}", dataset_run_page),
     Route("GET", "/project/{rest:path}", other_page),
 ]

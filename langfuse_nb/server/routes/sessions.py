@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sqlite3
+from typing import Annotated, Any
 
 from fastapi import Query, Request
 
@@ -24,18 +25,39 @@ def list_sessions(
     toTimestamp: str | None = None,
     environment: StrList = None,
 ) -> JsonResponse:
+    return ok(
+        query_sessions(
+            db_of(request).reader,
+            page=page,
+            limit=limit,
+            fromTimestamp=fromTimestamp,
+            toTimestamp=toTimestamp,
+            environment=environment,
+        )
+    )
+
+
+def query_sessions(
+    conn: sqlite3.Connection,
+    *,
+    page: int | None = None,
+    limit: int | None = None,
+    fromTimestamp: str | None = None,
+    toTimestamp: str | None = None,
+    environment: list[str] | None = None,
+) -> dict[str, Any]:
+    """One page of sessions, newest first, ``{"data", "meta"}`` (the list API and the HTML pages)."""
     paging = page_of(page, limit)
     where = Where()
     where.time("created_at", ">=", fromTimestamp)
     where.time("created_at", "<", toTimestamp)
     where.any_of("environment", environment)
-    conn = db_of(request).reader
     rows = conn.execute(
         f"SELECT * FROM sessions {where.sql()} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
         [*where.params, paging.limit, paging.offset],
     ).fetchall()
     total = conn.execute(f"SELECT count(*) FROM sessions {where.sql()}", where.params).fetchone()[0]
-    return ok({"data": [sessions.to_view(r) for r in rows], "meta": paging.meta(total)})
+    return {"data": [sessions.to_view(r) for r in rows], "meta": paging.meta(total)}
 
 
 def get_session(request: Request, sessionId: str) -> JsonResponse:

@@ -64,6 +64,48 @@ def list_traces(
     fields: str | None = None,
     filter_: Annotated[str | None, Query(alias="filter")] = None,
 ) -> JsonResponse:
+    return ok(
+        query_traces(
+            db_of(request).reader,
+            blobs_of(request),
+            page=page,
+            limit=limit,
+            userId=userId,
+            name=name,
+            sessionId=sessionId,
+            fromTimestamp=fromTimestamp,
+            toTimestamp=toTimestamp,
+            orderBy=orderBy,
+            tags=tags,
+            version=version,
+            release=release,
+            environment=environment,
+            fields=fields,
+            filter_=filter_,
+        )
+    )
+
+
+def query_traces(
+    conn: sqlite3.Connection,
+    blobs: BlobCache,
+    *,
+    page: int | None = None,
+    limit: int | None = None,
+    userId: str | None = None,
+    name: str | None = None,
+    sessionId: str | None = None,
+    fromTimestamp: str | None = None,
+    toTimestamp: str | None = None,
+    orderBy: str | None = None,
+    tags: list[str] | None = None,
+    version: str | None = None,
+    release: str | None = None,
+    environment: list[str] | None = None,
+    fields: str | None = None,
+    filter_: str | None = None,
+) -> dict[str, Any]:
+    """One page of traces with their summaries, ``{"data", "meta"}`` (the list API and the HTML pages)."""
     paging = page_of(page, limit)
     where = Where()
     for column, value in (
@@ -77,7 +119,6 @@ def list_traces(
     where.any_of("t.environment", environment)
     where.time("t.timestamp", ">=", fromTimestamp)
     where.time("t.timestamp", "<", toTimestamp)
-    conn = db_of(request).reader
     if tags:
         tags = _rarest_first(conn, tags)
         apply_filter(where, [{"column": "tags", "operator": "all of", "value": tags}], FILTER_COLUMNS)
@@ -90,8 +131,8 @@ def list_traces(
     ).fetchall()
     total = conn.execute(f"SELECT count(*) FROM traces t {where.count_sql()}", where.params).fetchone()[0]
     groups = _field_groups(fields)
-    data = _with_summaries(conn, [dict(r) for r in rows], groups, blobs_of(request))
-    return ok({"data": data, "meta": paging.meta(total)})
+    data = _with_summaries(conn, [dict(r) for r in rows], groups, blobs)
+    return {"data": data, "meta": paging.meta(total)}
 
 
 _TAG_SAMPLE = 5000
