@@ -153,8 +153,15 @@ def start_detached(
         return reused
     if port == 0:
         port = _free_port(host)
-    else:
-        _check_port_free(host, port)
+    elif not _port_free(host, port):
+        # a racing launcher (another kernel) may be starting its server there: wait for it, else say why
+        reused = _wait_for_reusable(host, port, public_key, secret_key, timeout)
+        if reused is not None:
+            return reused
+        raise ServerStartError(
+            f"port {port} on {host} is in use by another program (not a langfuse_nb server); "
+            "choose another port"
+        )
     db = Path(db_path) if db_path is not None else default_db_path()
     db.parent.mkdir(parents=True, exist_ok=True)
     process = _spawn(host, port, db, public_key, secret_key)
@@ -182,15 +189,25 @@ def start_detached(
     )
 
 
-def _check_port_free(host: str, port: int) -> None:
-    """Fail with a clear message when something that is not a langfuse_nb server holds the port."""
+def _port_free(host: str, port: int) -> bool:
     try:
         bind_socket(host, port).close()
     except ServerStartError:
-        raise ServerStartError(
-            f"port {port} on {host} is in use by another program (not a langfuse_nb server); "
-            "choose another port"
-        ) from None
+        return False
+    return True
+
+
+def _wait_for_reusable(
+    host: str, port: int, public_key: str, secret_key: str, timeout: float
+) -> ServerHandle | None:
+    """A healthy langfuse_nb server that appears on the port within ``timeout``, else None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reused = _reuse_if_running(host, port, public_key, secret_key)
+        if reused is not None:
+            return reused
+        time.sleep(0.1)
+    return None
 
 
 def _serving_pid(url: str) -> int | None:
