@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ from langfuse_nb.tracing.exporter import auth_header
 from langfuse_nb.tracing.provider import TracingResources, get_resources
 
 if TYPE_CHECKING:
-    import httpx
+    pass
 
 logger = logging.getLogger("langfuse_nb")
 MASK_FAILED = "<fully masked due to failed mask function>"
@@ -220,36 +220,11 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
         langfuse.flush()
     """
 
-    def __init__(
-        self,
-        *,
-        public_key: str | None = None,
-        secret_key: str | None = None,
-        base_url: str | None = None,
-        host: str | None = None,
-        timeout: int | None = None,
-        httpx_client: httpx.Client | None = None,
-        debug: bool = False,
-        tracing_enabled: bool | None = True,
-        flush_at: int | None = None,
-        flush_interval: float | None = None,
-        environment: str | None = None,
-        release: str | None = None,
-        media_upload_thread_count: int | None = None,
-        sample_rate: float | None = None,
-        mask: Callable[..., Any] | None = None,
-        blocked_instrumentation_scopes: list[str] | None = None,
-        additional_headers: dict[str, str] | None = None,
-        tracer_provider: Any = None,
-    ) -> None:
-        settings = resolve_settings(
-            public_key=public_key, secret_key=secret_key, base_url=base_url, host=host, timeout=timeout,
-            httpx_client=httpx_client, debug=debug, tracing_enabled=tracing_enabled, flush_at=flush_at,
-            flush_interval=flush_interval, environment=environment, release=release,
-            media_upload_thread_count=media_upload_thread_count, sample_rate=sample_rate, mask=mask,
-            blocked_instrumentation_scopes=blocked_instrumentation_scopes,
-            additional_headers=additional_headers, tracer_provider=tracer_provider,
-        )
+    def __init__(self, **options: Any) -> None:
+        unknown = options.keys() - _CONSTRUCTOR_OPTIONS
+        if unknown:
+            raise TypeError(f"Langfuse() got an unexpected keyword argument {min(unknown)!r}")
+        settings = resolve_settings(**options)
         self._init_from(settings, register=True)
 
     @classmethod
@@ -389,3 +364,14 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
         state = "enabled" if self._enabled else "disabled"
         s = self._settings
         return f"<Langfuse public_key={s.public_key!r} base_url={s.base_url!r} {state}>"
+
+
+# Langfuse(...) takes exactly resolve_settings' parameters (one list, defined there) minus its test seam
+_CONSTRUCTOR_PARAMS = [
+    p for name, p in inspect.signature(resolve_settings).parameters.items() if name != "environ"
+]
+_CONSTRUCTOR_OPTIONS = frozenset(p.name for p in _CONSTRUCTOR_PARAMS)
+Langfuse.__init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *_CONSTRUCTOR_PARAMS],
+    return_annotation=None,
+)
