@@ -21,6 +21,7 @@ from .resources import (
     AsyncPromptsClient,
     AsyncPromptVersionClient,
     AsyncScoreClient,
+    AsyncScoreConfigsClient,
     AsyncScoreV2Client,
     AsyncSessionsClient,
     AsyncTraceClient,
@@ -35,6 +36,7 @@ from .resources import (
     PromptsClient,
     PromptVersionClient,
     ScoreClient,
+    ScoreConfigsClient,
     ScoreV2Client,
     SessionsClient,
     TraceClient,
@@ -72,6 +74,7 @@ class LangfuseAPI:
     observations: ObservationsClient
     score: ScoreClient
     score_v_2: ScoreV2Client
+    score_configs: ScoreConfigsClient
     sessions: SessionsClient
     prompts: PromptsClient
     prompt_version: PromptVersionClient
@@ -120,6 +123,7 @@ class AsyncLangfuseAPI:
     observations: AsyncObservationsClient
     score: AsyncScoreClient
     score_v_2: AsyncScoreV2Client
+    score_configs: AsyncScoreConfigsClient
     sessions: AsyncSessionsClient
     prompts: AsyncPromptsClient
     prompt_version: AsyncPromptVersionClient

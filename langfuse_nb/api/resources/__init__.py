@@ -16,6 +16,7 @@ from .observations import AsyncObservationsClient, ObservationsClient
 from .projects import AsyncProjectsClient, ProjectsClient
 from .prompts import AsyncPromptsClient, AsyncPromptVersionClient, PromptsClient, PromptVersionClient
 from .score import AsyncScoreClient, AsyncScoreV2Client, ScoreClient, ScoreV2Client
+from .score_configs import AsyncScoreConfigsClient, ScoreConfigsClient
 from .sessions import AsyncSessionsClient, SessionsClient
 from .trace import AsyncTraceClient, TraceClient
 
@@ -26,6 +27,7 @@ RESOURCES: dict[str, tuple[type, type]] = {
     "observations": (ObservationsClient, AsyncObservationsClient),
     "score": (ScoreClient, AsyncScoreClient),
     "score_v_2": (ScoreV2Client, AsyncScoreV2Client),
+    "score_configs": (ScoreConfigsClient, AsyncScoreConfigsClient),
     "sessions": (SessionsClient, AsyncSessionsClient),
     "prompts": (PromptsClient, AsyncPromptsClient),
     "prompt_version": (PromptVersionClient, AsyncPromptVersionClient),

@@ -186,6 +186,29 @@ class ScoreConfig(WireModel):
     description: str | None = None
 
 
+class ScoreConfigs(WireModel):
+    data: list[ScoreConfig]
+    meta: MetaResponse
+
+
+class CreateScoreConfigRequest(WireModel):
+    name: str
+    data_type: ScoreDataType
+    categories: list[ConfigCategory] | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    description: str | None = None
+
+
+class UpdateScoreConfigRequest(WireModel):
+    is_archived: bool | None = None
+    name: str | None = None
+    categories: list[ConfigCategory] | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    description: str | None = None
+
+
 __all__ = [
     "BaseScore",
     "BaseScoreV1",
@@ -194,6 +217,7 @@ __all__ = [
     "CategoricalScore",
     "CategoricalScoreV1",
     "ConfigCategory",
+    "CreateScoreConfigRequest",
     "CreateScoreRequest",
     "CreateScoreResponse",
     "CreateScoreValue",
@@ -210,6 +234,7 @@ __all__ = [
     "NumericScoreV1",
     "Score",
     "ScoreConfig",
+    "ScoreConfigs",
     "ScoreDataType",
     "ScoreSource",
     "ScoreV1",
@@ -219,4 +244,5 @@ __all__ = [
     "Score_Boolean",
     "Score_Categorical",
     "Score_Numeric",
+    "UpdateScoreConfigRequest",
 ]
