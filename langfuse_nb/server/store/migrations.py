@@ -116,9 +116,19 @@ _V2_LEVEL_INDEX = """
 CREATE INDEX observations_level ON observations(coalesce(level, 'DEFAULT'), start_time);
 """
 
+# score configs (/api/public/score-configs): what scores that name a config are checked against
+_SCORE_CONFIGS = """
+CREATE TABLE score_configs (
+  id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL, data_type TEXT NOT NULL,
+  is_archived INTEGER NOT NULL DEFAULT 0, min_value REAL, max_value REAL, categories TEXT,
+  description TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE INDEX score_configs_created ON score_configs(created_at);
+"""
+
 # Partial indexes (WHERE x IS NOT NULL) serve `x = ?` filters and cost nothing for rows without x.
 # index i holds the SQL that moves the schema from version i to i + 1; append only, never edit
-MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_LEVEL_INDEX)
+MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_LEVEL_INDEX, _SCORE_CONFIGS)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
