@@ -26,7 +26,8 @@ class MappedBatch:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-def map_batch(batch: list[Any]) -> MappedBatch:
+def map_batch(batch: list[Any], check_score: Callable[[dict[str, Any]], None] | None = None) -> MappedBatch:
+    """Map every event; ``check_score`` may reject a mapped score row (e.g. against its score config)."""
     out = MappedBatch()
     for index, event in enumerate(batch):
         event_id = (
@@ -35,6 +36,8 @@ def map_batch(batch: list[Any]) -> MappedBatch:
         marks = (len(out.traces), len(out.observations), len(out.scores))
         try:
             _map_event(event, out)
+            for row in out.scores[marks[2] :] if check_score is not None else ():
+                check_score(row)
         except (EventError, TypeError, ValueError, OverflowError) as exc:
             # drop whatever the event mapped before it failed: a failed event stores nothing
             del out.traces[marks[0] :], out.observations[marks[1] :], out.scores[marks[2] :]

@@ -25,12 +25,14 @@ def all_routes() -> list[Route]:
         otel,
         pages,
         prompts,
+        score_configs,
         scores,
         sessions,
         traces,
     )
 
     modules = (
-        health, otel, ingestion, traces, observations, scores, sessions, prompts, datasets, media, pages
+        health, otel, ingestion, traces, observations, scores, score_configs, sessions, prompts, datasets,
+        media, pages,
     )
     return [route for module in modules for route in module.ROUTES]

@@ -8,6 +8,7 @@ from langfuse_nb.server.errors import BadRequest
 from langfuse_nb.server.http import JsonBody, JsonResponse, blobs_of, db_of, ok
 from langfuse_nb.server.ingestion import map_batch
 from langfuse_nb.server.routes import Route
+from langfuse_nb.server.routes.score_configs import score_check
 from langfuse_nb.server.store import ingest
 
 
@@ -17,7 +18,7 @@ def ingest_batch(request: Request, body: JsonBody) -> JsonResponse:
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("Invalid request data: 'metadata' must be an object or null")
-    mapped = map_batch(body["batch"])
+    mapped = map_batch(body["batch"], check_score=score_check(request))
     ingest.write(
         db_of(request),
         blobs_of(request),

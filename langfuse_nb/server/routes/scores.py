@@ -12,6 +12,7 @@ from langfuse_nb.server.http import JsonBody, JsonResponse, blobs_of, db_of, jso
 from langfuse_nb.server.ingestion import EventError, score_row
 from langfuse_nb.server.query import Column, Where, apply_filter, page_of, parse_filter
 from langfuse_nb.server.routes import Route
+from langfuse_nb.server.routes.score_configs import score_check
 from langfuse_nb.server.store import ingest, scores
 from langfuse_nb.server.values import loads
 
@@ -137,6 +138,7 @@ def delete_score(request: Request, scoreId: str) -> Response:
 def create_score(request: Request, body: JsonBody) -> JsonResponse:
     try:
         row = score_row(json_object(body))
+        score_check(request)(row)
     except EventError as exc:
         raise BadRequest(f"Invalid request data: {exc}") from None
     ingest.write(db_of(request), blobs_of(request), score_rows=[row])
