@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.display import display
 from traitlets import Bool, Enum, Float
 
@@ -35,6 +35,18 @@ def kernel_session_id() -> str:
     except Exception:  # noqa: BLE001 - not in a kernel (plain IPython, tests)
         kernel_id = uuid.uuid4().hex[:12]
     return f"notebook-{kernel_id}"
+
+
+def displayed_count(shell: Any) -> int | None:
+    """The number the front end shows for the running cell (``In [8]`` -> 8).
+
+    IPython 8 increments ``execution_count`` after a cell, newer IPython 9 releases before it runs, so
+    ``shell.execution_count`` is one ahead there. The running cell's ``ExecutionResult`` carries the
+    shown number in both.
+    """
+    result = getattr(getattr(shell, "displayhook", None), "exec_result", None)
+    count = getattr(result, "execution_count", None)
+    return count if isinstance(count, int) else shell.execution_count
 
 
 def show_html(html: str, text: str) -> None:
@@ -111,6 +123,7 @@ class LangfuseMagics(Magics):
         show_html(html, summary_text(records))
 
     # ---- %%langfuse_trace ---------------------------------------------------------------------------
+    @no_var_expand  # JSON braces are not ``{variable}`` expansions
     @line_cell_magic
     def langfuse_trace(self, line: str, cell: str | None = None) -> Any:
         options = _parse(line, A.TRACE_PARAMS)
@@ -131,7 +144,7 @@ class LangfuseMagics(Magics):
         self.close_open_cell()  # a previous cell that never reached post_run_cell (e.g. a silent run)
         if not self.connection.tracing:
             return
-        options.setdefault("name", f"cell {self.shell.execution_count}")
+        options.setdefault("name", f"cell {displayed_count(self.shell)}")
         capture = options.get("capture_output", self.capture_output)
         session = kernel_session_id() if self.session_grouping else None
         try:
@@ -141,7 +154,7 @@ class LangfuseMagics(Magics):
             print(f"langfuse_nb: this cell is not traced ({type(exc).__name__}: {exc})")
 
     def _cell_meta(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {"execution_count": self.shell.execution_count}
+        meta: dict[str, Any] = {"execution_count": displayed_count(self.shell)}
         cell_id = getattr(self._info, "cell_id", None)
         notebook = self.shell.user_ns.get("__session__") or os.environ.get("JPY_SESSION_NAME")
         if cell_id:
@@ -175,6 +188,7 @@ class LangfuseMagics(Magics):
             render_trace(records, url=commands.trace_url(client, trace_id), note=note), summary_text(records)
         )
 
+    @no_var_expand
     @line_magic
     def langfuse_traces(self, line: str) -> Any:
         """Recent traces from the server, with filters (see the keys below)."""

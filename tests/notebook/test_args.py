@@ -64,3 +64,40 @@ def test_positional_name() -> None:
 def test_describe_lists_every_key() -> None:
     text = A.describe(A.TRACE_PARAMS)
     assert all(p.name in text for p in A.TRACE_PARAMS)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            'name=x metadata={"notebook":"quickstart","step":2}',
+            {"name": "x", "metadata": {"notebook": "quickstart", "step": 2}},
+        ),
+        (
+            'metadata={"note": "a b } c", "list": [1, {"x": "]"}]} name="two words"',
+            {"metadata": {"note": "a b } c", "list": [1, {"x": "]"}]}, "name": "two words"},
+        ),
+        ("metadata={'k': 1}", {"metadata": {"k": 1}}),
+        ('tags=["a", "b c"]', {"tags": ["a", "b c"]}),
+        ("tags=a,b user_id=u\\ 1", {"tags": ["a", "b"], "user_id": "u 1"}),
+        ("name=\"say \\\"hi\\\"\"", {"name": 'say "hi"'}),
+    ],
+)
+def test_what_people_type(line: str, expected: dict) -> None:
+    """JSON typed as JSON (no shell quotes, spaces inside strings), quoted values, key=value lists."""
+    assert A.parse(line, A.TRACE_PARAMS) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("metadata={oops", ("metadata", 'example: metadata={"step": 2}')),
+        ("metadata=[1, 2]", ("metadata", "expected a JSON object")),
+        ("nme=x", ("'nme'", "e.g. name=")),
+        ("as_type=banana", ("as_type", "example: as_type=generation")),
+    ],
+)
+def test_errors_name_the_key_and_give_an_example(line: str, names: tuple[str, ...]) -> None:
+    with pytest.raises(A.ArgumentError) as info:
+        A.parse(line, A.TRACE_PARAMS)
+    assert all(part in str(info.value) for part in names) and "\n" not in str(info.value)
