@@ -16,6 +16,7 @@ from .resources import (
     AsyncHealthClient,
     AsyncIngestionClient,
     AsyncMediaClient,
+    AsyncModelsClient,
     AsyncObservationsClient,
     AsyncProjectsClient,
     AsyncPromptsClient,
@@ -31,6 +32,7 @@ from .resources import (
     HealthClient,
     IngestionClient,
     MediaClient,
+    ModelsClient,
     ObservationsClient,
     ProjectsClient,
     PromptsClient,
@@ -75,6 +77,7 @@ class LangfuseAPI:
     score: ScoreClient
     score_v_2: ScoreV2Client
     score_configs: ScoreConfigsClient
+    models: ModelsClient
     sessions: SessionsClient
     prompts: PromptsClient
     prompt_version: PromptVersionClient
@@ -124,6 +127,7 @@ class AsyncLangfuseAPI:
     score: AsyncScoreClient
     score_v_2: AsyncScoreV2Client
     score_configs: AsyncScoreConfigsClient
+    models: AsyncModelsClient
     sessions: AsyncSessionsClient
     prompts: AsyncPromptsClient
     prompt_version: AsyncPromptVersionClient

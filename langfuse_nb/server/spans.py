@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
 import orjson
 
+from langfuse_nb.server.costs import normalize_cost, normalize_usage
 from langfuse_nb.server.errors import BadRequest
 from langfuse_nb.server.otlp import ScopeSpans, SpanRecord
 from langfuse_nb.server.values import dumps, ns_to_iso, parse_iso
@@ -385,37 +385,28 @@ def _whole_metadata(value: Any) -> dict[str, Any]:
     return {}
 
 
-_MAX_COUNT = 2**63 - 1  # token counts are stored as 64-bit integers; anything larger is not a count
-
-
-_NO_USAGE: dict[str, Any] = {"usage_details": None, "cost_details": None, "total_cost": None}
+_NO_USAGE: dict[str, Any] = {
+    "provided_usage_details": None,
+    "provided_cost_details": None,
+    "usage_details": None,
+    "cost_details": None,
+    "total_cost": None,
+    "model_id": None,
+    "usage_pricing_tier_id": None,
+    "usage_pricing_tier_name": None,
+}
 
 
 def usage_and_cost(usage: dict[str, Any] | None, cost: dict[str, Any] | None) -> dict[str, Any]:
-    """Usage keeps non-negative numbers and gains ``total``; cost total is given or input+output."""
+    """Provided usage/cost as stored (normalized); the store computes the final values (costs.py)."""
     if not usage and not cost:
         return _NO_USAGE  # only ever spread into a new dict, so sharing it is safe
-    usage_clean: dict[str, Any] = {}
-    for key, value in (usage or {}).items():
-        if type(value) in (int, float) and 0 <= value <= _MAX_COUNT:  # bools and NaN/inf are excluded
-            usage_clean[key] = int(value) if value == int(value) else value
-    if usage_clean and "total" not in usage_clean:
-        usage_clean["total"] = sum(usage_clean.values())
-    cost_clean = {
-        k: float(v) for k, v in (cost or {}).items() if type(v) in (int, float) and math.isfinite(v)
-    }
-    total = cost_clean.get("total")
-    if total is None and cost_clean and cost_clean.keys() <= {"input", "output"}:
-        total = sum(cost_clean.values())
-        # two huge finite parts can overflow; an infinite cost would be served as null and break readers
-        if math.isfinite(total):
-            cost_clean["total"] = total
-        else:
-            total = None
+    usage_clean = normalize_usage(usage)
+    cost_clean = normalize_cost(cost)
     return {
-        "usage_details": dumps(usage_clean) if usage_clean else None,
-        "cost_details": dumps(cost_clean) if cost_clean else None,
-        "total_cost": total,
+        **_NO_USAGE,
+        "provided_usage_details": dumps(usage_clean) if usage_clean else None,
+        "provided_cost_details": dumps(cost_clean) if cost_clean else None,
     }
 
 

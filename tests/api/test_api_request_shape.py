@@ -155,6 +155,12 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "media.get": lambda c: c.media.get("m1"),
     "media.get_upload_url": lambda c: c.media.get_upload_url(request=UPLOAD),
     "media.patch": lambda c: c.media.patch("m1", request=PATCH),
+    "models.create": lambda c: c.models.create(
+        request={"modelName": "m", "matchPattern": "(?i)^m$", "unit": "TOKENS", "inputPrice": 1e-6}
+    ),
+    "models.list": lambda c: c.models.list(page=2, limit=10),
+    "models.get": lambda c: c.models.get("mod-1"),
+    "models.delete": lambda c: c.models.delete("mod-1"),
     "ingestion.batch": lambda c: c.ingestion.batch(batch=[EVENT], metadata={"batch_size": 1}),
     "ingestion.batch-no-metadata": lambda c: c.ingestion.batch(batch=[EVENT]),
 }

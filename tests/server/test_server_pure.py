@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
-from langfuse_nb.server import ingestion, otlp, query, spans, values
+from langfuse_nb.server import costs, ingestion, otlp, query, spans, values
 from langfuse_nb.server.errors import BadRequest
 
 
@@ -109,7 +110,7 @@ def test_metadata_whole_object_and_flattened_keys_merge():
             {"input": -1, "x": True, "y": 1.5},
             {"input": 1, "output": 2},
             {
-                "usage_details": '{"y":1.5,"total":1.5}',
+                "usage_details": None,  # fractional, negative and bool counts are dropped (costs spec §4.1)
                 "cost_details": '{"input":1.0,"output":2.0,"total":3.0}',
                 "total_cost": 3.0,
             },
@@ -122,7 +123,14 @@ def test_metadata_whole_object_and_flattened_keys_merge():
     ],
 )
 def test_usage_and_cost(usage, cost, expected):
-    assert spans.usage_and_cost(usage, cost) == expected
+    # spans store what the client sent; the store derives the final columns with costs.compute
+    provided = spans.usage_and_cost(usage, cost)
+    final = costs.compute(
+        orjson.loads(provided["provided_usage_details"] or "{}"),
+        orjson.loads(provided["provided_cost_details"] or "{}"),
+        None,
+    ).columns()
+    assert {key: final[key] for key in expected} == expected
 
 
 @pytest.mark.parametrize(

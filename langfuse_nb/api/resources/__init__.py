@@ -12,6 +12,7 @@ from .datasets import (
 )
 from .health import AsyncHealthClient, HealthClient
 from .media import AsyncIngestionClient, AsyncMediaClient, IngestionClient, MediaClient
+from .models import AsyncModelsClient, ModelsClient
 from .observations import AsyncObservationsClient, ObservationsClient
 from .projects import AsyncProjectsClient, ProjectsClient
 from .prompts import AsyncPromptsClient, AsyncPromptVersionClient, PromptsClient, PromptVersionClient
@@ -35,6 +36,7 @@ RESOURCES: dict[str, tuple[type, type]] = {
     "dataset_items": (DatasetItemsClient, AsyncDatasetItemsClient),
     "dataset_run_items": (DatasetRunItemsClient, AsyncDatasetRunItemsClient),
     "media": (MediaClient, AsyncMediaClient),
+    "models": (ModelsClient, AsyncModelsClient),
     "ingestion": (IngestionClient, AsyncIngestionClient),
 }
 

@@ -21,6 +21,7 @@ def all_routes() -> list[Route]:
         health,
         ingestion,
         media,
+        models,
         observations,
         otel,
         pages,
@@ -33,6 +34,6 @@ def all_routes() -> list[Route]:
 
     modules = (
         health, otel, ingestion, traces, observations, scores, score_configs, sessions, prompts, datasets,
-        media, pages,
+        media, models, pages,
     )
     return [route for module in modules for route in module.ROUTES]

@@ -126,9 +126,24 @@ CREATE TABLE score_configs (
 CREATE INDEX score_configs_created ON score_configs(created_at);
 """
 
+# project model definitions (/api/public/models) and provided vs computed usage/cost of observations
+_MODELS = """
+CREATE TABLE models (
+  id TEXT PRIMARY KEY, model_name TEXT NOT NULL, match_pattern TEXT NOT NULL, start_date TEXT, unit TEXT,
+  input_price REAL, output_price REAL, total_price REAL, tokenizer_id TEXT, tokenizer_config TEXT,
+  pricing_tiers TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE INDEX models_name ON models(model_name);
+ALTER TABLE observations ADD COLUMN provided_usage_details TEXT;
+ALTER TABLE observations ADD COLUMN provided_cost_details TEXT;
+ALTER TABLE observations ADD COLUMN model_id TEXT;
+ALTER TABLE observations ADD COLUMN usage_pricing_tier_id TEXT;
+ALTER TABLE observations ADD COLUMN usage_pricing_tier_name TEXT;
+"""
+
 # Partial indexes (WHERE x IS NOT NULL) serve `x = ?` filters and cost nothing for rows without x.
 # index i holds the SQL that moves the schema from version i to i + 1; append only, never edit
-MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_LEVEL_INDEX, _SCORE_CONFIGS)
+MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_LEVEL_INDEX, _SCORE_CONFIGS, _MODELS)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from langfuse_nb.server.config import PROJECT_ID
+from langfuse_nb.server.store import models
 from langfuse_nb.server.store.resources import BlobCache
 from langfuse_nb.server.values import iso_to_seconds, loads, now_iso, parse_lenient
 
@@ -41,6 +42,12 @@ COLUMNS = (
     "experiment",
     "created_at",
     "updated_at",
+    # usage and cost as the client sent them; the columns above hold the computed ones (store/models.py)
+    "provided_usage_details",
+    "provided_cost_details",
+    "model_id",
+    "usage_pricing_tier_id",
+    "usage_pricing_tier_name",
 )
 # first value wins for these (server-ingestion.md §3); everything else: a later non-null value wins
 _KEEP = {"id", "trace_id", "start_time", "created_at", "environment", "resource_id", "scope_id"}
@@ -88,6 +95,7 @@ _EMPTY_ROW = dict.fromkeys(COLUMNS)
 
 def upsert(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]], blobs: BlobCache) -> None:
     now = now_iso()
+    merged_later = models.prepare(conn, rows)  # cost columns of new rows; merged ones after the upsert
     values = []
     for row in rows:
         if "_resource" in row:
@@ -99,6 +107,7 @@ def upsert(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]], blobs: Blob
         except KeyError:  # legacy ingestion events leave columns out; OTLP rows carry every one
             values.append(_ROW_GETTER({**_EMPTY_ROW, **row}))
     conn.executemany(_UPSERT, values)
+    models.recompute(conn, merged_later)
 
 
 def get(conn: sqlite3.Connection, observation_id: str) -> sqlite3.Row | None:
@@ -149,13 +158,13 @@ def to_view(row: sqlite3.Row, conn: sqlite3.Connection, blobs: BlobCache) -> dic
             "total": int(usage.get("total", 0)),
             "unit": "TOKENS",
         },
-        "modelId": None,
-        "inputPrice": None,
-        "outputPrice": None,
-        "totalPrice": None,
+        "modelId": row["model_id"],
+        **models.price_fields(row["model_id"]),  # the matched model's default-tier prices
+        "usagePricingTierId": row["usage_pricing_tier_id"],
+        "usagePricingTierName": row["usage_pricing_tier_name"],
         "calculatedInputCost": cost.get("input"),
         "calculatedOutputCost": cost.get("output"),
-        "calculatedTotalCost": row["total_cost"],
+        "calculatedTotalCost": row["total_cost"] or 0,
         "latency": (iso_to_seconds(end) - start_s) if end and start_s is not None else None,
         "timeToFirstToken": (iso_to_seconds(first_token) - start_s)
         if first_token and start_s is not None

@@ -8,6 +8,7 @@ from . import (
     health,
     ingestion,
     media,
+    models,
     observations,
     projects,
     prompts,
@@ -21,6 +22,7 @@ from .datasets import *  # noqa: F403
 from .health import *  # noqa: F403
 from .ingestion import *  # noqa: F403
 from .media import *  # noqa: F403
+from .models import *  # noqa: F403
 from .observations import *  # noqa: F403
 from .projects import *  # noqa: F403
 from .prompts import *  # noqa: F403
@@ -37,6 +39,7 @@ __all__ = sorted(
             health,
             ingestion,
             media,
+            models,
             observations,
             projects,
             prompts,
