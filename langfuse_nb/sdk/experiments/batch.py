@@ -99,7 +99,8 @@ class _Counters:
     """Mutable totals of one run (plain attributes; the loop is single-threaded)."""
 
     def __init__(self) -> None:
-        self.fetched = 0
+        self.fetched = 0  # items taken for evaluation (after resume skips and the max_items cut)
+        self.received = 0  # items the API returned: the result's total_items_fetched, as the reference's
         self.processed = 0
         self.failed = 0
         self.scores = 0
@@ -162,7 +163,7 @@ class BatchRun:
         try:
             await self._pages(progress)
         finally:
-            progress.close()
+            progress.close(completed=self._state == "completed")  # ends at what was fetched
         self._log("Flushing scores to Langfuse...")
         await asyncio.to_thread(self._client.flush)
         self._log(f"Batch evaluation complete: {self._counts.processed} items processed")
@@ -172,7 +173,7 @@ class BatchRun:
         counts = self._counts
         completed = self._state == "completed"
         return BatchEvaluationResult(
-            total_items_fetched=counts.fetched,
+            total_items_fetched=counts.received,
             total_items_processed=counts.processed,
             total_items_failed=counts.failed,
             total_scores_created=counts.scores,
@@ -208,6 +209,7 @@ class BatchRun:
                     return
                 pending = None
                 self._log(f"Fetched batch {page} ({len(raw)} items)")
+                self._counts.received += len(raw)
                 items, truncated = self._take(raw)
                 full_page = len(raw) >= spec.fetch_batch_size
                 if full_page and not truncated and not self._limit_reached(items):

@@ -41,10 +41,11 @@ class Progress:
 
     def update(self, n: int = 1) -> None:
         self._count += n
-        if self._bar is not None:
-            self._bar.update(n)
+        bar = self._bar
+        if bar is not None:
+            bar.update(n)
         elif self._start():
-            self._bar.update(self._count)
+            self._bar.update(self._count)  # type: ignore[attr-defined]  # _start() made it
 
     def set_postfix(self, **values: Any) -> None:
         self._postfix = values
@@ -57,16 +58,31 @@ class Progress:
         if self._setting is None and max(self._count, self._total or 0) < AUTO_THRESHOLD:
             return False
         try:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # type: ignore[import-untyped]
         except ImportError:  # tqdm is a dependency, but a missing bar must never break a run
             self._setting = False
             return False
         self._bar = tqdm(total=self._total, desc=self._desc, unit="item", leave=True)
         return True
 
-    def close(self) -> None:
+    def close(self, *, completed: bool = False) -> None:
+        """End the bar; ``completed`` runs end at the real count (a notebook bar then turns green).
+
+        The total given up front can be a guess (``max_items``): a run that finished with fewer items
+        must not end as a red "6% 3/50" bar, which tqdm shows whenever ``n < total`` at close.
+        """
         if self._bar is not None:
             with contextlib.suppress(Exception):
+                if completed:
+                    _settle_total(self._bar, self._count)
                 self._bar.set_postfix(self._postfix, refresh=False)
                 self._bar.close()
             self._bar = None
+
+
+def _settle_total(bar: Any, count: int) -> None:
+    bar.total = count
+    container = getattr(bar, "container", None)  # tqdm.notebook: (label, IntProgress, text) widgets
+    if container is not None and len(container.children) > 1:
+        container.children[1].max = max(count, 1)
+    bar.refresh()

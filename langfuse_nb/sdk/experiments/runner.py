@@ -148,10 +148,12 @@ class ExperimentRunner:
 
     async def run(self) -> ExperimentResult:
         progress = Progress(resolve(self._spec.progress), total=len(self._spec.data), desc=self._spec.name)
+        finished = False
         try:
             await self._run_items(progress)
+            finished = True
         finally:
-            progress.close()
+            progress.close(completed=finished)
         await self._run_level_evaluations()
         self._completed = True
         await asyncio.to_thread(self._client.flush)
@@ -211,7 +213,7 @@ class ExperimentRunner:
                 state["trace_id"], state["observation_id"] = span.trace_id, span.id
             try:
                 if fields.input is None:
-                    raise ValueError("Experiment item is missing input; skipped")
+                    raise ValueError("Experiment Item is missing input. Skipping item.")  # reference text
                 if fields.dataset_id is not None and state["trace_id"]:  # no link without a trace
                     state["dataset_run_id"] = await self._link_dataset_run(span, fields)
                 self._set_root_attributes(span, fields)
