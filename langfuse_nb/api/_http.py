@@ -7,10 +7,7 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import email.utils
 import json
-import random
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -18,52 +15,33 @@ from typing import Any
 
 import httpx
 
+from langfuse_nb._retry import RetryPolicy, RetryState, retry_after, retryable_status
 from langfuse_nb.errors import ApiError, error_for_status
 
 from ._spec import OMIT, Request, RequestOptions, parse, query_params, to_jsonable
 from .headers import merge_headers
 
-# Retry policy of the Fern client the reference SDK ships (wire-protocol.md §1.6).
+# The REST client's retries follow the SDK's one policy (langfuse_nb/_retry.py); like the Fern client the
+# reference ships (wire-protocol.md §1.6), 409 is retried too and the count comes from ``max_retries``.
 RETRY_STATUSES = frozenset({408, 409, 429})
 INITIAL_DELAY = 0.5
 MAX_DELAY = 10.0
 MAX_HEADER_DELAY = 30.0
 
 
+def rest_policy(retries: int) -> RetryPolicy:
+    return RetryPolicy(max_attempts=retries + 1, initial_delay=INITIAL_DELAY, max_delay=MAX_DELAY,
+                       max_hint=MAX_HEADER_DELAY)
+
+
 def should_retry_status(status_code: int) -> bool:
-    return status_code >= 500 or status_code in RETRY_STATUSES
-
-
-def retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``), if any."""
-    millis = headers.get("retry-after-ms")
-    if millis is not None:
-        try:
-            return max(float(millis) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)  # HTTP dates are GMT
-    return max(parsed.timestamp() - time.time(), 0.0)
+    return retryable_status(status_code, RETRY_STATUSES)
 
 
 def retry_delay(attempt: int, response: httpx.Response | None) -> float:
     """Wait before retry number ``attempt`` (0-based): the server's hint if <= 30 s, else backoff + jitter."""
     hinted = retry_after(response.headers) if response is not None else None
-    if hinted is not None and hinted <= MAX_HEADER_DELAY:
-        return hinted
-    delay = min(INITIAL_DELAY * 2.0**attempt, MAX_DELAY)
-    return delay * (1 - 0.25 * random.random())
+    return rest_policy(attempt + 1).delay(attempt, hinted)
 
 
 class HttpCore:
@@ -141,20 +119,27 @@ class SyncExecutor:
         self.core, self.client, self.sleep = core, client, sleep
 
     def send(self, request: Request[Any]) -> Any:
-        retries = self.core.max_retries_for(request)
-        for attempt in range(retries + 1):
+        state = rest_policy(self.core.max_retries_for(request)).start()
+        while True:
             try:
                 response = self.client.request(**self.core.httpx_args(request))
             except httpx.TransportError:
-                if attempt >= retries:
+                delay = state.next_delay()
+                if delay is None:
                     raise
-                self.sleep(retry_delay(attempt, None))
+                self.sleep(delay)
                 continue
-            if attempt < retries and should_retry_status(response.status_code):
-                self.sleep(retry_delay(attempt, response))
-                continue
-            return self.core.result(request, response)
-        raise AssertionError("unreachable")  # the last attempt always returns or raises
+            delay = _retry_wait(state, response)
+            if delay is None:
+                return self.core.result(request, response)
+            self.sleep(delay)
+
+
+def _retry_wait(state: RetryState, response: httpx.Response) -> float | None:
+    """The wait before retrying ``response``, or None when it is final (success, 4xx, budget spent)."""
+    if not should_retry_status(response.status_code):
+        return None
+    return state.next_delay(retry_after(response.headers))
 
 
 class AsyncExecutor:
@@ -190,21 +175,21 @@ class AsyncExecutor:
             await client.aclose()
 
     async def send(self, request: Request[Any]) -> Any:
-        retries = self.core.max_retries_for(request)
+        state = rest_policy(self.core.max_retries_for(request)).start()
         client = self.http_client()
-        for attempt in range(retries + 1):
+        while True:
             try:
                 response = await client.request(**self.core.httpx_args(request))
             except httpx.TransportError:
-                if attempt >= retries:
+                delay = state.next_delay()
+                if delay is None:
                     raise
-                await self.sleep(retry_delay(attempt, None))
+                await self.sleep(delay)
                 continue
-            if attempt < retries and should_retry_status(response.status_code):
-                await self.sleep(retry_delay(attempt, response))
-                continue
-            return self.core.result(request, response)
-        raise AssertionError("unreachable")
+            delay = _retry_wait(state, response)
+            if delay is None:
+                return self.core.result(request, response)
+            await self.sleep(delay)
 
 
 __all__ = [
@@ -212,6 +197,7 @@ __all__ = [
     "HttpCore",
     "SyncExecutor",
     "retry_after",
+    "rest_policy",
     "retry_delay",
     "should_retry_status",
 ]

@@ -1,15 +1,32 @@
-"""The OTLP/HTTP span exporter, configured with Langfuse auth and SDK headers."""
+"""The OTLP/HTTP span exporter, with Langfuse auth and SDK headers, that reports why an attempt failed.
+
+OpenTelemetry's ``OTLPSpanExporter`` answers only success or failure, does not retry a 500 and retries
+503/429 inside its own timeout. Ours makes exactly one attempt per call and says whether it is worth
+retrying and after how long (``Retry-After``), so the span processor can retry within the SDK's one
+policy and outage budget (`langfuse_nb._retry`).
+"""
 
 from __future__ import annotations
 
 import base64
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from langfuse_nb._retry import is_transport_error, retry_after, retryable_status
 from langfuse_nb._settings import Settings
 from langfuse_nb.wire.attributes import SDK_NAME, SDK_VERSION
 
 if TYPE_CHECKING:
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    import httpx
+    from opentelemetry.sdk.trace import ReadableSpan
+
+logger = logging.getLogger("langfuse_nb")
 
 
 def auth_header(public_key: str, secret_key: str) -> str:
@@ -29,12 +46,90 @@ def otlp_headers(settings: Settings) -> dict[str, str]:
     return headers
 
 
-def build_exporter(settings: Settings) -> OTLPSpanExporter:
-    # imported here: the exporter pulls in protobuf and requests; `import langfuse_nb` should not pay
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+@dataclass(frozen=True)
+class Attempt:
+    """Outcome of one export request."""
 
-    return OTLPSpanExporter(
-        endpoint=settings.traces_endpoint,
-        headers=otlp_headers(settings),
-        timeout=settings.timeout,
-    )
+    ok: bool
+    retryable: bool = False
+    retry_after: float | None = None
+    error: str = ""
+    no_answer: bool = False  # timeout or refused connection (the endpoint may be hung or down)
+
+
+class LangfuseSpanExporter(SpanExporter):
+    """POST spans as OTLP protobuf; one attempt per call (the processor owns the retries)."""
+
+    def __init__(self, endpoint: str, headers: dict[str, str], timeout: float) -> None:
+        self.endpoint = endpoint
+        self._headers = {**headers, "Content-Type": "application/x-protobuf"}
+        self._timeout = timeout
+        self._http: httpx.Client | None = None
+        self._lock = threading.Lock()
+        self.in_flight_since: float | None = None  # monotonic start of the request being sent, if any
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            with self._lock:
+                if self._http is None:
+                    import httpx
+
+                    self._http = httpx.Client(timeout=self._timeout)
+        return self._http
+
+    def send(self, spans: Sequence[ReadableSpan]) -> Attempt:
+        """Encode and POST ``spans`` once; never raises."""
+        # imported here: protobuf encoding is not needed by `import langfuse_nb`
+        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+        try:
+            body = encode_spans(spans).SerializePartialToString()
+        except Exception as exc:  # a span that cannot be encoded will never be: do not retry it
+            logger.warning("langfuse_nb: could not encode %d spans: %s", len(spans), exc)
+            return Attempt(ok=False, error=f"encoding failed: {exc}")
+        return self._post(body)
+
+    def _post(self, body: bytes) -> Attempt:
+        self.in_flight_since = time.monotonic()
+        try:
+            response = self._client().post(self.endpoint, content=body, headers=self._headers)
+        except Exception as exc:
+            transport = is_transport_error(exc)
+            return Attempt(ok=False, retryable=transport, error=_describe(exc), no_answer=transport)
+        finally:
+            self.in_flight_since = None
+        status = response.status_code
+        if 200 <= status < 300:
+            return Attempt(ok=True)
+        error = f"HTTP {status}: {response.text[:200]}"
+        hint = retry_after(response.headers)
+        return Attempt(ok=False, retryable=retryable_status(status), retry_after=hint, error=error)
+
+    def hung_for(self) -> float:
+        """Seconds the current request has been waiting for an answer (0 when none is in flight)."""
+        since = self.in_flight_since
+        return 0.0 if since is None else time.monotonic() - since
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """The OpenTelemetry interface: one attempt, no retries."""
+        return SpanExportResult.SUCCESS if self.send(spans).ok else SpanExportResult.FAILURE
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return True  # nothing is buffered here
+
+    def shutdown(self) -> None:
+        http, self._http = self._http, None
+        if http is not None:
+            http.close()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def build_exporter(settings: Settings) -> LangfuseSpanExporter:
+    return LangfuseSpanExporter(settings.traces_endpoint, otlp_headers(settings), settings.timeout)
+
+
+__all__ = ["Attempt", "LangfuseSpanExporter", "auth_header", "build_exporter", "otlp_headers"]

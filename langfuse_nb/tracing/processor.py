@@ -9,7 +9,9 @@ from opentelemetry import context as context_api
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from langfuse_nb._retry import Delivery
 from langfuse_nb.tracing import recorder
+from langfuse_nb.tracing.exporter import Attempt
 from langfuse_nb.tracing.propagation import EXPERIMENT_ENVIRONMENT, get_propagated
 from langfuse_nb.tracing.worker import BatchWorker
 from langfuse_nb.wire.attributes import SDK_SCOPE_NAME
@@ -22,7 +24,10 @@ class LangfuseSpanProcessor(SpanProcessor):
     """Batches ended spans of this project to the exporter on a background thread.
 
     Unlike the OTel ``BatchSpanProcessor`` (queue of 2048) the queue is large enough that a burst
-    of tens of thousands of spans is never dropped, and ``on_end`` is a deque append.
+    of tens of thousands of spans is never dropped, and ``on_end`` is a deque append. A batch that fails
+    with a retryable error is retried (backoff, ``Retry-After``) until the endpoint has been failing for
+    ``delivery.budget`` seconds; what is dropped after that, or refused by the server, is counted in
+    ``dropped_spans`` (see docs/reliability.md).
     """
 
     def __init__(
@@ -35,8 +40,10 @@ class LangfuseSpanProcessor(SpanProcessor):
         interval: float = 5.0,
         max_queue: int = 100_000,
         span_release: str | None = None,
+        delivery: Delivery | None = None,
     ) -> None:
         self._exporter = exporter
+        self.delivery = delivery or Delivery("spans")
         self._public_key = public_key
         self._blocked = frozenset(blocked_scopes)
         self._span_release = span_release
@@ -71,7 +78,8 @@ class LangfuseSpanProcessor(SpanProcessor):
                 return
         if recorder._listeners:
             recorder.emit(span)
-        self._worker.put(span)
+        if not self._worker.put(span) and not self._closed:
+            self._drop(1, "queue full")
 
     def _is_own(self, span: ReadableSpan) -> bool:
         scope = span.instrumentation_scope
@@ -86,17 +94,56 @@ class LangfuseSpanProcessor(SpanProcessor):
         return known[1]
 
     def _export(self, batch: list[ReadableSpan]) -> None:
-        result = self._exporter.export(batch)
-        if result is not SpanExportResult.SUCCESS:
-            self._failed_exports += 1
-            if self._failed_exports in (1, 10, 100) or self._failed_exports % 1000 == 0:
-                logger.warning("langfuse_nb: failed to export %d spans (failure #%d)",
-                               len(batch), self._failed_exports)
+        """Send one batch, retrying within the outage budget; count it as dropped when that fails."""
+        delivery = self.delivery
+        if not delivery.should_attempt():
+            self._drop(len(batch), delivery.last_error or "endpoint failing")
+            return
+        state = delivery.start()
+        while True:
+            delivery.attempted()
+            attempt = self._send(batch)
+            if attempt.ok:
+                delivery.succeeded()
+                return
+            if not attempt.retryable:
+                self._drop(len(batch), f"refused: {attempt.error}")
+                return
+            delivery.failed(attempt.error, no_answer=attempt.no_answer)
+            state.started = delivery.failing_since or state.started
+            if not state.wait(attempt.retry_after, abort=delivery.abort):
+                reason = "shutdown" if delivery.abort.is_set() else f"retried for {delivery.budget:.0f}s"
+                self._drop(len(batch), f"{reason}; last error {attempt.error}")
+                return
+
+    def _send(self, batch: list[ReadableSpan]) -> Attempt:
+        send = getattr(self._exporter, "send", None)
+        if send is not None:
+            return send(batch)  # type: ignore[no-any-return]
+        # a plain OpenTelemetry exporter says only success or failure
+        ok = self._exporter.export(batch) is SpanExportResult.SUCCESS
+        return Attempt(ok=ok, retryable=not ok, error="" if ok else "export failed")
+
+    def _drop(self, count: int, reason: str) -> None:
+        if count <= 0:
+            return
+        self._failed_exports += 1
+        self.delivery.drop(count, reason)
 
     @property
     def failed_exports(self) -> int:
-        """Export batches that failed (and were dropped) since start."""
+        """Export batches that failed and were dropped (or spans refused by a full queue) since start."""
         return self._failed_exports
+
+    @property
+    def dropped_spans(self) -> int:
+        """Spans that will never reach the server: dropped past the retry budget, refused, or queue full."""
+        return self.delivery.dropped
+
+    def hung_for(self) -> float:
+        """Seconds the export request in flight has waited for an answer (0 when none)."""
+        hung = getattr(self._exporter, "hung_for", None)
+        return float(hung()) if hung is not None else 0.0
 
     @property
     def pending(self) -> int:
@@ -109,8 +156,11 @@ class LangfuseSpanProcessor(SpanProcessor):
     def shutdown(self, timeout: float | None = 5.0) -> None:
         if self._closed:
             return
-        self._worker.shutdown(timeout)
+        ok = self._worker.shutdown(timeout)
         self._closed = True
+        if not ok:  # the endpoint did not take everything in time: stop retrying, count what is left
+            self.delivery.abort.set()
+            self._drop(self._worker.abandon(), "not sent before shutdown")
         try:
             self._exporter.shutdown()
         except Exception:

@@ -15,6 +15,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 
+from langfuse_nb._retry import DEFAULT_BUDGET_SECONDS, Delivery, mark_unreachable
 from langfuse_nb._settings import Settings
 from langfuse_nb.tracing.exporter import build_exporter
 from langfuse_nb.tracing.processor import LangfuseSpanProcessor
@@ -24,7 +25,12 @@ from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
 logger = logging.getLogger("langfuse_nb")
 DEFAULT_FLUSH_TIMEOUT = 30.0  # F15: flush/shutdown without a timeout are still bounded
+# a timeout-less shutdown() right after a timeout-less flush() that ran out against a failing endpoint
+# waits only this much more: flush() + shutdown() cost ~35 s against a down server, not 60 s
+SHUTDOWN_GRACE_AFTER_FAILED_FLUSH = 5.0
 EXIT_TIMEOUT = 5.0  # what interpreter exit waits for queued spans and scores, per public key
+# a flush that times out while one export request has waited this long means the endpoint hangs
+HUNG_AFTER = 1.0
 
 
 @dataclass
@@ -38,8 +44,11 @@ class TracingResources:
     owns_provider: bool
     workers: dict[str, BatchWorker[Any]] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)
+    deliveries: dict[str, Delivery] = field(default_factory=dict)
     closed: bool = False
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _flush_ran_out: bool = False
+    # reentrant: a worker's factory asks for its channel's Delivery while the worker is being created
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def worker(self, name: str, factory: Callable[[], BatchWorker[Any]]) -> BatchWorker[Any]:
         """The named background worker of this key, created on first use."""
@@ -49,6 +58,19 @@ class TracingResources:
                 found = self.workers.get(name) or self.workers.setdefault(name, factory())
         return found
 
+    def delivery(self, name: str) -> Delivery:
+        """Outage state and drop count of the named channel (``spans``, ``scores``)."""
+        found = self.deliveries.get(name)
+        if found is None:
+            with self._lock:
+                found = self.deliveries.setdefault(name, _new_delivery(name, self.settings))
+        return found
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        """Items that will never reach the server, per channel (``{"spans": 0, "scores": 0}``)."""
+        return {"spans": 0, "scores": 0, **{name: d.dropped for name, d in self.deliveries.items()}}
+
     def flush(self, timeout: float | None = None) -> bool:
         """Flush spans, then every worker; ``timeout`` bounds the whole call, not each part."""
         left = _deadline(timeout)
@@ -56,20 +78,46 @@ class TracingResources:
         for w in [*self.workers.values(), *self.shared.values()]:
             if hasattr(w, "flush"):  # workers, and shared helpers such as the media manager
                 ok = w.flush(left()) is not False and ok
+        if not ok:
+            self._note_slow_flush(timeout)
+        self._flush_ran_out = not ok and timeout is None
         return ok
+
+    def _note_slow_flush(self, timeout: float | None) -> None:
+        """Remember an endpoint that hangs, so callers after a flush (the trace link) do not wait for it."""
+        hung = self.processor.hung_for()
+        if hung >= HUNG_AFTER:
+            waited = f"{timeout:g} s" if timeout is not None else "the flush"
+            mark_unreachable(self.settings.base_url, f"no answer for {hung:.1f} s; {waited} ran out")
 
     def shutdown(self, timeout: float | None = None) -> None:
         if self.closed:
             return
         self.closed = True
+        if timeout is None and self._flush_ran_out:
+            timeout = SHUTDOWN_GRACE_AFTER_FAILED_FLUSH
         left = _deadline(timeout)
         try:
             self.processor.shutdown(left())
             for w in [*self.shared.values(), *self.workers.values()]:
                 if hasattr(w, "shutdown"):
-                    w.shutdown(left())
+                    self._shutdown_worker(w, left())
         finally:
             _forget(self)
+
+    def _shutdown_worker(self, worker: Any, timeout: float) -> None:
+        """Stop one worker; what a channel worker could not send in time is counted as dropped."""
+        ok = worker.shutdown(timeout)
+        name = next((n for n, w in self.workers.items() if w is worker), None)
+        if ok is False and name in self.deliveries and isinstance(worker, BatchWorker):
+            delivery = self.deliveries[name]
+            delivery.abort.set()
+            delivery.drop(worker.abandon(), "not sent before shutdown")
+
+
+def _new_delivery(name: str, settings: Settings) -> Delivery:
+    budget = getattr(settings, "retry_budget", DEFAULT_BUDGET_SECONDS)  # Settings built by older callers
+    return Delivery(name, base_url=settings.base_url, budget=budget)
 
 
 def _deadline(timeout: float | None) -> Callable[[], float]:
@@ -133,6 +181,7 @@ def _build(settings: Settings) -> TracingResources:
         max_queue=settings.span_queue_size,
         # F12: release goes on spans only when the provider (and so its resource) is not ours
         span_release=None if owns else settings.release,
+        delivery=_new_delivery("spans", settings),
     )
     provider.add_span_processor(processor)
     if owns:
@@ -142,7 +191,7 @@ def _build(settings: Settings) -> TracingResources:
         atexit.register(_shutdown_all)
     tracer = provider.get_tracer(SDK_SCOPE_NAME, SDK_VERSION, attributes={"public_key": settings.public_key})
     return TracingResources(settings=settings, provider=provider, processor=processor, tracer=tracer,
-                            owns_provider=owns)
+                            owns_provider=owns, deliveries={"spans": processor.delivery})
 
 
 def _choose_provider(settings: Settings) -> tuple[Any, bool]:

@@ -53,6 +53,7 @@ class BatchWorker(Generic[T]):
         self._wake = threading.Event()
         self._closed = False
         self._warned_full = False
+        self.dropped_full = 0  # items refused because the queue was full
         self._name = name
         self._thread = self._start_thread()
         _LIVE.add(self)
@@ -75,6 +76,7 @@ class BatchWorker(Generic[T]):
         if self._closed:
             return False
         if len(queue) >= self._max_queue:
+            self.dropped_full += 1
             if not self._warned_full:
                 self._warned_full = True
                 logger.warning("langfuse_nb: background queue full (%d items); dropping", self._max_queue)
@@ -103,6 +105,21 @@ class BatchWorker(Generic[T]):
         # one budget for flush and join: shutdown(timeout) returns within ``timeout``
         self._thread.join(None if end is None else max(0.0, end - time.monotonic()))
         return ok
+
+    def abandon(self) -> int:
+        """Give up on everything still queued (after a timed-out shutdown); returns how many items."""
+        count = 0
+        queue = self._queue
+        while queue:
+            try:
+                item = queue.popleft()
+            except IndexError:  # the worker thread took the last one
+                break
+            if isinstance(item, _Marker):
+                item.done.set()  # nobody waits for these any more, but never leave a waiter hanging
+            else:
+                count += 1
+        return count
 
     @property
     def pending(self) -> int:
