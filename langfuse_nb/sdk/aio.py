@@ -16,8 +16,10 @@ Three situations, one entry point (:func:`run_sync`):
   private loop in a helper thread; loop-bound objects of the caller do not work there.
 
 Interrupts: a ``KeyboardInterrupt`` (Ctrl-C, a kernel interrupt) while the coroutine runs cancels it,
-lets it unwind (bounded), and is re-raised. A cancellation request on the calling task (how
-``asyncio.run`` delivers Ctrl-C) does the same and raises ``CancelledError`` in the caller.
+lets it unwind (bounded), and is raised again as :class:`RunInterrupted` (a ``KeyboardInterrupt``)
+that IPython shows as one line instead of a traceback through asyncio internals. A cancellation
+request on the calling task (how ``asyncio.run`` delivers Ctrl-C) does the same and raises
+``CancelledError`` in the caller.
 """
 
 from __future__ import annotations
@@ -38,8 +40,35 @@ T = TypeVar("T")
 _UNWIND_SECONDS = 2.0
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C or a kernel interrupt; shown in IPython as one line, no traceback.
+
+    Whoever keeps the finished part sets ``partial_result``; when that object has a
+    ``interrupt_summary()`` method, its text is the line shown.
+    """
+
+    partial_result: Any = None
+
+    def __str__(self) -> str:
+        describe = getattr(self.partial_result, "interrupt_summary", None)
+        return describe() if callable(describe) else "interrupted"
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython calls this instead of formatting the traceback (a user's Ctrl-C is not a bug of ours)
+        return [f"KeyboardInterrupt: {self}"]
+
+
 def run_sync(coro_factory: Callable[[], Awaitable[T]]) -> T:
     """Run ``coro_factory()`` to completion and return its result (see module docstring)."""
+    try:
+        return _run_sync(coro_factory)
+    except RunInterrupted:
+        raise
+    except KeyboardInterrupt:
+        raise RunInterrupted() from None
+
+
+def _run_sync(coro_factory: Callable[[], Awaitable[T]]) -> T:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:

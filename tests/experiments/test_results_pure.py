@@ -295,3 +295,31 @@ def test_async_twins_share_the_sync_signatures_and_reject_unknown_arguments() ->
         asyncio.run(Mixin().run_experiment_async(name="x", data=[], task=print, bogus=1))
     with pytest.raises(ValueError, match="observations"):
         asyncio.run(Mixin().run_batched_evaluation_async(scope="spans", mapper=print, evaluators=[]))
+
+
+def test_an_interrupted_run_renders_as_one_line_in_ipython() -> None:
+    from langfuse_nb.sdk.aio import RunInterrupted
+    from langfuse_nb.sdk.experiments.batch_results import BatchEvaluationResult
+    from langfuse_nb.sdk.experiments.results import ExperimentItemResult, ExperimentResult
+
+    done = ExperimentItemResult(item={"input": 1}, output=1, evaluations=[], trace_id=None, dataset_run_id=None)
+    partial = ExperimentResult(
+        name="e", run_name="r", description=None, item_results=[done], run_evaluations=[], completed=False,
+        planned_items=10,
+    )
+    exc = RunInterrupted()
+    exc.partial_result = partial
+    assert isinstance(exc, KeyboardInterrupt)
+    assert exc._render_traceback_() == [
+        "KeyboardInterrupt: experiment 'e' interrupted after 1 of 10 items; the partial result is in "
+        "client.last_experiment_result (and exc.partial_result)"
+    ]
+    batch = BatchEvaluationResult(
+        total_items_fetched=5, total_items_processed=4, total_items_failed=0, total_scores_created=0,
+        total_composite_scores_created=0, total_evaluations_failed=0, evaluator_stats=[], resume_token=None,
+        completed=False, duration_seconds=1.0, failed_item_ids=[], error_summary={}, has_more_items=False,
+        item_evaluations={},
+    )
+    exc.partial_result = batch
+    assert "batch evaluation interrupted after 4 items" in str(exc)
+    assert str(RunInterrupted()) == "interrupted"

@@ -154,6 +154,14 @@ class BatchEvaluationResult:
 
         return format_batch(self)
 
+    def interrupt_summary(self) -> str:
+        """The one line shown when this run was interrupted: how far it got, where the result is."""
+        return (
+            f"batch evaluation interrupted after {self.total_items_processed} items; the partial result "
+            "(with a resume_token for resume_from=) is in client.last_batch_evaluation_result "
+            "(and exc.partial_result)"
+        )
+
     def __repr__(self) -> str:
         return (
             f"BatchEvaluationResult(completed={self.completed}, processed={self.total_items_processed}, "

@@ -75,6 +75,7 @@ class ExperimentResult:
         dataset_run_url: str | None = None,
         failed_item_results: list[ExperimentItemResult] | None = None,
         completed: bool = True,
+        planned_items: int | None = None,
     ) -> None:
         self.name = name
         self.run_name = run_name
@@ -85,6 +86,7 @@ class ExperimentResult:
         self.dataset_run_url = dataset_run_url
         self.failed_item_results = failed_item_results or []
         self.completed = completed
+        self.planned_items = planned_items  # how many items the run was given (None: unknown)
 
     def all_item_results(self) -> list[ExperimentItemResult]:
         """Finished and failed items together, in the order of the input data."""
@@ -109,6 +111,16 @@ class ExperimentResult:
 
     def __str__(self) -> str:
         return self.format()
+
+    def interrupt_summary(self) -> str:
+        """The one line shown when this run was interrupted: how far it got, where the result is."""
+        done = len(self.item_results) + len(self.failed_item_results)
+        of = f" of {self.planned_items}" if self.planned_items is not None else ""
+        failed = f" ({len(self.failed_item_results)} failed)" if self.failed_item_results else ""
+        return (
+            f"experiment {self.name!r} interrupted after {done}{of} items{failed}; the partial result "
+            "is in client.last_experiment_result (and exc.partial_result)"
+        )
 
     def format(self, *, include_item_results: bool = False) -> str:
         """A readable multi-line summary; with ``include_item_results`` also every item."""

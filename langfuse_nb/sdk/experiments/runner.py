@@ -171,6 +171,7 @@ class ExperimentRunner:
             dataset_run_url=self._dataset_run_url,
             failed_item_results=[slot for slot in finished if slot.error is not None],
             completed=self._completed,
+            planned_items=len(self._slots),
         )
 
     # -------------------------------------------------------------------- items
