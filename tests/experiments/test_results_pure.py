@@ -302,7 +302,9 @@ def test_an_interrupted_run_renders_as_one_line_in_ipython() -> None:
     from langfuse_nb.sdk.experiments.batch_results import BatchEvaluationResult
     from langfuse_nb.sdk.experiments.results import ExperimentItemResult, ExperimentResult
 
-    done = ExperimentItemResult(item={"input": 1}, output=1, evaluations=[], trace_id=None, dataset_run_id=None)
+    done = ExperimentItemResult(
+        item={"input": 1}, output=1, evaluations=[], trace_id=None, dataset_run_id=None
+    )
     partial = ExperimentResult(
         name="e", run_name="r", description=None, item_results=[done], run_evaluations=[], completed=False,
         planned_items=10,
