@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
@@ -48,3 +49,14 @@ __all__ = [
     "EvaluatorStats",
     "MapperFunction",
 ]
+
+# API models ``langfuse.batch_evaluation`` also exposes (the items a mapper receives); loaded on first use.
+_API_MODELS = frozenset({"ObservationsView", "TraceWithFullDetails"})
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _API_MODELS:
+        raise AttributeError(f"module 'langfuse_nb.batch_evaluation' has no attribute {name!r}")
+    value = getattr(importlib.import_module("langfuse_nb.api"), name)
+    globals()[name] = value
+    return value

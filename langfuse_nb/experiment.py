@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Union
 
 from langfuse_nb.sdk.experiments.evaluation import Evaluation
 from langfuse_nb.sdk.experiments.results import ExperimentItemResult, ExperimentResult
+from langfuse_nb.sdk.params import ScoreDataType
 
 if TYPE_CHECKING:
     from langfuse_nb.sdk.datasets import DatasetItemClient
@@ -65,6 +66,7 @@ __all__ = [
     "ExperimentResult",
     "LocalExperimentItem",
     "RunEvaluatorFunction",
+    "ScoreDataType",
     "TaskFunction",
     "create_evaluator_from_autoevals",
 ]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import importlib
 import logging
 import re
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-__all__ = ["LangfuseMedia", "ParsedMediaReference", "MEDIA_CONTENT_TYPES"]
+__all__ = ["LangfuseMedia", "ParsedMediaReference", "MEDIA_CONTENT_TYPES"]  # + MediaContentType (lazy)
 
 logger = logging.getLogger("langfuse_nb")
 
@@ -220,3 +221,12 @@ def _media_id(sha256_base64: str | None) -> str | None:
     if sha256_base64 is None:
         return None
     return sha256_base64.replace("+", "-").replace("/", "_")[:22]
+
+
+def __getattr__(name: str) -> Any:
+    """``MediaContentType`` (the API's enum, as ``langfuse.media`` exposes it), loaded on first use."""
+    if name != "MediaContentType":
+        raise AttributeError(f"module 'langfuse_nb.media' has no attribute {name!r}")
+    value = importlib.import_module("langfuse_nb.wire.models.media").MediaContentType
+    globals()[name] = value
+    return value

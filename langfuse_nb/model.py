@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from langfuse_nb.logger import langfuse_logger
 from langfuse_nb.sdk.prompts.clients import (
     BasePromptClient,
     ChatMessageDict,
@@ -17,6 +18,7 @@ from langfuse_nb.sdk.prompts.clients import (
     PromptClient,
     TextPromptClient,
 )
+from langfuse_nb.sdk.prompts.compile import TemplateParser
 
 # API model names that ``langfuse.model`` also exposes; resolved on first access.
 _API_MODELS = {
@@ -46,6 +48,8 @@ __all__ = [
     "ModelUsage",
     "PromptClient",
     "TextPromptClient",
+    "TemplateParser",
+    "langfuse_logger",
 ]
 
 

@@ -5,6 +5,7 @@ Mirrors the reference SDK's ``langfuse.api`` names: ``from langfuse_nb.api impor
 
 from __future__ import annotations
 
+import langfuse_nb.logger  # noqa: F401  (our logger answers to "langfuse" too, also for API-only use)
 from langfuse_nb.errors import (
     AccessDeniedError as AccessDeniedError,
 )

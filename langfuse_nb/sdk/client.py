@@ -244,8 +244,10 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
             logging.getLogger("langfuse_nb").setLevel(logging.DEBUG)
         if register and not settings.has_keys:
             missing = "public_key" if not settings.public_key else "secret_key"
-            logger.warning("langfuse_nb: Langfuse client initialized without %s; tracing is disabled. "
-                           "Pass it or set LANGFUSE_%s.", missing, missing.upper())
+            # the reference's text: users and log filters match on it
+            logger.warning("langfuse_nb: Authentication error: Langfuse client initialized without %s. "
+                           "Client will be disabled. Provide a %s parameter or set LANGFUSE_%s environment "
+                           "variable.", missing, missing, missing.upper())
         self._enabled = settings.has_keys and settings.tracing_enabled
         if self._enabled:
             if settings.otel_sdk_disabled:
@@ -262,6 +264,7 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
         from langfuse_nb.api import LangfuseAPI  # type: ignore[attr-defined]
 
         s = self._settings
+        _require_keys(s)
         return LangfuseAPI(base_url=s.base_url, username=s.public_key or "", password=s.secret_key or "",
                            headers=dict(s.additional_headers or {}), timeout=s.timeout,
                            httpx_client=s.httpx_client)
@@ -272,6 +275,7 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
         from langfuse_nb.api import AsyncLangfuseAPI  # type: ignore[attr-defined]
 
         s = self._settings
+        _require_keys(s)
         return AsyncLangfuseAPI(base_url=s.base_url, username=s.public_key or "", password=s.secret_key or "",
                                 headers=dict(s.additional_headers or {}), timeout=s.timeout)
 
@@ -364,6 +368,15 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
         state = "enabled" if self._enabled else "disabled"
         s = self._settings
         return f"<Langfuse public_key={s.public_key!r} base_url={s.base_url!r} {state}>"
+
+
+def _require_keys(settings: Settings) -> None:
+    """A client without keys is disabled, as the reference's: it sends no request at all (not even one
+    without credentials); REST calls fail with the reference's error instead."""
+    if not settings.has_keys:
+        from langfuse_nb.errors import Error
+
+        raise Error("SDK is not correctly initialized. Check the init logs for more details.")
 
 
 # Langfuse(...) takes exactly resolve_settings' parameters (one list, defined there) minus its test seam

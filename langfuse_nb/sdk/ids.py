@@ -7,6 +7,8 @@ import random
 
 from opentelemetry import trace as trace_api
 
+import langfuse_nb.logger  # noqa: F401  (links our logger under "langfuse"; every client imports this module)
+
 _rng = random.SystemRandom()
 
 
@@ -42,6 +44,22 @@ def is_valid_span_id(value: object) -> bool:
 
 def _is_lower_hex(value: str) -> bool:
     return all(c in "0123456789abcdef" for c in value)
+
+
+def normalize_trace_id(value: object) -> str | None:
+    """The id as 32 lowercase hex chars when it is one in any case (systems often print upper case)."""
+    if isinstance(value, str) and len(value) == 32:
+        lowered = value.lower()
+        return lowered if _is_lower_hex(lowered) else None
+    return None
+
+
+def normalize_span_id(value: object) -> str | None:
+    """The id as 16 lowercase hex chars when it is one in any case, else None."""
+    if isinstance(value, str) and len(value) == 16:
+        lowered = value.lower()
+        return lowered if _is_lower_hex(lowered) else None
+    return None
 
 
 def current_span_ids() -> tuple[str, str] | None:

@@ -15,7 +15,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCod
 
 from langfuse_nb.sdk import params as P
 from langfuse_nb.sdk.encode import GENERATION_LIKE, encode_observation, encode_trace, may_hold_media
-from langfuse_nb.sdk.ids import create_observation_id, is_valid_span_id, is_valid_trace_id
+from langfuse_nb.sdk.ids import create_observation_id, normalize_span_id, normalize_trace_id
 from langfuse_nb.sdk.params import ObservationTypeLiteral, ObservationTypeLiteralNoEvent, signature
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
@@ -168,7 +168,8 @@ def _set_error_status(span: Any, params: dict[str, Any]) -> None:
 
 
 def _deprecated(old: str, new: str) -> None:
-    warnings.warn(f"{old} is deprecated and will be removed in a future version; use {new} instead.",
+    # the reference's exact text: users filter warnings on it
+    warnings.warn(f"{old} is deprecated and will be removed in a future version. Use {new} instead.",
                   DeprecationWarning, stacklevel=3)
 
 
@@ -221,7 +222,8 @@ class LangfuseEvent(LangfuseObservationWrapper):
 
     @signature(P.OPTIONAL_NAME, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns="LangfuseEvent")
     def update(self, **params: Any) -> LangfuseEvent:
-        logger.warning("langfuse_nb: events cannot be updated after creation; update ignored")
+        logger.warning("langfuse_nb: Attempted to update LangfuseEvent observation. Events cannot be updated "
+                       "after creation.")
         return self
 
 
@@ -276,19 +278,20 @@ def parent_context(trace_context: dict[str, str] | None, parent: LangfuseObserva
 
 def remote_parent_context(trace_context: dict[str, str]) -> Any:
     """K4: an explicit trace id (and optional parent span id) as a never-exported parent."""
-    trace_id = trace_context.get("trace_id")
-    if not is_valid_trace_id(trace_id):
-        logger.warning("langfuse_nb: trace_id %r is not 32 lowercase hex characters; ignoring the "
-                       "trace context", trace_id)
+    raw_trace_id = trace_context.get("trace_id")
+    trace_id = normalize_trace_id(raw_trace_id)  # upper-case hex is accepted, as the reference does
+    if trace_id is None:
+        logger.warning("langfuse_nb: Passed trace ID '%s' is not a valid 32 lowercase hex char Langfuse "
+                       "trace id. Ignoring trace ID.", raw_trace_id)
         return None  # the observation starts where it would without a trace context
-    parent_id = trace_context.get("parent_span_id")
-    if parent_id and not is_valid_span_id(parent_id):
-        logger.warning("langfuse_nb: parent_span_id %r is not 16 lowercase hex characters; ignoring it",
-                       parent_id)
-        parent_id = None
+    raw_parent_id = trace_context.get("parent_span_id")
+    parent_id = normalize_span_id(raw_parent_id) if raw_parent_id else None
+    if raw_parent_id and parent_id is None:
+        logger.warning("langfuse_nb: Passed span ID '%s' is not a valid 16 lowercase hex char Langfuse span "
+                       "id. Ignoring parent span ID.", raw_parent_id)
     parent_id = parent_id or create_observation_id()
     remote = SpanContext(
-        trace_id=int(str(trace_id), 16),
+        trace_id=int(trace_id, 16),
         span_id=int(parent_id, 16),
         is_remote=False,
         trace_flags=TraceFlags(TraceFlags.SAMPLED),

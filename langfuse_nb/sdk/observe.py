@@ -226,11 +226,12 @@ class _Call:
                 span.set_attributes(encoded)
 
     def fail(self, exc: BaseException) -> None:
-        """K7: level ERROR and ``status_message=str(exc)`` (which also sets the OTel status)."""
+        """K7: level ERROR and ``status_message=str(exc)`` (which also sets the OTel status); an
+        exception without a message is described by its type's name, as the reference does."""
         try:
             self._detach()
             if isinstance(exc, Exception):
-                self.obs.update(level="ERROR", status_message=str(exc))
+                self.obs.update(level="ERROR", status_message=str(exc) or type(exc).__name__)
         except Exception:  # str(exc) itself may raise
             logger.debug("langfuse_nb: could not record failure", exc_info=True)
         self._end()
@@ -258,8 +259,8 @@ def _encoded(client: Any, value: Any, key: str) -> dict[str, Any] | None:
 def _stream_output(items: list[Any], transform: Callable[[Iterable[Any]], str] | None) -> Any:
     if transform is not None:
         return transform(items)
-    if items and all(isinstance(i, str) for i in items):
-        return "".join(items)
+    if all(isinstance(i, str) for i in items):
+        return "".join(items)  # an empty stream records "" like the reference
     return items
 
 

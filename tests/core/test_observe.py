@@ -459,3 +459,102 @@ def test_mask_and_media_apply_to_decorated_io(lf: Any) -> None:
     assert lf.span(client, "plain")["attributes"][A.OBSERVATION_OUTPUT] == "MASKED"
     assert media_fields == ["input", "output"]  # only values that can hold media take the media walk
     assert lf.span(client, "with_media")["attributes"][A.OBSERVATION_OUTPUT] == "MASKED"
+
+
+# -- reference compatibility (issue 11) ---------------------------------------------------------------------
+class _Bare(Exception):
+    """Raised without a message: str(exc) is empty."""
+
+
+@pytest.mark.parametrize("exc", [KeyError(), _Bare()], ids=["KeyError", "custom"])
+def test_exception_without_message_is_described_by_its_type(lf: Any, exc: Exception) -> None:
+    client = lf.client()
+
+    @observe(name="bare-failure")
+    def fail() -> None:
+        raise exc
+
+    with pytest.raises(type(exc)):
+        fail()
+    span = lf.span(client, "bare-failure")
+    assert span["attributes"][A.OBSERVATION_STATUS_MESSAGE] == type(exc).__name__
+    assert span["attributes"][A.OBSERVATION_LEVEL] == "ERROR"
+    assert span["status"] == {"code": 2, "message": type(exc).__name__}
+
+
+def test_generator_consumed_after_the_caller_returned_is_the_current_span(lf: Any) -> None:
+    from opentelemetry import trace
+
+    client = lf.client()
+    seen: list[tuple[str, str | None]] = []
+
+    @observe(name="late-inner")
+    def inner() -> str:
+        return "x"
+
+    @observe(name="late-stream")
+    def stream():  # type: ignore[no-untyped-def]
+        seen.append(("body", format(trace.get_current_span().get_span_context().span_id, "016x")))
+        yield inner()
+        yield "y"
+
+    def handler():  # type: ignore[no-untyped-def]
+        return stream()  # the streaming-response pattern: consumed after this returns
+
+    gen = handler()
+    for _ in gen:
+        seen.append(("between", client.get_current_observation_id()))
+    spans = lf.spans(client)
+    outer = next(s for s in spans if s["name"] == "late-stream")
+    nested = next(s for s in spans if s["name"] == "late-inner")
+    assert seen[0] == ("body", outer["span_id"])
+    assert nested["parent_span_id"] == outer["span_id"]
+    assert [s for s in seen if s[0] == "between"] == [("between", None), ("between", None)]
+    assert outer["attributes"][A.OBSERVATION_OUTPUT] == "xy"
+
+
+def test_async_generator_consumed_late_is_the_current_span(lf: Any) -> None:
+    from opentelemetry import trace
+
+    client = lf.client()
+    inside: list[str] = []
+
+    @observe(name="late-astream")
+    async def astream():  # type: ignore[no-untyped-def]
+        inside.append(format(trace.get_current_span().get_span_context().span_id, "016x"))
+        yield 1
+
+    async def consume() -> list[Any]:
+        gen = astream()
+        out = []
+        async for item in gen:
+            out.append((item, trace.get_current_span().get_span_context().is_valid))
+        return out
+
+    assert asyncio.run(consume()) == [(1, False)]
+    assert inside == [lf.span(client, "late-astream")["span_id"]]
+
+
+def test_generator_yielding_nothing_records_an_empty_string(lf: Any) -> None:
+    client = lf.client()
+
+    @observe(name="empty-stream")
+    def nothing():  # type: ignore[no-untyped-def]
+        yield from ()
+
+    assert list(nothing()) == []
+    assert lf.span(client, "empty-stream")["attributes"][A.OBSERVATION_OUTPUT] == ""
+
+
+@pytest.mark.parametrize("given", ["ABCDEF0123456789ABCDEF0123456789", "AbCdEf0123456789abcdef0123456789"])
+def test_upper_case_trace_id_is_accepted_lower_cased_and_linked(lf: Any, given: str) -> None:
+    client = lf.client()
+    with client.start_as_current_span(name="upper-ctx", trace_context={"trace_id": given,
+                                                                        "parent_span_id": "00000000000000AB"}):
+        pass
+    observe(name="upper-kw")(lambda: None)(langfuse_trace_id=given)
+    for name in ("upper-ctx", "upper-kw"):
+        span = lf.span(client, name)
+        assert span["trace_id"] == given.lower()
+        assert span["attributes"][A.AS_ROOT] is True
+    assert lf.span(client, "upper-ctx")["parent_span_id"] == "00000000000000ab"

@@ -77,3 +77,17 @@ def escape_json_braces(text: str) -> str:
 def _next_non_space(text: str, start: int) -> str:
     match = _NON_SPACE.search(text, start)
     return match.group(0) if match else ""
+
+
+class TemplateParser:
+    """The template functions under the names ``langfuse.model.TemplateParser`` offers."""
+
+    @staticmethod
+    def find_variable_names(content: str) -> list[str]:
+        """Names of the ``{{ variable }}`` slots in ``content``, in order."""
+        return find_variables(content)
+
+    @staticmethod
+    def compile_template(content: str, data: Mapping[str, Any] | None = None) -> str:
+        """``content`` with the slots named in ``data`` filled in (others left as written)."""
+        return compile_template(content, data)

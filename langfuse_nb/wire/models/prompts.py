@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Tag
+from pydantic import Discriminator, Tag, model_validator
 
 from ._base import Datetime, WireModel
 from .utils import MetaResponse
@@ -25,12 +25,24 @@ class PlaceholderMessage(WireModel):
     name: str
 
 
+def _fields_of_model(data: Any) -> Any:
+    """A plain ``ChatMessage`` / ``PlaceholderMessage`` object (what users build, as with the reference's
+    models) becomes its fields, so the tagged variant accepts it; anything else passes unchanged."""
+    if isinstance(data, (ChatMessage, PlaceholderMessage)):
+        return {**data.model_dump(exclude_unset=True), **(data.model_extra or {})}
+    return data
+
+
 class ChatMessageWithPlaceholders_Chatmessage(ChatMessage):
     type: Literal["chatmessage"] = "chatmessage"
+
+    _from_message = model_validator(mode="before")(_fields_of_model)
 
 
 class ChatMessageWithPlaceholders_Placeholder(PlaceholderMessage):
     type: Literal["placeholder"] = "placeholder"
+
+    _from_placeholder = model_validator(mode="before")(_fields_of_model)
 
 
 def _tag_of(value: Any, default_from: Any = None) -> str | None:
@@ -43,6 +55,11 @@ def _tag_of(value: Any, default_from: Any = None) -> str | None:
     return tag
 
 
+def _message_kind(value: Any) -> str:
+    """An untagged message: a ``PlaceholderMessage`` object is a placeholder, anything else a chat message."""
+    return "placeholder" if isinstance(value, PlaceholderMessage) else "chatmessage"
+
+
 def _prompt_kind(value: Any) -> str:
     """Text or chat, judged from the ``prompt`` payload when ``type`` is missing."""
     prompt = value.get("prompt") if isinstance(value, dict) else getattr(value, "prompt", None)
@@ -52,7 +69,7 @@ def _prompt_kind(value: Any) -> str:
 ChatMessageWithPlaceholders = Annotated[
     Annotated[ChatMessageWithPlaceholders_Chatmessage, Tag("chatmessage")]
     | Annotated[ChatMessageWithPlaceholders_Placeholder, Tag("placeholder")],
-    Discriminator(lambda v: _tag_of(v, lambda _: "chatmessage")),
+    Discriminator(lambda v: _tag_of(v, _message_kind)),
 ]
 
 
