@@ -1,12 +1,24 @@
-"""Client configuration, resolved once: explicit argument > environment variable > default."""
+"""Client configuration, resolved once: explicit argument > environment variable > default.
+
+Every ``LANGFUSE_*`` variable the SDK understands is an entry of :data:`ENV_VARS` and is read only here,
+with one parsing rule per kind (see :func:`parse_env_value`). The server's own ``LANGFUSE_NB_*`` variables
+are read by its configuration module.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+if TYPE_CHECKING:
+    import httpx
+    from opentelemetry.sdk.trace import TracerProvider
+    from typing_extensions import Unpack
+
+logger = logging.getLogger("langfuse_nb")
 DEFAULT_BASE_URL = "https://cloud.langfuse.com"
 
 # CI variables that carry a release identifier, first match wins (same order as the reference).
@@ -22,8 +34,90 @@ _CI_RELEASE_VARS = (
     "BUILD_SOURCEVERSION",
     "DRONE_COMMIT_SHA",
 )
-_FALSY = {"false", "0", "no", "off"}
-_TRUTHY = {"true", "1", "yes", "on"}
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+
+Kind = Literal["str", "int", "float", "bool"]
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One environment variable: its name, how its text is parsed, and what it configures."""
+
+    name: str
+    kind: Kind
+    default: Any
+    doc: str
+    argument: str | None = None  # the Langfuse(...) argument that wins over it, if any
+
+
+ENV_VARS: tuple[EnvVar, ...] = (
+    EnvVar("LANGFUSE_PUBLIC_KEY", "str", None, "Project public key; without keys the client is a no-op.",
+           "public_key"),
+    EnvVar("LANGFUSE_SECRET_KEY", "str", None, "Project secret key.", "secret_key"),
+    EnvVar("LANGFUSE_BASE_URL", "str", DEFAULT_BASE_URL, "Server URL.", "base_url"),
+    EnvVar("LANGFUSE_HOST", "str", None, "Older name of LANGFUSE_BASE_URL (used when that is unset).",
+           "host"),
+    EnvVar("LANGFUSE_TIMEOUT", "float", 5, "Seconds per REST and export request.", "timeout"),
+    EnvVar("LANGFUSE_FLUSH_AT", "int", 512, "Spans per export batch (scores: 15 unless set).", "flush_at"),
+    EnvVar("LANGFUSE_FLUSH_INTERVAL", "float", 5.0, "Seconds between exports (scores: 1 unless set).",
+           "flush_interval"),
+    EnvVar("LANGFUSE_SAMPLE_RATE", "float", 1.0, "Share of traces kept, within [0, 1].", "sample_rate"),
+    EnvVar("LANGFUSE_TRACING_ENVIRONMENT", "str", None, "Environment name on every observation and score.",
+           "environment"),
+    EnvVar("LANGFUSE_RELEASE", "str", None, "Release name; else CI variables such as GITHUB_SHA.", "release"),
+    EnvVar("LANGFUSE_DEBUG", "bool", False, "Debug logging of the langfuse_nb logger.", "debug"),
+    EnvVar("LANGFUSE_TRACING_ENABLED", "bool", True, "Off: nothing is traced (REST calls still work).",
+           "tracing_enabled"),
+    EnvVar("LANGFUSE_MEDIA_UPLOAD_THREAD_COUNT", "int", 1, "Threads uploading media.",
+           "media_upload_thread_count"),
+    EnvVar("LANGFUSE_MEDIA_UPLOAD_ENABLED", "bool", True, "Off: media stays inline in the trace data."),
+    EnvVar("LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED", "bool", True,
+           "Off: @observe records no arguments and return values (capture_input/capture_output win)."),
+    EnvVar("LANGFUSE_OTEL_TRACES_EXPORT_PATH", "str", None,
+           "Path of the OTLP traces endpoint (default /api/public/otel/v1/traces)."),
+    EnvVar("LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS", "float", 60, "Seconds a fetched prompt stays fresh."),
+    EnvVar("LANGFUSE_NB_RETRY_BUDGET_SECONDS", "float", 60.0,
+           "Seconds spans and scores keep being retried while the server fails (>= 0)."),
+    EnvVar("LANGFUSE_NB_PROGRESS", "bool", None,
+           "Progress bars of experiments: off, on, or unset for automatic (10+ items)."),
+)
+ENV: dict[str, EnvVar] = {var.name: var for var in ENV_VARS}
+
+
+def parse_env_value(var: EnvVar, raw: str | None) -> Any:
+    """The one parsing rule: unset or blank is the default; booleans accept true/1/yes/on and
+    false/0/no/off in any case (anything else warns and keeps the default); numbers that do not parse
+    raise a ValueError naming the variable; strings are taken as they are."""
+    if raw is None or not raw.strip():
+        return var.default
+    if var.kind == "str":
+        return raw
+    if var.kind == "bool":
+        word = raw.strip().lower()
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
+        logger.warning("langfuse_nb: ignoring %s=%r (expected true/false, 1/0, yes/no or on/off)",
+                       var.name, raw)
+        return var.default
+    convert: Callable[[str], Any] = int if var.kind == "int" else float
+    try:
+        return convert(raw.strip())
+    except ValueError:
+        raise ValueError(f"environment variable {var.name}={raw!r} is not a valid {var.kind}") from None
+
+
+def env_setting(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """The parsed value of one variable of :data:`ENV_VARS` (for settings used outside a client)."""
+    env = os.environ if environ is None else environ
+    return parse_env_value(ENV[name], env.get(name))
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every variable of :data:`ENV_VARS` that is set, parsed (unset ones are absent)."""
+    env = os.environ if environ is None else environ
+    return {var.name: parse_env_value(var, env[var.name]) for var in ENV_VARS
+            if env.get(var.name, "").strip()}
 
 
 @dataclass(frozen=True)
@@ -54,6 +148,10 @@ class Settings:
     # spans waiting for export; beyond it new spans are dropped (one warning). OTel's default is 2048,
     # which loses spans in ordinary bursts; this holds ~100k spans (roughly 300 MB at worst).
     span_queue_size: int = 100_000
+    # seconds the background channels (spans, scores) keep retrying while the endpoint fails; past it,
+    # what cannot be sent is dropped and counted (docs/reliability.md). Env LANGFUSE_NB_RETRY_BUDGET_SECONDS.
+    retry_budget: float = 60.0
+    prompt_cache_ttl_seconds: float = 60
     # names of the settings that came from an argument or env var (not a default)
     explicit: frozenset[str] = frozenset()
 
@@ -69,36 +167,57 @@ class Settings:
         return f"{self.base_url}/api/public/otel/v1/traces"
 
 
-def _flag(raw: str | None, default: bool) -> bool:
-    """An on/off variable; unset or empty means ``default``, and only an explicit value flips it."""
-    value = "" if raw is None else raw.strip().lower()
-    if not value:
-        return default
-    return value in _TRUTHY if not default else value not in _FALSY
+class ClientOptions(TypedDict, total=False):
+    """The arguments of ``Langfuse(...)``; each falls back to its ``LANGFUSE_*`` variable."""
+
+    public_key: str | None
+    secret_key: str | None
+    base_url: str | None
+    host: str | None
+    timeout: int | None
+    httpx_client: httpx.Client | None
+    debug: bool
+    tracing_enabled: bool | None
+    flush_at: int | None
+    flush_interval: float | None
+    environment: str | None
+    release: str | None
+    media_upload_thread_count: int | None
+    sample_rate: float | None
+    mask: Callable[..., Any] | None
+    blocked_instrumentation_scopes: list[str] | None
+    additional_headers: dict[str, str] | None
+    tracer_provider: TracerProvider | None
 
 
-def _pick(name: str, arg: Any, env: Mapping[str, str], var: str, convert: Callable[[str], Any],
-          explicit: set[str]) -> Any:
-    """Return the argument, else the converted env var, else None; record where it came from."""
-    if arg is not None:
-        explicit.add(name)
-        return arg
-    raw = env.get(var)
-    if raw is None or raw == "":
-        return None
-    explicit.add(name)
-    try:
-        return convert(raw)
-    except ValueError:
-        raise ValueError(f"environment variable {var}={raw!r} is not a valid {convert.__name__}") from None
+# defaults of ClientOptions other than None (as the reference's constructor shows them)
+CLIENT_OPTION_DEFAULTS: dict[str, Any] = {"debug": False, "tracing_enabled": True}
+_NUMERIC_OPTIONS = {"timeout": "LANGFUSE_TIMEOUT", "flush_at": "LANGFUSE_FLUSH_AT",
+                    "flush_interval": "LANGFUSE_FLUSH_INTERVAL", "sample_rate": "LANGFUSE_SAMPLE_RATE",
+                    "media_upload_thread_count": "LANGFUSE_MEDIA_UPLOAD_THREAD_COUNT"}
 
 
-def _release(arg: str | None, env: Mapping[str, str]) -> str | None:
+def _numbers(options: Mapping[str, Any], env: Mapping[str, Any], explicit: set[str]) -> dict[str, Any]:
+    """Argument, else env var, else the table default; records which came from either."""
+    out = {}
+    for option, var in _NUMERIC_OPTIONS.items():
+        if options.get(option) is not None:
+            out[option] = options[option]
+        elif var in env:
+            out[option] = env[var]
+        else:
+            out[option] = ENV[var].default
+            continue
+        explicit.add(option)
+    return out
+
+
+def _release(arg: str | None, env: Mapping[str, Any], environ: Mapping[str, str]) -> str | None:
     if arg:
         return arg
     if env.get("LANGFUSE_RELEASE"):
-        return env["LANGFUSE_RELEASE"]
-    return next((env[v] for v in _CI_RELEASE_VARS if env.get(v)), None)
+        return str(env["LANGFUSE_RELEASE"])
+    return next((environ[v] for v in _CI_RELEASE_VARS if environ.get(v)), None)
 
 
 def _queue_size(raw: str | None) -> int:
@@ -116,61 +235,51 @@ def _check_sample_rate(value: float) -> float:
     return value
 
 
-def resolve_settings(
-    *,
-    public_key: str | None = None,
-    secret_key: str | None = None,
-    base_url: str | None = None,
-    host: str | None = None,
-    timeout: float | None = None,
-    httpx_client: Any = None,
-    debug: bool = False,
-    tracing_enabled: bool | None = True,
-    flush_at: int | None = None,
-    flush_interval: float | None = None,
-    environment: str | None = None,
-    release: str | None = None,
-    media_upload_thread_count: int | None = None,
-    sample_rate: float | None = None,
-    mask: Callable[..., Any] | None = None,
-    blocked_instrumentation_scopes: list[str] | None = None,
-    additional_headers: Mapping[str, str] | None = None,
-    tracer_provider: Any = None,
-    environ: Mapping[str, str] | None = None,
-) -> Settings:
-    """Build the frozen settings; ``environ`` is injectable for tests (defaults to ``os.environ``)."""
-    env = os.environ if environ is None else environ
+def _check_options(options: Mapping[str, Any]) -> None:
+    unknown = options.keys() - ClientOptions.__annotations__.keys()
+    if unknown:
+        raise TypeError(f"Langfuse() got an unexpected keyword argument {min(unknown)!r}")
+
+
+def resolve_settings(*, environ: Mapping[str, str] | None = None,
+                     **options: Unpack[ClientOptions]) -> Settings:
+    """Build the frozen settings from ``Langfuse(...)``'s arguments (:class:`ClientOptions`).
+
+    ``environ`` is injectable for tests (defaults to ``os.environ``); it is read once, here.
+    """
+    _check_options(options)
+    environ = os.environ if environ is None else environ
+    env = read_environment(environ)
     seen: set[str] = set()
-    rate = _pick("sample_rate", sample_rate, env, "LANGFUSE_SAMPLE_RATE", float, seen)
-    f_at = _pick("flush_at", flush_at, env, "LANGFUSE_FLUSH_AT", int, seen)
-    f_int = _pick("flush_interval", flush_interval, env, "LANGFUSE_FLUSH_INTERVAL", float, seen)
-    tmo = _pick("timeout", timeout, env, "LANGFUSE_TIMEOUT", float, seen)
-    threads = _pick("media_upload_thread_count", media_upload_thread_count, env,
-                    "LANGFUSE_MEDIA_UPLOAD_THREAD_COUNT", int, seen)
-    url = base_url or env.get("LANGFUSE_BASE_URL") or host or env.get("LANGFUSE_HOST") or DEFAULT_BASE_URL
+    num = _numbers(options, env, seen)
+    url = (options.get("base_url") or env.get("LANGFUSE_BASE_URL") or options.get("host")
+           or env.get("LANGFUSE_HOST") or DEFAULT_BASE_URL)
     return Settings(
-        public_key=public_key or env.get("LANGFUSE_PUBLIC_KEY") or None,
-        secret_key=secret_key or env.get("LANGFUSE_SECRET_KEY") or None,
+        public_key=options.get("public_key") or env.get("LANGFUSE_PUBLIC_KEY"),
+        secret_key=options.get("secret_key") or env.get("LANGFUSE_SECRET_KEY"),
         base_url=url.rstrip("/") or url,  # "http://host/" would give "//api/..." paths
-        timeout=tmo or 5,
-        environment=environment or env.get("LANGFUSE_TRACING_ENVIRONMENT") or None,
-        release=_release(release, env),
-        # the reference ANDs the argument with the env switch (either one can disable)
-        debug=bool(debug) or _flag(env.get("LANGFUSE_DEBUG"), False),
-        tracing_enabled=(tracing_enabled is not False) and _flag(env.get("LANGFUSE_TRACING_ENABLED"), True),
-        flush_at=max(1, f_at or 512),
-        flush_interval=f_int if f_int is not None else 5.0,
-        sample_rate=_check_sample_rate(1.0 if rate is None else rate),
-        media_upload_thread_count=max(1, threads or 1),
-        additional_headers=dict(additional_headers) if additional_headers else None,
-        blocked_instrumentation_scopes=tuple(blocked_instrumentation_scopes or ()),
-        mask=mask,
-        httpx_client=httpx_client,
-        tracer_provider=tracer_provider,
-        observe_io_capture=_flag(env.get("LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED"), True),
-        media_upload_enabled=_flag(env.get("LANGFUSE_MEDIA_UPLOAD_ENABLED"), True),
-        otel_traces_export_path=env.get("LANGFUSE_OTEL_TRACES_EXPORT_PATH") or None,
-        otel_sdk_disabled=env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true",
-        span_queue_size=_queue_size(env.get("OTEL_BSP_MAX_QUEUE_SIZE")),
+        timeout=num["timeout"] or 5,
+        environment=options.get("environment") or env.get("LANGFUSE_TRACING_ENVIRONMENT"),
+        release=_release(options.get("release"), env, environ),
+        # either the argument or the env switch can turn debug on, and either can disable tracing
+        debug=bool(options.get("debug")) or env.get("LANGFUSE_DEBUG", False),
+        tracing_enabled=(options.get("tracing_enabled") is not False
+                         and env.get("LANGFUSE_TRACING_ENABLED", True)),
+        flush_at=max(1, num["flush_at"] or 512),
+        flush_interval=num["flush_interval"],
+        sample_rate=_check_sample_rate(num["sample_rate"]),
+        media_upload_thread_count=max(1, num["media_upload_thread_count"] or 1),
+        additional_headers=dict(options.get("additional_headers") or {}) or None,
+        blocked_instrumentation_scopes=tuple(options.get("blocked_instrumentation_scopes") or ()),
+        mask=options.get("mask"),
+        httpx_client=options.get("httpx_client"),
+        tracer_provider=options.get("tracer_provider"),
+        observe_io_capture=env.get("LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED", True),
+        media_upload_enabled=env.get("LANGFUSE_MEDIA_UPLOAD_ENABLED", True),
+        otel_traces_export_path=env.get("LANGFUSE_OTEL_TRACES_EXPORT_PATH"),
+        otel_sdk_disabled=environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true",
+        span_queue_size=_queue_size(environ.get("OTEL_BSP_MAX_QUEUE_SIZE")),
+        retry_budget=max(0.0, env.get("LANGFUSE_NB_RETRY_BUDGET_SECONDS", 60.0)),
+        prompt_cache_ttl_seconds=env.get("LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS", 60),
         explicit=frozenset(seen),
     )

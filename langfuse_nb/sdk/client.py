@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
+from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from opentelemetry import trace as trace_api
 
-from langfuse_nb._settings import Settings, resolve_settings
+from langfuse_nb._settings import CLIENT_OPTION_DEFAULTS, ClientOptions, Settings, resolve_settings
 from langfuse_nb.sdk import params as P
 from langfuse_nb.sdk import registry
 from langfuse_nb.sdk.datasets import DatasetsMixin
@@ -27,23 +27,28 @@ from langfuse_nb.sdk.observations import (
     _set_error_status,
     start_observation,
 )
-from langfuse_nb.sdk.params import signature
+from langfuse_nb.sdk.params import public_signature
 from langfuse_nb.sdk.prompts.mixin import PromptsMixin
 from langfuse_nb.sdk.scores import ScoresMixin
 from langfuse_nb.tracing.exporter import auth_header
 from langfuse_nb.tracing.provider import TracingResources, get_resources
 
 if TYPE_CHECKING:
-    pass
+    from typing_extensions import Unpack
+
+    from langfuse_nb.api import AsyncLangfuseAPI, LangfuseAPI
+    from langfuse_nb.sdk.observations import (
+        LangfuseAgent,
+        LangfuseChain,
+        LangfuseEmbedding,
+        LangfuseEvaluator,
+        LangfuseGuardrail,
+        LangfuseRetriever,
+        LangfuseTool,
+    )
 
 logger = logging.getLogger("langfuse_nb")
 MASK_FAILED = "<fully masked due to failed mask function>"
-
-
-_START = (P.TRACE_CONTEXT, P.NAME)
-_SPAN = (*_START, P.SPAN_FIELDS)
-_OBSERVATION = (*_START, P.AS_TYPE, P.SPAN_FIELDS, P.GENERATION_FIELDS)
-_GENERATION = (*_START, P.SPAN_FIELDS, P.GENERATION_FIELDS)
 
 
 class TracingMixin:
@@ -54,89 +59,193 @@ class TracingMixin:
     _resources: TracingResources | None
     _tracer: Any
 
+    if TYPE_CHECKING:  # provided by Langfuse, the class this mixin is composed into
+        def _prepare_io(self, params: dict[str, Any], span: Any) -> dict[str, Any]: ...
+        def _get_project_id(self) -> str | None: ...
+        @property
+        def _media(self) -> MediaManager: ...
+
     # -- start ----------------------------------------------------------------------------
-    @signature(*_SPAN, returns=LangfuseSpan)
-    def start_span(self, *, name: str, trace_context: dict[str, str] | None = None, **params: Any) -> Any:
+    @public_signature
+    def start_span(self, *, trace_context: P.TraceContext | None = None, name: str,
+                   **params: Unpack[P.SpanFields]) -> LangfuseSpan:
         """Start a span; the caller must ``end()`` it."""
         return self._start(name, "span", params, trace_context)
 
-    @signature(*_SPAN, P.END_ON_EXIT, returns=ObservationContext)
-    def start_as_current_span(self, *, name: str, trace_context: dict[str, str] | None = None,
-                              end_on_exit: bool | None = None, **params: Any) -> ObservationContext:
+    @public_signature
+    def start_as_current_span(self, *, trace_context: P.TraceContext | None = None, name: str,
+                              end_on_exit: bool | None = None,
+                              **params: Unpack[P.SpanFields]) -> ObservationContext[LangfuseSpan]:
         """A span that is current inside a ``with`` block."""
         return self._start_current(name, "span", params, trace_context, end_on_exit)
 
-    @signature(*_OBSERVATION, returns=LangfuseObservationWrapper)
-    def start_observation(self, *, name: str, as_type: str = "span",
-                          trace_context: dict[str, str] | None = None, **params: Any) -> Any:
+    @overload
+    def start_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["span"] = "span",
+        **params: Unpack[P.SpanFields]
+    ) -> LangfuseSpan: ...
+    @overload
+    def start_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["generation"],
+        **params: Unpack[P.GenerationFields]
+    ) -> LangfuseGeneration: ...
+    @overload
+    def start_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["agent"],
+        **params: Unpack[P.SpanFields]
+    ) -> LangfuseAgent: ...
+    @overload
+    def start_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["tool"],
+        **params: Unpack[P.SpanFields]
+    ) -> LangfuseTool: ...
+    @overload
+    def start_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["chain"],
+        **params: Unpack[P.SpanFields]
+    ) -> LangfuseChain: ...
+    @overload
+    def start_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["retriever"],
+        **params: Unpack[P.SpanFields]
+    ) -> LangfuseRetriever: ...
+    @overload
+    def start_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["evaluator"],
+        **params: Unpack[P.SpanFields]
+    ) -> LangfuseEvaluator: ...
+    @overload
+    def start_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["embedding"],
+        **params: Unpack[P.GenerationFields]
+    ) -> LangfuseEmbedding: ...
+    @overload
+    def start_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["guardrail"],
+        **params: Unpack[P.SpanFields]
+    ) -> LangfuseGuardrail: ...
+    @public_signature
+    def start_observation(self, *, trace_context: P.TraceContext | None = None, name: str,
+                          as_type: P.ObservationTypeLiteralNoEvent = "span",
+                          **params: Unpack[P.GenerationFields]) -> LangfuseObservationWrapper:
         """Start an observation of any type; the caller must ``end()`` it."""
         return self._start(name, as_type, params, trace_context)
 
-    @signature(*_OBSERVATION, P.END_ON_EXIT, returns=ObservationContext)
-    def start_as_current_observation(self, *, name: str, as_type: str = "span",
-                                     trace_context: dict[str, str] | None = None,
-                                     end_on_exit: bool | None = None, **params: Any) -> ObservationContext:
+    @overload
+    def start_as_current_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["span"] = "span",
+        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseSpan]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["generation"],
+        end_on_exit: bool | None = None, **params: Unpack[P.GenerationFields]
+    ) -> ObservationContext[LangfuseGeneration]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["agent"],
+        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseAgent]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["tool"],
+        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseTool]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["chain"],
+        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseChain]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["retriever"],
+        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseRetriever]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["evaluator"],
+        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseEvaluator]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["embedding"],
+        end_on_exit: bool | None = None, **params: Unpack[P.GenerationFields]
+    ) -> ObservationContext[LangfuseEmbedding]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["guardrail"],
+        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseGuardrail]: ...
+    @public_signature
+    def start_as_current_observation(
+        self, *, trace_context: P.TraceContext | None = None, name: str,
+        as_type: P.ObservationTypeLiteralNoEvent = "span", end_on_exit: bool | None = None,
+        **params: Unpack[P.GenerationFields],
+    ) -> ObservationContext[LangfuseObservationWrapper]:
         """An observation of any type that is current inside a ``with`` block."""
         return self._start_current(name, as_type, params, trace_context, end_on_exit)
 
-    @signature(*_GENERATION, returns=LangfuseGeneration)
-    def start_generation(self, *, name: str, trace_context: dict[str, str] | None = None,
-                         **params: Any) -> Any:
+    @public_signature
+    def start_generation(self, *, trace_context: P.TraceContext | None = None, name: str,
+                         **params: Unpack[P.GenerationFields]) -> LangfuseGeneration:
         _deprecated("start_generation", "start_observation(as_type='generation')")
         return self._start(name, "generation", params, trace_context)
 
-    @signature(*_GENERATION, P.END_ON_EXIT, returns=ObservationContext)
-    def start_as_current_generation(self, *, name: str, trace_context: dict[str, str] | None = None,
-                                    end_on_exit: bool | None = None, **params: Any) -> ObservationContext:
+    @public_signature
+    def start_as_current_generation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, end_on_exit: bool | None = None,
+        **params: Unpack[P.GenerationFields],
+    ) -> ObservationContext[LangfuseGeneration]:
         _deprecated("start_as_current_generation", "start_as_current_observation(as_type='generation')")
         return self._start_current(name, "generation", params, trace_context, end_on_exit)
 
-    @signature(*_SPAN, returns=LangfuseEvent)
-    def create_event(self, *, name: str, trace_context: dict[str, str] | None = None, **params: Any) -> Any:
+    @public_signature
+    def create_event(self, *, trace_context: P.TraceContext | None = None, name: str,
+                     **params: Unpack[P.SpanFields]) -> LangfuseEvent:
         """Record a zero-duration event."""
         return self._start(name, "event", params, trace_context)
 
-    def _start(self, name: str, as_type: str, params: dict[str, Any],
-               trace_context: dict[str, str] | None) -> Any:
+    def _start(self, name: str, as_type: str, params: Any, trace_context: Any) -> Any:
         if params:
             P.check_params(params, P.GENERATION_NAMES, "start_observation")
         return start_observation(self, name=name, as_type=as_type, params=params,  # type: ignore[arg-type]
                                  trace_context=trace_context)
 
-    def _start_current(self, name: str, as_type: str, params: dict[str, Any],
-                       trace_context: dict[str, str] | None, end_on_exit: bool | None) -> ObservationContext:
+    def _start_current(self, name: str, as_type: str, params: Any, trace_context: Any,
+                       end_on_exit: bool | None) -> Any:
         P.check_params(params, P.GENERATION_NAMES, "start_as_current_observation")
         return ObservationContext(self, name, as_type, params, trace_context=trace_context,  # type: ignore[arg-type]
                                   end_on_exit=end_on_exit)
 
     # -- update the active observation / trace ----------------------------------------------
-    @signature(P.OPTIONAL_NAME, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns=None)
-    def update_current_generation(self, **params: Any) -> None:
+    @public_signature
+    def update_current_generation(self, *, name: str | None = None,
+                                  **params: Unpack[P.GenerationFields]) -> None:
         """Update the active observation with generation fields (its type is kept, F7)."""
-        self._update_current(params, generation_like=True)
+        self._update_current(name, params, generation_like=True)
 
-    @signature(P.OPTIONAL_NAME, P.SPAN_FIELDS, returns=None)
-    def update_current_span(self, **params: Any) -> None:
+    @public_signature
+    def update_current_span(self, *, name: str | None = None, **params: Unpack[P.SpanFields]) -> None:
         """Update the active observation (its type is kept, F7)."""
-        self._update_current(params, generation_like=False)
+        self._update_current(name, params, generation_like=False)
 
-    @signature(P.TRACE_FIELDS, returns=None)
-    def update_current_trace(self, **params: Any) -> None:
+    @public_signature
+    def update_current_trace(self, **params: Unpack[P.TraceFields]) -> None:
         """Set trace attributes (name, user, session, tags, ...) on the active observation."""
         span = self._current_recording_span()
         if span is None:
             return
         try:
-            span.set_attributes(encode_trace(self._prepare_io(params, span)))
+            span.set_attributes(encode_trace(self._prepare_io(cast(dict[str, Any], params), span)))
         except Exception:
             logger.warning("langfuse_nb: update_current_trace failed", exc_info=True)
 
-    def _update_current(self, params: dict[str, Any], *, generation_like: bool) -> None:
+    def _update_current(self, name: str | None, fields: Mapping[str, Any], *, generation_like: bool) -> None:
         span = self._current_recording_span()
         if span is None:
             return
         try:
-            name = params.pop("name", None)
+            params = cast(dict[str, Any], fields)
             if name is not None:
                 span.update_name(name)
             params = self._prepare_io(params, span)
@@ -220,11 +329,9 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
         langfuse.flush()
     """
 
-    def __init__(self, **options: Any) -> None:
-        unknown = options.keys() - _CONSTRUCTOR_OPTIONS
-        if unknown:
-            raise TypeError(f"Langfuse() got an unexpected keyword argument {min(unknown)!r}")
-        settings = resolve_settings(**options)
+    @public_signature(defaults=CLIENT_OPTION_DEFAULTS)
+    def __init__(self, **options: Unpack[ClientOptions]) -> None:
+        settings = resolve_settings(**options)  # rejects unknown keywords like a plain signature
         self._init_from(settings, register=True)
 
     @classmethod
@@ -259,7 +366,7 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
 
     # -- collaborators built on first use -----------------------------------------------------
     @cached_property
-    def api(self) -> Any:
+    def api(self) -> LangfuseAPI:
         """Synchronous REST client (``langfuse_nb.api.LangfuseAPI``)."""
         from langfuse_nb.api import LangfuseAPI  # type: ignore[attr-defined]
 
@@ -270,7 +377,7 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
                            httpx_client=s.httpx_client)
 
     @cached_property
-    def async_api(self) -> Any:
+    def async_api(self) -> AsyncLangfuseAPI:
         """Asynchronous REST client (``langfuse_nb.api.AsyncLangfuseAPI``)."""
         from langfuse_nb.api import AsyncLangfuseAPI  # type: ignore[attr-defined]
 
@@ -378,13 +485,3 @@ def _require_keys(settings: Settings) -> None:
 
         raise Error("SDK is not correctly initialized. Check the init logs for more details.")
 
-
-# Langfuse(...) takes exactly resolve_settings' parameters (one list, defined there) minus its test seam
-_CONSTRUCTOR_PARAMS = [
-    p for name, p in inspect.signature(resolve_settings).parameters.items() if name != "environ"
-]
-_CONSTRUCTOR_OPTIONS = frozenset(p.name for p in _CONSTRUCTOR_PARAMS)
-Langfuse.__init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *_CONSTRUCTOR_PARAMS],
-    return_annotation=None,
-)

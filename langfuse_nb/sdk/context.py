@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry import baggage
 from opentelemetry import context as context_api
@@ -102,7 +102,8 @@ def propagate_span_attributes(
 
 def _enter(attributes: Mapping[str, str | list[str]], as_baggage: bool) -> Any:
     ctx = context_api.get_current()
-    merged = _merge(ctx.get(PROPAGATED_KEY) or {}, attributes)
+    outer = cast("Mapping[str, Any] | None", ctx.get(PROPAGATED_KEY))
+    merged = _merge(outer or {}, attributes)
     span = trace_api.get_current_span(ctx)
     if span.is_recording():
         span.set_attributes({k: merged[k] for k in attributes})

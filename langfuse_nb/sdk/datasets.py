@@ -171,7 +171,9 @@ def _experiment_args(arguments: dict[str, Any]) -> dict[str, Any]:
 class DatasetsMixin:
     """create_dataset / create_dataset_item / get_dataset for ``Langfuse``."""
 
-    api: LangfuseAPI
+    if TYPE_CHECKING:  # Langfuse builds it on first use
+        @property
+        def api(self) -> LangfuseAPI: ...
 
     def create_dataset(
         self,

@@ -7,7 +7,8 @@ import inspect
 import logging
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast, overload
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
@@ -16,10 +17,17 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCod
 from langfuse_nb.sdk import params as P
 from langfuse_nb.sdk.encode import GENERATION_LIKE, encode_observation, encode_trace, may_hold_media
 from langfuse_nb.sdk.ids import create_observation_id, normalize_span_id, normalize_trace_id
-from langfuse_nb.sdk.params import ObservationTypeLiteral, ObservationTypeLiteralNoEvent, signature
+from langfuse_nb.sdk.params import (
+    ObservationTypeLiteral,
+    ObservationTypeLiteralNoEvent,
+    SpanLevel,
+    public_signature,
+)
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
 if TYPE_CHECKING:
+    from typing_extensions import Self, Unpack
+
     from langfuse_nb.sdk.client import Langfuse
 
 __all__ = [
@@ -40,8 +48,6 @@ __all__ = [
 ]
 logger = logging.getLogger("langfuse_nb")
 OBSERVATION_CLASSES: dict[str, type[LangfuseObservationWrapper]] = {}
-_SCORE_SIG = (P.SCORE_FIELDS, P.TIMESTAMP)
-_SPAN_FIELD_NAMES = tuple(p.name for p in P.SPAN_FIELDS)
 _ERROR = StatusCode.ERROR
 
 
@@ -92,19 +98,18 @@ class LangfuseObservationWrapper:
         return format(self._otel_span.get_span_context().span_id, "016x")
 
     # -- lifecycle -------------------------------------------------------------------------
-    def end(self, *, end_time: int | None = None) -> LangfuseObservationWrapper:
+    def end(self, *, end_time: int | None = None) -> Self:
         """End the span (``end_time`` in ns since the epoch)."""
         self._otel_span.end(end_time=end_time)
         return self
 
-    @signature(P.OPTIONAL_NAME, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns="LangfuseObservationWrapper")
-    def update(self, **params: Any) -> LangfuseObservationWrapper:
+    @public_signature
+    def update(self, *, name: str | None = None, **params: Unpack[P.GenerationFields]) -> Self:
         """Set more fields on this observation (later values win); never changes its type (F7)."""
         span = self._otel_span
         if not span.is_recording():
             return self
         try:
-            name = params.pop("name", None)
             if name is not None:
                 span.update_name(name)
             span.set_attributes(self._encode(params))
@@ -113,56 +118,151 @@ class LangfuseObservationWrapper:
             logger.warning("langfuse_nb: update of observation failed", exc_info=True)
         return self
 
-    @signature(P.TRACE_FIELDS, returns="LangfuseObservationWrapper")
-    def update_trace(self, **params: Any) -> LangfuseObservationWrapper:
+    @public_signature
+    def update_trace(self, **params: Unpack[P.TraceFields]) -> Self:
         """Write trace-level attributes (name, user, session, tags, ...) onto this span."""
         span = self._otel_span
         if not span.is_recording():
             return self
         try:
-            span.set_attributes(encode_trace(self._langfuse_client._prepare_io(params, span)))
+            fields = self._langfuse_client._prepare_io(cast(dict[str, Any], params), span)
+            span.set_attributes(encode_trace(fields))
         except Exception:
             logger.warning("langfuse_nb: update_trace failed", exc_info=True)
         return self
 
-    @signature(_SCORE_SIG, returns=None)
-    def score(self, **params: Any) -> None:
+    @public_signature
+    def score(self, **params: Unpack[P.ObservationScoreFields]) -> None:
         """Score this observation."""
         self._langfuse_client.create_score(trace_id=self.trace_id, observation_id=self.id, **params)
 
-    @signature(_SCORE_SIG, returns=None)
-    def score_trace(self, **params: Any) -> None:
+    @public_signature
+    def score_trace(self, **params: Unpack[P.ObservationScoreFields]) -> None:
         """Score the trace this observation belongs to."""
         self._langfuse_client.create_score(trace_id=self.trace_id, **params)
 
     # -- children --------------------------------------------------------------------------
-    @signature(P.NAME, P.AS_TYPE, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns="LangfuseObservationWrapper")
-    def start_observation(self, *, name: str, as_type: str = "span", **params: Any) -> Any:
+    @overload
+    def start_observation(
+        self, *, name: str, as_type: Literal["span"] = "span", **params: Unpack[P.SpanFields]
+    ) -> LangfuseSpan: ...
+    @overload
+    def start_observation(
+        self, *, name: str, as_type: Literal["generation"], **params: Unpack[P.GenerationFields]
+    ) -> LangfuseGeneration: ...
+    @overload
+    def start_observation(
+        self, *, name: str, as_type: Literal["agent"], **params: Unpack[P.SpanFields]
+    ) -> LangfuseAgent: ...
+    @overload
+    def start_observation(
+        self, *, name: str, as_type: Literal["tool"], **params: Unpack[P.SpanFields]
+    ) -> LangfuseTool: ...
+    @overload
+    def start_observation(
+        self, *, name: str, as_type: Literal["chain"], **params: Unpack[P.SpanFields]
+    ) -> LangfuseChain: ...
+    @overload
+    def start_observation(
+        self, *, name: str, as_type: Literal["retriever"], **params: Unpack[P.SpanFields]
+    ) -> LangfuseRetriever: ...
+    @overload
+    def start_observation(
+        self, *, name: str, as_type: Literal["evaluator"], **params: Unpack[P.SpanFields]
+    ) -> LangfuseEvaluator: ...
+    @overload
+    def start_observation(
+        self, *, name: str, as_type: Literal["embedding"], **params: Unpack[P.GenerationFields]
+    ) -> LangfuseEmbedding: ...
+    @overload
+    def start_observation(
+        self, *, name: str, as_type: Literal["guardrail"], **params: Unpack[P.SpanFields]
+    ) -> LangfuseGuardrail: ...
+    @overload
+    def start_observation(
+        self, *, name: str, as_type: Literal["event"], **params: Unpack[P.SpanFields]
+    ) -> LangfuseEvent: ...
+    @public_signature
+    def start_observation(self, *, name: str, as_type: ObservationTypeLiteral = "span",
+                          **params: Unpack[P.GenerationFields]) -> LangfuseObservationWrapper:
         """Start a child observation of any type (the caller ends it)."""
         return self._child(name, as_type, params)
 
-    @signature(P.NAME, P.AS_TYPE, P.SPAN_FIELDS, P.GENERATION_FIELDS, P.END_ON_EXIT,
-               returns="ObservationContext")
-    def start_as_current_observation(self, *, name: str, as_type: str = "span",
-                                     end_on_exit: bool | None = None, **params: Any) -> ObservationContext:
+    @overload
+    def start_as_current_observation(
+        self, *, name: str, as_type: Literal["span"] = "span", end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseSpan]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, name: str, as_type: Literal["generation"], end_on_exit: bool | None = None,
+        **params: Unpack[P.GenerationFields]
+    ) -> ObservationContext[LangfuseGeneration]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, name: str, as_type: Literal["agent"], end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseAgent]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, name: str, as_type: Literal["tool"], end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseTool]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, name: str, as_type: Literal["chain"], end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseChain]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, name: str, as_type: Literal["retriever"], end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseRetriever]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, name: str, as_type: Literal["evaluator"], end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseEvaluator]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, name: str, as_type: Literal["embedding"], end_on_exit: bool | None = None,
+        **params: Unpack[P.GenerationFields]
+    ) -> ObservationContext[LangfuseEmbedding]: ...
+    @overload
+    def start_as_current_observation(
+        self, *, name: str, as_type: Literal["guardrail"], end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseGuardrail]: ...
+    @public_signature
+    def start_as_current_observation(
+        self, *, name: str, as_type: ObservationTypeLiteralNoEvent = "span", end_on_exit: bool | None = None,
+        **params: Unpack[P.GenerationFields]
+    ) -> ObservationContext[LangfuseObservationWrapper]:
         """Start a child observation that is current inside a ``with`` block."""
-        client = self._langfuse_client
-        return ObservationContext(client, name, as_type, params, parent=self, end_on_exit=end_on_exit)
+        return self._child_context(name, as_type, params, end_on_exit)
 
-    def _child(self, name: str, as_type: str, params: dict[str, Any]) -> LangfuseObservationWrapper:
+    def _child(self, name: str, as_type: str, params: Any) -> Any:
+        if params:
+            P.check_params(params, P.GENERATION_NAMES, "start_observation")
         client = self._langfuse_client
         return start_observation(client, name=name, as_type=as_type, params=params, parent=self)
 
+    def _child_context(self, name: str, as_type: str, params: Any, end_on_exit: bool | None = None) -> Any:
+        if params:
+            P.check_params(params, P.GENERATION_NAMES, "start_as_current_observation")
+        client = self._langfuse_client
+        return ObservationContext(client, name, as_type, params, parent=self, end_on_exit=end_on_exit)
+
     # -- helpers ---------------------------------------------------------------------------
-    def _encode(self, params: dict[str, Any]) -> dict[str, Any]:
-        params = self._langfuse_client._prepare_io(params, self._otel_span)
+    def _encode(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        params = self._langfuse_client._prepare_io(cast(dict[str, Any], params), self._otel_span)
         return encode_observation(params, generation_like=self.as_type in GENERATION_LIKE)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} id={self.id} trace_id={self.trace_id}>"
 
 
-def _set_error_status(span: Any, params: dict[str, Any]) -> None:
+def _set_error_status(span: Any, params: Mapping[str, Any]) -> None:
     if params.get("level") == "ERROR":
         span.set_status(Status(_ERROR, params.get("status_message")))
 
@@ -178,35 +278,39 @@ class LangfuseSpan(LangfuseObservationWrapper):
 
     as_type = "span"
 
-    @signature(P.NAME, P.SPAN_FIELDS, returns="LangfuseSpan", positional=True)
-    def start_span(self, name: str, *args: Any, **params: Any) -> LangfuseSpan:
-        """Start a child span (the caller ends it); fields may be passed positionally, as upstream allows."""
-        if args:
-            if len(args) > len(_SPAN_FIELD_NAMES):
-                limit = len(_SPAN_FIELD_NAMES) + 1
-                raise TypeError(f"start_span() takes at most {limit} positional arguments")
-            params.update(zip(_SPAN_FIELD_NAMES, args, strict=False))
-        return self._child(name, "span", params)  # type: ignore[return-value]
+    def start_span(self, name: str, input: Any | None = None, output: Any | None = None,
+                   metadata: Any | None = None, version: str | None = None, level: SpanLevel | None = None,
+                   status_message: str | None = None) -> LangfuseSpan:
+        """Start a child span (the caller ends it); fields may be passed positionally, as upstream allows.
 
-    @signature(P.NAME, P.SPAN_FIELDS, returns="ObservationContext")
-    def start_as_current_span(self, *, name: str, **params: Any) -> ObservationContext:
+        The one signature here spelled out instead of ``Unpack[SpanFields]`` (positional fields cannot be
+        unpacked); a test keeps it equal to ``SpanFields``.
+        """
+        params = {k: v for k, v in locals().items() if k in P.SPAN_NAMES and v is not None}
+        return self._child(name, "span", params)
+
+    @public_signature
+    def start_as_current_span(self, *, name: str,
+                              **params: Unpack[P.SpanFields]) -> ObservationContext[LangfuseSpan]:
         _deprecated("start_as_current_span", "start_as_current_observation(as_type='span')")
-        return ObservationContext(self._langfuse_client, name, "span", params, parent=self)
+        return self._child_context(name, "span", params)
 
-    @signature(P.NAME, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns="LangfuseGeneration")
-    def start_generation(self, *, name: str, **params: Any) -> LangfuseGeneration:
+    @public_signature
+    def start_generation(self, *, name: str, **params: Unpack[P.GenerationFields]) -> LangfuseGeneration:
         _deprecated("start_generation", "start_observation(as_type='generation')")
-        return self._child(name, "generation", params)  # type: ignore[return-value]
+        return self._child(name, "generation", params)
 
-    @signature(P.NAME, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns="ObservationContext")
-    def start_as_current_generation(self, *, name: str, **params: Any) -> ObservationContext:
+    @public_signature
+    def start_as_current_generation(
+        self, *, name: str, **params: Unpack[P.GenerationFields]
+    ) -> ObservationContext[LangfuseGeneration]:
         _deprecated("start_as_current_generation", "start_as_current_observation(as_type='generation')")
-        return ObservationContext(self._langfuse_client, name, "generation", params, parent=self)
+        return self._child_context(name, "generation", params)
 
-    @signature(P.NAME, P.SPAN_FIELDS, returns="LangfuseEvent")
-    def create_event(self, *, name: str, **params: Any) -> LangfuseEvent:
+    @public_signature
+    def create_event(self, *, name: str, **params: Unpack[P.SpanFields]) -> LangfuseEvent:
         """Record a zero-duration event as a child of this span (F8)."""
-        return self._child(name, "event", params)  # type: ignore[return-value]
+        return self._child(name, "event", params)
 
 
 class LangfuseGeneration(LangfuseObservationWrapper):
@@ -220,8 +324,8 @@ class LangfuseEvent(LangfuseObservationWrapper):
 
     as_type = "event"
 
-    @signature(P.OPTIONAL_NAME, P.SPAN_FIELDS, P.GENERATION_FIELDS, returns="LangfuseEvent")
-    def update(self, **params: Any) -> LangfuseEvent:
+    @public_signature
+    def update(self, *, name: str | None = None, **params: Unpack[P.GenerationFields]) -> Self:
         logger.warning("langfuse_nb: Attempted to update LangfuseEvent observation. Events cannot be updated "
                        "after creation.")
         return self
@@ -387,8 +491,15 @@ def _encode_early(client: Langfuse, params: dict[str, Any], generation_like: boo
     return encode_observation(params, generation_like=generation_like)
 
 
-class ObservationContext:
-    """``with``-block form: the observation is current inside; errors mark it ERROR (K7)."""
+_O = TypeVar("_O", bound=LangfuseObservationWrapper, covariant=True)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class ObservationContext(Generic[_O]):
+    """``with``-block form: the observation is current inside; errors mark it ERROR (K7).
+
+    ``ObservationContext[LangfuseGeneration]`` yields a ``LangfuseGeneration`` from ``with ... as``.
+    """
 
     __slots__ = ("_client", "_name", "_as_type", "_params", "_parent", "_trace_context", "_end_on_exit",
                  "_obs", "_token")
@@ -403,7 +514,7 @@ class ObservationContext:
         self._obs: LangfuseObservationWrapper | None = None
         self._token: Any = None
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> _O:
         try:
             parent_ctx = parent_context(self._trace_context, self._parent)
         except Exception:
@@ -419,7 +530,7 @@ class ObservationContext:
             self._token = context_api.attach(ctx)
         except Exception:
             logger.warning("langfuse_nb: could not make the observation current", exc_info=True)
-        return obs
+        return cast(_O, obs)
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         obs = self._obs
@@ -445,7 +556,7 @@ class ObservationContext:
         if self._end_on_exit:
             obs._otel_span.end()
 
-    def __call__(self, fn: Any) -> Any:
+    def __call__(self, fn: _F) -> _F:
         """Use as a decorator: every call of ``fn`` runs inside a fresh observation like this one."""
         make = functools.partial(ObservationContext, self._client, self._name, self._as_type,
                                  parent=self._parent, trace_context=self._trace_context,
@@ -455,15 +566,15 @@ class ObservationContext:
                 with make(dict(self._params)):
                     return await fn(*args, **kwargs)
 
-            return functools.wraps(fn)(run_async)
+            return cast(_F, functools.wraps(fn)(run_async))
 
         def run(*args: Any, **kwargs: Any) -> Any:
             with make(dict(self._params)):
                 return fn(*args, **kwargs)
 
-        return functools.wraps(fn)(run)
+        return cast(_F, functools.wraps(fn)(run))
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self) -> _O:
         return self.__enter__()
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:

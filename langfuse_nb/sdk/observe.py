@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import os
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 from dataclasses import dataclass
 from types import AsyncGeneratorType, GeneratorType
@@ -14,6 +13,7 @@ from typing import Any, TypeVar, overload
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 
+from langfuse_nb._settings import env_setting
 from langfuse_nb.sdk import registry
 from langfuse_nb.sdk.encode import encode_value, may_hold_media
 from langfuse_nb.sdk.observations import OBSERVATION_CLASSES, parent_context, start_observation
@@ -23,7 +23,6 @@ from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("langfuse_nb")
 _SPECIAL = frozenset({"langfuse_trace_id", "langfuse_parent_observation_id", "langfuse_public_key"})
-_IO_CAPTURE_ENV = "LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED"
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def observe(
     def decorate(fn: F) -> F:
         if isinstance(fn, (classmethod, staticmethod)):
             # @observe above @classmethod/@staticmethod: trace the function, keep the descriptor
-            return type(fn)(decorate(fn.__func__))  # type: ignore[return-value]
+            return type(fn)(decorate(fn.__func__))  # type: ignore[return-value,arg-type]
         opts = _options(fn, name, as_type, capture_input, capture_output, transform_to_string)
         wrapper = _async_wrapper(fn, opts) if inspect.iscoroutinefunction(fn) else _sync_wrapper(fn, opts)
         return functools.wraps(fn)(wrapper)  # type: ignore[return-value]
@@ -82,7 +81,8 @@ def observe(
 
 def _options(fn: Callable[..., Any], name: str | None, as_type: str | None, capture_input: bool | None,
              capture_output: bool | None, transform: Any) -> _Options:
-    io_default = os.environ.get(_IO_CAPTURE_ENV, "true").strip().lower() not in ("false", "0")
+    # read when decorating, as the reference does; parsed by the package's one rule (so "off" works)
+    io_default = bool(env_setting("LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED"))
     if as_type is not None and (as_type not in OBSERVATION_CLASSES or as_type == "event"):
         logger.warning("langfuse_nb: invalid as_type %r for @observe; using 'span'", as_type)
         as_type = None

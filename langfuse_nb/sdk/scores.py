@@ -6,13 +6,13 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from langfuse_nb._settings import Settings
 from langfuse_nb.sdk import params as P
 from langfuse_nb.sdk.ids import create_observation_id, create_trace_id, current_span_ids, is_valid_trace_id
-from langfuse_nb.sdk.params import signature
+from langfuse_nb.sdk.params import public_signature
 from langfuse_nb.sdk.serialize import dumps, serialize_datetime
 from langfuse_nb.tracing.exporter import auth_header
 from langfuse_nb.tracing.worker import BatchWorker
@@ -20,12 +20,10 @@ from langfuse_nb.wire.attributes import SDK_NAME, SDK_VERSION
 
 if TYPE_CHECKING:
     import httpx
+    from typing_extensions import Unpack
 
 logger = logging.getLogger("langfuse_nb")
 _TRIES = 3
-_CREATE_SCORE_SIG = (P.SCORE_FIELDS[:2], P.SCORE_TARGET_FIELDS, P.SCORE_FIELDS[2:], P.SCORE_METADATA,
-                     P.TIMESTAMP)
-_CURRENT_SCORE_SIG = (P.SCORE_FIELDS,)
 _BODY_KEYS = (  # python argument -> camelCase body field
     ("score_id", "id"), ("trace_id", "traceId"), ("observation_id", "observationId"),
     ("session_id", "sessionId"), ("dataset_run_id", "datasetRunId"), ("name", "name"),
@@ -39,7 +37,7 @@ _BODY_KEYS = (  # python argument -> camelCase body field
 _MAX_EVENTS_PER_REQUEST = 500
 _sleep: Callable[[float], None] = time.sleep  # patched by tests
 
-def score_event(fields: dict[str, Any], *, environment: str | None) -> dict[str, Any]:
+def score_event(fields: Mapping[str, Any], *, environment: str | None) -> dict[str, Any]:
     """One ``score-create`` event; null fields omitted, numeric values as floats."""
     fields = dict(fields)
     fields.setdefault("score_id", None)
@@ -117,7 +115,7 @@ def _log_rejected(response: Any) -> bool:
 _DATA_TYPES = frozenset({"NUMERIC", "CATEGORICAL", "BOOLEAN"})
 
 
-def _invalid_score(fields: dict[str, Any]) -> str | None:
+def _invalid_score(fields: Mapping[str, Any]) -> str | None:
     """Why the server would reject the whole event, checked before queueing (None when fine)."""
     value, data_type = fields.get("value"), fields.get("data_type")
     if not isinstance(value, (int, float, str)):
@@ -134,8 +132,8 @@ class ScoresMixin:
     _enabled: bool
     _resources: Any
 
-    @signature(*_CREATE_SCORE_SIG, returns=None)
-    def create_score(self, **fields: Any) -> None:
+    @public_signature
+    def create_score(self, **fields: Unpack[P.CreateScoreFields]) -> None:
         """Queue a NUMERIC, BOOLEAN or CATEGORICAL score for a trace, observation, session or run."""
         if not self._enabled:
             return
@@ -154,15 +152,15 @@ class ScoresMixin:
         except Exception:
             logger.warning("langfuse_nb: could not queue score %r", fields.get("name"), exc_info=True)
 
-    @signature(*_CURRENT_SCORE_SIG, returns=None)
-    def score_current_span(self, **fields: Any) -> None:
+    @public_signature
+    def score_current_span(self, **fields: Unpack[P.ScoreFields]) -> None:
         """Score the active observation."""
         ids = current_span_ids()
         if ids is not None:
             self.create_score(trace_id=ids[0], observation_id=ids[1], **fields)
 
-    @signature(*_CURRENT_SCORE_SIG, returns=None)
-    def score_current_trace(self, **fields: Any) -> None:
+    @public_signature
+    def score_current_trace(self, **fields: Unpack[P.ScoreFields]) -> None:
         """Score the trace of the active observation."""
         ids = current_span_ids()
         if ids is not None:

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
+
+from langfuse_nb.sdk.params import public_signature
 
 if TYPE_CHECKING:  # the runners load asyncio and friends; `import langfuse_nb` should not pay for them
+    from typing_extensions import Required, Unpack
+
     from langfuse_nb.sdk.experiments.batch import BatchRun
     from langfuse_nb.sdk.experiments.batch_results import BatchEvaluationResult, BatchEvaluationResumeToken
     from langfuse_nb.sdk.experiments.results import ExperimentResult
@@ -24,27 +28,53 @@ if TYPE_CHECKING:  # the runners load asyncio and friends; `import langfuse_nb` 
 R = TypeVar("R")
 
 
+class ExperimentOptions(TypedDict, total=False):
+    """Arguments of ``run_experiment`` / ``run_experiment_async`` (one definition for both)."""
+
+    name: Required[str]
+    run_name: str | None
+    description: str | None
+    data: Required[Sequence[Any]]
+    task: Required[Callable[..., Any]]
+    evaluators: Sequence[Callable[..., Any]]
+    composite_evaluator: Callable[..., Any] | None
+    run_evaluators: Sequence[Callable[..., Any]]
+    max_concurrency: int
+    metadata: dict[str, Any] | None
+    progress: bool | None
+
+
+class BatchEvaluationOptions(TypedDict, total=False):
+    """Arguments of ``run_batched_evaluation`` / ``run_batched_evaluation_async``."""
+
+    scope: Required[Literal["traces", "observations"]]
+    mapper: Required[Callable[..., Any]]
+    filter: str | None
+    fetch_batch_size: int
+    max_items: int | None
+    max_retries: int
+    evaluators: Required[Sequence[Callable[..., Any]]]
+    composite_evaluator: Callable[..., Any] | None
+    max_concurrency: int
+    metadata: dict[str, Any] | None
+    resume_from: BatchEvaluationResumeToken | None
+    verbose: bool
+    progress: bool | None
+
+
+# defaults other than None
+_EXPERIMENT_DEFAULTS = {"evaluators": (), "run_evaluators": (), "max_concurrency": 50}
+_BATCH_DEFAULTS = {"fetch_batch_size": 50, "max_retries": 3, "max_concurrency": 50, "verbose": False}
+
+
 class ExperimentsMixin:
     """``run_experiment`` and ``run_batched_evaluation``, sync and async."""
 
     last_experiment_result: ExperimentResult | None = None
     last_batch_evaluation_result: BatchEvaluationResult | None = None
 
-    def run_experiment(
-        self,
-        *,
-        name: str,
-        run_name: str | None = None,
-        description: str | None = None,
-        data: Sequence[Any],
-        task: Callable[..., Any],
-        evaluators: Sequence[Callable[..., Any]] = (),
-        composite_evaluator: Callable[..., Any] | None = None,
-        run_evaluators: Sequence[Callable[..., Any]] = (),
-        max_concurrency: int = 50,
-        metadata: dict[str, Any] | None = None,
-        progress: bool | None = None,
-    ) -> ExperimentResult:
+    @public_signature(defaults=_EXPERIMENT_DEFAULTS)
+    def run_experiment(self, **options: Unpack[ExperimentOptions]) -> ExperimentResult:
         """Run ``task(item=...)`` on every item, trace and evaluate it, and return the results.
 
         ``data`` is a list of dicts (``input``, ``expected_output``, ``metadata``) or of dataset items
@@ -52,31 +82,17 @@ class ExperimentsMixin:
         async; evaluators return an ``Evaluation``, a dict or a list of either. ``progress`` shows a bar
         (None: automatic for 10+ items, env ``LANGFUSE_NB_PROGRESS=0`` turns it off).
         """
-        runner = _experiment_runner(self, _arguments(locals()))
+        runner = _experiment_runner(self, bind_arguments(ExperimentsMixin.run_experiment, options))
         return self._run_blocking(runner.run, runner.result, "last_experiment_result")
 
-    async def run_experiment_async(self, **arguments: Any) -> ExperimentResult:
+    @public_signature(defaults=_EXPERIMENT_DEFAULTS)
+    async def run_experiment_async(self, **options: Unpack[ExperimentOptions]) -> ExperimentResult:
         """``await`` form of :meth:`run_experiment` (same arguments, runs on the current loop)."""
-        runner = _experiment_runner(self, bind_arguments(ExperimentsMixin.run_experiment, arguments))
+        runner = _experiment_runner(self, bind_arguments(ExperimentsMixin.run_experiment, options))
         return await self._run_awaiting(runner.run, runner.result, "last_experiment_result")
 
-    def run_batched_evaluation(
-        self,
-        *,
-        scope: str,
-        mapper: Callable[..., Any],
-        filter: str | None = None,
-        fetch_batch_size: int = 50,
-        max_items: int | None = None,
-        max_retries: int = 3,
-        evaluators: Sequence[Callable[..., Any]],
-        composite_evaluator: Callable[..., Any] | None = None,
-        max_concurrency: int = 50,
-        metadata: dict[str, Any] | None = None,
-        resume_from: BatchEvaluationResumeToken | None = None,
-        verbose: bool = False,
-        progress: bool | None = None,
-    ) -> BatchEvaluationResult:
+    @public_signature(defaults=_BATCH_DEFAULTS)
+    def run_batched_evaluation(self, **options: Unpack[BatchEvaluationOptions]) -> BatchEvaluationResult:
         """Fetch stored traces or observations page by page, evaluate each and score it.
 
         ``scope`` is "traces" or "observations" (anything else raises ValueError). ``mapper(item=...)``
@@ -85,12 +101,15 @@ class ExperimentsMixin:
         ``max_retries`` times with exponential backoff (1 s, 2 s, 4 s ...); a run that still cannot
         fetch returns ``completed=False`` with a ``resume_token`` to pass as ``resume_from``.
         """
-        runner = _batch_runner(self, _arguments(locals()))
+        runner = _batch_runner(self, bind_arguments(ExperimentsMixin.run_batched_evaluation, options))
         return self._run_blocking(runner.run, runner.result, "last_batch_evaluation_result")
 
-    async def run_batched_evaluation_async(self, **arguments: Any) -> BatchEvaluationResult:
+    @public_signature(defaults=_BATCH_DEFAULTS)
+    async def run_batched_evaluation_async(
+        self, **options: Unpack[BatchEvaluationOptions]
+    ) -> BatchEvaluationResult:
         """``await`` form of :meth:`run_batched_evaluation` (same arguments)."""
-        runner = _batch_runner(self, bind_arguments(ExperimentsMixin.run_batched_evaluation, arguments))
+        runner = _batch_runner(self, bind_arguments(ExperimentsMixin.run_batched_evaluation, options))
         return await self._run_awaiting(runner.run, runner.result, "last_batch_evaluation_result")
 
     # ------------------------------------------------------------------ shared plumbing
@@ -138,17 +157,9 @@ def _arguments(local_vars: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in local_vars.items() if key != "self"}
 
 
-def bind_arguments(method: Callable[..., Any], arguments: dict[str, Any]) -> dict[str, Any]:
+def bind_arguments(method: Callable[..., Any], arguments: Mapping[str, Any]) -> dict[str, Any]:
     """Check ``arguments`` against ``method``'s signature (TypeError like a real call) and fill defaults."""
     bound = inspect.signature(method).bind(None, **arguments)
     bound.apply_defaults()
     return _arguments(bound.arguments)
 
-
-# The async twins take the parameter lists of their sync forms (one definition; help() and Shift-Tab
-# show the real parameters).
-for _sync, _async in (
-    (ExperimentsMixin.run_experiment, ExperimentsMixin.run_experiment_async),
-    (ExperimentsMixin.run_batched_evaluation, ExperimentsMixin.run_batched_evaluation_async),
-):
-    _async.__signature__ = inspect.signature(_sync)  # type: ignore[attr-defined]

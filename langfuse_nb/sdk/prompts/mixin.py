@@ -23,7 +23,7 @@ from langfuse_nb.sdk.prompts.clients import (
 )
 
 if TYPE_CHECKING:
-    from langfuse_nb.api import LangfuseAPI
+    from langfuse_nb.api import LangfuseAPI, RequestOptions
 
 logger = logging.getLogger("langfuse_nb")
 
@@ -77,8 +77,11 @@ class _PromptQuery:
 class PromptsMixin:
     """get_prompt / create_prompt / update_prompt / clear_prompt_cache for ``Langfuse``."""
 
-    api: LangfuseAPI
     _settings: Any
+
+    if TYPE_CHECKING:  # Langfuse builds it on first use
+        @property
+        def api(self) -> LangfuseAPI: ...
 
     # -- cache -------------------------------------------------------------------------------------------
     @functools.cached_property
@@ -163,7 +166,7 @@ class PromptsMixin:
 
     def _fetch_prompt(self, cache: PromptCache, key: str, query: _PromptQuery) -> PromptClient:
         """Fetch with retries (F14) and store under ``key``; a 404 also evicts the key."""
-        options: dict[str, Any] = {"max_retries": 0}  # retries happen here, with the F14 rules
+        options: RequestOptions = {"max_retries": 0}  # retries happen here, with the F14 rules
         if query.timeout is not None:
             options["timeout_in_seconds"] = query.timeout
 
