@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,13 @@ DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_MEDIA_BYTES = 64 * 1024 * 1024
 PROJECT_ID = "langfuse-nb-local"
 PROJECT_NAME = "langfuse-nb"
+ORG_ID = "langfuse-nb-local-org"
+ORG_NAME = "langfuse-nb"
 SERVER_VERSION = "3.0.0-langfuse-nb"
+
+
+def _init_env(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
 
 
 def default_db_path(environ: dict[str, str] | None = None) -> Path:
@@ -39,6 +46,21 @@ class ServerConfig:
     max_media_bytes: int = DEFAULT_MAX_MEDIA_BYTES
     # set by the runner once the socket is bound; used to build media URLs when no Host header helps
     base_url: str | None = None
+    # chosen like self-hosted Langfuse's headless initialisation (LANGFUSE_INIT_*, which CI setups rely on),
+    # read from the environment when the config is built (not constructor arguments)
+    project_id: str = field(
+        init=False, default_factory=lambda: _init_env("LANGFUSE_INIT_PROJECT_ID", PROJECT_ID)
+    )
+    project_name: str = field(
+        init=False, default_factory=lambda: _init_env("LANGFUSE_INIT_PROJECT_NAME", PROJECT_NAME)
+    )
+    org_id: str = field(init=False, default_factory=lambda: _init_env("LANGFUSE_INIT_ORG_ID", ORG_ID))
+    org_name: str = field(init=False, default_factory=lambda: _init_env("LANGFUSE_INIT_ORG_NAME", ORG_NAME))
+
+    def __post_init__(self) -> None:
+        # the project id is a URL path segment (/project/{id}/traces/...): keep it to URL-safe characters
+        if not re.fullmatch(r"(?=.*[A-Za-z0-9])[A-Za-z0-9_.~-]{1,128}", self.project_id):
+            raise ValueError(f"project id {self.project_id!r}: use 1-128 characters of A-Z a-z 0-9 _ . ~ -")
 
     @property
     def media_dir(self) -> Path:

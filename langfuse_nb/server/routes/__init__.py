@@ -36,4 +36,6 @@ def all_routes() -> list[Route]:
         health, otel, ingestion, traces, observations, scores, score_configs, sessions, prompts, datasets,
         media, models, pages,
     )
-    return [route for module in modules for route in module.ROUTES]
+    from langfuse_nb.server.routes.project_alias import with_project_alias
+
+    return [with_project_alias(route) for module in modules for route in module.ROUTES]

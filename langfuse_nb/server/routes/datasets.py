@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import Request
 
 from langfuse_nb.server.errors import BadRequest
-from langfuse_nb.server.http import JsonBody, JsonResponse, db_of, json_object, ok
-from langfuse_nb.server.query import page_of
+from langfuse_nb.server.http import JsonBody, JsonResponse, config_of, db_of, json_object, ok
 from langfuse_nb.server.routes import Route
+from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.store import datasets as store
 from langfuse_nb.server.store.datasets import require_string
 from langfuse_nb.server.values import is_safe_id
@@ -23,28 +23,68 @@ def _optional_str(spec: dict[str, Any], *keys: str) -> None:
             raise BadRequest(f"'{key}' must be a string or null")
 
 
+_JSON_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
+
+
+def _schema_problem(schema: Any, where: str) -> str | None:
+    """What makes ``schema`` no JSON Schema (checked: the object shape, type, properties, items, required)."""
+    if isinstance(schema, bool):
+        return None  # true/false are valid (sub)schemas
+    if not isinstance(schema, dict):
+        return f"{where} must be an object, got {type(schema).__name__}"
+    kinds = schema.get("type", "object")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if not kinds or not all(isinstance(k, str) and k in _JSON_TYPES for k in kinds):
+        return f"{where}.type must be one of {sorted(_JSON_TYPES)} (or a list of them)"
+    required = schema.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        return f"{where}.required must be a list of property names"
+    properties = schema.get("properties", {})
+    if not isinstance(properties, dict):
+        return f"{where}.properties must be an object"
+    children = [(v, f"{where}.properties.{k}") for k, v in properties.items()]
+    if "items" in schema:
+        children.append((schema["items"], f"{where}.items"))
+    return next((p for child, at in children if (p := _schema_problem(child, at))), None)
+
+
+def _check_schemas(spec: dict[str, Any]) -> None:
+    # Langfuse rejects a dataset whose input/expected-output schema is not a JSON Schema object
+    for key in ("inputSchema", "expectedOutputSchema"):
+        value = spec.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise BadRequest(f"'{key}' must be a JSON Schema object, got {type(value).__name__}")
+        problem = _schema_problem(value, key)
+        if problem:
+            raise BadRequest(f"'{key}' is not a valid JSON Schema: {problem}")
+
+
 def create_dataset(request: Request, body: JsonBody) -> JsonResponse:
     spec = json_object(body)
     require_string(spec, "name")
     _optional_str(spec, "description")
+    _check_schemas(spec)
     with db_of(request).write() as conn:
         row = store.upsert(conn, spec)
-    return ok(store.to_view(row))
+    return ok(store.to_view(row, config_of(request).project_id))
 
 
 def list_datasets(request: Request, page: int | None = None, limit: int | None = None) -> JsonResponse:
-    paging = page_of(page, limit)
+    paging = list_page(page, limit)
     conn = db_of(request).reader
     rows = conn.execute(
         "SELECT * FROM datasets ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
         (paging.limit, paging.offset),
     ).fetchall()
     total = conn.execute("SELECT count(*) FROM datasets").fetchone()[0]
-    return ok({"data": [store.to_view(dict(r)) for r in rows], "meta": paging.meta(total)})
+    project_id = config_of(request).project_id
+    return ok({"data": [store.to_view(dict(r), project_id) for r in rows], "meta": paging.meta(total)})
 
 
 def get_dataset(request: Request, datasetName: str) -> JsonResponse:
-    return ok(store.to_view(store.by_name(db_of(request).reader, datasetName)))
+    return ok(store.to_view(store.by_name(db_of(request).reader, datasetName), config_of(request).project_id))
 
 
 def create_item(request: Request, body: JsonBody) -> JsonResponse:
@@ -78,7 +118,7 @@ def list_items(
     page: int | None = None,
     limit: int | None = None,
 ) -> JsonResponse:
-    paging = page_of(page, limit)
+    paging = list_page(page, limit)
     conn = db_of(request).reader
     dataset_id = store.by_name(conn, datasetName)["id"] if datasetName is not None else None
     rows, total = store.list_items(
@@ -100,7 +140,7 @@ def create_run_item(request: Request, body: JsonBody) -> JsonResponse:
 def list_run_items(
     request: Request, datasetId: str, runName: str, page: int | None = None, limit: int | None = None
 ) -> JsonResponse:
-    paging = page_of(page, limit)
+    paging = list_page(page, limit)
     conn = db_of(request).reader
     run = store.run_by_dataset_id(conn, datasetId, runName)
     rows, total = store.run_items(conn, run, paging.limit, paging.offset)
@@ -113,7 +153,7 @@ def list_runs(
     page: int | None = None,
     limit: int | None = None,
 ) -> JsonResponse:
-    paging = page_of(page, limit)
+    paging = list_page(page, limit)
     conn = db_of(request).reader
     dataset = store.by_name(conn, datasetName)
     rows, total = store.list_runs(conn, dataset["id"], paging.limit, paging.offset)

@@ -6,7 +6,7 @@ import os
 
 from fastapi import Request
 
-from langfuse_nb.server.config import PROJECT_ID, PROJECT_NAME, SERVER_VERSION
+from langfuse_nb.server.config import SERVER_VERSION
 from langfuse_nb.server.http import JsonResponse, config_of, db_of, ok
 from langfuse_nb.server.routes import Route
 
@@ -23,10 +23,16 @@ def health(request: Request) -> JsonResponse:
 
 
 def projects(request: Request) -> JsonResponse:
-    organization = {"id": "langfuse-nb-local-org", "name": "langfuse-nb"}
+    config = config_of(request)
+    organization = {"id": config.org_id, "name": config.org_name}
     # the database path lets a kernel that reuses this server say where its traces are stored
-    metadata = {"langfuseNbDatabase": str(config_of(request).db_path)}
-    project = {"id": PROJECT_ID, "name": PROJECT_NAME, "organization": organization, "metadata": metadata}
+    metadata = {"langfuseNbDatabase": str(config.db_path)}
+    project = {
+        "id": config.project_id,
+        "name": config.project_name,
+        "organization": organization,
+        "metadata": metadata,
+    }
     return ok({"data": [project]})
 
 

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from langfuse_nb.server.errors import NotFound
-from langfuse_nb.server.http import JsonResponse, blobs_of, db_of, ok
-from langfuse_nb.server.query import Column, Where, apply_filter, page_of, parse_filter
+from langfuse_nb.server.http import JsonResponse, blobs_of, config_of, db_of, ok
+from langfuse_nb.server.query import Column, Where, apply_filter, parse_filter
 from langfuse_nb.server.routes import Route
+from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.store import observations
 
 _TRACE = "(SELECT {0} FROM traces t WHERE t.id = o.trace_id)"
@@ -56,7 +57,7 @@ def list_observations(
     version: str | None = None,
     filter_: Annotated[str | None, Query(alias="filter")] = None,
 ) -> JsonResponse:
-    paging = page_of(page, limit)
+    paging = list_page(page, limit)
     where = Where()
     for column, value in (
         ("o.name", name),
@@ -81,8 +82,9 @@ def list_observations(
     total = conn.execute(f"SELECT count(*) FROM observations o {where.count_sql()}", where.params).fetchone()[
         0
     ]
-    blobs = blobs_of(request)
-    return ok({"data": [observations.to_view(r, conn, blobs) for r in rows], "meta": paging.meta(total)})
+    blobs, project_id = blobs_of(request), config_of(request).project_id
+    data = [observations.to_view(r, conn, blobs, project_id) for r in rows]
+    return ok({"data": data, "meta": paging.meta(total)})
 
 
 def get_observation(request: Request, observationId: str) -> JsonResponse:
@@ -90,7 +92,7 @@ def get_observation(request: Request, observationId: str) -> JsonResponse:
     row = observations.get(conn, observationId)
     if row is None:
         raise NotFound(f"Observation {observationId} not found within authorized project")
-    return ok(observations.to_view(row, conn, blobs_of(request)))
+    return ok(observations.to_view(row, conn, blobs_of(request), config_of(request).project_id))
 
 
 ROUTES = [

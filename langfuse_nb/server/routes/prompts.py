@@ -9,9 +9,10 @@ from fastapi import Request
 from starlette.responses import Response
 
 from langfuse_nb.server.errors import BadRequest
-from langfuse_nb.server.http import JsonBody, JsonResponse, db_of, json_object, no_content, ok
-from langfuse_nb.server.query import Where, page_of
+from langfuse_nb.server.http import JsonBody, JsonResponse, config_of, db_of, json_object, no_content, ok
+from langfuse_nb.server.query import Where
 from langfuse_nb.server.routes import Route
+from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.store import prompts
 
 
@@ -83,7 +84,7 @@ def create_prompt(request: Request, body: JsonBody) -> JsonResponse:
     spec = parse_create(body)
     with db_of(request).write() as conn:
         row = prompts.create(conn, spec)
-    return ok(prompts.to_view(row))
+    return ok(prompts.to_view(row, config_of(request).project_id))
 
 
 def get_prompt(
@@ -92,7 +93,8 @@ def get_prompt(
     version: int | None = None,
     label: str | None = None,
 ) -> JsonResponse:
-    return ok(prompts.to_view(prompts.find(db_of(request).reader, name, version, label)))
+    found = prompts.find(db_of(request).reader, name, version, label)
+    return ok(prompts.to_view(found, config_of(request).project_id))
 
 
 def update_labels(request: Request, name: str, version: int, body: JsonBody) -> JsonResponse:
@@ -101,7 +103,7 @@ def update_labels(request: Request, name: str, version: int, body: JsonBody) -> 
         raise BadRequest("'newLabels' must be a list of labels; 'latest' is reserved")
     with db_of(request).write() as conn:
         row = prompts.add_labels(conn, name, version, labels)
-    return ok(prompts.to_view(row))
+    return ok(prompts.to_view(row, config_of(request).project_id))
 
 
 def delete_prompt(
@@ -122,7 +124,7 @@ def list_prompts(
     fromUpdatedAt: str | None = None,
     toUpdatedAt: str | None = None,
 ) -> JsonResponse:
-    paging = page_of(page, limit)
+    paging = list_page(page, limit)
     where = Where()
     where.eq("name", name)
     if label is not None:

@@ -8,10 +8,20 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from langfuse_nb.server.errors import BadRequest, NotFound
-from langfuse_nb.server.http import JsonBody, JsonResponse, blobs_of, db_of, json_object, no_content, ok
+from langfuse_nb.server.http import (
+    JsonBody,
+    JsonResponse,
+    blobs_of,
+    config_of,
+    db_of,
+    json_object,
+    no_content,
+    ok,
+)
 from langfuse_nb.server.ingestion import EventError, score_row
-from langfuse_nb.server.query import Column, Where, apply_filter, page_of, parse_filter
+from langfuse_nb.server.query import Column, Where, apply_filter, parse_filter
 from langfuse_nb.server.routes import Route
+from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.routes.score_configs import score_check
 from langfuse_nb.server.store import ingest, scores
 from langfuse_nb.server.values import loads
@@ -64,7 +74,7 @@ def list_scores(
     fields: str | None = None,
     filter_: Annotated[str | None, Query(alias="filter")] = None,
 ) -> JsonResponse:
-    paging = page_of(page, limit)
+    paging = list_page(page, limit)
     where = Where()
     for column, given in (
         ("s.name", name),
@@ -102,15 +112,16 @@ def list_scores(
         [*where.params, paging.limit, paging.offset],
     ).fetchall()
     total = conn.execute(f"SELECT count(*) FROM scores s {where.count_sql()}", where.params).fetchone()[0]
-    return ok({"data": [_with_trace(r) for r in rows], "meta": paging.meta(total)})
+    project_id = config_of(request).project_id
+    return ok({"data": [_with_trace(r, project_id) for r in rows], "meta": paging.meta(total)})
 
 
 def _csv(value: str | None) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()] if value else None
 
 
-def _with_trace(row: Any) -> dict[str, Any]:
-    view = scores.to_view(row)
+def _with_trace(row: Any, project_id: str) -> dict[str, Any]:
+    view = scores.to_view(row, project_id=project_id)
     if row["t_id"] is not None:
         view["trace"] = {
             "userId": row["t_user_id"],
@@ -125,7 +136,7 @@ def get_score(request: Request, scoreId: str) -> JsonResponse:
     row = scores.get(db_of(request).reader, scoreId)
     if row is None:
         raise NotFound(f"Score {scoreId} not found")
-    return ok(scores.to_view(row))
+    return ok(scores.to_view(row, project_id=config_of(request).project_id))
 
 
 def delete_score(request: Request, scoreId: str) -> Response:

@@ -7,10 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 
+from langfuse_nb.server.config import PROJECT_ID
 from langfuse_nb.server.errors import NotFound
-from langfuse_nb.server.http import JsonResponse, blobs_of, db_of, ok
-from langfuse_nb.server.query import Where, page_of
+from langfuse_nb.server.http import JsonResponse, blobs_of, config_of, db_of, ok
+from langfuse_nb.server.query import Where
 from langfuse_nb.server.routes import Route
+from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.routes.traces import trace_view
 from langfuse_nb.server.store import sessions
 
@@ -33,6 +35,7 @@ def list_sessions(
             fromTimestamp=fromTimestamp,
             toTimestamp=toTimestamp,
             environment=environment,
+            project_id=config_of(request).project_id,
         )
     )
 
@@ -45,9 +48,10 @@ def query_sessions(
     fromTimestamp: str | None = None,
     toTimestamp: str | None = None,
     environment: list[str] | None = None,
+    project_id: str = PROJECT_ID,
 ) -> dict[str, Any]:
     """One page of sessions, newest first, ``{"data", "meta"}`` (the list API and the HTML pages)."""
-    paging = page_of(page, limit)
+    paging = list_page(page, limit)
     where = Where()
     where.time("created_at", ">=", fromTimestamp)
     where.time("created_at", "<", toTimestamp)
@@ -57,7 +61,7 @@ def query_sessions(
         [*where.params, paging.limit, paging.offset],
     ).fetchall()
     total = conn.execute(f"SELECT count(*) FROM sessions {where.sql()}", where.params).fetchone()[0]
-    return {"data": [sessions.to_view(r) for r in rows], "meta": paging.meta(total)}
+    return {"data": [sessions.to_view(r, project_id) for r in rows], "meta": paging.meta(total)}
 
 
 def get_session(request: Request, sessionId: str) -> JsonResponse:
@@ -66,9 +70,9 @@ def get_session(request: Request, sessionId: str) -> JsonResponse:
     if row is None:
         raise NotFound(f"Session {sessionId} not found")
     trace_rows = conn.execute("SELECT * FROM traces WHERE session_id = ? ORDER BY timestamp", (sessionId,))
-    return ok(
-        {**sessions.to_view(row), "traces": [trace_view(t, conn, blobs_of(request)) for t in trace_rows]}
-    )
+    project_id, blobs = config_of(request).project_id, blobs_of(request)
+    views = [trace_view(t, conn, blobs, project_id=project_id) for t in trace_rows]
+    return ok({**sessions.to_view(row, project_id), "traces": views})
 
 
 ROUTES = [

@@ -11,12 +11,34 @@ from fastapi import Query, Request
 
 from langfuse_nb.server.config import PROJECT_ID
 from langfuse_nb.server.errors import BadRequest, NotFound
-from langfuse_nb.server.http import JsonBody, JsonResponse, blobs_of, db_of, ok
-from langfuse_nb.server.query import Column, Where, apply_filter, order_by, page_of, parse_filter
+from langfuse_nb.server.http import JsonBody, JsonResponse, blobs_of, config_of, db_of, ok
+from langfuse_nb.server.query import Column, Where, apply_filter, order_by, parse_filter
 from langfuse_nb.server.routes import Route
+from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.store import observations, scores, traces
+from langfuse_nb.server.store.observations import read_io, seconds_between
 from langfuse_nb.server.store.resources import BlobCache
-from langfuse_nb.server.values import iso_to_seconds, loads, parse_lenient
+from langfuse_nb.server.values import loads
+
+# Per-trace aggregates over its observations, as correlated subqueries (observations_trace index).
+# Stored times are fixed-width ISO text, so min/max on the text are chronological; the epoch conversion
+# keeps the microseconds (julianday would round them away).
+_EPOCH = "(strftime('%s', substr({0}, 1, 19)) + substr({0}, 21, 6) / 1000000.0)"
+_PER_TRACE = "(SELECT {0} FROM observations o WHERE o.trace_id = t.id)"
+_DURATION = (
+    f"{_EPOCH.format('max(coalesce(o.end_time, o.start_time))')} - {_EPOCH.format('min(o.start_time)')}"
+)
+LATENCY_SQL = f"coalesce({_PER_TRACE.format(_DURATION)}, 0)"
+TOTAL_COST_SQL = _PER_TRACE.format("coalesce(sum(o.total_cost), 0)")
+
+
+def _per_trace_sum(column: str, key: str) -> str:
+    return _PER_TRACE.format(f"coalesce(sum(json_extract(o.{column}, '$.{key}')), 0)")
+
+
+def _level_count(level: str) -> str:
+    return _PER_TRACE.format(f"count(*) FILTER (WHERE coalesce(o.level, 'DEFAULT') = '{level}')")
+
 
 FILTER_COLUMNS = {
     "id": Column("t.id", "string"),
@@ -31,6 +53,17 @@ FILTER_COLUMNS = {
     "bookmarked": Column("t.bookmarked", "boolean"),
     "public": Column("t.public", "boolean"),
     "metadata": Column("t.metadata", "json"),
+    "latency": Column(LATENCY_SQL, "number"),
+    "totalCost": Column(TOTAL_COST_SQL, "number"),
+    "inputCost": Column(_per_trace_sum("cost_details", "input"), "number"),
+    "outputCost": Column(_per_trace_sum("cost_details", "output"), "number"),
+    "inputTokens": Column(_per_trace_sum("usage_details", "input"), "number"),
+    "outputTokens": Column(_per_trace_sum("usage_details", "output"), "number"),
+    "totalTokens": Column(_per_trace_sum("usage_details", "total"), "number"),
+    "errorCount": Column(_level_count("ERROR"), "number"),
+    "warningCount": Column(_level_count("WARNING"), "number"),
+    "defaultCount": Column(_level_count("DEFAULT"), "number"),
+    "debugCount": Column(_level_count("DEBUG"), "number"),
 }
 ORDER_COLUMNS = {
     "id": "t.id",
@@ -42,6 +75,9 @@ ORDER_COLUMNS = {
     "public": "t.public",
     "bookmarked": "t.bookmarked",
     "sessionId": "t.session_id",
+    "environment": "t.environment",
+    "latency": LATENCY_SQL,
+    "totalCost": TOTAL_COST_SQL,
 }
 FIELD_GROUPS = {"core", "io", "scores", "observations", "metrics"}
 StrList = Annotated[list[str] | None, Query()]
@@ -82,6 +118,7 @@ def list_traces(
             environment=environment,
             fields=fields,
             filter_=filter_,
+            project_id=config_of(request).project_id,
         )
     )
 
@@ -104,9 +141,10 @@ def query_traces(
     environment: list[str] | None = None,
     fields: str | None = None,
     filter_: str | None = None,
+    project_id: str = PROJECT_ID,
 ) -> dict[str, Any]:
     """One page of traces with their summaries, ``{"data", "meta"}`` (the list API and the HTML pages)."""
-    paging = page_of(page, limit)
+    paging = list_page(page, limit)
     where = Where()
     for column, value in (
         ("t.user_id", userId),
@@ -131,7 +169,7 @@ def query_traces(
     ).fetchall()
     total = conn.execute(f"SELECT count(*) FROM traces t {where.count_sql()}", where.params).fetchone()[0]
     groups = _field_groups(fields)
-    data = _with_summaries(conn, [dict(r) for r in rows], groups, blobs)
+    data = _with_summaries(conn, [dict(r) for r in rows], groups, blobs, project_id)
     return {"data": data, "meta": paging.meta(total)}
 
 
@@ -152,17 +190,18 @@ def _finite(total: float) -> float:
 
 
 def _field_groups(fields: str | None) -> set[str]:
+    """The requested groups; like Langfuse, unknown names are ignored and ``core`` is always included."""
     if not fields:
         return set(FIELD_GROUPS)
-    groups = {part.strip() for part in fields.split(",") if part.strip()} | {"core"}
-    unknown = groups - FIELD_GROUPS
-    if unknown:
-        raise BadRequest(f"unknown fields group(s) {sorted(unknown)}; use {sorted(FIELD_GROUPS)}")
-    return groups
+    return ({part.strip() for part in fields.split(",")} & FIELD_GROUPS) | {"core"}
 
 
 def _with_summaries(
-    conn: sqlite3.Connection, rows: list[dict[str, Any]], groups: set[str], blobs: BlobCache
+    conn: sqlite3.Connection,
+    rows: list[dict[str, Any]],
+    groups: set[str],
+    blobs: BlobCache,
+    project_id: str = PROJECT_ID,
 ) -> list[dict[str, Any]]:
     """Trace list items with observation/score ids, latency and cost, computed for the page only."""
     ids = [row["id"] for row in rows]
@@ -187,14 +226,16 @@ def _with_summaries(
         ):
             summary[trace_id]["scores"].append(score_id)
     return [
-        _list_item(trace_view(row, conn, blobs, io="io" in groups), summary[row["id"]], groups)
+        _list_item(
+            trace_view(row, conn, blobs, io="io" in groups, project_id=project_id), summary[row["id"]], groups
+        )
         for row in rows
     ]
 
 
 def _list_item(view: dict[str, Any], entry: dict[str, Any], groups: set[str]) -> dict[str, Any]:
     metrics = "metrics" in groups
-    latency = iso_to_seconds(entry["end"]) - iso_to_seconds(entry["start"]) if entry["start"] else 0.0
+    latency = seconds_between(entry["start"], entry["end"]) or 0.0
     view.update(
         {
             "latency": latency if metrics else -1,
@@ -207,7 +248,11 @@ def _list_item(view: dict[str, Any], entry: dict[str, Any], groups: set[str]) ->
 
 
 def trace_view(
-    row: dict[str, Any] | sqlite3.Row, conn: sqlite3.Connection, blobs: BlobCache, io: bool = True
+    row: dict[str, Any] | sqlite3.Row,
+    conn: sqlite3.Connection,
+    blobs: BlobCache,
+    io: bool = True,
+    project_id: str = PROJECT_ID,
 ) -> dict[str, Any]:
     view = {
         "id": row["id"],
@@ -221,11 +266,11 @@ def trace_view(
         "public": bool(row["public"]),
         "environment": row["environment"],
         "bookmarked": bool(row["bookmarked"]),
-        "projectId": PROJECT_ID,
+        "projectId": project_id,
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
         "externalId": None,
-        "htmlPath": f"/project/{PROJECT_ID}/traces/{row['id']}",
+        "htmlPath": f"/project/{project_id}/traces/{row['id']}",
     }
     if io:
         metadata = loads(row["metadata"]) or {}
@@ -234,8 +279,8 @@ def trace_view(
             metadata["scope"] = blobs.body(conn, row["scope_id"])
         view.update(
             {
-                "input": parse_lenient(row["input"]),
-                "output": parse_lenient(row["output"]),
+                "input": read_io(row["input"]),
+                "output": read_io(row["output"]),
                 "metadata": metadata,
             }
         )
@@ -243,13 +288,15 @@ def trace_view(
 
 
 def get_trace(request: Request, traceId: str) -> JsonResponse:
-    view = trace_detail(db_of(request).reader, blobs_of(request), traceId)
+    view = trace_detail(db_of(request).reader, blobs_of(request), traceId, config_of(request).project_id)
     if view is None:
         raise NotFound(f"Trace {traceId} not found within authorized project")
     return ok(view)
 
 
-def trace_detail(conn: sqlite3.Connection, blobs: BlobCache, traceId: str) -> dict[str, Any] | None:
+def trace_detail(
+    conn: sqlite3.Connection, blobs: BlobCache, traceId: str, project_id: str = PROJECT_ID
+) -> dict[str, Any] | None:
     """``TraceWithFullDetails`` of one trace (also drawn by the trace page), None when unknown."""
     row = traces.get(conn, traceId)
     if row is None:
@@ -257,16 +304,18 @@ def trace_detail(conn: sqlite3.Connection, blobs: BlobCache, traceId: str) -> di
     obs_rows = conn.execute(
         "SELECT * FROM observations WHERE trace_id = ? ORDER BY start_time, id", (traceId,)
     ).fetchall()
-    obs_views = [observations.to_view(o, conn, blobs) for o in obs_rows]
-    view = trace_view(row, conn, blobs)
+    obs_views = [observations.to_view(o, conn, blobs, project_id) for o in obs_rows]
+    view = trace_view(row, conn, blobs, project_id=project_id)
     starts = [o["start_time"] for o in obs_rows]
     ends = [o["end_time"] or o["start_time"] for o in obs_rows]
     view.update(
         {
-            "latency": (iso_to_seconds(max(ends)) - iso_to_seconds(min(starts))) if obs_rows else 0.0,
+            "latency": seconds_between(min(starts), max(ends)) if obs_rows else 0.0,
             "totalCost": _finite(sum(o["total_cost"] or 0.0 for o in obs_rows)),
             "observations": obs_views,
-            "scores": [scores.to_view(s, v1=True) for s in scores.for_traces(conn, [traceId])],
+            "scores": [
+                scores.to_view(s, v1=True, project_id=project_id) for s in scores.for_traces(conn, [traceId])
+            ],
         }
     )
     return view

@@ -50,7 +50,7 @@ def upsert(conn: sqlite3.Connection, spec: dict[str, Any]) -> dict[str, Any]:
     return by_name(conn, spec["name"])
 
 
-def to_view(row: dict[str, Any]) -> dict[str, Any]:
+def to_view(row: dict[str, Any], project_id: str = PROJECT_ID) -> dict[str, Any]:
     return {
         "id": row["id"],
         "name": row["name"],
@@ -58,7 +58,7 @@ def to_view(row: dict[str, Any]) -> dict[str, Any]:
         "metadata": loads(row["metadata"]),
         "inputSchema": loads(row["input_schema"]),
         "expectedOutputSchema": loads(row["expected_output_schema"]),
-        "projectId": PROJECT_ID,
+        "projectId": project_id,
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
     }

@@ -119,12 +119,66 @@ def trace_of(conn: sqlite3.Connection, observation_id: str) -> str | None:
     return row[0] if row else None
 
 
-def to_view(row: sqlite3.Row, conn: sqlite3.Connection, blobs: BlobCache) -> dict[str, Any]:
-    """The v1 ``ObservationsView`` shape."""
+def read_io(text: str | None) -> Any:
+    """Stored input/output as the API returns it: JSON-decoded when it parses; an empty string is null."""
+    return parse_lenient(text) if text else None
+
+
+def _optional(row: sqlite3.Row, column: str) -> Any:
+    # columns added by later migrations: absent from rows selected with an explicit column list
+    # (`in row` would search the values of a sqlite3.Row, not its column names)
+    return row[column] if column in row.keys() else None  # noqa: SIM118
+
+
+def _sum_prefixed(details: dict[str, Any], prefix: str) -> float | None:
+    """Langfuse's reduction of usage/cost details: every key starting with ``prefix`` counts."""
+    values = [v for k, v in details.items() if k.startswith(prefix) and isinstance(v, int | float)]
+    return sum(values) if values else None
+
+
+def seconds_between(start: str | None, end: str | None) -> float | None:
+    """Seconds from one stored timestamp to another (microsecond precision); None when either is missing."""
+    if not start or not end:
+        return None
+    return iso_to_seconds(end) - iso_to_seconds(start)  # type: ignore[operator]
+
+
+def _usage_fields(usage: dict[str, Any]) -> dict[str, Any]:
+    tokens = {
+        "input": int(_sum_prefixed(usage, "input") or 0),
+        "output": int(_sum_prefixed(usage, "output") or 0),
+        "total": int(usage.get("total") or 0),
+    }
+    return {
+        "usageDetails": {k: int(v) for k, v in usage.items()},
+        "usage": {**tokens, "unit": "TOKENS"},
+        "unit": "TOKENS",
+        "promptTokens": tokens["input"],
+        "completionTokens": tokens["output"],
+        "totalTokens": tokens["total"],
+    }
+
+
+def _cost_fields(row: sqlite3.Row, cost: dict[str, Any]) -> dict[str, Any]:
+    total = cost.get("total", row["total_cost"])
+    return {
+        "costDetails": cost,
+        "modelId": _optional(row, "model_id"),
+        **models.price_fields(_optional(row, "model_id")),  # the matched model's default-tier prices
+        "usagePricingTierId": _optional(row, "usage_pricing_tier_id"),
+        "usagePricingTierName": _optional(row, "usage_pricing_tier_name"),
+        "calculatedInputCost": _sum_prefixed(cost, "input"),
+        "calculatedOutputCost": _sum_prefixed(cost, "output"),
+        # Langfuse reports 0 (not null) when no total cost is known
+        "calculatedTotalCost": total if isinstance(total, int | float) else 0.0,
+    }
+
+
+def to_view(
+    row: sqlite3.Row, conn: sqlite3.Connection, blobs: BlobCache, project_id: str = PROJECT_ID
+) -> dict[str, Any]:
+    """The v1 ``ObservationsView`` shape, field for field as Langfuse returns it."""
     start, end, first_token = row["start_time"], row["end_time"], row["completion_start_time"]
-    start_s = iso_to_seconds(start)
-    usage = loads(row["usage_details"]) or {}
-    cost = loads(row["cost_details"]) or {}
     metadata = loads(row["metadata"]) or {}
     if row["resource_id"] is not None:
         metadata["resourceAttributes"] = blobs.body(conn, row["resource_id"])
@@ -139,8 +193,8 @@ def to_view(row: sqlite3.Row, conn: sqlite3.Connection, blobs: BlobCache) -> dic
         "completionStartTime": first_token,
         "model": row["model"],
         "modelParameters": loads(row["model_parameters"]) or {},
-        "input": parse_lenient(row["input"]),
-        "output": parse_lenient(row["output"]),
+        "input": read_io(row["input"]),
+        "output": read_io(row["output"]),
         "metadata": metadata,
         "version": row["version"],
         "level": row["level"] or "DEFAULT",
@@ -150,26 +204,13 @@ def to_view(row: sqlite3.Row, conn: sqlite3.Connection, blobs: BlobCache) -> dic
         "promptId": row["prompt_id"],
         "promptName": row["prompt_name"],
         "promptVersion": row["prompt_version"],
-        "usageDetails": {k: int(v) for k, v in usage.items()},
-        "costDetails": cost,
-        "usage": {
-            "input": int(usage.get("input", 0)),
-            "output": int(usage.get("output", 0)),
-            "total": int(usage.get("total", 0)),
-            "unit": "TOKENS",
-        },
-        "modelId": row["model_id"],
-        **models.price_fields(row["model_id"]),  # the matched model's default-tier prices
-        "usagePricingTierId": row["usage_pricing_tier_id"],
-        "usagePricingTierName": row["usage_pricing_tier_name"],
-        "calculatedInputCost": cost.get("input"),
-        "calculatedOutputCost": cost.get("output"),
-        "calculatedTotalCost": row["total_cost"] or 0,
-        "latency": (iso_to_seconds(end) - start_s) if end and start_s is not None else None,
-        "timeToFirstToken": (iso_to_seconds(first_token) - start_s)
-        if first_token and start_s is not None
-        else None,
-        "projectId": PROJECT_ID,
+        **_usage_fields(loads(row["usage_details"]) or {}),
+        **_cost_fields(row, loads(row["cost_details"]) or {}),
+        "latency": seconds_between(start, end),
+        "timeToFirstToken": seconds_between(start, first_token),
+        "projectId": project_id,
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
     }
     if row["experiment"]:
         view.update(loads(row["experiment"]))

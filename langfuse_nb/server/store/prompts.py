@@ -129,7 +129,7 @@ def delete(conn: sqlite3.Connection, name: str, version: int | None, label: str 
     return len(doomed)
 
 
-def to_view(row: dict[str, Any]) -> dict[str, Any]:
+def to_view(row: dict[str, Any], project_id: str = PROJECT_ID) -> dict[str, Any]:
     return {
         "id": row["id"],
         "name": row["name"],
@@ -144,7 +144,7 @@ def to_view(row: dict[str, Any]) -> dict[str, Any]:
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
         "createdBy": row["created_by"],
-        "projectId": PROJECT_ID,
+        "projectId": project_id,
         "isActive": None,
     }
 

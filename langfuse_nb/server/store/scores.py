@@ -80,8 +80,10 @@ def for_traces(conn: sqlite3.Connection, trace_ids: Sequence[str]) -> list[sqlit
     ).fetchall()
 
 
-def to_view(row: sqlite3.Row | dict[str, Any], *, v1: bool = False) -> dict[str, Any]:
-    """``Score`` (v2) or ``ScoreV1``; the value is never null (0 for an unmapped category)."""
+def to_view(
+    row: sqlite3.Row | dict[str, Any], *, v1: bool = False, project_id: str = PROJECT_ID
+) -> dict[str, Any]:
+    """``Score`` (v2) or ``ScoreV1`` with every field Langfuse returns; the value is never null."""
     view = {
         "id": row["id"],
         "traceId": row["trace_id"],
@@ -93,19 +95,21 @@ def to_view(row: sqlite3.Row | dict[str, Any], *, v1: bool = False) -> dict[str,
         "updatedAt": row["updated_at"],
         "authorUserId": row["author_user_id"],
         "comment": row["comment"],
-        "metadata": loads(row["metadata"]),
+        "metadata": loads(row["metadata"]) or {},
         "configId": row["config_id"],
         "queueId": row["queue_id"],
         "environment": row["environment"],
         "dataType": row["data_type"],
         "value": row["value"] if row["value"] is not None else 0.0,
-        "projectId": PROJECT_ID,
+        # Langfuse returns stringValue on every score: null for numeric ones
+        "stringValue": row["string_value"],
+        "projectId": project_id,
     }
     if not v1:
         view["sessionId"] = row["session_id"]
         view["datasetRunId"] = row["dataset_run_id"]
     if row["data_type"] in ("CATEGORICAL", "BOOLEAN"):
-        view["stringValue"] = row["string_value"] or ""
+        view["stringValue"] = row["string_value"] or ""  # required there: never null
     return view
 
 

@@ -12,10 +12,10 @@ def get(conn: sqlite3.Connection, session_id: str) -> sqlite3.Row | None:
     return conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
 
 
-def to_view(row: sqlite3.Row) -> dict[str, Any]:
+def to_view(row: sqlite3.Row, project_id: str = PROJECT_ID) -> dict[str, Any]:
     return {
         "id": row["id"],
         "createdAt": row["created_at"],
-        "projectId": PROJECT_ID,
+        "projectId": project_id,
         "environment": row["environment"],
     }
