@@ -1,4 +1,4 @@
-"""``langfuse-nb`` command line: a table of subcommands (``serve`` for now)."""
+"""``langfuse-nb`` command line: a table of subcommands (``serve``, ``stop``)."""
 
 from __future__ import annotations
 
@@ -111,8 +111,76 @@ def _run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_stop(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--timeout", type=_positive, default=10.0, help="seconds to wait for it to exit")
+
+
+def _run_stop(args: argparse.Namespace) -> int:
+    """Stop the ``langfuse-nb serve`` process on the loopback port (the one the demo/notebook started)."""
+    from langfuse_nb.server.runner import is_healthy, url_for
+
+    url = url_for(DEFAULT_HOST, args.port)
+    pid = _server_pid(url)
+    if pid is None:
+        print(f"langfuse-nb: no langfuse_nb server is running at {url}")
+        return 0
+    if not _is_serve_process(pid):
+        # an in-process server (a kernel or a script running start_in_thread): stopping it would kill that
+        print(
+            f"langfuse-nb: the server at {url} runs inside process {pid}, not a `langfuse-nb serve` "
+            "process; stop it from there",
+            file=sys.stderr,
+        )
+        return 1
+    import signal
+    import time
+
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline and is_healthy(url, timeout=0.5):
+        time.sleep(0.1)
+    if is_healthy(url, timeout=0.5):
+        print(
+            f"langfuse-nb: the server at {url} (pid {pid}) did not stop within {args.timeout:g}s",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"langfuse-nb: stopped the server at {url} (pid {pid})")
+    return 0
+
+
+def _server_pid(url: str) -> int | None:
+    """The pid a healthy langfuse_nb server reports in its health answer, else None."""
+    import urllib.request
+
+    from langfuse_nb.server.routes.health import PID_HEADER
+
+    try:
+        with urllib.request.urlopen(f"{url}/api/public/health", timeout=2.0) as resp:
+            value = resp.headers.get(PID_HEADER) if resp.status == 200 else None
+    except (OSError, ValueError):
+        return None
+    return int(value) if value and value.isdigit() else None
+
+
+def _is_serve_process(pid: int) -> bool:
+    """True when ``pid`` runs ``langfuse_nb serve`` / ``langfuse-nb serve`` (read from /proc or ps)."""
+    import subprocess
+    from pathlib import Path
+
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        done = subprocess.run(["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True)
+        argv = done.stdout
+    words = argv.split()
+    return "serve" in words and any(w.endswith(("langfuse_nb", "langfuse-nb")) for w in words)
+
+
 COMMANDS: dict[str, Command] = {
     "serve": Command("run the local Langfuse-compatible server", _configure_serve, _run_serve),
+    "stop": Command("stop the local server started in the background", _configure_stop, _run_stop),
 }
 
 

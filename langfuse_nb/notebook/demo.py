@@ -3,7 +3,8 @@
     python -m langfuse_nb.notebook.demo [--notebook PATH] [--output PATH] [--port 3939] [--db PATH]
 
 Starts (or reuses) the embedded server unless LANGFUSE_PUBLIC_KEY/SECRET_KEY are set, executes the
-notebook with nbclient, then prints what was traced and where to look at it.
+notebook with nbclient, then prints what was traced and where to look at it. On failure it stops the
+server it started itself (a server it merely reused keeps running).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from langfuse_nb.notebook.connect import Connection, connect
+from langfuse_nb.server.config import DEFAULT_PORT, PROJECT_ID
 
 REPO_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
 DEFAULT_OUTPUT = Path.home() / ".langfuse_nb" / "quickstart.executed.ipynb"
@@ -36,6 +39,8 @@ def execute(notebook: Path, output: Path, timeout: int = 120) -> float:
     import nbformat
     from nbclient import NotebookClient
 
+    # the kernel runs ``python -m ipykernel_launcher`` with this interpreter: it has our package
+    _check_kernel_available()
     nb = nbformat.read(notebook, as_version=4)
     start = time.perf_counter()
     client = NotebookClient(
@@ -56,27 +61,51 @@ def execute(notebook: Path, output: Path, timeout: int = 120) -> float:
 def recent_traces(base_url: str, since: datetime) -> list[dict[str, Any]]:
     """Traces the run produced, read with the keys ``connect`` put into the environment."""
     from langfuse_nb.api import LangfuseAPI
-    from langfuse_nb.notebook.commands import REQUEST, as_dict
+    from langfuse_nb.notebook.commands import as_dict
 
     api = LangfuseAPI(
         base_url=base_url,
         username=os.environ["LANGFUSE_PUBLIC_KEY"],
         password=os.environ["LANGFUSE_SECRET_KEY"],
     )
-    page = api.trace.list(limit=50, from_timestamp=since, request_options=REQUEST)
+    page = api.trace.list(
+        limit=50, from_timestamp=since, request_options={"timeout_in_seconds": 5, "max_retries": 0}
+    )
     return [as_dict(trace) for trace in page.data]
+
+
+def _check_kernel_available() -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec("python3")
+    except NoSuchKernel:
+        raise RuntimeError("no 'python3' Jupyter kernel is installed (pip install ipykernel)") from None
 
 
 def run_demo(notebook: Path = REPO_NOTEBOOK, output: Path = DEFAULT_OUTPUT, **server_args: Any) -> DemoResult:
     if not notebook.exists():
         raise FileNotFoundError(f"{notebook} not found: run from a checkout of the repo or pass --notebook")
+    _check_kernel_available()  # before a server is started for nothing
     connection = connect(**server_args)  # sets LANGFUSE_* in os.environ: the kernel inherits them
     print(connection.message)
-    if not connection.tracing:
-        raise RuntimeError("no Langfuse endpoint is available; nothing would be traced")
-    since = datetime.now(timezone.utc).replace(microsecond=0)
-    seconds = execute(notebook, output)
-    return DemoResult(connection, output, seconds, recent_traces(connection.base_url, since))
+    try:
+        if not connection.tracing:
+            raise RuntimeError("no Langfuse endpoint is available; nothing would be traced")
+        since = datetime.now(timezone.utc).replace(microsecond=0)
+        seconds = execute(notebook, output)
+        return DemoResult(connection, output, seconds, recent_traces(connection.base_url or "", since))
+    except BaseException:
+        stop_own_server(connection)
+        raise
+
+
+def stop_own_server(connection: Connection) -> None:
+    """Stop the local server only when this run started it (a reused one belongs to someone else)."""
+    handle = connection.server
+    if handle is not None and handle.started:
+        handle.stop()
+        print(f"stopped the local server this demo started at {handle.url}", file=sys.stderr)
 
 
 def report(result: DemoResult) -> str:
@@ -85,12 +114,38 @@ def report(result: DemoResult) -> str:
     for trace in sorted(result.traces, key=lambda t: str(t.get("timestamp"))):
         count = len(trace.get("observations") or [])
         lines.append(f"  {trace.get('name') or '(unnamed)':<24} {trace['id']}  {count} observations")
-    lines += [
-        "look at them in a notebook: %load_ext langfuse_nb, then %langfuse_traces or %langfuse_trace_view ID",
-        f"or over the API: curl -u pk-lf-local:sk-lf-local {url}/api/public/traces",
-        f"open the executed notebook: jupyter lab {result.output}",
-    ]
-    return "\n".join(lines)
+    return "\n".join(lines + ["", *where_to_look(result)])
+
+
+def where_to_look(result: DemoResult) -> list[str]:
+    """The closing lines: the web UI and its keys, the executed notebook, how to stop the server."""
+    connection = result.connection
+    public_key = os.environ.get("LANGFUSE_PUBLIC_KEY", "")
+    if connection.server is None:  # a configured Langfuse: its own UI, its own keys
+        web = f"traces:   {connection.base_url} (project of the public key {public_key})"
+    else:
+        web = (
+            f"traces:   {connection.base_url}/project/{PROJECT_ID}/traces  "
+            f"(sign in with {connection.server.public_key} / {connection.server.secret_key})"
+        )
+    lines = [web, f"notebook: {result.output}"]
+    if connection.server is not None:
+        lines.append(f"stop the local server with: {stop_command(connection.base_url or '')}")
+    return lines
+
+
+def stop_command(url: str) -> str:
+    port = urlsplit(url).port
+    return "langfuse-nb stop" if port in (None, DEFAULT_PORT) else f"langfuse-nb stop --port {port}"
+
+
+def failure_line(exc: BaseException, output: Path) -> str:
+    """One line: a failed cell names its error and the executed notebook, not a page of ANSI traceback."""
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if ename:  # nbclient's CellExecutionError
+        return f"a notebook cell raised {ename}: {evalue}; see the executed notebook {output}"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:500]}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run_demo(args.notebook, args.output, **server_args)
     except Exception as exc:  # noqa: BLE001 - the main job reports one line and a non-zero status
-        print(f"langfuse_nb demo failed: {type(exc).__name__}: {str(exc).strip()[:2000]}", file=sys.stderr)
+        print(f"langfuse_nb demo failed: {failure_line(exc, args.output)}", file=sys.stderr)
         return 1
     print(report(result))
     return 0
