@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from langfuse_nb.server import otel_mapping as mapping
 from langfuse_nb.server.costs import normalize_cost, normalize_usage
 from langfuse_nb.server.errors import BadRequest
 from langfuse_nb.server.otlp import ScopeSpans, SpanRecord
@@ -32,40 +33,12 @@ LEVELS = frozenset({"DEBUG", "DEFAULT", "WARNING", "ERROR"})
 _OBS_META = "langfuse.observation.metadata"
 _MAX_NS = 253_402_300_800 * 1_000_000_000  # 10000-01-01T00:00:00Z
 _TRACE_META = "langfuse.trace.metadata"
-_OPENINFERENCE_KINDS = {
-    "CHAIN": "CHAIN",
-    "RETRIEVER": "RETRIEVER",
-    "LLM": "GENERATION",
-    "EMBEDDING": "EMBEDDING",
-    "AGENT": "AGENT",
-    "TOOL": "TOOL",
-    "GUARDRAIL": "GUARDRAIL",
-    "EVALUATOR": "EVALUATOR",
-}
-_GEN_AI_OPERATIONS = {
-    "chat": "GENERATION",
-    "completion": "GENERATION",
-    "text_completion": "GENERATION",
-    "generate_content": "GENERATION",
-    "generate": "GENERATION",
-    "embeddings": "EMBEDDING",
-    "invoke_agent": "AGENT",
-    "create_agent": "AGENT",
-    "execute_tool": "TOOL",
-}
 _MODEL_KEYS = (
     A.OBSERVATION_MODEL,
     "gen_ai.response.model",
     "ai.model.id",
     "gen_ai.request.model",
     "llm.response.model",
-    "llm.model_name",
-    "model",
-)
-_TYPE_MODEL_KEYS = (
-    A.OBSERVATION_MODEL,
-    "gen_ai.request.model",
-    "gen_ai.response.model",
     "llm.model_name",
     "model",
 )
@@ -130,16 +103,6 @@ _EXPERIMENT_FIELDS = {
     A.EXPERIMENT_METADATA: "experimentMetadata",
     A.EXPERIMENT_ITEM_METADATA: "experimentItemMetadata",
 }
-# attribute keys fully represented by decoded fields; other keys of non-SDK spans are kept as metadata
-_USAGE_RENAMES = {
-    "prompt_tokens": "input",
-    "input_tokens": "input",
-    "prompt": "input",
-    "completion_tokens": "output",
-    "output_tokens": "output",
-    "completion": "output",
-    "total_tokens": "total",
-}
 
 
 def map_groups(groups: list[ScopeSpans]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -168,12 +131,15 @@ class _GroupContext:
         "resource_release",
         "resource_key",
         "scope_key",
+        "scope_name",
     )
 
     def __init__(self, group: ScopeSpans) -> None:
         self.resource = group.resource
         self.scope = group.scope
-        self.is_sdk = group.scope.get("name") == SDK_SCOPE_NAME
+        self.scope_name = str(group.scope.get("name") or "")
+        # Langfuse SDKs (scope "langfuse-sdk", also versioned variants) map only langfuse.* attributes
+        self.is_sdk = self.scope_name.startswith(SDK_SCOPE_NAME)
         self.resource_env = _first(group.resource, _ENV_KEYS)
         self.resource_meta = extract_metadata(group.resource, _TRACE_META)
         self.resource_version = group.resource.get("service.version")
@@ -195,18 +161,17 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
     as_root = attrs.get(A.AS_ROOT) in (True, "true")
     obs_meta, trace_meta, trace_flagged = split_metadata(attrs)
     metadata = {**ctx.resource_meta, **obs_meta} if ctx.resource_meta else obs_meta
-    if not ctx.is_sdk:
-        metadata["attributes"] = attrs
-    obs_input, obs_output = _observation_io(attrs, ctx.is_sdk)
+    unmapped = None if ctx.is_sdk else mapping.attributes_metadata(attrs)
+    if unmapped is not None:
+        metadata["attributes"] = unmapped
+    llm = _llm_fields(span, ctx)
+    obs_input, obs_output = llm.pop("input"), llm.pop("output")
     observation = {
         "id": span.span_id,
         "trace_id": span.trace_id,
         "parent_observation_id": span.parent_span_id,
-        "type": observation_type(attrs),
-        "name": observation_name(span.name, attrs),
         "start_time": start,
         "end_time": end,
-        "completion_start_time": _completion_start(attrs.get(A.OBSERVATION_COMPLETION_START_TIME)),
         "environment": _first(attrs, _ENV_KEYS) or ctx.resource_env or "default",
         "level": _level(attrs, span.status_code),
         "status_message": attrs.get(A.OBSERVATION_STATUS_MESSAGE) or span.status_message or None,
@@ -214,18 +179,7 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         "input": obs_input,
         "output": obs_output,
         "metadata": dumps(metadata) if metadata else None,
-        "model": _first(attrs, _MODEL_KEYS),
-        "model_parameters": _model_parameters(attrs.get(A.OBSERVATION_MODEL_PARAMETERS)),
-        **usage_and_cost(
-            _json_object(attrs.get(A.OBSERVATION_USAGE_DETAILS)) or _gen_ai_usage(attrs, ctx.is_sdk),
-            _json_object(attrs.get(A.OBSERVATION_COST_DETAILS)) or _gen_ai_cost(attrs, ctx.is_sdk),
-        ),
-        "prompt_name": _str_or_none(
-            attrs.get(A.OBSERVATION_PROMPT_NAME) or attrs.get("langfuse.prompt.name")
-        ),
-        "prompt_version": _int_or_none(
-            attrs.get(A.OBSERVATION_PROMPT_VERSION, attrs.get("langfuse.prompt.version"))
-        ),
+        **llm,
         "as_root": int(as_root),
         "experiment": _experiment(attrs),
         "_resource": ctx.resource_key,
@@ -239,13 +193,66 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         "is_root": is_root,
     }
     if is_root or trace_flagged or has_trace_updates(attrs):
-        root_meta = {**obs_meta, **({"attributes": attrs} if not ctx.is_sdk else {})} if is_root else {}
+        own = {"attributes": unmapped} if unmapped is not None else {}
+        root_meta = {**obs_meta, **own} if is_root else {}
         trace.update(_trace_fields(attrs, ctx, {**ctx.resource_meta, **trace_meta, **root_meta}))
         if is_root:  # a root fills in name and I/O from its own observation
             trace.update(
                 name_fallback=observation["name"], input_fallback=obs_input, output_fallback=obs_output
             )
     return observation, trace
+
+
+_MODEL_FIELDS = ("model", "model_parameters", "completion_start_time", "prompt_name", "prompt_version")
+
+
+def _llm_fields(span: SpanRecord, ctx: _GroupContext) -> dict[str, Any]:
+    """Type, name, I/O, model, parameters, usage and cost: Langfuse attributes first, then the
+    third-party conventions (otel_mapping.py) for spans of other instrumentations."""
+    attrs = span.attributes
+    obs_type = observation_type(attrs, ctx.scope_name, span.name)
+    obs_input, obs_output = attrs.get(A.OBSERVATION_INPUT), attrs.get(A.OBSERVATION_OUTPUT)
+    third_party = not ctx.is_sdk
+    if third_party and obs_input is None and obs_output is None:
+        obs_input, obs_output = mapping.input_output(attrs, span.events, ctx.scope_name)
+    usage = _json_object(attrs.get(A.OBSERVATION_USAGE_DETAILS))
+    cost = _json_object(attrs.get(A.OBSERVATION_COST_DETAILS))
+    fields = {
+        "type": obs_type,
+        "name": mapping.observation_name(span.name, attrs)
+        if third_party
+        else observation_name(span.name, attrs),
+        "input": _io(obs_input),
+        "output": _io(obs_output),
+        "model": mapping.model_name(attrs) if third_party else _stringify(_first(attrs, _MODEL_KEYS)),
+        "model_parameters": _model_parameters(attrs.get(A.OBSERVATION_MODEL_PARAMETERS))
+        or (_dumps_params(mapping.model_parameters(attrs, ctx.scope_name)) if third_party else None),
+        "completion_start_time": _completion_start(attrs.get(A.OBSERVATION_COMPLETION_START_TIME)),
+        "prompt_name": _str_or_none(
+            attrs.get(A.OBSERVATION_PROMPT_NAME) or attrs.get("langfuse.prompt.name")
+        ),
+        "prompt_version": _int_or_none(
+            attrs.get(A.OBSERVATION_PROMPT_VERSION, attrs.get("langfuse.prompt.version"))
+        ),
+        **usage_and_cost(
+            usage if usage is not None or not third_party else mapping.usage_details(attrs),
+            cost if cost is not None or not third_party else mapping.cost_details(attrs),
+        ),
+    }
+    if obs_type in ("SPAN", "EVENT"):  # these carry no model data upstream (otel-ingestion-mapping.md §8)
+        fields.update(dict.fromkeys(_MODEL_FIELDS), **_NO_USAGE)
+    return fields
+
+
+def _declared_type(attrs: dict[str, Any]) -> str | None:
+    declared = attrs.get(A.OBSERVATION_TYPE)
+    if isinstance(declared, str) and declared.upper() in OBSERVATION_TYPES:
+        return declared.upper()
+    return None
+
+
+def _dumps_params(params: Any) -> str | None:
+    return dumps(params) if isinstance(params, dict) and params else None
 
 
 def _trace_fields(attrs: dict[str, Any], ctx: _GroupContext, metadata: dict[str, Any]) -> dict[str, Any]:
@@ -273,30 +280,9 @@ def has_trace_updates(attrs: dict[str, Any]) -> bool:
     return any(key.startswith(_TRACE_META) for key in attrs)
 
 
-def observation_type(attrs: dict[str, Any]) -> str:
-    """Priority-ordered type rules; the first that yields a valid type wins."""
-    declared = attrs.get(A.OBSERVATION_TYPE)
-    if isinstance(declared, str) and declared.upper() in OBSERVATION_TYPES:
-        return declared.upper()
-    kind = attrs.get("openinference.span.kind")
-    if isinstance(kind, str) and kind.upper() in _OPENINFERENCE_KINDS:
-        return _OPENINFERENCE_KINDS[kind.upper()]
-    operation = attrs.get("gen_ai.operation.name")
-    if isinstance(operation, str) and operation in _GEN_AI_OPERATIONS:
-        return _GEN_AI_OPERATIONS[operation]
-    operation_id = attrs.get("ai.operationId")
-    if isinstance(operation_id, str) and operation_id.startswith("ai."):
-        if operation_id.endswith((".doGenerate", ".doStream")):
-            return "GENERATION"
-        if operation_id.endswith(".doEmbed"):
-            return "EMBEDDING"
-        if operation_id == "ai.toolCall":
-            return "TOOL"
-    if "gen_ai.tool.name" in attrs or "gen_ai.tool.call.id" in attrs:
-        return "TOOL"
-    if any(attrs.get(key) for key in _TYPE_MODEL_KEYS):
-        return "GENERATION"
-    return "SPAN"
+def observation_type(attrs: dict[str, Any], scope_name: str = "", span_name: str = "") -> str:
+    """Priority-ordered type rules (otel-ingestion-mapping.md §5); the first that yields a type wins."""
+    return _declared_type(attrs) or mapping.observation_type(attrs, scope_name, span_name)
 
 
 _NAME_KEYSET = frozenset({"gen_ai.tool.name", "logfire.msg", "ai.toolCall.name", "ai.operationId"})
@@ -530,40 +516,10 @@ def _model_parameters(value: Any) -> str | None:
     )
 
 
-def _observation_io(attrs: dict[str, Any], is_sdk: bool) -> tuple[str | None, str | None]:
-    obs_input = attrs.get(A.OBSERVATION_INPUT)
-    obs_output = attrs.get(A.OBSERVATION_OUTPUT)
-    if obs_input is None and obs_output is None and not is_sdk:
-        # a few common third-party conventions (OpenInference, GenAI, Vercel AI)
-        obs_input = attrs.get("input.value") or attrs.get("gen_ai.prompt") or attrs.get("ai.prompt")
-        obs_output = (
-            attrs.get("output.value") or attrs.get("gen_ai.completion") or attrs.get("ai.response.text")
-        )
-    return _io(obs_input), _io(obs_output)
-
-
 def _io(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return dumps(value)
-
-
-def _gen_ai_usage(attrs: dict[str, Any], is_sdk: bool) -> dict[str, Any] | None:
-    if is_sdk:  # SDK spans carry usage in langfuse.* attributes; skip the per-key scan
-        return None
-    usage: dict[str, Any] = {}
-    for key, value in attrs.items():
-        if key.startswith(("gen_ai.usage.", "llm.token_count.")) and key != "gen_ai.usage.cost":
-            short = key.rsplit(".", 1)[1]
-            usage[_USAGE_RENAMES.get(short, short)] = value
-    return usage or None
-
-
-def _gen_ai_cost(attrs: dict[str, Any], is_sdk: bool) -> dict[str, Any] | None:
-    if is_sdk:
-        return None
-    cost = attrs.get("gen_ai.usage.cost")
-    return {"total": cost} if _number(cost) is not None else None
 
 
 _EXPERIMENT_KEYSET = frozenset(_EXPERIMENT_FIELDS)

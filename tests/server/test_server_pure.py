@@ -72,7 +72,8 @@ def test_otlp_json_accepts_hex_and_base64_ids():
         ({"openinference.span.kind": "LLM"}, "GENERATION"),
         ({"gen_ai.operation.name": "embeddings"}, "EMBEDDING"),
         ({"gen_ai.operation.name": "execute_tool"}, "TOOL"),
-        ({"ai.operationId": "ai.generateText.doGenerate"}, "GENERATION"),
+        ({"ai.operationId": "ai.generateText.doGenerate", "ai.model.id": "m"}, "GENERATION"),
+        ({"ai.operationId": "ai.generateText.doGenerate"}, "SPAN"),  # needs a model (mapping spec §5 rule 6)
         ({"gen_ai.tool.call.id": "c"}, "TOOL"),
         ({"model": "m"}, "GENERATION"),
         ({}, "SPAN"),
