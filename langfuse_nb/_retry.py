@@ -209,14 +209,15 @@ class Delivery:
     """Outage state and drop counts of one background channel (``"spans"``, ``"scores"``).
 
     A channel keeps retrying while its endpoint has been failing for less than ``budget`` seconds. Past the
-    budget, a batch is tried once when no attempt was made for ``probe_interval`` seconds and dropped
-    otherwise, until the endpoint answers again. Drops are counted and warned about once per outage.
+    budget, a batch is tried once (no retries) when the last attempt ended ``probe_interval`` seconds ago
+    or more, and dropped otherwise, until the endpoint answers again: a backlog is let go quickly and data
+    flows again within half a second of recovery. Drops are counted and warned about once per outage.
     """
 
     name: str
     base_url: str = ""
     budget: float = DEFAULT_BUDGET_SECONDS
-    probe_interval: float = 10.0
+    probe_interval: float = 0.5
     clock: Callable[[], float] = time.monotonic
     failing_since: float | None = None
     last_error: str | None = None
@@ -247,6 +248,7 @@ class Delivery:
         return since is not None and self.clock() - since >= self.budget
 
     def attempted(self) -> None:
+        """Call when an attempt ended (so a hung attempt does not count as recent probing)."""
         self._last_attempt = self.clock()
 
     def succeeded(self) -> None:

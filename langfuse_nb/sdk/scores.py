@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from langfuse_nb._retry import Delivery, is_transport_error, retry_after, retryable_status
 from langfuse_nb._settings import Settings
 from langfuse_nb.sdk import params as P
 from langfuse_nb.sdk.ids import create_observation_id, create_trace_id, current_span_ids, is_valid_trace_id
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 logger = logging.getLogger("langfuse_nb")
-_TRIES = 3
 _BODY_KEYS = (  # python argument -> camelCase body field
     ("score_id", "id"), ("trace_id", "traceId"), ("observation_id", "observationId"),
     ("session_id", "sessionId"), ("dataset_run_id", "datasetRunId"), ("name", "name"),
@@ -35,6 +35,7 @@ _BODY_KEYS = (  # python argument -> camelCase body field
 # A flushed backlog goes out in requests of this many score events (~300 B each, far below the
 # server's batch limit) instead of one request per `flush_at` events.
 _MAX_EVENTS_PER_REQUEST = 500
+_MAX_QUEUED_SCORES = 100_000  # beyond it, new scores are dropped (counted) while the endpoint is down
 _sleep: Callable[[float], None] = time.sleep  # patched by tests
 
 def score_event(fields: Mapping[str, Any], *, environment: str | None) -> dict[str, Any]:
@@ -52,8 +53,10 @@ def score_event(fields: Mapping[str, Any], *, environment: str | None) -> dict[s
             "body": body}
 
 
-def ingestion_sender(settings: Settings, http: httpx.Client) -> Callable[[list[dict[str, Any]]], None]:
-    """The batch handler: POST /api/public/ingestion with the reference's retry rules."""
+def ingestion_sender(
+    settings: Settings, http: httpx.Client, delivery: Delivery | None = None
+) -> Callable[[list[dict[str, Any]]], None]:
+    """The batch handler: POST /api/public/ingestion, retried within the channel's outage budget."""
     url = f"{settings.base_url.rstrip('/')}/api/public/ingestion"
     headers = {
         "Authorization": auth_header(settings.public_key or "", settings.secret_key or ""),
@@ -64,44 +67,70 @@ def ingestion_sender(settings: Settings, http: httpx.Client) -> Callable[[list[d
         **(settings.additional_headers or {}),
     }
     meta = {"sdk_name": SDK_NAME, "sdk_version": SDK_VERSION, "public_key": settings.public_key}
+    channel = delivery or Delivery("scores", base_url=settings.base_url, budget=settings.retry_budget)
 
     def send(events: list[dict[str, Any]]) -> None:
-        body = dumps({"batch": events, "metadata": {"batch_size": len(events), **meta}})
-        for attempt in range(_TRIES):
-            if _post_once(http, url, body, headers, settings.timeout):
-                return
-            if attempt + 1 < _TRIES:
-                _sleep(min(4.0, 0.5 * 2**attempt) * random.random())
-        logger.warning("langfuse_nb: a batch of %d score events was not fully accepted after %d tries",
-                       len(events), _TRIES)
+        body = dumps({"batch": events, "metadata": {"batch_size": len(events), **meta}}).encode()
+        _deliver(channel, lambda: _post_once(http, url, body, headers, settings.timeout), len(events))
 
     return send
 
 
-def _post_once(http: httpx.Client, url: str, body: str, headers: dict[str, str], timeout: float) -> bool:
-    """True when done (success, or a final 4xx); False when worth retrying."""
-    import httpx
+def _deliver(channel: Delivery, post: Callable[[], _Outcome], count: int) -> None:
+    """Post until done, retrying within the outage budget; count the events as dropped when that fails."""
+    if not channel.should_attempt():
+        channel.drop(count, f"score events; {channel.last_error or 'endpoint failing'}")
+        return
+    state = channel.start()
+    while True:
+        outcome = post()
+        channel.attempted()
+        if outcome.done:
+            channel.succeeded()
+            return
+        channel.failed(outcome.error, no_answer=outcome.no_answer)
+        state.started = channel.failing_since or state.started
+        if not state.wait(outcome.retry_after, abort=channel.abort, sleep=_sleep):
+            reason = "shutdown" if channel.abort.is_set() else f"retried for {channel.budget:.0f}s"
+            channel.drop(count, f"score events; {reason}; last error {outcome.error}")
+            return
 
+
+@dataclass(frozen=True)
+class _Outcome:
+    done: bool  # success, or final (a 4xx, or a 207 whose errors are all 4xx)
+    error: str = ""
+    retry_after: float | None = None
+    no_answer: bool = False
+
+
+def _post_once(
+    http: httpx.Client, url: str, body: bytes, headers: dict[str, str], timeout: float
+) -> _Outcome:
+    """One POST; says whether the batch is done or worth retrying."""
     try:
-        response = http.post(url, content=body.encode(), headers=headers, timeout=timeout)
-    except httpx.HTTPError as exc:
+        response = http.post(url, content=body, headers=headers, timeout=timeout)
+    except Exception as exc:
         logger.debug("langfuse_nb: score ingestion failed: %s", exc)
-        return False
+        return _Outcome(False, f"{type(exc).__name__}: {exc}", no_answer=is_transport_error(exc))
     status = response.status_code
     if status == 207:
-        # like the reference, a partial success is retried as a whole (wire-protocol §1.6 C; ids make
-        # the resend idempotent); what the server rejected is named so the final warning is accurate
-        return not _log_rejected(response)
+        # like the reference, a partial success is retried as a whole (ids make the resend idempotent)
+        # when the server failed on its side; events it rejected as invalid are named and not retried
+        return _Outcome(not _log_rejected(response), "207 with server errors")
     if 200 <= status < 300:
-        return True
-    if 400 <= status < 500 and status != 429:
+        return _Outcome(True)
+    if not retryable_status(status):
         logger.warning("langfuse_nb: score ingestion rejected (%d): %s", status, response.text[:200])
-        return True
-    return False
+        return _Outcome(True)
+    return _Outcome(False, f"HTTP {status}", retry_after=retry_after(response.headers))
 
 
 def _log_rejected(response: Any) -> bool:
-    """True when a 207 reports rejected events (each logged, at most five)."""
+    """True when a 207 reports events the server failed to store (5xx: worth a retry).
+
+    Events rejected as invalid (4xx) are logged (at most five) and not retried.
+    """
     try:
         errors = response.json().get("errors") or []
     except Exception:
@@ -109,7 +138,14 @@ def _log_rejected(response: Any) -> bool:
     for error in errors[:5]:
         logger.warning("langfuse_nb: score event %s rejected (%s): %s", error.get("id"), error.get("status"),
                        error.get("message") or error.get("error"))
-    return bool(errors)
+    return any(_status(error) >= 500 for error in errors)
+
+
+def _status(error: Any) -> int:
+    try:
+        return int(error.get("status") or 500)
+    except (TypeError, ValueError, AttributeError):
+        return 500
 
 
 _DATA_TYPES = frozenset({"NUMERIC", "CATEGORICAL", "BOOLEAN"})
@@ -146,7 +182,8 @@ class ScoresMixin:
             if not self._score_sampled(fields.get("trace_id")):
                 return
             event = score_event(fields, environment=self._settings.environment)
-            self._score_worker().put(event)
+            if not self._score_worker().put(event):
+                self._resources.delivery("scores").drop(1, "score queue full or client shut down")
         except TypeError:
             raise
         except Exception:
@@ -187,10 +224,10 @@ class ScoresMixin:
 
             http = settings.httpx_client or httpx.Client(timeout=settings.timeout)
             return BatchWorker(
-                ingestion_sender(settings, http),
+                ingestion_sender(settings, http, self._resources.delivery("scores")),
                 max_batch=settings.flush_at if "flush_at" in explicit else 15,
                 interval=settings.flush_interval if "flush_interval" in explicit else 1.0,
-                max_queue=100_000,
+                max_queue=_MAX_QUEUED_SCORES,
                 max_drain=_MAX_EVENTS_PER_REQUEST,
                 name="langfuse-nb-scores",
             )

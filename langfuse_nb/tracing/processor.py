@@ -101,8 +101,8 @@ class LangfuseSpanProcessor(SpanProcessor):
             return
         state = delivery.start()
         while True:
-            delivery.attempted()
             attempt = self._send(batch)
+            delivery.attempted()
             if attempt.ok:
                 delivery.succeeded()
                 return

@@ -15,7 +15,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 
-from langfuse_nb._retry import DEFAULT_BUDGET_SECONDS, Delivery, mark_unreachable
+from langfuse_nb._retry import Delivery, mark_unreachable
 from langfuse_nb._settings import Settings
 from langfuse_nb.tracing.exporter import build_exporter
 from langfuse_nb.tracing.processor import LangfuseSpanProcessor
@@ -116,8 +116,7 @@ class TracingResources:
 
 
 def _new_delivery(name: str, settings: Settings) -> Delivery:
-    budget = getattr(settings, "retry_budget", DEFAULT_BUDGET_SECONDS)  # Settings built by older callers
-    return Delivery(name, base_url=settings.base_url, budget=budget)
+    return Delivery(name, base_url=settings.base_url, budget=settings.retry_budget)
 
 
 def _deadline(timeout: float | None) -> Callable[[], float]:
