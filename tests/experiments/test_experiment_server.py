@@ -188,3 +188,53 @@ def test_dataset_run_experiment_async_twin(lf: Any, reader: Any) -> None:
     assert {r.output for r in result.item_results} == {"IN0", "IN1"}
     runs = reader.get(f"/api/public/datasets/{dataset_name}/runs")["data"]
     assert [run["name"] for run in runs] == [result.run_name]
+
+
+def test_results_show_latency_tokens_cost_and_link_traces(lf: Any, reader: Any) -> None:
+    """Issue 10 item 7: per-item latency, tokens and cost (as generations recorded them), trace links."""
+
+    def task(*, item, **_):
+        with lf.start_as_current_observation(name="llm", as_type="generation", model="m-1") as gen:
+            gen.update(
+                output="x",
+                usage_details={"input": 10 * item["input"], "output": 2},
+                cost_details={"input": 0.001 * item["input"], "output": 0.0005},
+            )
+        return "x"
+
+    result = lf.run_experiment(name="metrics", data=[{"input": 1}, {"input": 2}], task=task)
+    first, second = result.item_results
+    assert first.latency is not None and 0 <= first.latency < 5
+    assert first.usage == {"input": 10, "output": 2} and second.usage == {"input": 20, "output": 2}
+    assert second.cost == pytest.approx({"input": 0.002, "output": 0.0005})
+    assert first.trace_url and first.trace_url.endswith(f"/traces/{first.trace_id}")
+    html = result._repr_html_()
+    assert f"href='{first.trace_url}'" in html and " ms<" in html
+    assert ">12<" in html and ">$0.0015<" in html  # tokens and cost of item 1
+    assert "Tokens</th><td>34" in html and "Cost</th><td>$0.004" in html  # run totals
+    frame = result.to_dataframe()
+    assert frame["total_tokens"].tolist() == [12, 22]
+    assert frame["total_cost"].tolist() == pytest.approx([0.0015, 0.0025])
+    assert (frame["latency"] >= 0).all()
+
+
+def test_batch_results_show_what_the_server_reports(lf: Any, reader: Any) -> None:
+    tag = f"m-{uuid.uuid4().hex[:8]}"
+    with lf.start_as_current_observation(name="costly") as span:
+        span.update_trace(tags=[tag])
+        with span.start_as_current_observation(name="g", as_type="generation", model="m-1") as gen:
+            gen.update(usage_details={"input": 5, "output": 5}, cost_details={"total": 0.25})
+    lf.flush()
+    reader.wait_for(lambda: reader.all_pages("/api/public/traces", tags=tag))
+    import json
+
+    flt = json.dumps([{"type": "arrayOptions", "column": "tags", "operator": "any of", "value": [tag]}])
+    result = lf.run_batched_evaluation(
+        scope="traces", filter=flt, mapper=lambda *, item, **_: {"input": 1, "output": 1}, evaluators=[]
+    )
+    (metrics,) = result.item_metrics.values()
+    assert metrics.latency is not None and metrics.latency >= 0
+    assert metrics.cost == {"total": 0.25}  # the trace list's totalCost
+    frame = result.to_dataframe()
+    assert frame["total_cost"].tolist() == [0.25] and frame["latency"].notna().all()
+    assert ">$0.2500<" in result._repr_html_()

@@ -134,6 +134,9 @@ def test_experiment_dataframe_columns_and_attrs() -> None:
         "acc",
         "label",
         "acc_comment",
+        "latency",
+        "total_tokens",
+        "total_cost",
         "trace_id",
         "error",
     ]
@@ -148,6 +151,9 @@ def test_experiment_dataframe_columns_and_attrs() -> None:
         "output",
         "acc",
         "label",
+        "latency",
+        "total_tokens",
+        "total_cost",
         "trace_id",
         "error",
     ]
@@ -234,7 +240,7 @@ def test_batch_result_str() -> None:
 
 def test_batch_dataframe_and_html() -> None:
     frame = _batch().to_dataframe()
-    assert list(frame.columns) == ["item_id", "len", "error"]
+    assert list(frame.columns) == ["item_id", "len", "latency", "total_tokens", "total_cost", "error"]
     assert frame["item_id"].tolist() == ["t1", "t2", "t3", "t4"]
     assert frame["error"].tolist()[-1] == "KeyError: 'x'"
     assert "<table>" in _batch()._repr_html_()

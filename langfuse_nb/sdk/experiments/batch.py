@@ -26,6 +26,7 @@ from langfuse_nb.sdk.experiments.batch_results import (
     BatchEvaluationResumeToken,
     EvaluatorInputs,
     EvaluatorStats,
+    ItemMetrics,
 )
 from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator
 from langfuse_nb.sdk.experiments.progress import Progress, resolve
@@ -110,6 +111,7 @@ class _Counters:
         self.errors: dict[str, int] = {}
         self.item_errors: dict[str, str] = {}
         self.item_evaluations: dict[str, list[Evaluation]] = {}
+        self.item_metrics: dict[str, ItemMetrics] = {}
 
 
 class _Boundary:
@@ -189,6 +191,7 @@ class BatchRun:
             item_evaluations=counts.item_evaluations,
             item_errors=dict(counts.item_errors),
             fetch_error=self._fetch_error,
+            item_metrics=dict(counts.item_metrics),
         )
 
     # -------------------------------------------------------------------- paging
@@ -306,6 +309,7 @@ class BatchRun:
         evaluations = await self._evaluate(item, inputs)
         counts.processed += 1
         counts.item_evaluations[item.id] = evaluations
+        counts.item_metrics[item.id] = ItemMetrics.of(item)  # latency/tokens/cost for the result tables
 
     async def _evaluate(self, item: Any, inputs: EvaluatorInputs) -> list[Evaluation]:
         arguments = {

@@ -109,6 +109,46 @@ class BatchEvaluationResumeToken:
         )
 
 
+class ItemMetrics:
+    """Latency (seconds), token usage and cost (USD) of one evaluated trace or observation, as the
+    server reported them; each is None when the server did not."""
+
+    __slots__ = ("latency", "usage", "cost")
+
+    def __init__(
+        self, latency: float | None, usage: dict[str, float] | None, cost: dict[str, float] | None
+    ) -> None:
+        self.latency, self.usage, self.cost = latency, usage, cost
+
+    @classmethod
+    def of(cls, item: Any) -> ItemMetrics:
+        """From a trace or observation of the public API (fields missing on older servers are None)."""
+        latency = getattr(item, "latency", None)
+        usage = _numbers(getattr(item, "usage_details", None))
+        cost = _numbers(getattr(item, "cost_details", None))
+        total = getattr(item, "calculated_total_cost", None)
+        if total is None:
+            total = getattr(item, "total_cost", None)
+        if not cost and isinstance(total, int | float) and total > 0:
+            cost = {"total": float(total)}
+        valid = isinstance(latency, int | float) and latency >= 0  # -1: not computed
+        return cls(float(latency) if valid else None, usage, cost)
+
+    def __repr__(self) -> str:
+        return f"ItemMetrics(latency={self.latency!r}, usage={self.usage!r}, cost={self.cost!r})"
+
+
+def _numbers(details: Any) -> dict[str, float] | None:
+    if not isinstance(details, dict):
+        return None
+    found = {
+        key: float(value)
+        for key, value in details.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+    return found or None
+
+
 class BatchEvaluationResult:
     """Counts, per-evaluator stats, per-item evaluations and (when incomplete) a resume token."""
 
@@ -131,6 +171,7 @@ class BatchEvaluationResult:
         item_evaluations: dict[str, list[Evaluation]],
         item_errors: dict[str, str] | None = None,
         fetch_error: str | None = None,
+        item_metrics: dict[str, ItemMetrics] | None = None,
     ) -> None:
         self.total_items_fetched = total_items_fetched
         self.total_items_processed = total_items_processed
@@ -148,6 +189,7 @@ class BatchEvaluationResult:
         self.item_evaluations = item_evaluations
         self.item_errors = item_errors or {}  # failed item id -> "Type: message"
         self.fetch_error = fetch_error  # why fetching stopped early, when it did
+        self.item_metrics = item_metrics or {}  # evaluated item id -> latency, tokens, cost
 
     def __str__(self) -> str:
         from langfuse_nb.sdk.experiments.format import format_batch

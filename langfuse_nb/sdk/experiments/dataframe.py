@@ -1,12 +1,15 @@
 """pandas views of results. pandas is imported here only, when a DataFrame is asked for.
 
 Experiment columns: ``item_id, input, expected_output, output, <evaluation>..., <evaluation>_comment...,
-trace_id, error``; one row per item in input order (failed items too, with ``error`` set, unless
-``include_failed=False``). A ``<name>_comment`` column exists only for evaluations that have at least
-one comment (``include_comments=False`` drops them all). An evaluation whose name collides with a fixed
-column gets the suffix ``_score``. Run-level evaluations and run identity are in ``df.attrs``.
+latency, total_tokens, total_cost, trace_id, error`` (latency in seconds; tokens and cost in USD summed
+over the item's trace as its generations recorded them, None when none did); one row per item in input
+order (failed items too, with ``error`` set, unless ``include_failed=False``). A ``<name>_comment``
+column exists only for evaluations that have at least one comment (``include_comments=False`` drops
+them all). An evaluation whose name collides with a fixed column gets the suffix ``_score``. Run-level
+evaluations and run identity are in ``df.attrs``.
 
-Batch evaluation columns: ``item_id, <evaluation>..., <evaluation>_comment..., error``.
+Batch evaluation columns: ``item_id, <evaluation>..., <evaluation>_comment..., latency, total_tokens,
+total_cost, error`` (as the server reported them for each trace or observation).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from langfuse_nb.sdk.experiments.evaluation import Evaluation
-from langfuse_nb.sdk.experiments.results import item_field
+from langfuse_nb.sdk.experiments.results import item_field, total_of
 
 if TYPE_CHECKING:
     import pandas
@@ -23,8 +26,9 @@ if TYPE_CHECKING:
     from langfuse_nb.sdk.experiments.batch_results import BatchEvaluationResult
     from langfuse_nb.sdk.experiments.results import ExperimentResult
 
-_EXPERIMENT_FIXED = ("item_id", "input", "expected_output", "output", "trace_id", "error")
-_BATCH_FIXED = ("item_id", "error")
+_METRICS = ("latency", "total_tokens", "total_cost")
+_EXPERIMENT_FIXED = ("item_id", "input", "expected_output", "output", *_METRICS, "trace_id", "error")
+_BATCH_FIXED = ("item_id", *_METRICS, "error")
 
 
 class _EvaluationColumns:
@@ -73,11 +77,14 @@ def experiment_dataframe(
         fixed["input"].append(item_field(row.item, "input"))
         fixed["expected_output"].append(item_field(row.item, "expected_output"))
         fixed["output"].append(row.output)
+        fixed["latency"].append(row.latency)
+        fixed["total_tokens"].append(total_of(row.usage))
+        fixed["total_cost"].append(total_of(row.cost))
         fixed["trace_id"].append(row.trace_id)
         fixed["error"].append(row.error)
         evaluations.add_row(row.evaluations)
     head = {name: fixed[name] for name in ("item_id", "input", "expected_output", "output")}
-    tail = {name: fixed[name] for name in ("trace_id", "error")}
+    tail = {name: fixed[name] for name in (*_METRICS, "trace_id", "error")}
     frame = pd.DataFrame({**head, **evaluations.finish(include_comments), **tail})
     frame.attrs.update(_experiment_attrs(result))
     return frame
@@ -105,16 +112,26 @@ def batch_dataframe(
 
     item_ids: list[str] = []
     errors: list[str | None] = []
+    metrics: dict[str, list[Any]] = {name: [] for name in _METRICS}
     evaluations = _EvaluationColumns(_BATCH_FIXED)
     for item_id, item_evaluations in result.item_evaluations.items():
         item_ids.append(item_id)
         errors.append(None)
+        _add_metrics(metrics, result.item_metrics.get(item_id))
         evaluations.add_row(item_evaluations)
     if include_failed:
         for item_id in result.failed_item_ids:
             item_ids.append(item_id)
             errors.append(result.item_errors.get(item_id, "failed"))
+            _add_metrics(metrics, None)
             evaluations.add_row(())
-    frame = pd.DataFrame({"item_id": item_ids, **evaluations.finish(include_comments), "error": errors})
+    columns = {"item_id": item_ids, **evaluations.finish(include_comments), **metrics, "error": errors}
+    frame = pd.DataFrame(columns)
     frame.attrs.update({"completed": result.completed, "duration_seconds": result.duration_seconds})
     return frame
+
+
+def _add_metrics(columns: dict[str, list[Any]], metrics: Any) -> None:
+    columns["latency"].append(metrics.latency if metrics else None)
+    columns["total_tokens"].append(total_of(metrics.usage) if metrics else None)
+    columns["total_cost"].append(total_of(metrics.cost) if metrics else None)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from langfuse_nb.sdk.experiments.evaluation import Evaluation
-from langfuse_nb.sdk.experiments.results import item_field
+from langfuse_nb.sdk.experiments.results import item_field, total_of
 
 if TYPE_CHECKING:
     from langfuse_nb.sdk.experiments.batch_results import BatchEvaluationResult
@@ -176,6 +176,7 @@ def experiment_html(result: ExperimentResult) -> str:
         pairs.append((f"avg {name}", f"{mean:.3f}"))
     for evaluation in result.run_evaluations:
         pairs.append((f"run: {evaluation.name}", cell(score_text(evaluation.value))))
+    pairs += _run_totals(result)
     if result.dataset_run_url:
         url = html.escape(result.dataset_run_url, quote=True)
         # only web links become clickable: a javascript: or data: URL would run in the notebook page
@@ -185,9 +186,37 @@ def experiment_html(result: ExperimentResult) -> str:
     return "<div class='langfuse-nb-experiment'>" + _dl(pairs) + _experiment_rows(result, names) + "</div>"
 
 
+def latency_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def tokens_text(usage: dict[str, float] | None) -> str:
+    total = total_of(usage)
+    return f"{total:,.0f}" if total else ""
+
+
+def cost_text(cost: dict[str, float] | None) -> str:
+    total = total_of(cost)
+    if not total or total <= 0:
+        return ""
+    return f"${total:.6f}".rstrip("0").rstrip(".") if total < 0.01 else f"${total:.4f}"
+
+
+def trace_link(trace_id: str | None, url: str | None) -> str:
+    """The trace id, as a link to its page when the URL is a web link."""
+    if not trace_id:
+        return ""
+    if url and url.lower().startswith(("http://", "https://")):
+        return f"<a href='{html.escape(url, quote=True)}' target='_blank' rel='noopener'>{cell(trace_id)}</a>"
+    return cell(trace_id)
+
+
 def _experiment_rows(result: ExperimentResult, names: list[str]) -> str:
     everything = result.all_item_results()
-    headers = ["#", "item_id", "input", "expected_output", "output", *names, "trace_id", "error"]
+    headers = ["#", "item_id", "input", "expected_output", "output", *names]
+    headers += ["latency", "tokens", "cost", "trace", "error"]
     rows = []
     for number, item_result in enumerate(everything[:HTML_MAX_ROWS], start=1):
         values = {evaluation.name: evaluation.value for evaluation in item_result.evaluations}
@@ -199,11 +228,31 @@ def _experiment_rows(result: ExperimentResult, names: list[str]) -> str:
                 cell(item_field(item_result.item, "expected_output")),
                 cell(item_result.output),
                 *(cell(score_text(values[name])) if name in values else "" for name in names),
-                cell(item_result.trace_id),
+                latency_text(item_result.latency),
+                tokens_text(item_result.usage),
+                html.escape(cost_text(item_result.cost)),
+                trace_link(item_result.trace_id, item_result.trace_url),
                 cell(item_result.error),
             ]
         )
     return _table(headers, rows, len(everything))
+
+
+def _run_totals(result: ExperimentResult) -> list[tuple[str, str]]:
+    """Latency, tokens and cost over the run's items (rows only for what was recorded)."""
+    items = result.all_item_results()
+    latencies = [r.latency for r in items if r.latency is not None]
+    tokens = sum(total_of(r.usage) or 0 for r in items)
+    cost = sum(total_of(r.cost) or 0 for r in items)
+    pairs = []
+    if latencies:
+        mean = sum(latencies) / len(latencies)
+        pairs.append(("Latency", f"avg {latency_text(mean)} · max {latency_text(max(latencies))}"))
+    if tokens:
+        pairs.append(("Tokens", f"{tokens:,.0f}"))
+    if cost > 0:
+        pairs.append(("Cost", html.escape(cost_text({"total": cost}))))
+    return pairs
 
 
 # ---------------------------------------------------------------- batch evaluation
@@ -304,5 +353,14 @@ def _batch_rows(result: BatchEvaluationResult) -> str:
     rows = []
     for item_id, evaluations in list(result.item_evaluations.items())[:HTML_MAX_ROWS]:
         values = {evaluation.name: evaluation.value for evaluation in evaluations}
-        rows.append([cell(item_id), *(cell(score_text(values[n])) if n in values else "" for n in names)])
-    return _table(["item_id", *names], rows, len(result.item_evaluations))
+        metrics = result.item_metrics.get(item_id)
+        rows.append(
+            [
+                cell(item_id),
+                *(cell(score_text(values[n])) if n in values else "" for n in names),
+                latency_text(metrics.latency if metrics else None),
+                tokens_text(metrics.usage if metrics else None),
+                html.escape(cost_text(metrics.cost if metrics else None)),
+            ]
+        )
+    return _table(["item_id", *names, "latency", "tokens", "cost"], rows, len(result.item_evaluations))

@@ -25,7 +25,20 @@ class ExperimentItemResult:
     id, or for local items the first 16 hex digits of sha256 of the serialized input.
     """
 
-    __slots__ = ("item", "output", "evaluations", "trace_id", "dataset_run_id", "error", "item_id", "_index")
+    __slots__ = (
+        "item",
+        "output",
+        "evaluations",
+        "trace_id",
+        "dataset_run_id",
+        "error",
+        "item_id",
+        "latency",
+        "usage",
+        "cost",
+        "trace_url",
+        "_index",
+    )
 
     def __init__(
         self,
@@ -45,6 +58,11 @@ class ExperimentItemResult:
         self.dataset_run_id = dataset_run_id
         self.error = error
         self.item_id = item_id
+        self.latency: float | None = None  # seconds the task took for this item
+        # token counts and cost (USD) summed over the item's trace, as its generations recorded them
+        self.usage: dict[str, float] | None = None
+        self.cost: dict[str, float] | None = None
+        self.trace_url: str | None = None
         self._index: int | None = None  # position in the input data, for ordered tables
 
     def __repr__(self) -> str:
@@ -138,6 +156,13 @@ class ExperimentResult:
         from langfuse_nb.sdk.experiments.format import experiment_html
 
         return experiment_html(self)
+
+
+def total_of(details: dict[str, float] | None) -> float | None:
+    """The ``total`` of usage/cost details, else the sum of their entries; None when there are none."""
+    if not details:
+        return None
+    return details["total"] if "total" in details else sum(details.values())
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import json
 import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -61,6 +64,53 @@ async def gather_or_cancel(coroutines: list[Any]) -> None:
     finally:
         for task in tasks:
             task.cancel()  # no-op for finished ones; pending items never run on after an interrupt
+
+
+class UsageCollector:
+    """Span listener: sums the usage and cost details that spans record, per trace id.
+
+    Registered for the length of a run, so result tables show tokens and cost per item without asking
+    the server. Called on whichever thread ends a span; cheap (two attribute reads) for other spans.
+    """
+
+    def __init__(self) -> None:
+        self.usage: dict[str, dict[str, float]] = {}
+        self.cost: dict[str, dict[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, span: Any) -> None:
+        attributes = span.attributes or {}
+        usage, cost = attributes.get(A.OBSERVATION_USAGE_DETAILS), attributes.get(A.OBSERVATION_COST_DETAILS)
+        if usage is None and cost is None:
+            return
+        trace_id = format(span.context.trace_id, "032x")
+        with self._lock:
+            _add(self.usage, trace_id, usage)
+            _add(self.cost, trace_id, cost)
+
+    def __enter__(self) -> UsageCollector:
+        from langfuse_nb.tracing.recorder import add_span_listener
+
+        add_span_listener(self)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        from langfuse_nb.tracing.recorder import remove_span_listener
+
+        remove_span_listener(self)
+
+
+def _add(sums: dict[str, dict[str, float]], trace_id: str, raw: Any) -> None:
+    try:
+        details = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return
+    if not isinstance(details, dict):
+        return
+    target = sums.setdefault(trace_id, {})
+    for key, value in details.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            target[key] = target.get(key, 0) + value
 
 
 def error_text(exc: BaseException) -> str:
@@ -143,6 +193,7 @@ class ExperimentRunner:
         self._dataset_run_url: str | None = None
         self._completed = False
         self._dropped_keys: set[str] = set()
+        self._usage = UsageCollector()
 
     # -------------------------------------------------------------------- public
 
@@ -150,17 +201,33 @@ class ExperimentRunner:
         progress = Progress(resolve(self._spec.progress), total=len(self._spec.data), desc=self._spec.name)
         finished = False
         try:
-            await self._run_items(progress)
+            with self._usage:
+                await self._run_items(progress)
             finished = True
         finally:
             progress.close(completed=finished)
         await self._run_level_evaluations()
         self._completed = True
         await asyncio.to_thread(self._client.flush)
+        await asyncio.to_thread(self._add_trace_urls)
         return self.result()
+
+    def _add_trace_urls(self) -> None:
+        """Links for the result tables (the project id is fetched once and cached by the client)."""
+        for slot in self._slots:
+            if slot is not None and slot.trace_id:
+                try:
+                    slot.trace_url = self._client.get_trace_url(trace_id=slot.trace_id)
+                except Exception:  # a link is a nicety; one failure means the rest fail too
+                    logger.debug("langfuse_nb: no trace url", exc_info=True)
+                    return
 
     def result(self) -> ExperimentResult:
         finished = [slot for slot in self._slots if slot is not None]
+        for slot in finished:
+            if slot.trace_id:
+                slot.usage = self._usage.usage.get(slot.trace_id)
+                slot.cost = self._usage.cost.get(slot.trace_id)
         return ExperimentResult(
             name=self._spec.name,
             run_name=self._spec.run_name,
@@ -194,19 +261,25 @@ class ExperimentRunner:
     async def _process(self, item: Any) -> ExperimentItemResult:
         fields = _ItemFields.of(item)
         state: dict[str, Any] = {"trace_id": None, "observation_id": None, "dataset_run_id": None}
+        started = time.perf_counter()
         try:
             output = await self._traced_task(item, fields, state)
         except Exception as exc:  # one failing item never stops the run
             logger.error("langfuse_nb: experiment item %s failed: %s", fields.item_id, error_text(exc))
-            return ExperimentItemResult(
+            failed = ExperimentItemResult(
                 item=item, output=None, evaluations=[], trace_id=state["trace_id"],
                 dataset_run_id=state["dataset_run_id"], error=error_text(exc), item_id=fields.item_id,
             )
+            failed.latency = time.perf_counter() - started
+            return failed
+        latency = time.perf_counter() - started
         evaluations = await self._evaluate(item, fields, output, state)
-        return ExperimentItemResult(
+        done = ExperimentItemResult(
             item=item, output=output, evaluations=evaluations, trace_id=state["trace_id"],
             dataset_run_id=state["dataset_run_id"], item_id=fields.item_id,
         )
+        done.latency = latency
+        return done
 
     async def _traced_task(self, item: Any, fields: _ItemFields, state: dict[str, Any]) -> Any:
         with self._client.start_as_current_observation(name=ROOT_SPAN_NAME, as_type="span") as span:
