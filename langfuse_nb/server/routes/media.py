@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -24,7 +24,26 @@ from langfuse_nb.server.routes import Route
 from langfuse_nb.server.store import media as store
 from langfuse_nb.server.values import dt_to_iso, now_iso, parse_iso
 
-_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[\w.+-]+$")
+# the API's MediaContentType enum: Langfuse answers 400 for any other type
+CONTENT_TYPES = frozenset(
+    {
+        *("image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif", "image/svg+xml", "image/tiff"),
+        *("image/bmp", "image/avif", "image/heic"),
+        *("audio/mpeg", "audio/mp3", "audio/wav", "audio/ogg", "audio/oga", "audio/aac", "audio/mp4"),
+        *("audio/flac", "audio/opus", "audio/webm"),
+        *("video/mp4", "video/webm", "video/ogg", "video/mpeg", "video/quicktime", "video/x-msvideo"),
+        "video/x-matroska",
+        *("text/plain", "text/html", "text/css", "text/csv", "text/markdown", "text/x-python"),
+        *("application/javascript", "text/x-typescript", "application/x-yaml", "application/pdf"),
+        *("application/msword", "application/vnd.ms-excel", "application/zip", "application/json"),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        *("application/xml", "application/octet-stream", "application/rtf", "application/x-ndjson"),
+        *("application/vnd.apache.parquet", "application/gzip", "application/x-tar"),
+        "application/x-7z-compressed",
+    }
+)
 _FIELDS = ("input", "output", "metadata")
 
 
@@ -48,8 +67,11 @@ def _parse_upload_request(body: Any, max_bytes: int) -> dict[str, Any]:
             raise BadRequest(f"'{key}' is required and must be a non-empty string")
     if spec.get("observationId") is not None and not isinstance(spec["observationId"], str):
         raise BadRequest("'observationId' must be a string or null")
-    if not _CONTENT_TYPE.match(spec["contentType"]):
-        raise BadRequest(f"'contentType' {spec['contentType']!r} is not a MIME type")
+    if spec["contentType"] not in CONTENT_TYPES:
+        raise BadRequest(
+            f"'contentType' {spec['contentType']!r} is not a supported media type "
+            "(see the MediaContentType enum of the Langfuse API, e.g. image/png, application/pdf)"
+        )
     length = spec.get("contentLength")
     if isinstance(length, bool) or not isinstance(length, int) or length < 0:
         raise BadRequest("'contentLength' must be a non-negative integer")
@@ -68,16 +90,18 @@ def get_upload_url(request: Request, body: JsonBody) -> JsonResponse:
         media_id, done = store.register(conn, spec)
     if done:
         return ok({"mediaId": media_id, "uploadUrl": None})
-    token = store.token(_key(request), "upload", media_id)
-    url = f"{_base(request)}/api/public/media/{media_id}/upload?token={token}"
+    query, _ = store.signed_query(_key(request), "upload", media_id)
+    url = f"{_base(request)}/api/public/media/{media_id}/upload?{query}"
     return ok({"mediaId": media_id, "uploadUrl": url})
 
 
-def _upload_authorized(request: Request, mediaId: str, token: str | None = None) -> None:
+def _upload_authorized(
+    request: Request, mediaId: str, token: str | None = None, expires: int | None = None
+) -> None:
     """Runs before the body is read: an unauthorized client must not make us buffer up to the media limit."""
     store.check_media_id(mediaId)
-    if not store.token_valid(_key(request), "upload", mediaId, token):
-        raise Forbidden("invalid or missing upload token")
+    if not store.token_valid(_key(request), "upload", mediaId, token, expires):
+        raise Forbidden("invalid, missing or expired upload token; request a new upload URL")
 
 
 def upload(
@@ -149,24 +173,26 @@ def get_media(request: Request, mediaId: str) -> JsonResponse:
     record = store.get(db_of(request).reader, mediaId)
     if record is None or record["upload_http_status"] != 200 or record["uploaded_at"] is None:
         raise NotFound(f"Media {mediaId} not found or not uploaded")
-    token = store.token(_key(request), "download", mediaId)
-    expiry = dt_to_iso(datetime.now(timezone.utc) + timedelta(hours=1))
+    query, expires = store.signed_query(_key(request), "download", mediaId)
+    expiry = dt_to_iso(datetime.fromtimestamp(expires, timezone.utc))
     return ok(
         {
             "mediaId": mediaId,
             "contentType": record["content_type"],
             "contentLength": record["content_length"],
             "uploadedAt": record["uploaded_at"],
-            "url": f"{_base(request)}/api/public/media/{mediaId}/download?token={token}",
+            "url": f"{_base(request)}/api/public/media/{mediaId}/download?{query}",
             "urlExpiry": expiry,
         }
     )
 
 
-def download(request: Request, mediaId: str, token: str | None = None) -> Response:
+def download(
+    request: Request, mediaId: str, token: str | None = None, expires: int | None = None
+) -> Response:
     store.check_media_id(mediaId)
-    if not store.token_valid(_key(request), "download", mediaId, token):
-        raise Forbidden("invalid or missing download token")
+    if not store.token_valid(_key(request), "download", mediaId, token, expires):
+        raise Forbidden("invalid, missing or expired download link; fetch the media again for a new one")
     record = store.get(db_of(request).reader, mediaId)
     path = store.file_path(config_of(request).media_dir, mediaId)
     if record is None or not path.is_file():

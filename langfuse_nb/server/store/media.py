@@ -10,6 +10,7 @@ import re
 import secrets
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,27 @@ def secret(conn: sqlite3.Connection) -> bytes:
     return conn.execute("SELECT value FROM meta WHERE key = 'media_secret'").fetchone()[0].encode()
 
 
-def token(key: bytes, purpose: str, media_id: str) -> str:
-    return hmac.new(key, f"{purpose}:{media_id}".encode(), hashlib.sha256).hexdigest()[:40]
+LINK_TTL_SECONDS = 3600  # upload and download links live one hour, like Langfuse's presigned URLs
 
 
-def token_valid(key: bytes, purpose: str, media_id: str, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(token(key, purpose, media_id), given)
+def token(key: bytes, purpose: str, media_id: str, expires: int) -> str:
+    message = f"{purpose}:{media_id}:{expires}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:40]
+
+
+def signed_query(key: bytes, purpose: str, media_id: str, now: float | None = None) -> tuple[str, int]:
+    """``token=...&expires=...`` for a link valid for LINK_TTL_SECONDS, and its expiry (Unix seconds)."""
+    expires = int(time.time() if now is None else now) + LINK_TTL_SECONDS
+    return f"token={token(key, purpose, media_id, expires)}&expires={expires}", expires
+
+
+def token_valid(
+    key: bytes, purpose: str, media_id: str, given: str | None, expires: int | None, now: float | None = None
+) -> bool:
+    """The token signs this purpose, media id and expiry, and the expiry has not passed."""
+    if given is None or expires is None or expires < (time.time() if now is None else now):
+        return False
+    return hmac.compare_digest(token(key, purpose, media_id, expires), given)
 
 
 def get(conn: sqlite3.Connection, media_id: str) -> dict[str, Any] | None:
