@@ -36,8 +36,9 @@ def map_batch(batch: list[Any], check_score: Callable[[dict[str, Any]], None] | 
         marks = (len(out.traces), len(out.observations), len(out.scores))
         try:
             _map_event(event, out)
-            for row in out.scores[marks[2] :] if check_score is not None else ():
-                check_score(row)
+            if check_score is not None:
+                for row in out.scores[marks[2] :]:
+                    check_score(row)
         except (EventError, TypeError, ValueError, OverflowError) as exc:
             # drop whatever the event mapped before it failed: a failed event stores nothing
             del out.traces[marks[0] :], out.observations[marks[1] :], out.scores[marks[2] :]

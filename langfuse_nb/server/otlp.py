@@ -13,6 +13,11 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from langfuse_nb.server.errors import BadRequest, PayloadTooLarge
+from langfuse_nb.server.values import MAX_DEPTH, TRUNCATED, dumps, note_truncated
+
+# span times must render as ISO years 1970-9999 (what every client can parse)
+_MAX_NS = 253_402_300_800 * 1_000_000_000
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 @dataclass(slots=True)
@@ -64,19 +69,42 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     return out
 
 
-def decode_request(body: bytes, content_type: str | None) -> list[ScopeSpans]:
+def decode_request(
+    body: bytes, content_type: str | None, rejected: list[str] | None = None
+) -> list[ScopeSpans]:
+    """Decode by content type; with ``rejected`` given, a bad span is left out and described there."""
     kind = (content_type or "").lower()
     if "application/x-protobuf" in kind or "application/protobuf" in kind:
-        return decode_protobuf(body)
+        return decode_protobuf(body, rejected)
     if "application/json" in kind:
-        return decode_json(body)
+        return decode_json(body, rejected)
     raise BadRequest("Invalid content type: expected application/x-protobuf or application/json")
+
+
+def _spans(items: Any, decode: Any, rejected: list[str] | None) -> list[SpanRecord]:
+    """Decode each span alone: without a ``rejected`` list the first bad one fails the request."""
+    out: list[SpanRecord] = []
+    for item in items:
+        try:
+            out.append(_check_times(decode(item)))
+        except (BadRequest, TypeError, ValueError, OverflowError, AttributeError, KeyError) as exc:
+            if rejected is None:
+                raise
+            message = exc.message if isinstance(exc, BadRequest) else f"malformed span: {exc}"
+            rejected.append(message[:300])
+    return out
+
+
+def _check_times(span: SpanRecord) -> SpanRecord:
+    if not (0 <= span.start_ns < _MAX_NS and 0 <= span.end_ns < _MAX_NS):
+        raise BadRequest(f"span {span.name[:100]!r} has a start or end time outside years 1970-9999")
+    return span
 
 
 # ---- protobuf ---------------------------------------------------------------------------------------------
 
 
-def decode_protobuf(body: bytes) -> list[ScopeSpans]:
+def decode_protobuf(body: bytes, rejected: list[str] | None = None) -> list[ScopeSpans]:
     try:
         request = ExportTraceServiceRequest.FromString(body)
     except (DecodeError, ValueError, RuntimeError) as exc:
@@ -91,7 +119,7 @@ def decode_protobuf(body: bytes) -> list[ScopeSpans]:
                 "version": scope.version,
                 "attributes": _pb_attributes(scope.attributes),
             }
-            spans = [_pb_span(span) for span in scope_spans.spans]
+            spans = _spans(scope_spans.spans, _pb_span, rejected)
             groups.append(ScopeSpans(resource, scope_info, spans))
     return groups
 
@@ -131,11 +159,26 @@ def _pb_attributes(pairs: Any) -> dict[str, Any]:
         # non-empty strings are the common case (SDK attributes): a non-empty string_value can only mean
         # the string member is set, so the generic oneof dispatch is needed for everything else only
         text = value.string_value
-        out[kv.key] = text if text else _pb_value(value)
+        out[kv.key] = text if text else _top_level(_pb_value(value, 0))
     return out
 
 
-def _pb_value(value: Any) -> Any:
+def _top_level(value: Any) -> Any:
+    # an attribute that is a key-value list is stored as its JSON text; nested ones stay objects inside it
+    # (encoding every level as text would double its escaping per level: 30 levels are gigabytes)
+    return dumps(value) if isinstance(value, dict) else value
+
+
+def _too_deep(depth: int) -> bool:
+    if depth < MAX_DEPTH // 2:  # an OTLP level is 2-4 JSON levels; stored values must stay below MAX_DEPTH
+        return False
+    note_truncated()
+    return True
+
+
+def _pb_value(value: Any, depth: int) -> Any:
+    if _too_deep(depth):
+        return TRUNCATED
     kind = value.WhichOneof("value")
     if kind == "string_value":
         return value.string_value
@@ -146,9 +189,9 @@ def _pb_value(value: Any) -> Any:
     if kind == "double_value":
         return value.double_value
     if kind == "array_value":
-        return [_pb_value(item) for item in value.array_value.values]
+        return [_pb_value(item, depth + 1) for item in value.array_value.values]
     if kind == "kvlist_value":
-        return orjson.dumps({kv.key: _pb_value(kv.value) for kv in value.kvlist_value.values}).decode()
+        return {kv.key: _pb_value(kv.value, depth + 1) for kv in value.kvlist_value.values}
     if kind == "bytes_value":
         return base64.b64encode(value.bytes_value).decode()
     return None
@@ -157,7 +200,7 @@ def _pb_value(value: Any) -> Any:
 # ---- OTLP/JSON --------------------------------------------------------------------------------------------
 
 
-def decode_json(body: bytes) -> list[ScopeSpans]:
+def decode_json(body: bytes, rejected: list[str] | None = None) -> list[ScopeSpans]:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -165,9 +208,10 @@ def decode_json(body: bytes) -> list[ScopeSpans]:
     if not isinstance(document, dict):
         raise BadRequest("OTLP JSON body must be an object with 'resourceSpans'")
     try:
-        return [group for rs in _list(document.get("resourceSpans")) for group in _json_resource_spans(rs)]
-    except (TypeError, ValueError, AttributeError, KeyError) as exc:
-        raise BadRequest(f"malformed OTLP JSON: {exc}") from None
+        resource_spans = _list(document.get("resourceSpans"))
+        return [group for rs in resource_spans for group in _json_resource_spans(rs, rejected)]
+    except (TypeError, ValueError, OverflowError, AttributeError, KeyError) as exc:
+        raise BadRequest(f"malformed OTLP JSON: {str(exc)[:300]}") from None
 
 
 def _list(value: Any) -> list[Any]:
@@ -178,7 +222,7 @@ def _list(value: Any) -> list[Any]:
     return value
 
 
-def _json_resource_spans(resource_spans: dict[str, Any]) -> list[ScopeSpans]:
+def _json_resource_spans(resource_spans: dict[str, Any], rejected: list[str] | None) -> list[ScopeSpans]:
     resource = _json_attributes((resource_spans.get("resource") or {}).get("attributes"))
     groups = []
     for scope_spans in _list(resource_spans.get("scopeSpans")):
@@ -188,9 +232,8 @@ def _json_resource_spans(resource_spans: dict[str, Any]) -> list[ScopeSpans]:
             "version": scope.get("version", ""),
             "attributes": _json_attributes(scope.get("attributes")),
         }
-        groups.append(
-            ScopeSpans(resource, scope_info, [_json_span(s) for s in _list(scope_spans.get("spans"))])
-        )
+        spans = _spans(_list(scope_spans.get("spans")), _json_span, rejected)
+        groups.append(ScopeSpans(resource, scope_info, spans))
     return groups
 
 
@@ -244,24 +287,39 @@ def _json_attributes(pairs: Any) -> dict[str, Any]:
         key = kv["key"]
         if not isinstance(key, str):  # everything downstream treats attribute keys as text
             raise ValueError(f"attribute key {key!r} must be a string")
-        out[key] = _json_value(kv.get("value") or {})
+        out[key] = _top_level(_json_value(kv.get("value") or {}, 0))
     return out
 
 
-def _json_value(value: dict[str, Any]) -> Any:
+def _json_value(value: dict[str, Any], depth: int) -> Any:
+    if _too_deep(depth):
+        return TRUNCATED
     if "stringValue" in value:
         return value["stringValue"]
     if "intValue" in value:
-        return int(value["intValue"])
+        return _int64(value["intValue"])
     if "boolValue" in value:
         return bool(value["boolValue"])
     if "doubleValue" in value:
         return float(value["doubleValue"])
     if "arrayValue" in value:
-        return [_json_value(v) for v in _list((value["arrayValue"] or {}).get("values"))]
+        return [_json_value(v, depth + 1) for v in _list((value["arrayValue"] or {}).get("values"))]
     if "kvlistValue" in value:
         pairs = _list((value["kvlistValue"] or {}).get("values"))
-        return orjson.dumps({kv["key"]: _json_value(kv.get("value") or {}) for kv in pairs}).decode()
+        return {str(kv["key"]): _json_value(kv.get("value") or {}, depth + 1) for kv in pairs}
     if "bytesValue" in value:
         return value["bytesValue"]
     return None
+
+
+def _int64(value: Any) -> int:
+    if isinstance(value, float):
+        number = int(value)
+    else:
+        text = str(value)
+        if len(text) > 20:  # also keeps int() away from its 4,300-digit limit
+            raise ValueError(f"intValue {text[:30]}... is not a 64-bit integer")
+        number = int(text)
+    if not _INT64[0] <= number <= _INT64[1]:
+        raise ValueError(f"intValue {number} is outside the 64-bit range")
+    return number

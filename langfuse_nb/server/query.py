@@ -13,6 +13,7 @@ from langfuse_nb.server.errors import BadRequest
 from langfuse_nb.server.values import parse_iso
 
 MAX_LIMIT = 1000
+MAX_PARAMS = 10_000
 
 
 @dataclass
@@ -25,6 +26,8 @@ class Where:
     count_clauses: list[str] = field(default_factory=list)
 
     def add(self, clause: str, *params: Any, count_clause: str | None = None) -> None:
+        if len(self.params) + len(params) > MAX_PARAMS:  # SQLite's own limit is 32,766 variables
+            raise BadRequest(f"too many filter values in one request (at most {MAX_PARAMS:,})")
         self.clauses.append(clause)
         self.count_clauses.append(count_clause or clause)
         self.params.extend(params)
@@ -144,8 +147,8 @@ def _condition(where: Where, column: Column, op: str, value: Any, condition: dic
         key = condition.get("key")
         if not isinstance(key, str) or not key:
             raise BadRequest(f"filter on {name!r} needs a 'key'")
-        sql = f"json_extract({column.sql}, ?)"
-        where.params.append(f'$."{key}"')
+        sql, key_param = _json_member(column.sql, key)
+        where.params.append(key_param)
     if op in ("any of", "none of"):
         values = value if isinstance(value, list) else None
         if not values:
@@ -158,6 +161,8 @@ def _condition(where: Where, column: Column, op: str, value: Any, condition: dic
         if not isinstance(value, str):
             raise BadRequest(f"filter on {name!r} needs a string value")
         param = {"starts with": _like(value) + "%", "ends with": "%" + _like(value)}.get(op, value)
+        if len(param.encode()) > _MAX_PATTERN_BYTES and op in ("starts with", "ends with"):
+            raise BadRequest(f"filter value for {name!r} is too long for {op!r} (at most 50,000 bytes)")
         where.add(_STRING_OPS[op].format(c=sql), param)
         return
     if op not in _COMPARE_OPS:
@@ -166,6 +171,19 @@ def _condition(where: Where, column: Column, op: str, value: Any, condition: dic
 
 
 _SCALARS = (str, int, float, bool)
+# SQLite refuses LIKE patterns longer than 50,000 bytes (SQLITE_MAX_LIKE_PATTERN_LENGTH)
+_MAX_PATTERN_BYTES = 50_000
+# beyond this many tags an all-of filter is one counting subquery: chained EXISTS probes would exceed
+# SQLite's expression depth limit (1,000) around 490 tags
+_MANY_TAGS = 64
+
+
+def _json_member(column_sql: str, key: str) -> tuple[str, str]:
+    """SQL for one top-level member of a JSON column, and its parameter."""
+    if '"' in key:
+        # a JSON path cannot quote a key containing '"'; look it up by exact key instead
+        return f"(SELECT value FROM json_each({column_sql}) WHERE key = ?)", key
+    return f"json_extract({column_sql}, ?)", f'$."{key}"'
 
 
 def _typed(column: Column, value: Any, name: Any) -> Any:
@@ -192,7 +210,10 @@ def _tags_condition(where: Where, column: Column, op: str, value: Any) -> None:
     probe = f"EXISTS (SELECT 1 FROM trace_tags g WHERE g.tag {{}} AND g.trace_id = {column.sql})"
     listed = f"{column.sql} IN (SELECT trace_id FROM trace_tags WHERE tag {{}})"
     marks = f"IN ({', '.join('?' * len(values))})"
-    if op == "all of":
+    if op == "all of" and len(values) > _MANY_TAGS:
+        having = f"(SELECT count(*) FROM trace_tags g WHERE g.trace_id = {column.sql} AND g.tag {marks})"
+        where.add(f"{having} = ?", *values, len(values))
+    elif op == "all of":
         # counting: walk the first tag's entries (callers put the rarest first) and probe the others by
         # primary key, instead of materialising every tag's full trace list
         probes = "".join(

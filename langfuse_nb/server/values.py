@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -14,29 +17,65 @@ import orjson
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
 
+# Deepest nesting stored as JSON: below orjson's 255-level limit (for writing and for serving it back),
+# and shallow enough that the bounded copy below stays far from Python's recursion limit.
+MAX_DEPTH = 200
+TRUNCATED = f"[langfuse_nb: truncated, nested deeper than {MAX_DEPTH} levels]"
+# set by ``note_truncations`` for one request, so a route can tell its client that values were cut
+_truncations: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("truncations", default=None)
+
+
 def dumps(value: Any) -> str:
-    """Compact JSON text; non-native values fall back to ``str``."""
+    """Compact JSON text; non-native values fall back to ``str``, over-deep values are truncated."""
     try:
         return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
-        # orjson refuses integers beyond 64 bits (they reach us from Python-side arithmetic or
-        # clients); store those as floats, like JSON parsers on the way back would read them
-        return orjson.dumps(_wide_ints_to_float(value), default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        # orjson refuses integers beyond 64 bits and nesting deeper than 255 levels (both as TypeError);
+        # a bounded copy fixes either, so one odd value never fails the request it arrived in
+        return orjson.dumps(bounded(value), default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 _INT64 = (-(2**63), 2**64 - 1)  # orjson writes signed and unsigned 64-bit integers
 
 
-def _wide_ints_to_float(value: Any) -> Any:
-    if isinstance(value, bool):
+def bounded(value: Any, depth: int = MAX_DEPTH) -> Any:
+    """A copy orjson can write: wide integers as floats (or text), containers below ``depth`` truncated."""
+    if isinstance(value, bool) or not isinstance(value, int | dict | list | tuple):
         return value
     if isinstance(value, int):
-        return value if _INT64[0] <= value <= _INT64[1] else float(value)
+        return value if _INT64[0] <= value <= _INT64[1] else _wide_int(value)
+    if depth <= 0:
+        note_truncated()
+        return TRUNCATED
     if isinstance(value, dict):
-        return {k: _wide_ints_to_float(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_wide_ints_to_float(v) for v in value]
-    return value
+        return {k: bounded(v, depth - 1) for k, v in value.items()}
+    return [bounded(v, depth - 1) for v in value]
+
+
+def _wide_int(value: int) -> float | str:
+    # stored as a float, like JSON parsers on the way back would read it; beyond floats, as text
+    try:
+        return float(value)
+    except OverflowError:
+        return "<integer too large>" if abs(value).bit_length() > 14_000 else str(value)
+
+
+def note_truncated() -> None:
+    """Record one truncated value for the current request (no-op outside ``count_truncations``)."""
+    counter = _truncations.get()
+    if counter is not None:
+        counter.append(1)
+
+
+@contextlib.contextmanager
+def count_truncations() -> Iterator[list[int]]:
+    """Collect truncations made while the block runs (one list entry per truncated value)."""
+    counter: list[int] = []
+    token = _truncations.set(counter)
+    try:
+        yield counter
+    finally:
+        _truncations.reset(token)
 
 
 def dumps_or_none(value: Any) -> str | None:

@@ -1,6 +1,9 @@
-"""``POST /api/public/otel/v1/traces``: OTLP/HTTP span ingest."""
+"""``POST /api/public/otel/v1/traces``: OTLP/HTTP span ingest; a bad span is rejected alone."""
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from fastapi import Request
 
@@ -10,18 +13,44 @@ from langfuse_nb.server.otlp import decode_request, decompress
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.spans import map_groups
 from langfuse_nb.server.store import ingest
+from langfuse_nb.server.values import MAX_DEPTH, count_truncations
+
+_VERSION = re.compile(r"[0-9]{1,6}")
+_LATEST_VERSION = 4
 
 
 def export_traces(request: Request, body: RawBody) -> JsonResponse:
-    version = request.headers.get("x-langfuse-ingestion-version")
-    if version is not None and (not version.strip().isdigit() or int(version) > 4):
-        raise BadRequest(f"unsupported x-langfuse-ingestion-version {version!r}")
+    _check_version(request.headers.get("x-langfuse-ingestion-version"))
     body = decompress(body, request.headers.get("content-encoding"), config_of(request).max_body_bytes)
-    groups = decode_request(body, request.headers.get("content-type"))
-    observations, traces = map_groups(groups)
+    rejected: list[str] = []
+    with count_truncations() as truncated:
+        groups = decode_request(body, request.headers.get("content-type"), rejected)
+        observations, traces = map_groups(groups)
+    if rejected and not observations:
+        raise BadRequest(f"no span could be stored: {rejected[0]}")
     if observations:
         ingest.write(db_of(request), blobs_of(request), trace_updates=traces, observation_rows=observations)
-    return ok({})
+    return ok(_partial_success(rejected, len(truncated)))
+
+
+def _check_version(version: str | None) -> None:
+    if version is None:
+        return
+    if not _VERSION.fullmatch(version.strip()) or int(version) > _LATEST_VERSION:
+        shown = version if len(version) <= 20 else version[:20] + "..."
+        raise BadRequest(f"unsupported x-langfuse-ingestion-version {shown!r}; use 1-{_LATEST_VERSION}")
+
+
+def _partial_success(rejected: list[str], truncated: int) -> dict[str, Any]:
+    """OTLP's partial-success answer: spans left out, and values cut, each said once."""
+    if not rejected and not truncated:
+        return {}
+    problems = []
+    if rejected:
+        problems.append(f"{len(rejected)} span(s) rejected, first: {rejected[0]}")
+    if truncated:
+        problems.append(f"{truncated} value(s) nested deeper than {MAX_DEPTH} levels were truncated")
+    return {"partialSuccess": {"rejectedSpans": len(rejected), "errorMessage": "; ".join(problems)}}
 
 
 ROUTES = [Route("POST", "/api/public/otel/v1/traces", export_traces)]
