@@ -149,6 +149,12 @@ class _GroupContext:
         self.scope_key = dumps(group.scope)
 
 
+def _ns_to_iso_us(ns: int) -> str:
+    """OTLP nanoseconds -> the stored ISO form keeping microseconds (sub-ms durations stay visible)."""
+    # values.ns_to_iso renders whole seconds (cached) plus milliseconds; splice the microseconds in
+    return f"{ns_to_iso(ns)[:-7]}{int(ns) // 1000 % 1_000_000:06d}Z"
+
+
 def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict[str, Any]]:
     attrs = span.attributes
     start_ns = span.start_ns or span.end_ns or time.time_ns()  # neither given: "now" (spec §2)
@@ -156,8 +162,8 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
     if start_ns < 0 or end_ns >= _MAX_NS:
         # beyond year 9999 the ISO text is not a datetime any client can parse (and sorts wrongly)
         raise BadRequest(f"span {span.name!r} has a start or end time outside years 1970-9999")
-    start = ns_to_iso(start_ns) if start_ns else None
-    end = start if end_ns == start_ns else (ns_to_iso(end_ns) if end_ns else None)
+    start = _ns_to_iso_us(start_ns) if start_ns else None
+    end = start if end_ns == start_ns else (_ns_to_iso_us(end_ns) if end_ns else None)
     as_root = attrs.get(A.AS_ROOT) in (True, "true")
     obs_meta, trace_meta, trace_flagged = split_metadata(attrs)
     metadata = {**ctx.resource_meta, **obs_meta} if ctx.resource_meta else obs_meta

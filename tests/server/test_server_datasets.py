@@ -138,3 +138,21 @@ def test_run_item_errors(client):
     other = _dataset(client)
     moved = client.post("/api/public/dataset-items", json={"datasetName": other["name"], "id": item["id"]})
     assert moved.status_code == 404
+
+
+def test_dataset_schemas_must_be_json_schema_objects(client):
+    schema = {"type": "object", "properties": {"q": {"type": "string"}, "n": {"type": ["integer", "null"]}}}
+    created = _dataset(client, inputSchema=schema, expectedOutputSchema={"type": "string"})
+    assert created["inputSchema"] == schema and created["expectedOutputSchema"] == {"type": "string"}
+    for bad in (
+        {"inputSchema": "a string"},
+        {"inputSchema": ["type", "object"]},
+        {"expectedOutputSchema": 42},
+        {"inputSchema": {"type": "dict"}},
+        {"inputSchema": {"type": "object", "properties": {"q": {"type": "text"}}}},
+        {"inputSchema": {"type": "object", "required": "q"}},
+        {"expectedOutputSchema": {"type": "array", "items": {"type": "strin"}}},
+    ):
+        response = client.post("/api/public/v2/datasets", json={"name": f"bad-{uuid.uuid4().hex[:6]}", **bad})
+        assert response.status_code == 400, (bad, response.text)
+        assert "JSON Schema" in response.json()["message"]

@@ -128,7 +128,8 @@ def test_upload_token_is_checked_before_the_body_is_read(server):
     with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
         sock.sendall(
             b"PUT /api/public/media/AAAAAAAAAAAAAAAAAAAAAA/upload?token=forged HTTP/1.1\r\n"
-            b"Host: x\r\nContent-Type: image/png\r\nContent-Length: 999999999999\r\n\r\n"
+            + f"Host: {address.netloc}\r\n".encode()
+            + b"Content-Type: image/png\r\nContent-Length: 999999999999\r\n\r\n"
         )
         status_line = sock.recv(4096).split(b"\r\n", 1)[0]
     assert b" 403 " in status_line, status_line  # not 413: the token decided, before any body bytes
@@ -143,3 +144,46 @@ def test_downloaded_html_is_sandboxed_and_not_sniffed(client):
     assert download.status_code == 200 and download.content == data
     assert download.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in download.headers["content-security-policy"]
+
+
+def _uploaded(client, data: bytes) -> str:
+    created = client.post("/api/public/media", json=_request(data)).json()
+    headers = {"content-type": "image/png"}
+    assert httpx.put(created["uploadUrl"], content=data, headers=headers).status_code == 200
+    return created["mediaId"]
+
+
+def test_content_type_outside_the_api_enum_is_refused(client):
+    for content_type in ("application/x-unknown", "image/x-custom", "text/x-shellscript"):
+        response = client.post("/api/public/media", json=_request(os.urandom(8), content_type))
+        assert response.status_code == 400, (content_type, response.text)
+        assert "MediaContentType" in response.json()["message"]
+    for content_type in ("image/png", "application/pdf", "audio/mpeg", "application/vnd.apache.parquet"):
+        response = client.post("/api/public/media", json=_request(os.urandom(8), content_type))
+        assert response.status_code == 200, (content_type, response.text)
+
+
+def test_links_expire_after_the_stated_hour(client, server):
+    import sqlite3
+    import time
+    from datetime import datetime, timezone
+
+    from langfuse_nb.server.store import media as store
+
+    media_id = _uploaded(client, os.urandom(64))
+    media = client.get(f"/api/public/media/{media_id}").json()
+    expiry = datetime.fromisoformat(media["urlExpiry"].replace("Z", "+00:00"))
+    assert 3590 <= (expiry - datetime.now(timezone.utc)).total_seconds() <= 3600
+    assert f"expires={int(expiry.timestamp())}" in media["url"]
+    assert httpx.get(media["url"]).status_code == 200
+    with sqlite3.connect(server.db_path) as conn:  # the per-database signing key
+        key = conn.execute("SELECT value FROM meta WHERE key = 'media_secret'").fetchone()[0].encode()
+    base = f"{server.url}/api/public/media/{media_id}"
+    stale, _ = store.signed_query(key, "download", media_id, now=time.time() - 3601)
+    assert httpx.get(f"{base}/download?{stale}").status_code == 403  # validly signed, but expired
+    fresh, expires = store.signed_query(key, "download", media_id)
+    assert httpx.get(f"{base}/download?{fresh}").status_code == 200
+    later = fresh.replace(f"expires={expires}", f"expires={expires + 86400}")
+    assert httpx.get(f"{base}/download?{later}").status_code == 403  # the expiry is signed
+    stale_upload, _ = store.signed_query(key, "upload", media_id, now=time.time() - 3601)
+    assert httpx.put(f"{base}/upload?{stale_upload}", content=b"x").status_code == 403

@@ -268,12 +268,24 @@ def test_ids_with_slashes_can_be_fetched_by_id(tmp_path):
         api = LangfuseAPI(base_url=handle.url, username=handle.public_key, password=handle.secret_key)
         trace_id, session_id = "team/a/trace 1", "user/42"
         events = [
-            {"id": "e1", "type": "trace-create", "timestamp": "2024-01-01T00:00:00Z",
-             "body": {"id": trace_id, "name": "slashed", "sessionId": session_id}},
-            {"id": "e2", "type": "span-create", "timestamp": "2024-01-01T00:00:00Z",
-             "body": {"id": "obs/1", "traceId": trace_id, "name": "s"}},
-            {"id": "e3", "type": "score-create", "timestamp": "2024-01-01T00:00:00Z",
-             "body": {"id": "score/1", "traceId": trace_id, "name": "q", "value": 1}},
+            {
+                "id": "e1",
+                "type": "trace-create",
+                "timestamp": "2024-01-01T00:00:00Z",
+                "body": {"id": trace_id, "name": "slashed", "sessionId": session_id},
+            },
+            {
+                "id": "e2",
+                "type": "span-create",
+                "timestamp": "2024-01-01T00:00:00Z",
+                "body": {"id": "obs/1", "traceId": trace_id, "name": "s"},
+            },
+            {
+                "id": "e3",
+                "type": "score-create",
+                "timestamp": "2024-01-01T00:00:00Z",
+                "body": {"id": "score/1", "traceId": trace_id, "name": "q", "value": 1},
+            },
         ]
         assert api.ingestion.batch(batch=events).errors == []
         assert api.trace.get(trace_id).name == "slashed"
@@ -283,3 +295,152 @@ def test_ids_with_slashes_can_be_fetched_by_id(tmp_path):
         api.trace.delete(trace_id)
     finally:
         handle.stop()
+
+
+def _tagged_traces(send_spans, tag, shapes):
+    """One trace per (duration_ns, cost) with the given tag; returns their ids in order."""
+    ids = []
+    for i, (duration_ns, cost) in enumerate(shapes):
+        tid = kit.trace_id()
+        root = kit.span(
+            f"t{i}",
+            trace=tid,
+            start_ns=BASE_NS + i * SECOND,
+            duration_ns=duration_ns,
+            attributes={"langfuse.trace.tags": [tag]},
+        )
+        child = kit.span(
+            "llm",
+            trace=tid,
+            parent=root["span_id"],
+            start_ns=BASE_NS + i * SECOND,
+            attributes={f"{A}.type": "generation", f"{A}.cost_details": json.dumps({"total": cost})},
+        )
+        send_spans([child, root])
+        ids.append(tid)
+    return ids
+
+
+def test_trace_list_orders_and_filters_by_latency_and_cost(client, send_spans):
+    tag = f"metrics-{kit.span_id()}"
+    a, b, c = _tagged_traces(send_spans, tag, [(SECOND // 1000, 0.3), (3 * SECOND, 0.1), (2 * SECOND, 0.2)])
+
+    def ids(**params):
+        return _ids(client.get("/api/public/traces", params={"tags": tag, **params}))
+
+    assert ids(orderBy="latency.desc") == [b, c, a]
+    assert ids(orderBy="latency.asc") == [a, c, b]
+    assert ids(orderBy="totalCost.asc") == [b, c, a]
+    slow = [{"type": "number", "column": "latency", "operator": ">", "value": 1.5}]
+    assert ids(filter=json.dumps(slow), orderBy="latency.asc") == [c, b]
+    cheap = [{"type": "number", "column": "totalCost", "operator": "<=", "value": 0.2}]
+    assert sorted(ids(filter=json.dumps(cheap))) == sorted([b, c])
+    body = client.get("/api/public/traces", params={"tags": tag, "orderBy": "latency.desc"}).json()
+    assert [t["latency"] for t in body["data"]] == [3.0, 2.0, 0.001]
+    assert body["data"][0]["totalCost"] == 0.1
+
+
+def test_sub_millisecond_timings_keep_microseconds(client, send_spans):
+    tid = kit.trace_id()
+    span = kit.span("quick", trace=tid, start_ns=1_700_000_000_123_456_789, duration_ns=250_000)
+    send_spans([span])
+    observation = client.get(f"/api/public/observations/{span['span_id']}").json()
+    assert observation["startTime"] == "2023-11-14T22:13:20.123456Z"
+    assert observation["endTime"] == "2023-11-14T22:13:20.123706Z"
+    assert observation["latency"] == pytest.approx(0.00025, abs=1e-7)
+    assert client.get(f"/api/public/traces/{tid}").json()["latency"] == pytest.approx(0.00025, abs=1e-7)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/public/traces",
+        "/api/public/observations",
+        "/api/public/v2/scores",
+        "/api/public/sessions",
+        "/api/public/v2/prompts",
+        "/api/public/v2/datasets",
+    ],
+)
+def test_page_zero_and_limit_zero_are_accepted(seeded, path):
+    http, _ = seeded
+    first = http.get(path, params={"limit": 2}).json()
+    zero = http.get(path, params={"limit": 2, "page": 0})
+    assert zero.status_code == 200, zero.text
+    assert zero.json() == first  # page 0 is served as the first page
+    counts = http.get(path, params={"limit": 0})
+    assert counts.status_code == 200, counts.text
+    assert counts.json()["data"] == []
+    assert counts.json()["meta"] == {**first["meta"], "limit": 0, "totalPages": 0}
+    for bad in ({"page": -1}, {"limit": -1}, {"limit": 100_000}):
+        assert http.get(path, params=bad).status_code == 400, bad
+
+
+def test_read_fields_match_langfuse(seeded):
+    """Numeric scores carry stringValue null, empty I/O reads as null, observations have Langfuse fields."""
+    http, traces = seeded
+    events = [
+        {
+            "id": "ev-empty",
+            "type": "trace-create",
+            "timestamp": "2023-11-14T22:13:30Z",
+            "body": {"id": "trace-empty-output", "name": "empty", "input": "", "output": ""},
+        }
+    ]
+    assert http.post("/api/public/ingestion", json={"batch": events}).json()["errors"] == []
+    empty = http.get("/api/public/traces/trace-empty-output").json()
+    assert (empty["input"], empty["output"]) == (None, None)
+    kit.check(empty, "TraceWithFullDetails")
+    numeric = http.get("/api/public/v2/scores/score-1").json()
+    kit.check(numeric, "Score")
+    assert "stringValue" in numeric and numeric["stringValue"] is None and numeric["metadata"] == {}
+    detail = http.get(f"/api/public/traces/{traces[1]['id']}").json()
+    assert detail["scores"][0]["stringValue"] is None
+    generation = next(o for o in detail["observations"] if o["type"] == "GENERATION")
+    for key in ("createdAt", "updatedAt", "unit", "promptTokens", "completionTokens", "totalTokens"):
+        assert key in generation, key
+    assert generation["calculatedTotalCost"] == 0.5 and generation["calculatedInputCost"] is None
+    span = next(o for o in detail["observations"] if o["type"] == "SPAN")
+    assert span["calculatedTotalCost"] == 0  # Langfuse: 0, not null, without a known cost
+
+
+def test_unknown_field_groups_are_ignored(seeded):
+    http, _ = seeded
+    response = http.get("/api/public/traces", params={"fields": "core,bogus", "limit": 1})
+    assert response.status_code == 200, response.text
+    item = response.json()["data"][0]
+    assert "input" not in item and item["latency"] == -1 and item["observations"] == []
+
+
+def test_project_id_from_langfuse_init_variables(tmp_path, monkeypatch):
+    from langfuse_nb.server.config import ServerConfig
+    from langfuse_nb.server.runner import start_in_thread
+
+    monkeypatch.setenv("LANGFUSE_INIT_PROJECT_ID", "my-ci-project")
+    monkeypatch.setenv("LANGFUSE_INIT_PROJECT_NAME", "My CI project")
+    monkeypatch.setenv("LANGFUSE_INIT_ORG_ID", "my-org")
+    handle = start_in_thread(db_path=tmp_path / "lf.db")
+    try:
+        http = httpx.Client(base_url=handle.url, auth=(handle.public_key, handle.secret_key), timeout=10)
+        project = http.get("/api/public/projects").json()["data"][0]
+        assert (project["id"], project["name"], project["organization"]["id"]) == (
+            "my-ci-project",
+            "My CI project",
+            "my-org",
+        )
+        tid = kit.trace_id()
+        body = kit.protobuf_request([kit.span("root", trace=tid)])
+        headers = {"content-type": "application/x-protobuf"}
+        http.post("/api/public/otel/v1/traces", content=body, headers=headers).raise_for_status()
+        trace = http.get(f"/api/public/traces/{tid}").json()
+        assert trace["htmlPath"] == f"/project/my-ci-project/traces/{tid}"
+        assert trace["projectId"] == trace["observations"][0]["projectId"] == "my-ci-project"
+        page = http.get(f"/project/my-ci-project/traces/{tid}")
+        assert page.status_code == 200 and tid in page.text
+        assert http.get("/project/my-ci-project/traces").status_code == 200
+        assert http.get("/project/someone-else/traces").status_code == 404
+    finally:
+        handle.stop()
+    monkeypatch.setenv("LANGFUSE_INIT_PROJECT_ID", "../etc")
+    with pytest.raises(ValueError, match="project id"):
+        ServerConfig(db_path=tmp_path / "x.db")

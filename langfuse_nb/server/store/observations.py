@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from langfuse_nb.server.config import PROJECT_ID
@@ -136,11 +137,18 @@ def _sum_prefixed(details: dict[str, Any], prefix: str) -> float | None:
     return sum(values) if values else None
 
 
+def _instant(text: str) -> datetime:
+    if len(text) == 27 and text[-1] == "Z":  # the stored fixed-width UTC form
+        return datetime.fromisoformat(text[:-1])
+    return datetime.fromtimestamp(iso_to_seconds(text) or 0.0, timezone.utc).replace(tzinfo=None)
+
+
 def seconds_between(start: str | None, end: str | None) -> float | None:
-    """Seconds from one stored timestamp to another (microsecond precision); None when either is missing."""
+    """Seconds from one stored timestamp to another, exact to the microsecond; None when one is missing."""
     if not start or not end:
         return None
-    return iso_to_seconds(end) - iso_to_seconds(start)  # type: ignore[operator]
+    # datetime arithmetic: differences of epoch floats near 1.7e9 would be off in the 7th decimal
+    return (_instant(end) - _instant(start)).total_seconds()
 
 
 def _usage_fields(usage: dict[str, Any]) -> dict[str, Any]:
