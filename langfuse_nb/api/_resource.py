@@ -8,6 +8,7 @@ response type instead of the `Request`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
@@ -87,4 +88,14 @@ def _with_result_signature(call: Callable[..., Any], build: Callable[..., Any]) 
     return call
 
 
-__all__ = ["AsyncResource", "SyncResource", "endpoint"]
+def send_json(resource: SyncResource | AsyncResource, method: str, /, **kwargs: Any) -> Any:
+    """Send ``resource.method(**kwargs)`` and return the decoded JSON without building models.
+
+    For bulk reads (DataFrames of thousands of rows) where model validation would cost more than the
+    request. From an `AsyncResource` the result is awaitable.
+    """
+    described: Request[Any] = getattr(type(resource), method).request(resource, **kwargs)
+    return resource._executor.send(dataclasses.replace(described, response=Any))
+
+
+__all__ = ["AsyncResource", "SyncResource", "endpoint", "send_json"]

@@ -14,11 +14,13 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from typing_extensions import TypedDict, Unpack
 
+from langfuse_nb.api._resource import send_json
+from langfuse_nb.errors import ApiError
 from langfuse_nb.sdk.experiments.progress import Progress, resolve
 
 if TYPE_CHECKING:
@@ -26,7 +28,8 @@ if TYPE_CHECKING:
 
     from langfuse_nb.api import AsyncLangfuseAPI, LangfuseAPI
 
-PAGE_SIZE = 100  # Langfuse Cloud's largest page for these endpoints
+BULK_PAGE_SIZE = 1000  # the local server (and self-hosted Langfuse) serve pages this large
+PAGE_SIZE = 100  # Langfuse Cloud's page size; used when a server refuses the bulk size
 CONCURRENCY = 4  # pages in flight at once after the first
 _TRACE_FIELDS = "core,io,scores,observations,metrics"
 
@@ -39,18 +42,26 @@ class _Query:
     params: Mapping[str, Any]
     limit: int | None
     desc: str
+    page_limit: int = BULK_PAGE_SIZE
 
     def call(self, api: Any, page: int) -> Any:
-        method = getattr(getattr(api, self.endpoint.resource), self.endpoint.method)
-        return method(**self.params, page=page, limit=self.page_size)
+        """Request one page; JSON as plain dicts (thousands of rows skip model validation)."""
+        resource = getattr(api, self.endpoint.resource)
+        return send_json(resource, self.endpoint.method, **self.params, page=page, limit=self.page_size)
 
     @property
     def page_size(self) -> int:
-        return min(PAGE_SIZE, self.limit) if self.limit else PAGE_SIZE
+        return min(self.page_limit, self.limit) if self.limit else self.page_limit
+
+    def smaller_pages(self, error: ApiError) -> _Query | None:
+        """The same query with Cloud-sized pages, if the server refused the bulk size."""
+        if error.status_code in (400, 422) and self.page_size > PAGE_SIZE:
+            return replace(self, page_limit=PAGE_SIZE)
+        return None
 
     def pages_after(self, first: Any) -> list[int]:
         """Page numbers still needed once the first page (with its meta) is known."""
-        total_pages = int(first.meta.total_pages or 0)
+        total_pages = int(first["meta"].get("totalPages") or 0)
         if self.limit is not None:
             total_pages = min(total_pages, math.ceil(self.limit / self.page_size))
         return list(range(2, total_pages + 1))
@@ -60,21 +71,23 @@ class _Query:
         seen: set[str] = set()
         out: list[dict[str, Any]] = []
         for page in pages:
-            for item in page.data:
-                key = getattr(item, "root", item).id
-                if key not in seen:
-                    seen.add(key)
+            for item in page["data"]:
+                if item["id"] not in seen:
+                    seen.add(item["id"])
                     out.append(self.endpoint.to_row(item))
         return out[: self.limit] if self.limit is not None else out
 
 
 def fetch_rows(api: LangfuseAPI, query: _Query, progress: bool | None) -> list[dict[str, Any]]:
     """All pages through the blocking client, the later ones on a few threads."""
-    first = query.call(api, 1)
+    try:
+        first = query.call(api, 1)
+    except ApiError as exc:
+        query = query.smaller_pages(exc) or _reraise(exc)
+        first = query.call(api, 1)
     bar = _bar(query, first, progress)
-    wanted = query.pages_after(first)
     with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-        pages = list(pool.map(lambda n: _counted(bar, query.call(api, n)), wanted))
+        pages = list(pool.map(lambda n: _counted(bar, query.call(api, n)), query.pages_after(first)))
     bar.close()
     return query.rows([first, *pages])
 
@@ -83,7 +96,11 @@ async def fetch_rows_async(
     api: AsyncLangfuseAPI, query: _Query, progress: bool | None
 ) -> list[dict[str, Any]]:
     """All pages through the asyncio client, at most CONCURRENCY requests at a time."""
-    first = await query.call(api, 1)
+    try:
+        first = await query.call(api, 1)
+    except ApiError as exc:
+        query = query.smaller_pages(exc) or _reraise(exc)
+        first = await query.call(api, 1)
     bar = _bar(query, first, progress)
     gate = asyncio.Semaphore(CONCURRENCY)
 
@@ -96,17 +113,21 @@ async def fetch_rows_async(
     return query.rows([first, *pages])
 
 
+def _reraise(error: ApiError) -> NoReturn:
+    raise error
+
+
 def _bar(query: _Query, first: Any, progress: bool | None) -> Progress:
-    total = int(first.meta.total_items or 0)
+    total = int(first["meta"].get("totalItems") or 0)
     bar = Progress(
         resolve(progress), total=min(total, query.limit) if query.limit else total, desc=query.desc
     )
-    bar.update(len(first.data))
+    bar.update(len(first["data"]))
     return bar
 
 
 def _counted(bar: Progress, page: Any) -> Any:
-    bar.update(len(page.data))
+    bar.update(len(page["data"]))
     return page
 
 
@@ -212,91 +233,93 @@ def _metadata_filter(metadata: Mapping[str, Any]) -> str:
 # ---- rows -----------------------------------------------------------------------------------------------
 
 
-def _trace_row(trace: Any) -> dict[str, Any]:
+def _trace_row(trace: dict[str, Any]) -> dict[str, Any]:
+    get = trace.get
     return {
-        "id": trace.id,
-        "timestamp": trace.timestamp,
-        "name": trace.name,
-        "user_id": trace.user_id,
-        "session_id": trace.session_id,
-        "tags": trace.tags or [],
-        "environment": trace.environment,
-        "release": trace.release,
-        "version": trace.version,
-        "latency": trace.latency,
-        "total_cost": trace.total_cost,
-        "observation_count": len(trace.observations or []),
-        "input": trace.input,
-        "output": trace.output,
-        "metadata": trace.metadata,
+        "id": trace["id"],
+        "timestamp": get("timestamp"),
+        "name": get("name"),
+        "user_id": get("userId"),
+        "session_id": get("sessionId"),
+        "tags": get("tags") or [],
+        "environment": get("environment"),
+        "release": get("release"),
+        "version": get("version"),
+        "latency": get("latency"),
+        "total_cost": get("totalCost"),
+        "observation_count": len(get("observations") or ()),
+        "input": get("input"),
+        "output": get("output"),
+        "metadata": get("metadata"),
         "raw": trace,
     }
 
 
-def _observation_row(obs: Any) -> dict[str, Any]:
-    usage = obs.usage_details or {}
-    cost = obs.cost_details or {}
+def _observation_row(obs: dict[str, Any]) -> dict[str, Any]:
+    get = obs.get
+    usage = get("usageDetails") or {}
+    cost = get("costDetails") or {}
     return {
-        "id": obs.id,
-        "trace_id": obs.trace_id,
-        "parent_observation_id": obs.parent_observation_id,
-        "type": obs.type,
-        "name": obs.name,
-        "timestamp": obs.start_time,
-        "start_time": obs.start_time,
-        "end_time": obs.end_time,
-        "completion_start_time": obs.completion_start_time,
-        "latency": obs.latency,
-        "time_to_first_token": obs.time_to_first_token,
-        "level": getattr(obs.level, "value", obs.level),
-        "status_message": obs.status_message,
-        "model": obs.model,
+        "id": obs["id"],
+        "trace_id": get("traceId"),
+        "parent_observation_id": get("parentObservationId"),
+        "type": get("type"),
+        "name": get("name"),
+        "timestamp": get("startTime"),
+        "start_time": get("startTime"),
+        "end_time": get("endTime"),
+        "completion_start_time": get("completionStartTime"),
+        "latency": get("latency"),
+        "time_to_first_token": get("timeToFirstToken"),
+        "level": get("level"),
+        "status_message": get("statusMessage"),
+        "model": get("model"),
         "input_tokens": usage.get("input"),
         "output_tokens": usage.get("output"),
         "total_tokens": usage.get("total"),
-        "input_cost": cost.get("input", obs.calculated_input_cost),
-        "output_cost": cost.get("output", obs.calculated_output_cost),
-        "total_cost": cost.get("total", obs.calculated_total_cost),
-        "prompt_name": obs.prompt_name,
-        "prompt_version": obs.prompt_version,
-        "environment": obs.environment,
-        "version": obs.version,
-        "input": obs.input,
-        "output": obs.output,
-        "metadata": obs.metadata,
-        "usage_details": obs.usage_details,
-        "cost_details": obs.cost_details,
+        "input_cost": cost.get("input", get("calculatedInputCost")),
+        "output_cost": cost.get("output", get("calculatedOutputCost")),
+        "total_cost": cost.get("total", get("calculatedTotalCost")),
+        "prompt_name": get("promptName"),
+        "prompt_version": get("promptVersion"),
+        "environment": get("environment"),
+        "version": get("version"),
+        "input": get("input"),
+        "output": get("output"),
+        "metadata": get("metadata"),
+        "usage_details": get("usageDetails"),
+        "cost_details": get("costDetails"),
         "raw": obs,
     }
 
 
-def _score_row(score: Any) -> dict[str, Any]:
-    data = getattr(score, "root", score)  # the v2 list holds a tagged union
+def _score_row(score: dict[str, Any]) -> dict[str, Any]:
+    get = score.get
     return {
-        "id": data.id,
-        "trace_id": getattr(data, "trace_id", None),
-        "observation_id": getattr(data, "observation_id", None),
-        "session_id": getattr(data, "session_id", None),
-        "dataset_run_id": getattr(data, "dataset_run_id", None),
-        "timestamp": data.timestamp,
-        "name": data.name,
-        "value": getattr(data, "value", None),
-        "string_value": getattr(data, "string_value", None),
-        "data_type": getattr(data.data_type, "value", data.data_type),
-        "source": getattr(data.source, "value", data.source),
-        "comment": data.comment,
-        "config_id": data.config_id,
-        "environment": data.environment,
-        "metadata": data.metadata,
+        "id": score["id"],
+        "trace_id": get("traceId"),
+        "observation_id": get("observationId"),
+        "session_id": get("sessionId"),
+        "dataset_run_id": get("datasetRunId"),
+        "timestamp": get("timestamp"),
+        "name": get("name"),
+        "value": get("value"),
+        "string_value": get("stringValue"),
+        "data_type": get("dataType"),
+        "source": get("source"),
+        "comment": get("comment"),
+        "config_id": get("configId"),
+        "environment": get("environment"),
+        "metadata": get("metadata"),
         "raw": score,
     }
 
 
-def _session_row(session: Any) -> dict[str, Any]:
+def _session_row(session: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": session.id,
-        "timestamp": session.created_at,
-        "environment": session.environment,
+        "id": session["id"],
+        "timestamp": session.get("createdAt"),
+        "environment": session.get("environment"),
         "raw": session,
     }
 

@@ -119,3 +119,14 @@ def test_same_rows_as_the_reference_sdk_sees(lf: Langfuse, populated: dict[str, 
     assert {o.id for o in observed.data} == set(lf.observations_df(type="GENERATION")["id"])
     scored = ref.api.score_v_2.get(name="label", limit=50)
     assert {s.id for s in scored.data} == set(lf.scores_df(name="label")["id"])
+
+
+def test_falls_back_to_cloud_sized_pages(lf: Langfuse, monkeypatch: pytest.MonkeyPatch) -> None:
+    from langfuse_nb.server import query
+
+    for i in range(120):
+        lf.start_span(name=f"small-pages-{i}").end()
+    lf.flush()
+    monkeypatch.setattr(query, "MAX_LIMIT", 100)  # the in-thread server now refuses limit=1000 like a strict API
+    frame = lf.traces_df(scores=False, progress=False)
+    assert len(frame) == 120 and frame["id"].is_unique
