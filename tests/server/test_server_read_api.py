@@ -444,3 +444,41 @@ def test_project_id_from_langfuse_init_variables(tmp_path, monkeypatch):
     monkeypatch.setenv("LANGFUSE_INIT_PROJECT_ID", "../etc")
     with pytest.raises(ValueError, match="project id"):
         ServerConfig(db_path=tmp_path / "x.db")
+
+
+def test_observation_filters_on_latency_tokens_and_cost(client, send_spans):
+    tid = kit.trace_id()
+    slow = kit.span(
+        "slow",
+        trace=tid,
+        start_ns=BASE_NS,
+        duration_ns=3 * SECOND,
+        attributes={
+            f"{A}.type": "generation",
+            f"{A}.usage_details": json.dumps({"input": 100, "output": 30}),
+            f"{A}.cost_details": json.dumps({"input": 0.01, "output": 0.02}),
+        },
+    )
+    fast = kit.span("fast", trace=tid, start_ns=BASE_NS, duration_ns=SECOND // 10)
+    send_spans([slow, fast])
+
+    def names(*conditions):
+        params = {"traceId": tid, "filter": json.dumps(list(conditions))}
+        return [o["name"] for o in client.get("/api/public/observations", params=params).json()["data"]]
+
+    assert names({"type": "number", "column": "latency", "operator": ">", "value": 1}) == ["slow"]
+    assert names({"type": "number", "column": "latency", "operator": "<", "value": 1}) == ["fast"]
+    assert names({"type": "number", "column": "outputTokens", "operator": ">=", "value": 30}) == ["slow"]
+    assert names({"type": "number", "column": "inputCost", "operator": "=", "value": 0.01}) == ["slow"]
+    assert names({"type": "number", "column": "tokensPerSecond", "operator": "=", "value": 10}) == ["slow"]
+
+
+def test_score_field_groups(seeded):
+    http, _ = seeded
+    both = http.get("/api/public/v2/scores", params={"name": "quality", "limit": 1}).json()["data"][0]
+    assert "trace" in both
+    scores_only = http.get("/api/public/v2/scores", params={"name": "quality", "fields": "score"}).json()
+    assert scores_only["data"] and all("trace" not in s for s in scores_only["data"])
+    kit.check(scores_only, "GetScoresResponse")
+    refused = http.get("/api/public/v2/scores", params={"userId": "bob", "fields": "score"})
+    assert refused.status_code == 400 and "trace" in refused.json()["message"]

@@ -12,8 +12,11 @@ from langfuse_nb.server.query import Column, Where, apply_filter, parse_filter
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.store import observations
+from langfuse_nb.server.store.observations import epoch_sql
 
 _TRACE = "(SELECT {0} FROM traces t WHERE t.id = o.trace_id)"
+_LATENCY = f"({epoch_sql('o.end_time')} - {epoch_sql('o.start_time')})"
+_TIME_TO_FIRST_TOKEN = f"({epoch_sql('o.completion_start_time')} - {epoch_sql('o.start_time')})"
 FILTER_COLUMNS = {
     "id": Column("o.id", "string"),
     "type": Column("o.type", "string"),
@@ -33,6 +36,14 @@ FILTER_COLUMNS = {
     "parentObservationId": Column("o.parent_observation_id", "string"),
     "metadata": Column("o.metadata", "json"),
     "totalCost": Column("o.total_cost", "number"),
+    "inputCost": Column("json_extract(o.cost_details, '$.input')", "number"),
+    "outputCost": Column("json_extract(o.cost_details, '$.output')", "number"),
+    "inputTokens": Column("json_extract(o.usage_details, '$.input')", "number"),
+    "outputTokens": Column("json_extract(o.usage_details, '$.output')", "number"),
+    "totalTokens": Column("json_extract(o.usage_details, '$.total')", "number"),
+    "latency": Column(_LATENCY, "number"),
+    "timeToFirstToken": Column(_TIME_TO_FIRST_TOKEN, "number"),
+    "tokensPerSecond": Column(f"json_extract(o.usage_details, '$.output') / nullif({_LATENCY}, 0)", "number"),
     "userId": Column(_TRACE.format("user_id"), "string"),
     "traceName": Column(_TRACE.format("name"), "string"),
     "traceEnvironment": Column(_TRACE.format("environment"), "string"),

@@ -75,6 +75,7 @@ def list_scores(
     filter_: Annotated[str | None, Query(alias="filter")] = None,
 ) -> JsonResponse:
     paging = list_page(page, limit)
+    with_trace = _trace_group(fields, userId is not None or bool(traceTags))
     where = Where()
     for column, given in (
         ("s.name", name),
@@ -113,7 +114,23 @@ def list_scores(
     ).fetchall()
     total = conn.execute(f"SELECT count(*) FROM scores s {where.count_sql()}", where.params).fetchone()[0]
     project_id = config_of(request).project_id
-    return ok({"data": [_with_trace(r, project_id) for r in rows], "meta": paging.meta(total)})
+    data = [
+        _with_trace(r, project_id) if with_trace else scores.to_view(r, project_id=project_id) for r in rows
+    ]
+    return ok({"data": data, "meta": paging.meta(total)})
+
+
+_SCORE_GROUPS = {"score", "trace"}
+
+
+def _trace_group(fields: str | None, filters_on_trace: bool) -> bool:
+    """Whether the ``trace`` group is wanted (``fields`` lists ``score``/``trace``; both by default)."""
+    if not fields:
+        return True
+    wanted = {part.strip() for part in fields.split(",")} & _SCORE_GROUPS
+    if "trace" not in wanted and filters_on_trace:
+        raise BadRequest("filtering by userId or traceTags needs the 'trace' field group in 'fields'")
+    return "trace" in wanted
 
 
 def _csv(value: str | None) -> list[str] | None:

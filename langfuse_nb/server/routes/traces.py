@@ -16,18 +16,14 @@ from langfuse_nb.server.query import Column, Where, apply_filter, order_by, pars
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.store import observations, scores, traces
-from langfuse_nb.server.store.observations import read_io, seconds_between
+from langfuse_nb.server.store.observations import epoch_sql, read_io, seconds_between
 from langfuse_nb.server.store.resources import BlobCache
 from langfuse_nb.server.values import loads
 
 # Per-trace aggregates over its observations, as correlated subqueries (observations_trace index).
-# Stored times are fixed-width ISO text, so min/max on the text are chronological; the epoch conversion
-# keeps the microseconds (julianday would round them away).
-_EPOCH = "(strftime('%s', substr({0}, 1, 19)) + substr({0}, 21, 6) / 1000000.0)"
+# Stored times are fixed-width ISO text, so min/max on the text are chronological.
 _PER_TRACE = "(SELECT {0} FROM observations o WHERE o.trace_id = t.id)"
-_DURATION = (
-    f"{_EPOCH.format('max(coalesce(o.end_time, o.start_time))')} - {_EPOCH.format('min(o.start_time)')}"
-)
+_DURATION = f"{epoch_sql('max(coalesce(o.end_time, o.start_time))')} - {epoch_sql('min(o.start_time)')}"
 LATENCY_SQL = f"coalesce({_PER_TRACE.format(_DURATION)}, 0)"
 TOTAL_COST_SQL = _PER_TRACE.format("coalesce(sum(o.total_cost), 0)")
 

@@ -137,6 +137,11 @@ def _sum_prefixed(details: dict[str, Any], prefix: str) -> float | None:
     return sum(values) if values else None
 
 
+def epoch_sql(column: str) -> str:
+    """SQL for a stored timestamp as Unix seconds with its microseconds (julianday would round them away)."""
+    return f"(strftime('%s', substr({column}, 1, 19)) + substr({column}, 21, 6) / 1000000.0)"
+
+
 def _instant(text: str) -> datetime:
     if len(text) == 27 and text[-1] == "Z":  # the stored fixed-width UTC form
         return datetime.fromisoformat(text[:-1])
