@@ -56,6 +56,10 @@ class ServerConfig:
     )
     org_id: str = field(init=False, default_factory=lambda: _init_env("LANGFUSE_INIT_ORG_ID", ORG_ID))
     org_name: str = field(init=False, default_factory=lambda: _init_env("LANGFUSE_INIT_ORG_NAME", ORG_NAME))
+    # like self-hosted Langfuse: the `fields` groups GET /traces returns when a request names none (all if "")
+    traces_default_fields: str = field(
+        init=False, default_factory=lambda: _init_env("LANGFUSE_API_TRACES_DEFAULT_FIELDS", "")
+    )
 
     def __post_init__(self) -> None:
         # the project id is a URL path segment (/project/{id}/traces/...): keep it to URL-safe characters

@@ -419,6 +419,7 @@ def test_project_id_from_langfuse_init_variables(tmp_path, monkeypatch):
     monkeypatch.setenv("LANGFUSE_INIT_PROJECT_ID", "my-ci-project")
     monkeypatch.setenv("LANGFUSE_INIT_PROJECT_NAME", "My CI project")
     monkeypatch.setenv("LANGFUSE_INIT_ORG_ID", "my-org")
+    monkeypatch.setenv("LANGFUSE_API_TRACES_DEFAULT_FIELDS", "core,metrics")  # Langfuse's setting, too
     handle = start_in_thread(db_path=tmp_path / "lf.db")
     try:
         http = httpx.Client(base_url=handle.url, auth=(handle.public_key, handle.secret_key), timeout=10)
@@ -435,6 +436,9 @@ def test_project_id_from_langfuse_init_variables(tmp_path, monkeypatch):
         trace = http.get(f"/api/public/traces/{tid}").json()
         assert trace["htmlPath"] == f"/project/my-ci-project/traces/{tid}"
         assert trace["projectId"] == trace["observations"][0]["projectId"] == "my-ci-project"
+        bounded = http.get("/api/public/traces").json()["data"][0]
+        assert "input" not in bounded and bounded["latency"] >= 0 and bounded["observations"] == []
+        assert "input" in http.get("/api/public/traces", params={"fields": "core,io"}).json()["data"][0]
         page = http.get(f"/project/my-ci-project/traces/{tid}")
         assert page.status_code == 200 and tid in page.text
         assert http.get("/project/my-ci-project/traces").status_code == 200

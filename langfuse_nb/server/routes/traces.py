@@ -112,7 +112,7 @@ def list_traces(
             version=version,
             release=release,
             environment=environment,
-            fields=fields,
+            fields=fields or config_of(request).traces_default_fields,
             filter_=filter_,
             project_id=config_of(request).project_id,
         )
