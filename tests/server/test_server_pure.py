@@ -231,3 +231,51 @@ def test_end_before_start_is_clamped_and_missing_times_fall_back():
     observations, _ = spans.map_groups([group])
     assert observations[0]["start_time"] == observations[0]["end_time"] == "1970-01-01T00:00:02.000000Z"
     assert observations[1]["end_time"] == "1970-01-01T00:00:03.000000Z"
+
+
+@pytest.mark.parametrize(
+    ("page", "limit", "expected"),
+    [(None, None, (1, 50)), (0, 10, (1, 10)), (3, 0, (3, 0)), (2, 1000, (2, 1000))],
+)
+def test_list_page_accepts_what_langfuse_accepts(page, limit, expected):
+    from langfuse_nb.server.routes.paging import list_page
+
+    paged = list_page(page, limit)
+    assert (paged.page, paged.limit) == expected
+    assert list_page(1, 0).meta(7) == {"page": 1, "limit": 0, "totalItems": 7, "totalPages": 0}
+
+
+@pytest.mark.parametrize(("page", "limit"), [(-1, 10), (1, -1), (1, 1001)])
+def test_list_page_rejects(page, limit):
+    from langfuse_nb.server.routes.paging import list_page
+
+    with pytest.raises(BadRequest):
+        list_page(page, limit)
+
+
+def test_span_times_keep_microseconds():
+    assert spans._ns_to_iso_us(1_700_000_000_123_456_789) == "2023-11-14T22:13:20.123456Z"
+    assert spans._ns_to_iso_us(1_700_000_000_000_000_999) == "2023-11-14T22:13:20.000000Z"
+    assert spans._ns_to_iso_us(1_700_000_000_999_999_999) == "2023-11-14T22:13:20.999999Z"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "seconds"),
+    [
+        ("2023-11-14T22:13:20.123456Z", "2023-11-14T22:13:20.123706Z", 0.00025),
+        ("2023-11-14T22:13:20.000000Z", "2023-11-14T22:13:23.000001Z", 3.000001),
+        ("2023-11-14T22:13:20.5Z", "2023-11-14T22:13:21.000000Z", 0.5),
+        (None, "2023-11-14T22:13:21.000000Z", None),
+    ],
+)
+def test_seconds_between_is_exact(start, end, seconds):
+    from langfuse_nb.server.store.observations import seconds_between
+
+    assert seconds_between(start, end) == seconds  # exact, not approximately
+
+
+@pytest.mark.parametrize(("text", "value"), [(None, None), ("", None), ('""', ""), ("42", 42), ("hi", "hi")])
+def test_read_io(text, value):
+    from langfuse_nb.server.store.observations import read_io
+
+    assert read_io(text) == value
