@@ -148,7 +148,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - the http.server naming
         body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
         self.server.requests.append((self.path, body))  # type: ignore[attr-defined]
-        route = _ROUTES.get(self.path.split("?")[0])
+        path = self.path.split("?")[0]  # Azure: /openai/deployments/<name>/chat/completions?api-version=
+        route = next((r for suffix, r in _ROUTES.items() if path.endswith(suffix[3:])), None)
         if route is None:
             return self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
         if body.get("model") == FAIL_MODEL:
@@ -156,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(400, {"error": {**error, "param": None, "code": "model_not_found"}})
         plain, streamed = route
         if body.get("stream") and streamed is not None:
-            return self._sse(streamed(body), named=self.path.startswith("/v1/responses"))
+            return self._sse(streamed(body), named=path.endswith("/responses"))
         return self._json(200, plain(body))
 
     def _json(self, status: int, payload: dict[str, Any]) -> None:
