@@ -156,3 +156,39 @@ def test_dataset_schemas_must_be_json_schema_objects(client):
         response = client.post("/api/public/v2/datasets", json={"name": f"bad-{uuid.uuid4().hex[:6]}", **bad})
         assert response.status_code == 400, (bad, response.text)
         assert "JSON Schema" in response.json()["message"]
+
+
+def test_items_must_match_the_dataset_schemas(client):
+    schema = {
+        "type": "object",
+        "properties": {"q": {"type": "string", "minLength": 1}, "k": {"type": "integer"}},
+        "required": ["q"],
+        "additionalProperties": False,
+    }
+    dataset = _dataset(client, inputSchema=schema, expectedOutputSchema={"type": "string"})
+
+    def item(**body):
+        return client.post("/api/public/dataset-items", json={"datasetName": dataset["name"], **body})
+
+    created = item(input={"q": "hi", "k": 2}, expectedOutput="HI")
+    assert created.status_code == 200, created.text
+    for body, where in (
+        ({"input": {"k": 2}}, "missing required"),
+        ({"input": {"q": "hi", "k": 2.5}}, "$.k"),
+        ({"input": {"q": "hi", "extra": 1}}, "'extra'"),
+        ({"input": {"q": ""}}, "minLength"),
+        ({"input": {"q": "hi"}, "expectedOutput": 42}, "expected output schema"),
+    ):
+        refused = item(**body)
+        assert refused.status_code == 400, (body, refused.text)
+        assert where in refused.json()["message"], refused.json()["message"]
+    # an update that leaves input out keeps the stored (valid) value
+    updated = item(id=created.json()["id"], metadata={"m": 1})
+    assert updated.status_code == 200 and updated.json()["input"] == {"q": "hi", "k": 2}
+    plain = _dataset(client)  # no schemas: anything goes
+    assert (
+        client.post(
+            "/api/public/dataset-items", json={"datasetName": plain["name"], "input": [1, "x"]}
+        ).status_code
+        == 200
+    )

@@ -10,9 +10,10 @@ from langfuse_nb.server.errors import BadRequest
 from langfuse_nb.server.http import JsonBody, JsonResponse, config_of, db_of, json_object, ok
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.paging import list_page
+from langfuse_nb.server.routes.schemas import mismatch, schema_problem
 from langfuse_nb.server.store import datasets as store
 from langfuse_nb.server.store.datasets import require_string
-from langfuse_nb.server.values import is_safe_id
+from langfuse_nb.server.values import is_safe_id, loads
 
 _STATUSES = ("ACTIVE", "ARCHIVED")
 
@@ -23,31 +24,6 @@ def _optional_str(spec: dict[str, Any], *keys: str) -> None:
             raise BadRequest(f"'{key}' must be a string or null")
 
 
-_JSON_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
-
-
-def _schema_problem(schema: Any, where: str) -> str | None:
-    """What makes ``schema`` no JSON Schema (checked: the object shape, type, properties, items, required)."""
-    if isinstance(schema, bool):
-        return None  # true/false are valid (sub)schemas
-    if not isinstance(schema, dict):
-        return f"{where} must be an object, got {type(schema).__name__}"
-    kinds = schema.get("type", "object")
-    kinds = kinds if isinstance(kinds, list) else [kinds]
-    if not kinds or not all(isinstance(k, str) and k in _JSON_TYPES for k in kinds):
-        return f"{where}.type must be one of {sorted(_JSON_TYPES)} (or a list of them)"
-    required = schema.get("required", [])
-    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-        return f"{where}.required must be a list of property names"
-    properties = schema.get("properties", {})
-    if not isinstance(properties, dict):
-        return f"{where}.properties must be an object"
-    children = [(v, f"{where}.properties.{k}") for k, v in properties.items()]
-    if "items" in schema:
-        children.append((schema["items"], f"{where}.items"))
-    return next((p for child, at in children if (p := _schema_problem(child, at))), None)
-
-
 def _check_schemas(spec: dict[str, Any]) -> None:
     # Langfuse rejects a dataset whose input/expected-output schema is not a JSON Schema object
     for key in ("inputSchema", "expectedOutputSchema"):
@@ -56,7 +32,7 @@ def _check_schemas(spec: dict[str, Any]) -> None:
             continue
         if not isinstance(value, dict):
             raise BadRequest(f"'{key}' must be a JSON Schema object, got {type(value).__name__}")
-        problem = _schema_problem(value, key)
+        problem = schema_problem(value, key)
         if problem:
             raise BadRequest(f"'{key}' is not a valid JSON Schema: {problem}")
 
@@ -96,8 +72,20 @@ def create_item(request: Request, body: JsonBody) -> JsonResponse:
     if spec.get("status") is not None and spec["status"] not in _STATUSES:
         raise BadRequest(f"'status' must be one of {list(_STATUSES)}")
     with db_of(request).write() as conn:
+        _check_item_against_schemas(store.by_name(conn, spec["datasetName"]), spec)
         row = store.upsert_item(conn, spec)
     return ok(store.item_view(row))
+
+
+def _check_item_against_schemas(dataset: dict[str, Any], spec: dict[str, Any]) -> None:
+    """Like Langfuse: an item's input / expected output must match the dataset's schemas, when set."""
+    for key, column in (("input", "input_schema"), ("expectedOutput", "expected_output_schema")):
+        schema = loads(dataset[column])
+        if schema is None or spec.get(key) is None:
+            continue  # no schema, or a null that keeps the stored value on update
+        problem = mismatch(spec[key], schema)
+        if problem:
+            raise BadRequest(f"'{key}' does not match the dataset's {column.replace('_', ' ')}: {problem}")
 
 
 def get_item(request: Request, id: str) -> JsonResponse:
