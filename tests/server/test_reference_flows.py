@@ -162,6 +162,13 @@ def flow_sessions(lf: Any, read: Reader, ids: dict[str, str]) -> None:
     assert [t.id for t in session.traces] == [ids["trace"]]
     raw = read.get("/api/public/sessions/{sessionId}", sessionId=ids["session"])
     assert raw["projectId"] == PROJECT and raw["traces"][0]["id"] == ids["trace"]
+    lf.create_score(name="session-rating", value=4, session_id=ids["session"], comment="whole chat")
+    lf.flush()
+    rated = read.get("/api/public/v2/scores", {"sessionId": ids["session"]})["data"]
+    assert [(s["name"], s["sessionId"], s["traceId"]) for s in rated] == [
+        ("session-rating", ids["session"], None)
+    ]
+    assert lf.api.score_v_2.get(session_id=ids["session"]).data[0].value == 4
     listed = read.get("/api/public/sessions", {"limit": 100})
     assert ids["session"] in [s["id"] for s in listed["data"]]
     assert lf.api.sessions.list(limit=100).meta.total_items == listed["meta"]["totalItems"]
@@ -206,6 +213,12 @@ def flow_datasets(lf: Any, read: Reader, tag: str) -> None:
     run_name = runs["data"][0]["name"]
     run = read.get("/api/public/datasets/{datasetName}/runs/{runName}", datasetName=name, runName=run_name)
     assert len(run["datasetRunItems"]) == 3
+    lf.create_score(name="run-accuracy", value=0.75, dataset_run_id=run["id"])
+    lf.flush()
+    run_scores = read.get("/api/public/v2/scores", {"datasetRunId": run["id"]})["data"]
+    assert [(s["name"], s["datasetRunId"], s["value"]) for s in run_scores] == [
+        ("run-accuracy", run["id"], 0.75)
+    ]
     run_items = read.get("/api/public/dataset-run-items", {"datasetId": raw["id"], "runName": run_name})
     assert run_items["meta"]["totalItems"] == 3
     assert len(lf.api.dataset_run_items.list(dataset_id=raw["id"], run_name=run_name).data) == 3
