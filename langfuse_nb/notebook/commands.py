@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from langfuse_nb.notebook.records import ObservationRecord, trace_records_from_api
@@ -86,9 +87,38 @@ def trace_url(client: Any, trace_id: str) -> str | None:
         return None
 
 
+ERRORS_ONLY = json.dumps([{"type": "number", "column": "errorCount", "operator": ">", "value": 0}])
+
+
 def list_traces(client: Any, *, limit: int = 20, **filters: Any) -> list[dict[str, Any]]:
+    """Recent traces as dicts; ``has_error`` marks those with an ERROR observation (when known)."""
     response = client.api.trace.list(limit=limit, request_options=REQUEST, **filters)
-    return [as_dict(t) for t in response.data]
+    rows = [as_dict(t) for t in response.data]
+    failed = _error_trace_ids(client, limit, filters)
+    for row in rows:
+        row["has_error"] = row.get("id") in failed
+    return rows
+
+
+def _error_trace_ids(client: Any, limit: int, filters: dict[str, Any]) -> set[str]:
+    """Ids of the newest ``limit`` traces with an error: every error trace of the shown page is among
+    them (both lists are newest first). Empty when the server cannot filter on errors."""
+    try:
+        response = client.api.trace.list(
+            limit=limit, filter=ERRORS_ONLY, fields="core", request_options=REQUEST, **filters
+        )
+    except Exception:  # noqa: BLE001 - the marks are a nicety
+        logger.debug("no error filter on this server", exc_info=True)
+        return set()
+    return {str(as_dict(t).get("id")) for t in response.data}
+
+
+def load_error(trace_id: str, exc: BaseException) -> str:
+    """One line for a trace that cannot be loaded (a 404 is "no such trace", not an HTTP body)."""
+    if getattr(exc, "status_code", None) == 404:
+        return f"no trace with id {trace_id} on this server (check the id, or wait a moment and retry)"
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return f"cannot load trace {trace_id}: {first[:200]}"
 
 
 def list_prompts(client: Any, limit: int = 100, **filters: Any) -> list[dict[str, Any]]:
@@ -101,10 +131,25 @@ def prompt_history(client: Any, name: str) -> tuple[list[int], dict[int, list[st
     meta = next((p for p in list_prompts(client, name=name) if p.get("name") == name), None)
     if meta is None:
         return [], {}
-    labels: dict[int, list[str]] = {}
-    for label in meta.get("labels") or []:
-        labels.setdefault(get_prompt_version(client, name, label=label).version, []).append(label)
-    return sorted(meta.get("versions") or []), labels
+    versions = sorted(meta.get("versions") or [])
+    return versions, labels_by_version(client, name, meta.get("labels") or (), versions)
+
+
+def labels_by_version(
+    client: Any, name: str, labels: Iterable[str], versions: Iterable[int]
+) -> dict[int, list[str]]:
+    """Which version carries each label (the list API gives a prompt's labels, not where they sit).
+
+    ``latest`` always sits on the highest version; every other label costs one request.
+    """
+    newest = max(versions, default=None)
+    found: dict[int, list[str]] = {}
+    for label in labels:
+        if label == "latest" and newest is not None:
+            found.setdefault(newest, []).append(label)
+            continue
+        found.setdefault(get_prompt_version(client, name, label=label).version, []).append(label)
+    return found
 
 
 def get_prompt_version(client: Any, name: str, version: int | None = None, label: str | None = None) -> Any:

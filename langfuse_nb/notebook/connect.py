@@ -117,10 +117,18 @@ def _local(environ: MutableMapping[str, str], timeout: float, server_args: dict[
     return Connection(
         "local",
         handle.url,
-        f"langfuse_nb: {verb} the local server at {handle.url}{where}; traces go there, {VIEW_HINT}",
+        f"langfuse_nb: {verb} the local server at {handle.url}{where}; traces go there, {VIEW_HINT}; "
+        f"its web UI: {web_ui_hint(handle)}",
         handle,
         public_key=handle.public_key,
     )
+
+
+def web_ui_hint(handle: Any) -> str:
+    """``http://...  (sign in with user name ... and password ...)`` for the local server's pages."""
+    from langfuse_nb.server.auth import sign_in_hint
+
+    return f"{handle.url} ({sign_in_hint(handle.public_key, handle.secret_key)})"
 
 
 def connect(

@@ -13,6 +13,7 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.display import display
 from traitlets import Bool, Enum, Float
 
+from langfuse_nb.notebook import annotate as annotation
 from langfuse_nb.notebook import args as A
 from langfuse_nb.notebook import cell as C
 from langfuse_nb.notebook import commands
@@ -76,12 +77,15 @@ class LangfuseMagics(Magics):
     flush_timeout = Float(2.0, config=True, help="Seconds to wait for the flush at cell end.")
     session_grouping = Bool(True, config=True, help="Give traced cells of one kernel the same session id.")
 
+    shell: Any  # set by Magics.__init__; typed loosely (IPython's own annotation allows None)
+
     def __init__(self, shell: Any, connection: Connection) -> None:
         super().__init__(shell=shell)
         self.connection = connection
         self._info: Any = None
         self._open: C.OpenCell | None = None
         self.last_trace_id: str | None = None
+        self.last_widget: Any = None  # the widget the last %langfuse_traces / %langfuse_prompt showed
 
     # ---- events ---------------------------------------------------------------------------------
     def pre_run_cell(self, info: Any) -> None:
@@ -175,14 +179,15 @@ class LangfuseMagics(Magics):
     @line_magic
     def langfuse_trace_view(self, line: str) -> None:
         """Show a trace as a tree with a waterfall: %langfuse_trace_view [TRACE_ID] (default: the last)."""
-        trace_id = line.strip() or self.last_trace_id or (STORE.trace_ids() or [None])[-1]
+        known = STORE.trace_ids()
+        trace_id = line.strip() or self.last_trace_id or (known[-1] if known else None)
         if not trace_id:
             raise UsageError("no trace yet: give a trace id, e.g. %langfuse_trace_view 3f2a...")
         client = commands.get_client()
         try:
             records, source = commands.trace_records(client, trace_id)
         except Exception as exc:  # noqa: BLE001 - shown as one line
-            raise UsageError(f"cannot load trace {trace_id}: {exc}") from None
+            raise UsageError(commands.load_error(trace_id, exc)) from None
         note = "rendered from this kernel's recorder" if source == "kernel" else "loaded from the server"
         show_html(
             render_trace(records, url=commands.trace_url(client, trace_id), note=note), summary_text(records)
@@ -199,7 +204,9 @@ class LangfuseMagics(Magics):
         except ImportError:  # no ipywidgets: a static table
             rows = commands.list_traces(client, **options)
             return show_html(render_trace_list(rows), f"{len(rows)} traces")
-        return TraceList(client, **options)
+        self.last_widget = TraceList(client, **options)
+        self.last_widget.show_live()  # with a display id: its saved HTML copy stays current
+        return None
 
     langfuse_traces.__doc__ = (
         "Recent traces from the server, with filters; pick one to open it.\n\n" + A.describe(A.TRACES_PARAMS)
@@ -214,13 +221,34 @@ class LangfuseMagics(Magics):
         from langfuse_nb.notebook.widgets.prompts import PromptBrowser, PromptList
 
         client = commands.get_client()
-        if "name" not in options:
-            return PromptList(client)
-        return PromptBrowser(client, **options)
+        widget = PromptList(client) if "name" not in options else PromptBrowser(client, **options)
+        self.last_widget = widget
+        widget.show_live()  # with a display id: its saved HTML copy stays current
+        return None
 
     langfuse_prompt.__doc__ = (
         "Browse, edit and version a prompt (an ipywidgets form); without a name, list all prompts.\n\n"
         + A.describe(A.PROMPT_PARAMS)
+    )
+
+    @no_var_expand
+    @line_magic
+    def langfuse_annotate(self, line: str) -> None:
+        """Score traces, observations, an experiment's results or a dataset run by score config."""
+        from langfuse_nb.notebook.widgets.annotator import annotate
+
+        options = _parse(line, annotation.ANNOTATE_PARAMS, positional="source")
+        try:
+            widget = annotate(**annotation.magic_request(options, self.shell.user_ns))
+        except annotation.AnnotationError as exc:
+            raise UsageError(str(exc)) from None
+        self.last_widget = widget
+        widget.show_live()  # with a display id: its saved HTML copy (what was scored) stays current
+
+    langfuse_annotate.__doc__ = (
+        "Annotate in the notebook: one item at a time, a control per score config, saved on each click.\n\n"
+        "    %langfuse_annotate [traces|observations|RESULT_VARIABLE] [key=value ...]\n\n"
+        + A.describe(annotation.ANNOTATE_PARAMS)
     )
 
     @line_magic

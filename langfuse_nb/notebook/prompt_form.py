@@ -104,12 +104,16 @@ def preview(draft: Draft, values: Mapping[str, str]) -> str:
     return "\n\n".join(blocks)
 
 
+def body_text(draft: Draft) -> str:
+    """The prompt itself as text (chat: one ``[role] content`` line per message)."""
+    if draft.type == "text":
+        return draft.text
+    return "\n".join(f"[{m.role}] {m.content}" for m in draft.messages)
+
+
 def as_text(draft: Draft) -> str:
     """Everything that makes a version, as lines to diff."""
-    body = (
-        draft.text if draft.type == "text" else "\n".join(f"[{m.role}] {m.content}" for m in draft.messages)
-    )
-    return f"{body}\n\n--- config ---\n{draft.config_text}"
+    return f"{body_text(draft)}\n\n--- config ---\n{draft.config_text}"
 
 
 def parse_config(text: str) -> dict[str, Any]:
@@ -128,10 +132,14 @@ def create_kwargs(draft: Draft) -> dict[str, Any]:
     """Arguments of ``Langfuse.create_prompt`` for a new version of this draft."""
     if not draft.name.strip():
         raise DraftError("the prompt needs a name")
+    if draft.type == "text" and not draft.text.strip():
+        raise DraftError("the prompt text is empty: write the prompt first")
     if draft.type == "chat" and not draft.messages:
         raise DraftError("a chat prompt needs at least one message")
     if any(m.role == "placeholder" and not m.content.strip() for m in draft.messages):
         raise DraftError("a placeholder needs a name")
+    if draft.type == "chat" and not any(m.content.strip() for m in draft.messages):
+        raise DraftError("every message is empty: write at least one")
     body: Any = draft.text if draft.type == "text" else [m.to_api() for m in draft.messages]
     return {
         "name": draft.name.strip(),

@@ -27,13 +27,24 @@ def _server(conn: Connection) -> str:
     return f"{state} at {conn.server.url} ({origin}, database {conn.server.db_path or 'unknown'})"
 
 
+def _web_ui(conn: Connection) -> list[str]:
+    if conn.server is None:
+        return []
+    from langfuse_nb.notebook.connect import web_ui_hint
+
+    return [f"web UI:       {web_ui_hint(conn.server)}"]
+
+
 def _exports(client: Any) -> str:
     processor = getattr(getattr(client, "_resources", None), "processor", None)
     if processor is None:
         return "none (tracing is off)"
     pending = getattr(processor, "pending", "?")
-    failed = getattr(processor, "failed_exports", "?")
-    return f"{pending} spans pending, {failed} failed export batches"
+    dropped = getattr(client._resources, "dropped", None) or {}
+    line = (f"{pending} spans pending, dropped {dropped.get('spans', 0)} spans and "
+            f"{dropped.get('scores', 0)} scores (docs/reliability.md)")
+    failing = getattr(getattr(processor, "delivery", None), "last_error", None)
+    return f"{line}; endpoint failing: {failing}" if failing else line
 
 
 def status_lines(conn: Connection, client: Any) -> list[str]:
@@ -45,5 +56,6 @@ def status_lines(conn: Connection, client: Any) -> list[str]:
         f"tracing:      {'on' if conn.tracing and enabled is not False else 'off'}",
         f"auth:         {auth}",
         f"local server: {_server(conn)}",
+        *_web_ui(conn),
         f"exports:      {_exports(client)}",
     ]

@@ -56,7 +56,7 @@ class BasicAuthMiddleware:
             return
         reason = "missing authorization header" if header is None else "invalid credentials"
         if scope["path"].startswith(_PAGE_PREFIX):
-            await _reject_page(send)
+            await _reject_page(send, _page_401(self.public_key, self.secret_key))
         else:
             await _reject(send, reason)
 
@@ -83,22 +83,38 @@ async def _reject(send: Any, reason: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-_PAGE_401 = (
-    b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign in - langfuse_nb</title></head>'
-    b"<body><h1>Sign in required</h1><p>Enter your Langfuse public key as the user name and your secret key "
-    b"as the password.</p></body></html>"
-)
+def sign_in_hint(public_key: str, secret_key: str) -> str:
+    """How to sign in to the pages, in one sentence (the default local keys are public knowledge)."""
+    from langfuse_nb.server.config import DEFAULT_PUBLIC_KEY, DEFAULT_SECRET_KEY
+
+    if (public_key, secret_key) == (DEFAULT_PUBLIC_KEY, DEFAULT_SECRET_KEY):
+        return f"sign in with user name {public_key} and password {secret_key} (the local default keys)"
+    return (
+        f"sign in with user name {public_key} (the public key) and your secret key as the password "
+        "(LANGFUSE_SECRET_KEY of the notebook, or the key `langfuse-nb serve` printed)"
+    )
 
 
-async def _reject_page(send: Any) -> None:
+def _page_401(public_key: str, secret_key: str) -> bytes:
+    from html import escape
+
+    hint = escape(sign_in_hint(public_key, secret_key))
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign in - langfuse_nb</title>'
+        f"</head><body><h1>Sign in required</h1><p>This is the local Langfuse UI of langfuse_nb: {hint}."
+        "</p><p>Reload the page to get the sign-in prompt again.</p></body></html>"
+    ).encode()
+
+
+async def _reject_page(send: Any, page: bytes) -> None:
     """401 for the HTML pages: the Basic challenge makes a browser ask for the keys."""
     headers = [
         (b"content-type", b"text/html; charset=utf-8"),
-        (b"content-length", str(len(_PAGE_401)).encode()),
+        (b"content-length", str(len(page)).encode()),
         (b"www-authenticate", b'Basic realm="langfuse_nb", charset="UTF-8"'),
         (b"content-security-policy", b"default-src 'none'"),
         (b"x-content-type-options", b"nosniff"),
         (b"cache-control", b"no-store"),
     ]
     await send({"type": "http.response.start", "status": 401, "headers": headers})
-    await send({"type": "http.response.body", "body": _PAGE_401})
+    await send({"type": "http.response.body", "body": page})

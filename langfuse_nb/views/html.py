@@ -43,11 +43,34 @@ def duration(ns: int | None) -> str:
     if ns is None:
         return "running"
     ms = ns / 1e6
-    if ms < 1:
-        return f"{ms:.2f} ms"
+    if ms < 1:  # the store keeps microseconds: 0.04 ms reads better as 40 µs
+        return f"{ns / 1000:.0f} µs"
     if ms < 1000:
         return f"{ms:.1f} ms"
     return f"{ms / 1000:.2f} s"
+
+
+def ui_link_text(url: str | None) -> str:
+    """Where a trace link goes, in words: the local UI of the embedded server, or Langfuse Cloud."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url or "").hostname or "").lower()
+    if host in ("127.0.0.1", "localhost", "::1", "0.0.0.0"):
+        return "open in local Langfuse UI"
+    if host.endswith("cloud.langfuse.com"):
+        return "open in Langfuse Cloud"
+    return "open in Langfuse"
+
+
+def cost_text(value: Any) -> str:
+    """``$0.00123`` for a positive cost in USD; empty when unknown or zero."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        return ""
+    return f"${value:.6f}".rstrip("0").rstrip(".") if value < 0.01 else f"${value:.4f}"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def link(url: str | None, text: str) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _OBS_META = A.OBSERVATION_METADATA + "."
 _TRACE_META = A.TRACE_METADATA + "."
 
@@ -29,6 +30,7 @@ class ObservationRecord:
     status_message: str | None = None
     model: str | None = None
     usage: dict[str, Any] | None = None
+    cost: dict[str, Any] | None = None  # cost details in USD: what the client sent or the server computed
     input: Any = None
     output: Any = None
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -68,6 +70,7 @@ def from_span(span: Any) -> ObservationRecord:
     status_is_error = status is not None and getattr(status.status_code, "name", "") == "ERROR"
     parent = span.parent
     usage = _maybe_json(attrs.get(A.OBSERVATION_USAGE_DETAILS))
+    cost = _maybe_json(attrs.get(A.OBSERVATION_COST_DETAILS))
     return ObservationRecord(
         id=format(span.context.span_id, "016x"),
         trace_id=format(span.context.trace_id, "032x"),
@@ -81,6 +84,7 @@ def from_span(span: Any) -> ObservationRecord:
         or (status.description if status_is_error else None),
         model=attrs.get(A.OBSERVATION_MODEL),
         usage=usage if isinstance(usage, dict) else None,
+        cost=cost if isinstance(cost, dict) and cost else None,
         input=_maybe_json(attrs.get(A.OBSERVATION_INPUT)),
         output=_maybe_json(attrs.get(A.OBSERVATION_OUTPUT)),
         metadata=_prefixed(attrs, _OBS_META),
@@ -96,7 +100,8 @@ def _epoch_ns(value: Any) -> int | None:
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return int(value.timestamp() * 1_000_000) * 1000
+    # integer arithmetic: a float timestamp cannot hold every microsecond of today's dates
+    return (value - _EPOCH) // timedelta(microseconds=1) * 1000
 
 
 def _get(obj: Any, *names: str) -> Any:
@@ -124,11 +129,21 @@ def from_api(obs: Any, trace_name: str | None = None) -> ObservationRecord:
         status_message=_get(obs, "status_message", "statusMessage"),
         model=_get(obs, "model"),
         usage=dict(usage) if isinstance(usage, Mapping) and usage else None,
+        cost=_api_cost(obs),
         input=_get(obs, "input"),
         output=_get(obs, "output"),
         metadata=dict(metadata) if isinstance(metadata, Mapping) else {},
         trace_name=trace_name,
     )
+
+
+def _api_cost(obs: Any) -> dict[str, Any] | None:
+    """Cost details of an API observation; the calculated total stands in when there are no details."""
+    details = _get(obs, "cost_details", "costDetails")
+    if isinstance(details, Mapping) and details:
+        return dict(details)
+    total = _get(obs, "calculated_total_cost", "calculatedTotalCost", "total_cost", "totalCost")
+    return {"total": total} if isinstance(total, int | float) and total > 0 else None
 
 
 def trace_records_from_api(trace: Any) -> list[ObservationRecord]:

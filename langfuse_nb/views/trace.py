@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from langfuse_nb.views.html import duration, esc, link, page, pretty, tag
+from langfuse_nb.views.html import cost_text, duration, esc, link, page, plural, pretty, tag, ui_link_text
 from langfuse_nb.views.records import ObservationRecord, sort_tree
 
 INDENT_PX = 14
@@ -17,10 +17,27 @@ def _usage_text(usage: Mapping[str, Any] | None) -> str:
     return " / ".join(f"{key} {val}" for key, val in usage.items())
 
 
+def _total(details: Mapping[str, Any] | None) -> float:
+    """The ``total`` entry of usage/cost details, else the sum of the numeric entries."""
+    if not details:
+        return 0
+    numbers = {k: v for k, v in details.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    return numbers["total"] if "total" in numbers else sum(numbers.values())
+
+
 def _extra(rec: ObservationRecord) -> str:
-    parts = [rec.model or "", _usage_text(rec.usage)]
+    parts = [rec.model or "", _usage_text(rec.usage), cost_text(_total(rec.cost))]
     text = " · ".join(p for p in parts if p)
     return tag("span", esc(text), "lfnb-extra") if text else ""
+
+
+def trace_totals(records: Iterable[ObservationRecord]) -> str:
+    """``1,234 tokens · $0.0021`` over the trace's observations; empty when nothing recorded them."""
+    records = list(records)
+    tokens = sum(_total(r.usage) for r in records)
+    cost = sum(_total(r.cost) for r in records)
+    parts = [f"{tokens:,.0f} tokens" if tokens else "", cost_text(cost)]
+    return " · ".join(p for p in parts if p)
 
 
 def _label(depth: int, rec: ObservationRecord) -> str:
@@ -100,12 +117,14 @@ def trace_body(
         return tag("div", esc(note or "No observations recorded for this trace."), "lfnb-dim")
     ordered = sort_tree(records)
     t0, total = _axis(records)
+    totals = trace_totals(records)
     summary = (
-        f"trace <code>{esc(records[0].trace_id)}</code> · {len(records)} observations · {duration(total)}"
+        f"trace <code>{esc(records[0].trace_id)}</code> · {plural(len(records), 'observation')}"
+        f" · {duration(total)}" + (f" · {esc(totals)}" if totals else "")
     )
     head = tag("span", esc(_title(records, ordered)), "lfnb-title") + " " + tag("span", summary, "lfnb-dim")
     if url:
-        head += " · " + link(url, "open in Langfuse")
+        head += " · " + link(url, ui_link_text(url))
     if note:
         head += tag("div", esc(note), "lfnb-dim")
     rows = "".join(_row(depth, rec, t0, total, highlight) for depth, rec in ordered)
@@ -119,12 +138,15 @@ def summary_text(records: list[ObservationRecord]) -> str:
     ordered = sort_tree(records)
     root = ordered[0][1]
     state = "ERROR" if any(r.level == "ERROR" for r in records) else "ok"
+    totals = trace_totals(records)
     return (
-        f"{_title(records, ordered)} · {state} · {len(records)} observations · {duration(root.duration_ns)}"
-        f" · trace {root.trace_id}"
+        f"{_title(records, ordered)} · {state} · {plural(len(records), 'observation')}"
+        f" · {duration(root.duration_ns)}" + (f" · {totals}" if totals else "") + f" · trace {root.trace_id}"
     )
 
 
 def render_summary_line(records: list[ObservationRecord], url: str | None) -> str:
     """One line for display=link: name, status, size, duration, trace id, and a link."""
-    return page(tag("span", esc(summary_text(records))) + (" · " + link(url, "open trace") if url else ""))
+    return page(
+        tag("span", esc(summary_text(records))) + (" · " + link(url, ui_link_text(url)) if url else "")
+    )

@@ -113,7 +113,7 @@ def test_config_traitlets(loaded) -> None:
     with capture_output() as cap:
         loaded.run_cell("%%langfuse_trace name=configured\nprint('x')\n7\n")
     (line,) = html_outputs(cap)
-    assert "configured · ok · 1 observations" in line and "<details" not in line
+    assert "configured · ok · 1 observation ·" in line and "<details" not in line
     (record,) = STORE.records(magics(loaded).last_trace_id)
     assert record.output in (7, "7")  # no stdout dict when capture is off
     assert server_trace(magics(loaded).last_trace_id).session_id is None
@@ -140,7 +140,7 @@ def test_trace_view_from_recorder_and_from_server(loaded) -> None:
     with capture_output() as cap:
         loaded.run_line_magic("langfuse_trace_view", trace_id)
     assert "viewed" in html_outputs(cap)[0] and "from the server" in html_outputs(cap)[0]
-    with pytest.raises(UsageError, match="cannot load trace"):
+    with pytest.raises(UsageError, match=f"^no trace with id {'0' * 32} on this server"):
         loaded.run_line_magic("langfuse_trace_view", "0" * 32)
 
 
@@ -156,8 +156,13 @@ def test_observation_objects_render_inline(loaded) -> None:
 def test_traces_magic_lists_and_opens(loaded) -> None:
     with capture_output():
         loaded.run_cell("%%langfuse_trace name=listed-trace display=none\n1\n")
-    widget = loaded.run_line_magic("langfuse_traces", "name=listed-trace limit=5")
+    with capture_output() as cap:
+        assert loaded.run_line_magic("langfuse_traces", "name=listed-trace limit=5") is None
+    widget = magics(loaded).last_widget
     assert "listed-trace" in widget.table.value
+    (shown,) = cap.outputs  # the live widget and its static copy in one display bundle
+    assert "application/vnd.jupyter.widget-view+json" in shown.data
+    assert "listed-trace" in shown.data["text/html"]
     widget.show(widget.pick.options[0][1])
     assert "listed-trace" in widget.view.value
     with pytest.raises(UsageError, match="positive integer"):

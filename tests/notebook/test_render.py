@@ -198,3 +198,40 @@ def test_links_are_made_only_for_web_urls() -> None:
         '<a href="https://x.example/t/1" target="_blank" rel="noopener">open</a>'
     )
     assert link("javascript:alert(1)", "<open>") == "&lt;open&gt;"
+
+
+def test_trace_view_tokens_cost_plural_microseconds_and_link_text() -> None:
+    from langfuse_nb.notebook.records import ObservationRecord
+    from langfuse_nb.views.html import ui_link_text
+
+    gen = ObservationRecord(
+        id="g1",
+        trace_id="t" * 32,
+        name="llm",
+        type="generation",
+        start_ns=1_000,
+        end_ns=41_000,
+        model="gpt-4o",
+        usage={"input": 100, "output": 20, "total": 120},
+        cost={"input": 0.001, "output": 0.0002},
+    )
+    html = render_trace([gen], url="http://127.0.0.1:3939/project/p/traces/" + "t" * 32)
+    assert "1 observation ·" in html and "1 observations" not in html
+    assert "40 µs" in html and "0.04 ms" not in html
+    assert "gpt-4o · input 100 / output 20 / total 120 · $0.0012" in html  # per generation
+    assert "120 tokens · $0.0012" in html  # per trace
+    assert "open in local Langfuse UI" in html
+    assert ui_link_text("https://cloud.langfuse.com/project/p/traces/x") == "open in Langfuse Cloud"
+    assert ui_link_text("https://us.cloud.langfuse.com/x") == "open in Langfuse Cloud"
+    assert ui_link_text("https://langfuse.example.org/x") == "open in Langfuse"
+
+
+def test_trace_list_marks_errors_and_shows_cost_and_latency() -> None:
+    rows = [
+        {"id": "a" * 32, "name": "ok", "latency": 0.25, "total_cost": 0.0042, "has_error": False},
+        {"id": "b" * 32, "name": "broke", "latency": -1, "total_cost": 0, "has_error": True},
+    ]
+    html = render_trace_list(rows)
+    assert "<th>cost</th>" in html and ">$0.0042<" in html and ">250.0 ms<" in html
+    broke = html.split("<tr>")[-1]
+    assert "✕ ERROR" in broke and "lfnb-status" in broke and "ms" not in broke

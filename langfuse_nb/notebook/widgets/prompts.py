@@ -17,7 +17,9 @@ from langfuse_nb.notebook import commands
 from langfuse_nb.notebook import prompt_form as F
 from langfuse_nb.notebook.render import render_diff, render_message, render_prompt_list
 from langfuse_nb.notebook.render.html import esc
+from langfuse_nb.notebook.render.prompt import render_prompt_static
 from langfuse_nb.notebook.render.tables import chips
+from langfuse_nb.notebook.widgets.static import StaticMirror
 
 logger = logging.getLogger("langfuse_nb")
 FULL = W.Layout(width="auto")  # fills the parent without overflowing it (100% + description would)
@@ -38,12 +40,26 @@ def guarded(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The first line of the error's message; class names mean nothing to the person at the form."""
     text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return text[0] if text else f"that did not work ({type(exc).__name__})"
 
 
 def _version_label(version: int, labels: list[str]) -> str:
     return f"v{version}" + (f"  [{', '.join(labels)}]" if labels else "")
+
+
+def set_options(dropdown: W.Dropdown, options: list[tuple[str, Any]], value: Any = None) -> None:
+    """New options with a selection: ``value`` if offered, else the current one if still offered,
+    else the first (a Dropdown given options after creation otherwise shows an empty selection)."""
+    current = dropdown.value
+    dropdown.options = options
+    values = [v for _label, v in options]
+    for wanted in (value, current):
+        if wanted is not None and wanted in values:
+            dropdown.value = wanted
+            return
+    dropdown.value = values[0] if values else None
 
 
 class ChatRows(W.VBox):
@@ -105,11 +121,13 @@ class ChatRows(W.VBox):
         self.children = [*rows, W.HBox([self.add_message, self.add_placeholder])]
 
 
-class PromptBrowser(W.VBox):
+class PromptBrowser(StaticMirror, W.VBox):
     """Editable form of one prompt version with history, diff, save-as-new-version and label promotion.
 
     ``PromptBrowser(client, name="greeting", version=None, label=None)``; without version and label it
-    opens the ``production`` version, else the latest.
+    opens the ``production`` version, else the latest. A name that does not exist yet opens a "new
+    prompt" form. Saving first checks the server: when a version was saved elsewhere since this form
+    loaded its text, the form shows that version and a diff and asks before saving.
     """
 
     def __init__(self, client: Any, name: str, version: int | None = None, label: str | None = None) -> None:
@@ -121,6 +139,8 @@ class PromptBrowser(W.VBox):
         self._prompts: dict[int, Any] = {}  # versions fetched so far (a version never changes)
         self.draft = F.Draft(name=name)
         self.message = ""  # the last status line as plain text
+        self.is_new = False  # no such prompt on the server yet: the form creates it
+        self.base_latest: int | None = None  # the latest version when the editor's text was loaded
         self._build()
         self._load(version, label)
 
@@ -128,6 +148,10 @@ class PromptBrowser(W.VBox):
     def _build(self) -> None:
         self.header = W.HTML()
         self.version = W.Dropdown(description="Version", layout=W.Layout(width="320px"))
+        self.refresh_button = W.Button(description="Refresh", icon="refresh", layout=W.Layout(width="110px"))
+        self.new_name = W.Text(description="Name", layout=W.Layout(width="320px"))
+        self.kind = W.ToggleButtons(options=["text", "chat"], description="Type")
+        self.new_box = W.VBox()  # name and type, shown only while creating a prompt
         self.text = W.Textarea(rows=8, layout=FULL, placeholder="prompt text with {{variables}}")
         self.chat = ChatRows((), self._on_edit)
         self.editor = W.VBox(layout=FULL)
@@ -143,6 +167,10 @@ class PromptBrowser(W.VBox):
             icon="save",
             layout=W.Layout(width="200px"),
         )
+        self.conflict_box = W.VBox()
+        self.save_anyway = W.Button(description="Save mine anyway", button_style="warning")
+        self.take_theirs = W.Button(description="Open the newer version")
+        self.keep_editing = W.Button(description="Keep editing")
         self.variables = W.VBox()
         self.preview = W.HTML()
         self.promote_label = W.Text(value="production", description="Label", layout=W.Layout(width="260px"))
@@ -155,7 +183,10 @@ class PromptBrowser(W.VBox):
         self.diff = W.HTML()
         self.status = W.HTML()
         self._wire()
-        edit = W.VBox([self.editor, self.config, self.tags, self.labels, self.commit, self.save])
+        edit = W.VBox(
+            [self.new_box, self.editor, self.config, self.tags, self.labels, self.commit, self.save,
+             self.conflict_box]
+        )
         try_it = W.VBox(
             [W.HTML("<b>Variables</b>"), self.variables, W.HTML("<b>Compiled preview</b>"), self.preview]
         )
@@ -163,20 +194,28 @@ class PromptBrowser(W.VBox):
         compare = W.VBox([W.HBox([self.diff_a, self.diff_b]), self.diff])
         self.tabs = W.Tab(children=[edit, try_it, compare, promote])
         self.tabs.titles = ("Edit", "Variables & preview", "Compare versions", "Labels")
-        self.children = [self.header, self.version, self.tabs, self.status]
+        self.children = [self.header, W.HBox([self.version, self.refresh_button]), self.tabs, self.status]
         # stable CSS hooks for styling and for browser tests
         for widget, name in (
             (self, "browser"),
             (self.text, "text"),
             (self.save, "save"),
             (self.status, "status"),
+            (self.refresh_button, "refresh"),
+            (self.conflict_box, "conflict"),
+            (self.save_anyway, "save-anyway"),
         ):
             widget.add_class(f"lfnb-prompt-{name}")
 
     def _wire(self) -> None:
         self.version.observe(self._on_version, names="value")
         self.text.observe(lambda _ch: self._on_edit(), names="value")
+        self.kind.observe(self._on_kind, names="value")
         self.save.on_click(self._on_save)
+        self.save_anyway.on_click(self._on_save_anyway)
+        self.take_theirs.on_click(self._on_take_theirs)
+        self.keep_editing.on_click(lambda _b: self._set_conflict(None))
+        self.refresh_button.on_click(self._on_refresh)
         self.promote.on_click(self._on_promote)
         self.confirm.on_click(self._on_confirm)
         self.cancel.on_click(lambda _b: self._set_confirm(False))
@@ -187,7 +226,7 @@ class PromptBrowser(W.VBox):
     def current_draft(self) -> F.Draft:
         """The draft as the form shows it now."""
         return F.Draft(
-            name=self.name,
+            name=self.new_name.value.strip() if self.is_new else self.name,
             type=self.draft.type,
             text=self.text.value,
             messages=self.chat.messages,
@@ -207,10 +246,16 @@ class PromptBrowser(W.VBox):
         self.tags.value = ", ".join(draft.tags)
         self.labels.value = ""
         self.commit.value = ""
+        self._set_header(draft, labels)
+        self._on_edit()
+
+    def _set_header(self, draft: F.Draft, labels: list[str]) -> None:
+        if self.is_new:
+            self.header.value = f"<b>New prompt</b> · {esc(draft.type)} prompt"
+            return
         self.header.value = (
             f"<b>{esc(self.name)}</b> · {esc(draft.type)} prompt · version {draft.version} " + chips(labels)
         )
-        self._on_edit()
 
     def show_error(self, text: str) -> None:
         self.message = text
@@ -223,13 +268,41 @@ class PromptBrowser(W.VBox):
     def __repr__(self) -> str:
         return f"PromptBrowser(name={self.name!r}, version={self.version.value!r})"
 
+    def static_html(self) -> str:
+        draft = self.current_draft()
+        return render_prompt_static(
+            name=draft.name or "(new prompt)",
+            kind=draft.type,
+            version=None if self.is_new else draft.version,
+            body=F.body_text(draft),
+            config=draft.config_text,
+            versions=self.versions,
+            labels=self.version_labels,
+            message=self.message,
+        )
+
     # ---- loading --------------------------------------------------------------------------------------
     @guarded
     def _load(self, version: int | None, label: str | None) -> None:
         self._refresh_history()
         if not self.versions:
-            raise LookupError(f"no prompt named {self.name!r}")
-        self.version.value = self._pick(version, label)
+            self._start_new(
+                f"There is no prompt named {self.name!r} yet: write its first version below, then "
+                "click Create prompt."
+            )
+            return
+        number, note = self._pick(version, label)
+        self._select(number)
+        if note:
+            self.show_error(note)
+
+    def _start_new(self, message: str) -> None:
+        self.is_new = True
+        self.new_name.value = self.name
+        self.new_box.children = [self.new_name, self.kind]
+        self.save.description = "Create prompt"
+        self._show_draft(F.Draft(name=self.name, type=self.kind.value), [])
+        self.show_info(message)
 
     def prompt(self, version: int) -> Any:
         """One version from the API, fetched once."""
@@ -241,34 +314,62 @@ class PromptBrowser(W.VBox):
         self.versions, self.version_labels = commands.prompt_history(self.client, self.name)
         self._refresh_version_options()
 
-    def _pick(self, version: int | None, label: str | None) -> int:
+    def _pick(self, version: int | None, label: str | None) -> tuple[int, str]:
+        """The version to open, and a note when the requested one does not exist."""
+        latest = max(self.versions)
+        have = ", ".join(map(str, self.versions))
         if version is not None:
-            if version not in self.versions:
-                raise LookupError(f"{self.name!r} has no version {version}")
-            return version
+            if version in self.versions:
+                return version, ""
+            return latest, (
+                f"{self.name!r} has no version {version} (it has {have}); showing the latest, "
+                f"version {latest}."
+            )
         wanted = label or "production"
         for number, labels in self.version_labels.items():
             if wanted in labels:
-                return number
+                return number, ""
         if label:
-            raise LookupError(f"{self.name!r} has no version labelled {label!r}")
-        return max(self.versions)
+            return latest, f"No version of {self.name!r} has the label {label!r}; showing the latest."
+        return latest, ""
 
     def _refresh_version_options(self) -> None:
         options = [(_version_label(v, self.version_labels.get(v, [])), v) for v in reversed(self.versions)]
-        for dropdown in (self.version, self.diff_a, self.diff_b):
-            dropdown.options = options
-        if len(options) > 1:
-            self.diff_a.value, self.diff_b.value = options[1][1], options[0][1]
+        current = self.version.value
+        self.version.unobserve(self._on_version, names="value")
+        try:
+            set_options(self.version, options, current)
+        finally:
+            self.version.observe(self._on_version, names="value")
+        latest = options[0][1] if options else None
+        previous = options[1][1] if len(options) > 1 else latest
+        set_options(self.diff_a, options, previous)  # Compare: previous vs latest by default
+        set_options(self.diff_b, options, latest)
+
+    def _select(self, number: int) -> None:
+        """Open version ``number`` (also when the dropdown already shows it)."""
+        if self.version.value == number:
+            self._open_version(number)
+        else:
+            self.version.value = number  # the observer opens it
+
+    def _open_version(self, number: int) -> None:
+        self._show_draft(F.draft_from_prompt(self.prompt(number)), self.version_labels.get(number, []))
+        self.base_latest = max(self.versions) if self.versions else None
+        self._set_confirm(False)
+        self._set_conflict(None)
 
     # ---- handlers -------------------------------------------------------------------------------------
     @guarded
     def _on_version(self, change: dict[str, Any]) -> None:
-        if change["new"] is None:
+        if change["new"] is None or self.is_new:
             return
-        number = change["new"]
-        self._show_draft(F.draft_from_prompt(self.prompt(number)), self.version_labels.get(number, []))
-        self._set_confirm(False)
+        self._open_version(change["new"])
+        self.sync_static()
+
+    def _on_kind(self, change: dict[str, Any]) -> None:
+        if self.is_new:
+            self._show_draft(F.Draft(name=self.name, type=change["new"], text=self.text.value), [])
 
     def _on_edit(self) -> None:
         draft = self.current_draft()
@@ -287,17 +388,85 @@ class PromptBrowser(W.VBox):
 
     @guarded
     def _on_save(self, _button: Any) -> None:
-        kwargs = F.create_kwargs(self.current_draft())
+        kwargs = F.create_kwargs(self.current_draft())  # validates first: nothing empty is ever saved
+        if self.is_new:
+            self.name = kwargs["name"]
+        versions, labels = commands.prompt_history(self.client, kwargs["name"])
+        newest = max(versions) if versions else None
+        if newest != (None if self.is_new else self.base_latest):
+            self.versions, self.version_labels = versions, labels
+            self._refresh_version_options()
+            self._set_conflict(newest)
+            return
+        self._create(kwargs)
+
+    def _create(self, kwargs: dict[str, Any]) -> None:
         created = self.client.create_prompt(**kwargs)
+        self.is_new = False
+        self.new_box.children = []
+        self.save.description = "Save as new version"
         self._refresh_history()
-        self.version.value = created.version
+        self._select(created.version)
         self.show_info(f"Saved version {created.version} of {self.name!r}.")
+        self.sync_static()
+
+    def _set_conflict(self, newest: int | None) -> None:
+        """Show (or with None, hide) what changed on the server since the form loaded, and ask."""
+        if newest is None:
+            self.conflict_box.children = []
+            return
+        newer = F.as_text(F.draft_from_prompt(self.prompt(newest)))
+        mine = F.as_text(self.current_draft())
+        opened = f"opened version {self.draft.version}" if self.draft.version else "opened"
+        question = (
+            f"Version {newest} of {self.name!r} was saved elsewhere after this form {opened}. "
+            "Compare it with your draft, then choose:"
+        )
+        self.conflict_box.children = [
+            W.HTML(render_message(question, error=True)),
+            W.HTML(render_diff(newer, mine, f"version {newest} (on the server)", "your draft")),
+            W.HBox([self.save_anyway, self.take_theirs, self.keep_editing]),
+        ]
+        self.show_error(f"Not saved yet: version {newest} is newer than the one you edited.")
+
+    @guarded
+    def _on_save_anyway(self, _button: Any) -> None:
+        self._set_conflict(None)
+        self._create(F.create_kwargs(self.current_draft()))
+
+    @guarded
+    def _on_take_theirs(self, _button: Any) -> None:
+        newest = max(self.versions)
+        self.is_new = False
+        self.new_box.children = []
+        self.save.description = "Save as new version"
+        self._select(newest)
+        self.show_info(f"Opened version {newest}; your edits were discarded.")
+        self.sync_static()
+
+    @guarded
+    def _on_refresh(self, _button: Any) -> None:
+        if self.is_new:
+            self._load(None, None)
+            return
+        self._refresh_history()
+        latest = max(self.versions)
+        self._set_header(self.draft, self.version_labels.get(self.draft.version or 0, []))
+        note = (
+            f" Version {latest} is newer than the one you are editing (pick it above to open it)."
+            if self.base_latest is not None and latest != self.base_latest
+            else ""
+        )
+        self.show_info(f"Refreshed: versions {', '.join(map(str, self.versions))}.{note}")
+        self.sync_static()
 
     @guarded
     def _on_promote(self, _button: Any) -> None:
         label = self.promote_label.value.strip()
         if not label:
             raise ValueError("enter a label to promote")
+        if self.is_new:
+            raise ValueError("create the prompt first, then promote a version")
         self._set_confirm(True, f"Move label {label!r} to version {self.version.value}?")
 
     def _set_confirm(self, visible: bool, question: str = "") -> None:
@@ -309,9 +478,9 @@ class PromptBrowser(W.VBox):
         self._set_confirm(False)
         self.client.update_prompt(name=self.name, version=version, new_labels=[label])
         self._refresh_history()
-        self.version.value = version
-        self._on_version({"new": version})
+        self._set_header(self.draft, self.version_labels.get(version, []))
         self.show_info(f"Label {label!r} now points to version {version}.")
+        self.sync_static()
 
     @guarded
     def _on_diff(self, _change: Any) -> None:
@@ -322,8 +491,8 @@ class PromptBrowser(W.VBox):
         self.diff.value = render_diff(left, right, f"version {a}", f"version {b}")
 
 
-class PromptList(W.VBox):
-    """All prompts with latest version and labels; pick one to open it in a PromptBrowser."""
+class PromptList(StaticMirror, W.VBox):
+    """All prompts with their versions and the labels on each; pick one to open it in a PromptBrowser."""
 
     def __init__(self, client: Any) -> None:
         super().__init__(layout=FULL)
@@ -332,23 +501,40 @@ class PromptList(W.VBox):
         self.pick = W.Dropdown(description="Prompt")
         self.open_button = W.Button(description="Open", button_style="primary")
         self.status = W.HTML()
+        self.message = ""
         self.browser_box = W.VBox()
         self.open_button.on_click(self._on_open)
         self.children = [self.table, W.HBox([self.pick, self.open_button]), self.status, self.browser_box]
         self.refresh()
 
     def __repr__(self) -> str:
-        return f"PromptList(prompts={list(self.pick.options)!r})"
+        return f"PromptList(prompts={[value for _label, value in self.pick.options]!r})"
+
+    def static_html(self) -> str:
+        opened = [c.static_html() for c in self.browser_box.children if isinstance(c, StaticMirror)]
+        return self.table.value + "".join(opened)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message = text
+        self.status.value = render_message(text, error=error)
 
     def refresh(self) -> None:
         try:
             prompts = commands.list_prompts(self.client)
+            for prompt in prompts:
+                prompt["version_labels"] = commands.labels_by_version(
+                    self.client, prompt["name"], prompt.get("labels") or (), prompt.get("versions") or ()
+                )
         except Exception as exc:  # noqa: BLE001 - shown, not raised
-            self.status.value = render_message(_one_line(exc), error=True)
+            self._say(_one_line(exc), error=True)
             return
         self.table.value = render_prompt_list(prompts)
-        self.pick.options = [p["name"] for p in prompts]
+        set_options(self.pick, [(p["name"], p["name"]) for p in prompts])
 
     def _on_open(self, _button: Any) -> None:
-        if self.pick.value:
-            self.browser_box.children = [PromptBrowser(self.client, self.pick.value)]
+        if not self.pick.value:
+            self._say("There are no prompts to open yet: create one with %langfuse_prompt NAME.")
+            return
+        self._say("")
+        self.browser_box.children = [PromptBrowser(self.client, self.pick.value)]
+        self.sync_static()

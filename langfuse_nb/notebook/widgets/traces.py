@@ -8,16 +8,19 @@ import ipywidgets as W
 
 from langfuse_nb.notebook import commands
 from langfuse_nb.notebook.render import render_message, render_trace, render_trace_list
+from langfuse_nb.notebook.widgets.prompts import set_options
+from langfuse_nb.notebook.widgets.static import StaticMirror
 
 FILTERS = ("name", "user_id", "session_id")
 
 
 def _option(trace: dict[str, Any]) -> tuple[str, str]:
     when = str(trace.get("timestamp") or "")[:19].replace("T", " ")
-    return f"{when}  {trace.get('name') or '(unnamed)'}  {trace['id'][:8]}", trace["id"]
+    mark = "✕ " if trace.get("has_error") else ""
+    return f"{mark}{when}  {trace.get('name') or '(unnamed)'}  {trace['id'][:8]}", trace["id"]
 
 
-class TraceList(W.VBox):
+class TraceList(StaticMirror, W.VBox):
     """``TraceList(client, name=None, user_id=None, session_id=None, tags=None, limit=20)``."""
 
     def __init__(self, client: Any, limit: int = 20, tags: list[str] | None = None, **filters: str) -> None:
@@ -45,6 +48,9 @@ class TraceList(W.VBox):
     def __repr__(self) -> str:
         return f"TraceList(traces={len(self.pick.options)})"
 
+    def static_html(self) -> str:
+        return self.table.value + self.view.value
+
     def _query(self) -> dict[str, Any]:
         query: dict[str, Any] = {
             key: box.value.strip() for key, box in self.filters.items() if box.value.strip()
@@ -58,14 +64,17 @@ class TraceList(W.VBox):
             self.table.value = render_message(f"cannot list traces: {exc}", error=True)
             return
         self.table.value = render_trace_list(traces)
-        self.pick.options = [_option(t) for t in traces]
+        set_options(self.pick, [_option(t) for t in traces])
+        self.sync_static()
 
     def show(self, trace_id: str | None) -> None:
         if not trace_id:
+            self.view.value = render_message("No trace to open: the list is empty (try Refresh).")
             return
         try:
             records, _source = commands.trace_records(self.client, trace_id)
         except Exception as exc:  # noqa: BLE001 - shown in the widget
-            self.view.value = render_message(f"cannot load trace {trace_id}: {exc}", error=True)
+            self.view.value = render_message(commands.load_error(trace_id, exc), error=True)
             return
         self.view.value = render_trace(records, url=commands.trace_url(self.client, trace_id))
+        self.sync_static()
