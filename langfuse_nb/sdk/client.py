@@ -365,10 +365,9 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
             registry.register(self)
 
     # -- collaborators built on first use -----------------------------------------------------
-    @cached_property
-    def api(self) -> LangfuseAPI:
-        """Synchronous REST client (``langfuse_nb.api.LangfuseAPI``)."""
-        from langfuse_nb.api import LangfuseAPI  # type: ignore[attr-defined]
+    def _build_api(self) -> LangfuseAPI:
+        """Synchronous REST client (``langfuse_nb.api.LangfuseAPI``), built on first use."""
+        from langfuse_nb.api import LangfuseAPI
 
         s = self._settings
         _require_keys(s)
@@ -376,15 +375,21 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
                            headers=dict(s.additional_headers or {}), timeout=s.timeout,
                            httpx_client=s.httpx_client)
 
-    @cached_property
-    def async_api(self) -> AsyncLangfuseAPI:
-        """Asynchronous REST client (``langfuse_nb.api.AsyncLangfuseAPI``)."""
-        from langfuse_nb.api import AsyncLangfuseAPI  # type: ignore[attr-defined]
+    def _build_async_api(self) -> AsyncLangfuseAPI:
+        """Asynchronous REST client (``langfuse_nb.api.AsyncLangfuseAPI``), built on first use."""
+        from langfuse_nb.api import AsyncLangfuseAPI
 
         s = self._settings
         _require_keys(s)
         return AsyncLangfuseAPI(base_url=s.base_url, username=s.public_key or "", password=s.secret_key or "",
                                 headers=dict(s.additional_headers or {}), timeout=s.timeout)
+
+    if TYPE_CHECKING:  # checkers see assignable attributes, as the mixins that use them declare them
+        api: LangfuseAPI
+        async_api: AsyncLangfuseAPI
+    else:
+        api = cached_property(_build_api)
+        async_api = cached_property(_build_async_api)
 
     @cached_property
     def _media(self) -> MediaManager:

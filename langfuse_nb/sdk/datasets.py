@@ -171,9 +171,7 @@ def _experiment_args(arguments: dict[str, Any]) -> dict[str, Any]:
 class DatasetsMixin:
     """create_dataset / create_dataset_item / get_dataset for ``Langfuse``."""
 
-    if TYPE_CHECKING:  # Langfuse builds it on first use
-        @property
-        def api(self) -> LangfuseAPI: ...
+    api: LangfuseAPI
 
     def create_dataset(
         self,

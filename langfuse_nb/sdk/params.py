@@ -12,7 +12,7 @@ import inspect
 import re
 import sys
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ForwardRef, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ForwardRef, Literal, TypedDict, TypeVar, overload
 
 if TYPE_CHECKING:
     from typing_extensions import Required
@@ -119,6 +119,10 @@ _UNPACK = re.compile(r"^Unpack\[(.+)\]$")
 _QUALIFIER = re.compile(r"^(Required|NotRequired)\[(.+)\]$")
 
 
+@overload
+def public_signature(fn: F, *, defaults: Mapping[str, Any] | None = None) -> F: ...
+@overload
+def public_signature(fn: None = None, *, defaults: Mapping[str, Any] | None = None) -> Callable[[F], F]: ...
 def public_signature(fn: F | None = None, *, defaults: Mapping[str, Any] | None = None) -> Any:
     """Replace ``**params: Unpack[Fields]`` of ``fn`` by ``Fields``' keyword-only parameters at runtime.
 

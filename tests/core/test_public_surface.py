@@ -5,6 +5,9 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+from typing import Any
+
+import pytest
 
 import langfuse_nb
 
@@ -80,3 +83,92 @@ def test_observation_ids_match_the_reference() -> None:
     assert Langfuse._create_observation_id(seed="item-1") == ref(None, seed="item-1")  # type: ignore[arg-type]
     assert Langfuse.create_observation_id(seed="item-1") == ref(None, seed="item-1")  # type: ignore[arg-type]
     assert re.fullmatch(r"[0-9a-f]{16}", Langfuse.create_observation_id())
+
+
+# -- one definition: the runtime signature is what the typed definition (``Unpack[TypedDict]``) says ---
+V3_MODULES = {"langfuse_nb.sdk.client", "langfuse_nb.sdk.observations", "langfuse_nb.sdk.scores",
+              "langfuse_nb.sdk.experiments.mixin"}
+
+
+def _unpacked_methods() -> list[tuple[str, Any]]:
+    """Every public callable whose source declares ``**params: Unpack[...]``."""
+    from langfuse_nb import experiment  # noqa: F401  (the lazy names resolve)
+    from langfuse_nb.sdk import observations as O
+
+    owners = [langfuse_nb.Langfuse, *(cls for cls in O.OBSERVATION_CLASSES.values())]
+    found = []
+    for owner in owners:
+        for name in dir(owner):
+            fn = getattr(owner, name)
+            if getattr(fn, "__module__", "") not in V3_MODULES:
+                continue
+            raw = getattr(fn, "__annotations__", {}) if callable(fn) else {}
+            if any(isinstance(a, str) and a.startswith("Unpack[") for a in raw.values()):
+                found.append((f"{owner.__name__}.{name}", fn))
+    return found
+
+
+def _declared(fn: Any) -> tuple[list[str], type]:
+    """The explicit parameter names and the TypedDict of ``**params``, read from the source annotations."""
+    code = fn.__code__
+    explicit = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+    kwargs_name = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
+    fields = eval(fn.__annotations__[kwargs_name][len("Unpack["):-1], fn.__globals__)
+    return explicit, fields
+
+
+def test_runtime_signatures_are_derived_from_the_typed_definitions() -> None:
+    methods = _unpacked_methods()
+    assert len(methods) >= 40, [name for name, _ in methods]
+    for name, fn in methods:
+        explicit, fields = _declared(fn)
+        sig = inspect.signature(fn)
+        assert all(p.kind is not p.VAR_KEYWORD for p in sig.parameters.values()), f"{name}: **params shown"
+        assert list(sig.parameters) == [*explicit, *fields.__annotations__], name
+        assert fn.__allowed_params__ == frozenset(fields.__annotations__), name
+
+
+def test_overloads_stay_within_the_implementation() -> None:
+    import typing
+
+    if not hasattr(typing, "get_overloads"):  # Python 3.10: overloads are not recorded at runtime
+        pytest.skip("typing.get_overloads needs Python 3.11+")
+    from langfuse_nb.sdk.observations import LangfuseSpan
+
+    for fn in (langfuse_nb.Langfuse.start_observation, langfuse_nb.Langfuse.start_as_current_observation,
+               LangfuseSpan.start_observation, LangfuseSpan.start_as_current_observation):
+        implementation = set(inspect.signature(fn).parameters)
+        overloads = typing.get_overloads(fn)
+        assert len(overloads) >= 9
+        for overload in overloads:
+            explicit, fields = _declared(overload)
+            assert {*explicit, *fields.__annotations__} <= implementation, fn.__qualname__
+
+
+def test_positional_start_span_matches_span_fields() -> None:
+    from langfuse_nb.sdk.observations import LangfuseSpan
+    from langfuse_nb.sdk.params import SpanFields
+
+    expected = ["self", "name", *SpanFields.__annotations__]
+    assert list(inspect.signature(LangfuseSpan.start_span).parameters) == expected
+
+
+def test_constructor_and_async_twins_have_one_parameter_list() -> None:
+    from langfuse_nb._settings import ClientOptions
+
+    client = langfuse_nb.Langfuse
+    assert list(inspect.signature(client.__init__).parameters)[1:] == list(ClientOptions.__annotations__)
+    for sync, async_ in (("run_experiment", "run_experiment_async"),
+                         ("run_batched_evaluation", "run_batched_evaluation_async")):
+        assert inspect.signature(getattr(client, sync)) == inspect.signature(getattr(client, async_))
+
+
+def test_unknown_keywords_fail_like_a_plain_signature(server_env: Any) -> None:
+    client = langfuse_nb.Langfuse()
+    with pytest.raises(TypeError, match="'nmae'"):
+        client.start_span(name="a", nmae="b")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'public_keyy'"):
+        langfuse_nb.Langfuse(public_keyy="pk")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="evaluatorss"):
+        client.run_experiment(name="e", data=[], task=lambda **_: None, evaluatorss=[])  # type: ignore[call-arg]
+    client.shutdown()

@@ -77,11 +77,8 @@ class _PromptQuery:
 class PromptsMixin:
     """get_prompt / create_prompt / update_prompt / clear_prompt_cache for ``Langfuse``."""
 
+    api: LangfuseAPI
     _settings: Any
-
-    if TYPE_CHECKING:  # Langfuse builds it on first use
-        @property
-        def api(self) -> LangfuseAPI: ...
 
     # -- cache -------------------------------------------------------------------------------------------
     @functools.cached_property
