@@ -7,6 +7,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,7 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from langfuse_nb.server.auth import BasicAuthMiddleware
 from langfuse_nb.server.config import ServerConfig
 from langfuse_nb.server.errors import ApiError
+from langfuse_nb.server.files import secure_data_files
+from langfuse_nb.server.guard import SiteGuardMiddleware
 from langfuse_nb.server.http import JsonResponse
+from langfuse_nb.server.redact import redact_logger
 from langfuse_nb.server.routes import all_routes
 from langfuse_nb.server.store import media
 from langfuse_nb.server.store.db import Database
@@ -122,6 +126,9 @@ _NO_TELEMETRY: dict[str, Any] = (
 
 def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
     """Build the app; it opens (and migrates) the database unless one is passed in."""
+    redact_logger(log.name, [config.secret_key])
+    if db is None:
+        secure_data_files(Path(config.db_path), config.media_dir)
     database = db or Database(config.db_path)
 
     @asynccontextmanager
@@ -135,7 +142,7 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
-        exception_handlers=ERROR_HANDLERS,
+        exception_handlers=ERROR_HANDLERS,  # type: ignore[arg-type]  # sync handlers work at runtime
         **_NO_TELEMETRY,
     )
     app.state.config = config
@@ -147,4 +154,6 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
         app.add_api_route(route.path, route.endpoint, methods=[route.method], response_class=JsonResponse)
     app.add_middleware(_LastResort)  # inside auth: added first, so it wraps the routes only
     app.add_middleware(BasicAuthMiddleware, public_key=config.public_key, secret_key=config.secret_key)
+    # outermost: a cross-site or rebinding request is refused before auth (cached credentials must not help)
+    app.add_middleware(SiteGuardMiddleware, allowed_hosts=config.allowed_hosts)
     return app

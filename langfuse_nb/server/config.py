@@ -46,6 +46,8 @@ class ServerConfig:
     max_media_bytes: int = DEFAULT_MAX_MEDIA_BYTES
     # set by the runner once the socket is bound; used to build media URLs when no Host header helps
     base_url: str | None = None
+    # host names (besides localhost and IP literals) a browser may use to reach the server (guard.py)
+    allowed_hosts: tuple[str, ...] = ()
     # chosen like self-hosted Langfuse's headless initialisation (LANGFUSE_INIT_*, which CI setups rely on),
     # read from the environment when the config is built (not constructor arguments)
     project_id: str = field(

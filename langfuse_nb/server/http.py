@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from starlette.responses import Response
 
 from langfuse_nb.server.config import ServerConfig
-from langfuse_nb.server.errors import BadRequest, PayloadTooLarge
+from langfuse_nb.server.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from langfuse_nb.server.store.db import Database
 from langfuse_nb.server.store.resources import BlobCache
 
@@ -68,7 +68,8 @@ async def raw_body(request: Request) -> bytes:
 
 
 async def json_body(request: Request) -> Any:
-    """The body parsed as JSON; 400 naming the problem when it is not JSON."""
+    """The body parsed as JSON; 415 unless declared JSON, 400 naming the problem when it is not JSON."""
+    _require_json_type(request.headers.get("content-type"))
     body = await raw_body(request)
     if not body:
         raise BadRequest("request body is empty; expected JSON")
@@ -76,6 +77,15 @@ async def json_body(request: Request) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
+
+
+def _require_json_type(content_type: str | None) -> None:
+    # an HTML form can only send text/plain, urlencoded or multipart bodies without a CORS preflight;
+    # insisting on JSON keeps a cross-site form from ever reaching a JSON write endpoint
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if kind != "application/json" and not kind.endswith("+json"):
+        shown = kind[:100] or "none"
+        raise UnsupportedMediaType(f"Content-Type must be application/json for this endpoint, got {shown!r}")
 
 
 RawBody = Annotated[bytes, Depends(raw_body)]

@@ -15,13 +15,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from langfuse_nb.server.config import (
     DEFAULT_HOST,
+    DEFAULT_MAX_BODY_BYTES,
     DEFAULT_PORT,
     DEFAULT_PUBLIC_KEY,
     DEFAULT_SECRET_KEY,
@@ -29,6 +30,7 @@ from langfuse_nb.server.config import (
     ServerConfig,
     default_db_path,
 )
+from langfuse_nb.server.files import make_private_dir, open_private_log
 
 __all__ = [
     "DEFAULT_HOST",
@@ -37,6 +39,7 @@ __all__ = [
     "DEFAULT_SECRET_KEY",
     "ServerHandle",
     "ServerStartError",
+    "check_exposure",
     "default_db_path",
     "ensure_server",
     "is_healthy",
@@ -91,8 +94,15 @@ def start_in_thread(
     secret_key: str = DEFAULT_SECRET_KEY,
     timeout: float = 10.0,
     max_body_bytes: int | None = None,
+    allowed_hosts: Sequence[str] = (),
+    insecure_default_keys: bool = False,
 ) -> ServerHandle:
-    """Serve in a daemon thread of this process (port 0 picks a free port; ``max_body_bytes`` for tests)."""
+    """Serve in a daemon thread of this process (port 0 picks a free port; ``max_body_bytes`` for tests).
+
+    ``allowed_hosts``: host names browsers may use besides localhost and IP addresses (see guard.py).
+    ``insecure_default_keys``: allow a non-loopback ``host`` with the published default keys.
+    """
+    check_exposure(host, secret_key, insecure_default_keys)
     reused = _reuse_if_running(host, port, public_key, secret_key)
     if reused is not None:
         return reused
@@ -103,8 +113,14 @@ def start_in_thread(
     sock = bind_socket(host, port)
     url = url_for(host, sock.getsockname()[1])
     db = Path(db_path) if db_path is not None else default_db_path()
-    limits = {"max_body_bytes": max_body_bytes} if max_body_bytes else {}
-    config = ServerConfig(db_path=db, public_key=public_key, secret_key=secret_key, base_url=url, **limits)
+    config = ServerConfig(
+        db_path=db,
+        public_key=public_key,
+        secret_key=secret_key,
+        base_url=url,
+        max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
+        allowed_hosts=served_hosts(host, allowed_hosts),
+    )
     try:
         app = create_app(config)
     except BaseException:
@@ -113,7 +129,11 @@ def start_in_thread(
     # log_config=None: leave the host process's (e.g. a notebook kernel's) logging setup untouched
     server = uvicorn.Server(
         uvicorn.Config(
-            app, log_config=None, log_level="warning", access_log=False, timeout_graceful_shutdown=2,
+            app,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
             loop="asyncio",  # never uvloop: "auto" would switch the host process's event-loop policy
         )
     )
@@ -146,8 +166,10 @@ def start_detached(
     public_key: str = DEFAULT_PUBLIC_KEY,
     secret_key: str = DEFAULT_SECRET_KEY,
     timeout: float = 10.0,
+    insecure_default_keys: bool = False,
 ) -> ServerHandle:
     """Serve from a separate process that outlives this one; reuses a healthy server on the port."""
+    check_exposure(host, secret_key, insecure_default_keys)
     reused = _reuse_if_running(host, port, public_key, secret_key)
     if reused is not None:
         return reused
@@ -163,8 +185,8 @@ def start_detached(
             "choose another port"
         )
     db = Path(db_path) if db_path is not None else default_db_path()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    process = _spawn(host, port, db, public_key, secret_key)
+    make_private_dir(db.parent)
+    process = _spawn(host, port, db, public_key, secret_key, insecure_default_keys)
     url = url_for(host, port)
     deadline = time.monotonic() + timeout
     try:
@@ -228,11 +250,52 @@ def ensure_server(
     public_key: str = DEFAULT_PUBLIC_KEY,
     secret_key: str = DEFAULT_SECRET_KEY,
     timeout: float = 10.0,
+    insecure_default_keys: bool = False,
 ) -> ServerHandle:
     """Reuse the healthy server on ``host:port``, else start a detached one."""
     return start_detached(
-        host=host, port=port, db_path=db_path, public_key=public_key, secret_key=secret_key, timeout=timeout
+        host=host,
+        port=port,
+        db_path=db_path,
+        public_key=public_key,
+        secret_key=secret_key,
+        timeout=timeout,
+        insecure_default_keys=insecure_default_keys,
     )
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for names and addresses only this machine can reach."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, secret_key: str, insecure_default_keys: bool = False) -> None:
+    """Refuse to serve other machines with the published default secret key (anyone could use it)."""
+    if is_loopback_host(host) or secret_key != DEFAULT_SECRET_KEY or insecure_default_keys:
+        return
+    raise ServerStartError(
+        f"refusing to listen on {host} with the published default keys (anyone who can reach the port "
+        "could read and change your data); pass your own keys (--public-key and --secret-key or "
+        f"${SECRET_KEY_ENV}), or --insecure-default-keys to accept that"
+    )
+
+
+def served_hosts(host: str, extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """Host names a browser may use for this server (besides localhost and IP literals, always allowed)."""
+    names = [name for name in extra if name]
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        if host:  # bound to a name: that name is how clients reach it
+            names.append(host)
+    if not is_loopback_host(host):
+        names.append(socket.gethostname())  # reachable from other machines: its own name is fine too
+    return tuple(dict.fromkeys(names))
 
 
 def url_for(host: str, port: int) -> str:
@@ -314,7 +377,9 @@ def _log_path(db: Path) -> Path:
     return db.parent / "server.log"
 
 
-def _spawn(host: str, port: int, db: Path, public_key: str, secret_key: str) -> subprocess.Popen[bytes]:
+def _spawn(
+    host: str, port: int, db: Path, public_key: str, secret_key: str, insecure_default_keys: bool = False
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -328,10 +393,11 @@ def _spawn(host: str, port: int, db: Path, public_key: str, secret_key: str) -> 
         str(db),
         "--public-key",
         public_key,
+        *(["--insecure-default-keys"] if insecure_default_keys else []),
     ]
     # the secret goes through the environment, not argv, where `ps` would show it to every local user
     env = {**os.environ, SECRET_KEY_ENV: secret_key}
-    log = open(_log_path(db), "ab")  # noqa: SIM115 - handed to the child, closed below
+    log = open_private_log(_log_path(db))  # handed to the child, closed below
     try:
         kwargs: dict[str, object] = {"start_new_session": True}
         if sys.platform == "win32":

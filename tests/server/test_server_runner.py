@@ -115,10 +115,9 @@ def test_cli_serve_prints_url_and_keys_and_stops_on_sigint(tmp_path):
     assert (tmp_path / "cli.db").exists()
 
 
-def test_cli_warns_on_non_loopback_and_fails_on_busy_port(tmp_path):
-    from langfuse_nb import cli
-
-    assert cli._is_loopback("127.0.0.1") and cli._is_loopback("localhost") and not cli._is_loopback("0.0.0.0")
+def test_cli_fails_on_busy_port(tmp_path):
+    assert runner.is_loopback_host("127.0.0.1") and runner.is_loopback_host("localhost")
+    assert runner.is_loopback_host("[::1]") and not runner.is_loopback_host("0.0.0.0")
     handle = runner.start_in_thread(db_path=tmp_path / "busy.db")
     try:
         port = handle.url.rsplit(":", 1)[1]
