@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -16,6 +15,7 @@ from langfuse_nb.server.config import (
     DEFAULT_SECRET_KEY,
     SECRET_KEY_ENV,
 )
+from langfuse_nb.server.redact import mask, redact_logs
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,18 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
         help=f"secret key clients must use (default: ${SECRET_KEY_ENV}, else {DEFAULT_SECRET_KEY})",
     )
     parser.add_argument("--max-body-mb", type=_positive, default=None, help="largest accepted request body")
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name browsers may use to reach the server (repeatable; localhost and IPs always work)",
+    )
+    parser.add_argument(
+        "--insecure-default-keys",
+        action="store_true",
+        help="allow a non-loopback --host with the published default keys (anyone reaching it has access)",
+    )
 
 
 def _port(text: str) -> int:
@@ -54,15 +66,6 @@ def _positive(text: str) -> float:
     return value
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _run_serve(args: argparse.Namespace) -> int:
     import sqlite3
     from pathlib import Path
@@ -71,10 +74,19 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     from langfuse_nb.server.app import create_app
     from langfuse_nb.server.config import ServerConfig, default_db_path
-    from langfuse_nb.server.runner import ServerStartError, bind_socket, is_healthy, url_for
+    from langfuse_nb.server.runner import (
+        ServerStartError,
+        bind_socket,
+        check_exposure,
+        is_healthy,
+        is_loopback_host,
+        served_hosts,
+        url_for,
+    )
 
     url = url_for(args.host, args.port)
     try:
+        check_exposure(args.host, args.secret_key, args.insecure_default_keys)
         sock = bind_socket(args.host, args.port)
     except ServerStartError as exc:
         running = " (a langfuse_nb-compatible server is already running there)" if is_healthy(url) else ""
@@ -84,7 +96,12 @@ def _run_serve(args: argparse.Namespace) -> int:
     db = Path(args.db).expanduser() if args.db else default_db_path()
     extra = {"max_body_bytes": int(args.max_body_mb * 1024 * 1024)} if args.max_body_mb else {}
     config = ServerConfig(
-        db_path=db, public_key=args.public_key, secret_key=args.secret_key, base_url=url, **extra
+        db_path=db,
+        public_key=args.public_key,
+        secret_key=args.secret_key,
+        base_url=url,
+        allowed_hosts=served_hosts(args.host, args.allow_host),
+        **extra,  # type: ignore[arg-type]
     )
     try:
         app = create_app(config)
@@ -92,23 +109,27 @@ def _run_serve(args: argparse.Namespace) -> int:
         sock.close()
         print(f"langfuse-nb: cannot open the database {db}: {exc}", file=sys.stderr)
         return 1
-    if not _is_loopback(args.host):
+    if not is_loopback_host(args.host):
         print(
             f"WARNING: listening on {args.host}, reachable from other machines; anyone who knows the keys "
             "can read and write your traces.",
             file=sys.stderr,
         )
-    print(
-        f"langfuse_nb server at {url}\n  database:   {db}\n  LANGFUSE_BASE_URL={url}\n"
-        f"  LANGFUSE_PUBLIC_KEY={args.public_key}\n  LANGFUSE_SECRET_KEY={args.secret_key}\n"
-        "Press Ctrl+C to stop.",
-        flush=True,
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3)
-    )
-    server.run(sockets=[sock])
+    print(_banner(url, db, args.public_key, args.secret_key), flush=True)
+    uv_config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3)
+    redact_logs({args.secret_key})  # after uvicorn.Config: it installs the handlers the filter goes on
+    uvicorn.Server(uv_config).run(sockets=[sock])
     return 0
+
+
+def _banner(url: str, db: object, public_key: str, secret_key: str) -> str:
+    # the output may end up in a log file (detached servers): a secret of the user's own never appears
+    secret = secret_key if secret_key == DEFAULT_SECRET_KEY else f"{mask(secret_key)} (the key you set)"
+    return (
+        f"langfuse_nb server at {url}\n  database:   {db}\n  LANGFUSE_BASE_URL={url}\n"
+        f"  LANGFUSE_PUBLIC_KEY={public_key}\n  LANGFUSE_SECRET_KEY={secret}\n"
+        "Press Ctrl+C to stop."
+    )
 
 
 def _configure_stop(parser: argparse.ArgumentParser) -> None:
