@@ -88,13 +88,13 @@ def _with_result_signature(call: Callable[..., Any], build: Callable[..., Any]) 
     return call
 
 
-def send_json(resource: SyncResource | AsyncResource, method: str, /, **kwargs: Any) -> Any:
-    """Send ``resource.method(**kwargs)`` and return the decoded JSON without building models.
+def send_json(resource: SyncResource | AsyncResource, method: str, /, *args: Any, **kwargs: Any) -> Any:
+    """Send ``resource.method(*args, **kwargs)`` and return the decoded JSON without building models.
 
     For bulk reads (DataFrames of thousands of rows) where model validation would cost more than the
     request. From an `AsyncResource` the result is awaitable.
     """
-    described: Request[Any] = getattr(type(resource), method).request(resource, **kwargs)
+    described: Request[Any] = getattr(type(resource), method).request(resource, *args, **kwargs)
     return resource._executor.send(dataclasses.replace(described, response=Any))
 
 

@@ -20,11 +20,16 @@ def populated(lf: Langfuse) -> dict[str, Any]:
         user = "alice" if i % 2 == 0 else "bob"
         with lf.start_as_current_span(name=f"job-{i % 3}", input={"i": i}) as span:
             span.update_trace(
-                user_id=user, session_id=f"s-{i % 2}", tags=["df", f"n{i % 3}"], metadata={"team": user},
+                user_id=user,
+                session_id=f"s-{i % 2}",
+                tags=["df", f"n{i % 3}"],
+                metadata={"team": user},
                 version="v1",
             )
             with span.start_as_current_generation(
-                name="llm", model="gpt-4o-mini", usage_details={"input": 10 * (i + 1), "output": 5},
+                name="llm",
+                model="gpt-4o-mini",
+                usage_details={"input": 10 * (i + 1), "output": 5},
                 cost_details={"input": 0.001, "output": 0.002, "total": 0.003},
             ) as gen:
                 gen.update(output="hi")
@@ -71,7 +76,10 @@ def test_observations_scores_sessions(lf: Langfuse, populated: dict[str, Any]) -
     scores = lf.scores_df(name="quality")
     assert len(scores) == 6 and scores["value"].max() == pytest.approx(0.5)
     assert set(lf.scores_df(trace_id=populated["traces"][2])["name"]) == {"quality", "label"}
-    assert lf.scores_df(data_type="CATEGORICAL")["string_value"].value_counts().to_dict() == {"good": 3, "bad": 3}
+    assert lf.scores_df(data_type="CATEGORICAL")["string_value"].value_counts().to_dict() == {
+        "good": 3,
+        "bad": 3,
+    }
     sessions = lf.sessions_df()
     assert set(sessions["id"]) == {"s-0", "s-1"}
 
@@ -89,7 +97,9 @@ def test_paging_many_pages_concurrently(lf: Langfuse) -> None:
 def test_async_twins(lf: Langfuse, populated: dict[str, Any]) -> None:
     async def run() -> tuple[Any, ...]:
         return await asyncio.gather(
-            lf.traces_df_async(), lf.observations_df_async(limit=3), lf.scores_df_async(),
+            lf.traces_df_async(),
+            lf.observations_df_async(limit=3),
+            lf.scores_df_async(),
             lf.sessions_df_async(),
         )
 
@@ -111,8 +121,12 @@ def test_same_rows_as_the_reference_sdk_sees(lf: Langfuse, populated: dict[str, 
     from langfuse import Langfuse as Reference
 
     settings = lf._settings
-    ref = Reference(public_key=settings.public_key, secret_key=settings.secret_key, host=settings.base_url,
-                    tracing_enabled=False)
+    ref = Reference(
+        public_key=settings.public_key,
+        secret_key=settings.secret_key,
+        host=settings.base_url,
+        tracing_enabled=False,
+    )
     seen = ref.api.trace.list(user_id="bob", limit=50)
     assert {t.id for t in seen.data} == set(lf.traces_df(user_id="bob")["id"])
     observed = ref.api.observations.get_many(type="GENERATION", limit=50)
@@ -127,6 +141,8 @@ def test_falls_back_to_cloud_sized_pages(lf: Langfuse, monkeypatch: pytest.Monke
     for i in range(120):
         lf.start_span(name=f"small-pages-{i}").end()
     lf.flush()
-    monkeypatch.setattr(query, "MAX_LIMIT", 100)  # the in-thread server now refuses limit=1000 like a strict API
+    monkeypatch.setattr(
+        query, "MAX_LIMIT", 100
+    )  # the in-thread server now refuses limit=1000 like a strict API
     frame = lf.traces_df(scores=False, progress=False)
     assert len(frame) == 120 and frame["id"].is_unique
