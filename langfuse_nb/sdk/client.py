@@ -15,7 +15,7 @@ from langfuse_nb.sdk import registry
 from langfuse_nb.sdk.datasets import DatasetsMixin
 from langfuse_nb.sdk.encode import encode_observation, encode_trace, may_hold_media
 from langfuse_nb.sdk.experiments.mixin import ExperimentsMixin
-from langfuse_nb.sdk.ids import create_observation_id, create_trace_id, current_span_ids
+from langfuse_nb.sdk.ids import NO_ACTIVE_SPAN, create_observation_id, create_trace_id, current_span_ids
 from langfuse_nb.sdk.media import MediaManager, MediaMixin
 from langfuse_nb.sdk.observations import (
     LangfuseEvent,
@@ -256,9 +256,12 @@ class TracingMixin:
 
     def _current_recording_span(self) -> Any:
         if not self._enabled:
-            return None
+            return None  # disabled tracing stays silent (DEVIATIONS: no "no active span" warnings)
         span = trace_api.get_current_span()
-        return span if span.is_recording() else None
+        if span.is_recording():
+            return span
+        logger.warning(NO_ACTIVE_SPAN)
+        return None
 
     # -- ids and urls ---------------------------------------------------------------------
     def get_current_trace_id(self) -> str | None:
@@ -354,7 +357,7 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
             # the reference's text: users and log filters match on it
             logger.warning("langfuse_nb: Authentication error: Langfuse client initialized without %s. "
                            "Client will be disabled. Provide a %s parameter or set LANGFUSE_%s environment "
-                           "variable.", missing, missing, missing.upper())
+                           "variable. ", missing, missing, missing.upper())
         self._enabled = settings.has_keys and settings.tracing_enabled
         if self._enabled:
             if settings.otel_sdk_disabled:
@@ -435,7 +438,9 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
     def _mask_value(self, value: Any) -> Any:
         try:
             return self._mask(data=value)  # type: ignore[misc]
-        except Exception:
+        except Exception as exc:
+            logger.error("langfuse_nb: Masking error: Custom mask function threw exception when processing "
+                         "data. Using fallback masking. Error: %s", exc)
             return MASK_FAILED
 
     # -- REST helpers used by the tracing facade ----------------------------------------------

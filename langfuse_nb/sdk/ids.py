@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 
 from opentelemetry import trace as trace_api
@@ -10,6 +11,13 @@ from opentelemetry import trace as trace_api
 import langfuse_nb.logger  # noqa: F401  (links our logger under "langfuse"; every client imports this module)
 
 _rng = random.SystemRandom()
+logger = logging.getLogger("langfuse_nb")
+# the reference's text (users filter logs on it)
+NO_ACTIVE_SPAN = (
+    "langfuse_nb: Context error: No active span in current context. Operations that depend on an active span "
+    "will be skipped. Ensure spans are created with start_as_current_span() or that you're operating within "
+    "an active span context."
+)
 
 
 def create_trace_id(*, seed: str | None = None) -> str:
@@ -62,9 +70,12 @@ def normalize_span_id(value: object) -> str | None:
     return None
 
 
-def current_span_ids() -> tuple[str, str] | None:
-    """(trace id, observation id) of the active span, or None when nothing is recording."""
+def current_span_ids(*, warn: bool = True) -> tuple[str, str] | None:
+    """(trace id, observation id) of the active span, or None (with the reference's warning) when there is
+    none."""
     ctx = trace_api.get_current_span().get_span_context()
     if not ctx.is_valid:
+        if warn:
+            logger.warning(NO_ACTIVE_SPAN)
         return None
     return format_trace_id(ctx.trace_id), format_span_id(ctx.span_id)

@@ -363,10 +363,11 @@ OBSERVATION_CLASSES["span"] = LangfuseSpan
 
 
 def observation_class(as_type: str) -> type[LangfuseObservationWrapper]:
+    """The wrapper class of ``as_type``; an unknown type falls back to a span, as in the reference."""
     cls = OBSERVATION_CLASSES.get(as_type)
     if cls is None:
-        known = sorted(OBSERVATION_CLASSES)
-        raise ValueError(f"unknown observation type {as_type!r}; expected one of {known}")
+        logger.warning("langfuse_nb: Unknown observation type: %s, falling back to span", as_type)
+        return LangfuseSpan
     return cls
 
 
@@ -419,6 +420,7 @@ def start_observation(
     ``encoded`` holds attributes the caller already encoded (``@observe``'s input).
     """
     cls = observation_class(as_type)
+    as_type = cls.as_type  # an unknown type fell back to span
     environment = parent._environment if parent is not None else client._settings.environment
     try:
         return _start(cls, client, name, as_type, params, parent, trace_context, ctx, encoded, environment)
@@ -507,7 +509,7 @@ class ObservationContext(Generic[_O]):
     def __init__(self, client: Langfuse, name: str, as_type: str, params: dict[str, Any], *,
                  parent: LangfuseObservationWrapper | None = None,
                  trace_context: dict[str, str] | None = None, end_on_exit: bool | None = None) -> None:
-        observation_class(as_type)  # unknown types fail here, at the call site
+        as_type = observation_class(as_type).as_type  # an unknown type falls back to span (warned once)
         self._client, self._name, self._as_type, self._params = client, name, as_type, params
         self._parent, self._trace_context = parent, trace_context
         self._end_on_exit = end_on_exit is not False

@@ -304,7 +304,7 @@ class BatchRun:
             counts.failed_ids.append(item.id)
             counts.errors[type(exc).__name__] = counts.errors.get(type(exc).__name__, 0) + 1
             counts.item_errors[item.id] = error_text(exc)
-            logger.warning("langfuse_nb: item %s failed: %s", item.id, error_text(exc))
+            logger.warning("langfuse_nb: Item %s failed: %s", item.id, exc)  # the reference's text
             return
         evaluations = await self._evaluate(item, inputs)
         counts.processed += 1
@@ -326,8 +326,8 @@ class BatchRun:
             except Exception as exc:
                 stats.failed_runs += 1
                 self._counts.evaluations_failed += 1
-                logger.warning("langfuse_nb: evaluator %s failed on item %s: %s", evaluator.name, item.id,
-                               error_text(exc))
+                logger.warning("langfuse_nb: Evaluator %s failed on item %s: %s", evaluator.name, item.id,
+                               exc)  # the reference's text
                 continue
             stats.successful_runs += 1
             stats.total_scores_created += len(results)
@@ -344,7 +344,7 @@ class BatchRun:
         try:
             results = await run_evaluator(composite, **arguments, evaluations=list(evaluations), item=item)
         except Exception as exc:
-            logger.warning("langfuse_nb: composite evaluator failed on item %s: %s", item.id, error_text(exc))
+            logger.warning("langfuse_nb: Composite evaluator failed on item %s: %s", item.id, exc)
             return []
         self._counts.composite_scores += sum(self._score(item, evaluation) for evaluation in results)
         return results
@@ -441,10 +441,10 @@ def _filter_list(raw: str | None) -> list[Any]:
     try:
         parsed = json.loads(raw)
     except json.JSONDecodeError:
-        logger.warning("langfuse_nb: the filter is not valid JSON; resuming without it: %s", raw)
+        logger.warning("langfuse_nb: Invalid JSON in original filter, ignoring: %s", raw)  # reference text
         return []
     if not isinstance(parsed, list):
-        logger.warning("langfuse_nb: the filter is not a JSON array; resuming without it")
+        logger.warning("langfuse_nb: Filter should be a JSON array, got: %s", type(parsed).__name__)
         return []
     return parsed
 

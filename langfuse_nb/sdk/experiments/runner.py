@@ -249,7 +249,7 @@ class ExperimentRunner:
 
         async def worker() -> None:
             for done, (index, item) in enumerate(shared, start=1):
-                result = await self._process(item)
+                result = await self._process(item, index)
                 result._index = index
                 self._slots[index] = result
                 progress.update()
@@ -258,14 +258,14 @@ class ExperimentRunner:
 
         await gather_or_cancel([worker() for _ in range(workers)])
 
-    async def _process(self, item: Any) -> ExperimentItemResult:
+    async def _process(self, item: Any, index: int) -> ExperimentItemResult:
         fields = _ItemFields.of(item)
         state: dict[str, Any] = {"trace_id": None, "observation_id": None, "dataset_run_id": None}
         started = time.perf_counter()
         try:
             output = await self._traced_task(item, fields, state)
         except Exception as exc:  # one failing item never stops the run
-            logger.error("langfuse_nb: experiment item %s failed: %s", fields.item_id, error_text(exc))
+            logger.error("langfuse_nb: Item %d failed: %s", index, exc)  # the reference's text
             failed = ExperimentItemResult(
                 item=item, output=None, evaluations=[], trace_id=state["trace_id"],
                 dataset_run_id=state["dataset_run_id"], error=error_text(exc), item_id=fields.item_id,
@@ -312,7 +312,7 @@ class ExperimentRunner:
         try:
             created = await asyncio.to_thread(self._client.api.dataset_run_items.create, request=request)
         except Exception as exc:  # the item still runs, without the dataset link
-            logger.error("langfuse_nb: could not link item %s to the dataset run: %s", fields.item_id, exc)
+            logger.error("langfuse_nb: Failed to create dataset run item: %s", exc)  # the reference's text
             return None
         return getattr(created, "dataset_run_id", None)
 
@@ -393,7 +393,7 @@ class ExperimentRunner:
         try:
             evaluations = await run_evaluator(evaluator, **arguments)
         except Exception as exc:  # one failing evaluator never stops the item or the run
-            logger.error("langfuse_nb: evaluator %s failed: %s", evaluator.name, error_text(exc))
+            logger.error("langfuse_nb: Evaluator %s failed: %s", evaluator.name, exc)  # the reference's text
             return []
         for evaluation in evaluations:
             send_score(self._client, evaluation, **target)
@@ -405,7 +405,7 @@ class ExperimentRunner:
             try:
                 self._run_evaluations += await run_evaluator(evaluator, item_results=finished)
             except Exception as exc:
-                logger.error("langfuse_nb: run evaluator %s failed: %s", evaluator.name, error_text(exc))
+                logger.error("langfuse_nb: Run evaluator failed: %s", exc)  # the reference's text
         dataset_run_id = self._dataset_run_id()
         if dataset_run_id is None:
             return  # K8: a local run has nothing to attach run-level scores to

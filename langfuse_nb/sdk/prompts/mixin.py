@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from langfuse_nb.errors import ApiError, NotFoundError
+from langfuse_nb.errors import ApiError, Error, NotFoundError
 from langfuse_nb.sdk.prompts.cache import PromptCache, shared_cache
 from langfuse_nb.sdk.prompts.clients import (
     ChatMessageDict,
@@ -146,6 +146,8 @@ class PromptsMixin:
             key = f"{name}-version:{version}"
         else:
             key = f"{name}-label:{label if label is not None else 'production'}"
+        if not getattr(self._settings, "has_keys", True):  # disabled, as the reference's: no request at all
+            return _keyless_prompt(key, name, type, version, label, fallback)
         cache = self._prompt_cache
         fresh = cache.fresh_value(key) if cache_ttl_seconds != 0 else None
         if fresh is not None:  # the hot path: no closures, no locks
@@ -176,6 +178,10 @@ class PromptsMixin:
             prompt = prompt_client_from_api(call_with_retries(request, bounded_retries(query.max_retries)))
         except NotFoundError:
             cache.delete(key)  # the prompt (or that version/label) is gone: do not serve it stale
+            logger.warning("langfuse_nb: Prompt '%s' not found during refresh, evicting from cache.", key)
+            raise
+        except Exception as exc:
+            logger.error("langfuse_nb: Error while fetching prompt '%s': %s", key, exc)  # reference text
             raise
         cache.set(key, prompt, query.ttl_seconds)
         return prompt
@@ -233,6 +239,17 @@ class PromptsMixin:
         return updated
 
 
+def _keyless_prompt(key: str, name: str, type: Literal["chat", "text"], version: int | None,
+                    label: str | None, fallback: list[ChatMessageDict] | str | None) -> PromptClient:
+    """What ``get_prompt`` gives without keys: the reference's error; a given fallback is returned instead
+    (DEVIATIONS: the reference raises even then)."""
+    error = Error("SDK is not correctly initialized. Check the init logs for more details.")
+    if not fallback:
+        raise error
+    logger.warning("Returning fallback prompt for '%s' due to fetch error: %s", key, error)
+    return fallback_prompt(name=name, prompt=fallback, type=type, version=version, label=label)
+
+
 def _cached(cache: PromptCache, key: str, fetch: Callable[[], PromptClient]) -> PromptClient:
     """Serve from the cache; a miss fetches once even when many threads ask at the same moment."""
     entry = cache.get(key)
@@ -259,7 +276,7 @@ def _create_body(
     if type == "chat":
         if not isinstance(prompt, list):
             raise ValueError(
-                "For 'chat' type, 'prompt' must be a list of chat messages with role and content."
+                "For 'chat' type, 'prompt' must be a list of chat messages with role and content attributes."
             )
         content: Any = [_wire_chat_item(item) for item in normalize_chat_messages(prompt)]
     else:
