@@ -16,6 +16,7 @@ from langfuse_nb.server.config import (
     SECRET_KEY_ENV,
 )
 from langfuse_nb.server.redact import mask, redact_logs
+from langfuse_nb.transfer import cli as T
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,8 @@ def _is_serve_process(pid: int) -> bool:
 COMMANDS: dict[str, Command] = {
     "serve": Command("run the local Langfuse-compatible server", _configure_serve, _run_serve),
     "stop": Command("stop the local server started in the background", _configure_stop, _run_stop),
+    "push": Command("copy local traces, scores, prompts, datasets to Langfuse", T.configure_push, T.run_push),
+    "pull": Command("copy prompts and datasets from Langfuse to local", T.configure_pull, T.run_pull),
 }
 
 
