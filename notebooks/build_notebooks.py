@@ -117,8 +117,11 @@ EXPERIMENTS = [
     '        input=row["input"], expected_output=row["expected_output"],\n'
     "    )\n"
     'dataset = langfuse.get_dataset("nb-calculator")\nlen(dataset.items)',
-    'dataset_run = dataset.run_experiment(\n    name="calculator", run_name="dataset-v1", task=calculator, '
-    "evaluators=[exact_match]\n)\ndataset_run.to_dataframe()",
+    "Each dataset run gets its own name (by default `calculator - <timestamp>`), so running this notebook "
+    "again adds a new run to compare with the earlier ones. (Passing the same `run_name` again would add "
+    "this run's items to that existing run, next to the old ones, rather than replace them.)",
+    'dataset_run = dataset.run_experiment(\n    name="calculator", task=calculator, evaluators=[exact_match]\n)\n'
+    "dataset_run.to_dataframe()",
 ]
 
 BATCH = [

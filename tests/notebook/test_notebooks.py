@@ -95,7 +95,7 @@ def test_prompts(api) -> None:
     assert any(m["model_name"] == "TextareaModel" for m in state.values())
 
 
-def test_experiments() -> None:
+def test_experiments(api) -> None:
     nb = run("experiments")
     comparison = code_cell(nb, "from langfuse_nb.notebook import compare_experiments")
     assert "mean_deltas={'exact_match': -0.666" in text(comparison)
@@ -106,6 +106,10 @@ def test_experiments() -> None:
     assert "<table" in html(code_cell(nb, "dataset_run = "))
     again = run("experiments")  # "Run All" a second time on the same server: no duplicate items
     assert text(code_cell(again, 'langfuse.create_dataset(name="nb-calculator")')) == "3"
+    # as the notebook says: each run of it is a new dataset run (own name), the old one is untouched
+    runs = api.datasets.get_runs("nb-calculator").data
+    assert len(runs) == 2 and len({r.name for r in runs}) == 2
+    assert all(len(api.datasets.get_run("nb-calculator", r.name).dataset_run_items) == 3 for r in runs)
 
 
 def test_batch_evaluation(api) -> None:
