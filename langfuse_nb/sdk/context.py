@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, cast
 
 from opentelemetry import baggage
@@ -36,7 +36,7 @@ def propagate_attributes(
     tags: list[str] | None = None,
     trace_name: str | None = None,
     as_baggage: bool = False,
-) -> Any:
+) -> AbstractContextManager[None]:
     """Set trace attributes on the current span and on every span started inside the block.
 
     Values must be US-ASCII strings of at most 200 characters; others are dropped with a warning.

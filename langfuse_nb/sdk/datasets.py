@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from langfuse_nb.api import LangfuseAPI
+    from langfuse_nb.sdk.experiments.results import ExperimentResult
+    from langfuse_nb.wire.models import Dataset, DatasetItem
 
 logger = logging.getLogger("langfuse_nb")
 
@@ -129,16 +131,16 @@ class DatasetClient:
         self,
         *,
         name: str,
-        task: Any,
+        task: Callable[..., Any],
         run_name: str | None = None,
         description: str | None = None,
-        evaluators: list[Any] | None = None,
-        composite_evaluator: Any | None = None,
-        run_evaluators: list[Any] | None = None,
+        evaluators: list[Callable[..., Any]] | None = None,
+        composite_evaluator: Callable[..., Any] | None = None,
+        run_evaluators: list[Callable[..., Any]] | None = None,
         max_concurrency: int = 50,
         metadata: dict[str, Any] | None = None,
         progress: bool | None = None,
-    ) -> Any:
+    ) -> ExperimentResult:
         """Run ``task`` (and the evaluators) on every item; results are linked to the dataset run."""
         return self._client().run_experiment(data=self.items, **_experiment_args(locals()))
 
@@ -146,16 +148,16 @@ class DatasetClient:
         self,
         *,
         name: str,
-        task: Any,
+        task: Callable[..., Any],
         run_name: str | None = None,
         description: str | None = None,
-        evaluators: list[Any] | None = None,
-        composite_evaluator: Any | None = None,
-        run_evaluators: list[Any] | None = None,
+        evaluators: list[Callable[..., Any]] | None = None,
+        composite_evaluator: Callable[..., Any] | None = None,
+        run_evaluators: list[Callable[..., Any]] | None = None,
         max_concurrency: int = 50,
         metadata: dict[str, Any] | None = None,
         progress: bool | None = None,
-    ) -> Any:
+    ) -> ExperimentResult:
         """Awaitable form of :meth:`run_experiment`, for code already inside an event loop."""
         return await self._client().run_experiment_async(data=self.items, **_experiment_args(locals()))
 
@@ -181,7 +183,7 @@ class DatasetsMixin:
         metadata: Any | None = None,
         input_schema: Any | None = None,
         expected_output_schema: Any | None = None,
-    ) -> Any:
+    ) -> Dataset:
         """Create (or upsert by name) a dataset; returns the API ``Dataset``."""
         return self.api.datasets.create(
             request={
@@ -204,7 +206,7 @@ class DatasetsMixin:
         source_observation_id: str | None = None,
         status: Any | None = None,
         id: str | None = None,
-    ) -> Any:
+    ) -> DatasetItem:
         """Create a dataset item, or update the item with this ``id``; returns the API ``DatasetItem``."""
         return self.api.dataset_items.create(
             request={

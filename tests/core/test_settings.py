@@ -254,3 +254,9 @@ def test_langfuse_variables_are_read_only_in_settings() -> None:
         if reads:
             offenders[rel] = sorted(reads)
     assert set(offenders) == set(PENDING), offenders
+
+
+def test_every_variable_is_documented() -> None:
+    page = (PACKAGE.parent / "docs" / "configuration.md").read_text()
+    missing = [var.name for var in ENV_VARS if f"`{var.name}`" not in page]
+    assert not missing, f"add to docs/configuration.md: {missing}"

@@ -78,6 +78,12 @@ def main() -> None:
     result = langfuse.run_experiment(name="exp", data=[{"input": 1, "expected_output": "1"}], task=task,
                                      evaluators=[exact], max_concurrency=4)
     print(result.format(), total, answer, greeting, messages)
+    dataset = langfuse.create_dataset(name="qa", description="questions")
+    langfuse.create_dataset_item(dataset_name=dataset.name, input={"q": 1}, expected_output="1")
+    dataset_result = langfuse.get_dataset("qa").run_experiment(name="on-qa", task=task, evaluators=[exact])
+    print(dataset_result.dataset_run_id)
+    batch = langfuse.run_batched_evaluation(scope="traces", mapper=task, evaluators=[exact], max_items=5)
+    print(batch.total_items_processed)
     api: LangfuseAPI = get_client().api
     url: str | None = langfuse.get_trace_url(trace_id=span.trace_id)
     print(api, url, langfuse.auth_check())

@@ -43,4 +43,7 @@ def main() -> None:
     compiled: str = chat.compile()  # expect-error: a chat prompt compiles to messages
     langfuse.run_batched_evaluation(scope="trace", mapper=task, evaluators=[])  # expect-error: wrong scope
     langfuse.flush(timeout="soon")  # expect-error: wrong argument type
+    langfuse.get_dataset("d").run_experiment(name="x", task=task, evaluatorss=[])  # expect-error: misspelt
+    langfuse.create_dataset(nmae="d")  # expect-error: misspelt keyword
+    langfuse.update_current_span(name="s", usage_details={"input": 1})  # expect-error: generation field
     print(wrong, text, compiled)

@@ -24,6 +24,7 @@ from langfuse_nb.sdk.prompts.clients import (
 
 if TYPE_CHECKING:
     from langfuse_nb.api import LangfuseAPI, RequestOptions
+    from langfuse_nb.wire.models import Prompt
 
 logger = logging.getLogger("langfuse_nb")
 
@@ -230,7 +231,7 @@ class PromptsMixin:
         self._prompt_cache.invalidate(name)
         return ChatPromptClient(created) if body["type"] == "chat" else TextPromptClient(created)
 
-    def update_prompt(self, *, name: str, version: int, new_labels: list[str] | None = None) -> Any:
+    def update_prompt(self, *, name: str, version: int, new_labels: list[str] | None = None) -> Prompt:
         """Set labels on an existing version (labels move from other versions); returns the API prompt."""
         updated = self.api.prompt_version.update(
             name=name, version=version, new_labels=list(new_labels or [])
