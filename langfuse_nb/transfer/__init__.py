@@ -11,6 +11,7 @@ is created. One failing item is reported and the rest go on.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -38,7 +39,7 @@ class TransferReport:
     def add(self, kind: str, outcome: str, count: int = 1) -> None:
         self.counts.setdefault(kind, Counter())[outcome] += count
 
-    def fail(self, kind: str, what: str, error: BaseException | str) -> None:
+    def fail(self, kind: str, what: Any, error: BaseException | str) -> None:
         self.add(kind, "failed")
         self.errors.append(f"{kind} {what}: {_one_line(error)}")
 
@@ -68,7 +69,7 @@ class TransferReport:
 
 def _one_line(error: BaseException | str) -> str:
     body = getattr(error, "body", None)
-    text = body.get("message") if isinstance(body, dict) and body.get("message") else str(error)
+    text = str(body["message"]) if isinstance(body, dict) and body.get("message") else str(error)
     return (text.splitlines() or [type(error).__name__])[0][:300]
 
 
@@ -117,6 +118,48 @@ def pull(
         copy.prompts()
         copy.datasets()
     return report
+
+
+def remote(url: str | None = None, public_key: str | None = None, secret_key: str | None = None) -> Endpoint:
+    """A Langfuse from arguments, else from LANGFUSE_BASE_URL / LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY."""
+    from langfuse_nb._settings import resolve_settings
+
+    settings = resolve_settings(base_url=url, public_key=public_key, secret_key=secret_key)
+    if not (settings.public_key and settings.secret_key):
+        raise ValueError("the remote's keys are missing: set LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY")
+    return Endpoint(settings.base_url, settings.public_key, settings.secret_key)
+
+
+def push_local(
+    to: str | None = None,
+    *,
+    public_key: str | None = None,
+    secret_key: str | None = None,
+    db: str | None = None,
+    since: dt.datetime | None = None,
+    trace_name: str | None = None,
+    dry_run: bool = False,
+    progress: bool | None = None,
+) -> TransferReport:
+    """``langfuse-nb push`` from Python: the embedded server's database (or ``db``) to a Langfuse."""
+    target = remote(to, public_key, secret_key)
+    with local_source(db) as source:
+        return push(source, target, since=since, trace_name=trace_name, dry_run=dry_run, progress=progress)
+
+
+def pull_local(
+    from_url: str | None = None,
+    *,
+    public_key: str | None = None,
+    secret_key: str | None = None,
+    db: str | None = None,
+    dry_run: bool = False,
+    progress: bool | None = None,
+) -> TransferReport:
+    """``langfuse-nb pull`` from Python: a Langfuse's prompts and datasets into the local database."""
+    source = remote(from_url, public_key, secret_key)
+    with local_source(db) as target:
+        return pull(source, target, dry_run=dry_run, progress=progress)
 
 
 class _Copy:
@@ -359,13 +402,14 @@ class _Copy:
     # ---- dataset runs (after the traces they link) ---------------------------------------------------------
     def dataset_runs(self, datasets: list[str], trace_ids: set[str]) -> None:
         for name in datasets:
-            for run in _all_pages(
-                lambda p, n=name: send_json(self.src.datasets, "get_runs", n, page=p, limit=100)
-            ):
+            for run in _all_pages(functools.partial(self._runs_page, name)):
                 try:
                     self._run(name, run["name"], trace_ids)
                 except Exception as exc:  # noqa: BLE001
                     self.report.fail("dataset run items", f"{name}/{run['name']}", exc)
+
+    def _runs_page(self, dataset: str, page: int) -> Any:
+        return send_json(self.src.datasets, "get_runs", dataset, page=page, limit=100)
 
     def _run(self, dataset: str, run_name: str, trace_ids: set[str]) -> None:
         source = send_json(self.src.datasets, "get_run", dataset, run_name)
@@ -511,6 +555,7 @@ def local_source(db_path: str | None) -> Iterator[Endpoint]:
     path = Path(db_path).expanduser() if db_path else default_db_path()
     if not path.exists():
         raise FileNotFoundError(f"no local database at {path} (give --db PATH)")
+    # the copy reads and writes through the API of a private in-process server on that file
     token = secrets.token_hex(8)
     handle = start_in_thread(
         port=0, db_path=path, public_key=f"pk-lf-push-{token}", secret_key=f"sk-lf-push-{token}"
@@ -521,4 +566,4 @@ def local_source(db_path: str | None) -> Iterator[Endpoint]:
         handle.stop()
 
 
-__all__ = ["Endpoint", "TransferReport", "local_source", "pull", "push"]
+__all__ = ["Endpoint", "TransferReport", "local_source", "pull", "pull_local", "push", "push_local", "remote"]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the copy machinery loads when a copy runs, not when the CLI builds its parser
-    from langfuse_nb.transfer import Endpoint, TransferReport
+    from langfuse_nb.transfer import TransferReport
 
 
 def _remote_args(parser: argparse.ArgumentParser, flag: str, what: str) -> None:
@@ -41,46 +41,43 @@ def configure_pull(parser: argparse.ArgumentParser) -> None:
 
 
 def run_push(args: argparse.Namespace) -> int:
-    from langfuse_nb.transfer import push
+    from langfuse_nb.transfer import push_local
 
-    def copy(local: Endpoint, remote: Endpoint) -> TransferReport:
-        return push(local, remote, since=args.since, trace_name=args.trace_name, dry_run=args.dry_run)
+    def copy() -> TransferReport:
+        return push_local(
+            args.url,
+            public_key=args.public_key,
+            secret_key=args.secret_key,
+            db=args.db,
+            since=args.since,
+            trace_name=args.trace_name,
+            dry_run=args.dry_run,
+        )
 
     return _run(args, copy, "pushed to")
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    from langfuse_nb.transfer import pull
+    from langfuse_nb.transfer import pull_local
 
-    def copy(local: Endpoint, remote: Endpoint) -> TransferReport:
-        return pull(remote, local, dry_run=args.dry_run)
+    def copy() -> TransferReport:
+        return pull_local(
+            args.url, public_key=args.public_key, secret_key=args.secret_key, db=args.db, dry_run=args.dry_run
+        )
 
     return _run(args, copy, "pulled from")
 
 
-def _run(args: argparse.Namespace, copy: Callable[[Endpoint, Endpoint], TransferReport], verb: str) -> int:
-    from langfuse_nb.transfer import local_source
-
+def _run(args: argparse.Namespace, copy: Callable[[], TransferReport], verb: str) -> int:
     try:
-        remote = _remote(args)
-        with local_source(args.db) as local:
-            report = copy(local, remote)
+        report = copy()
     except (ValueError, FileNotFoundError, OSError) as exc:
         print(f"langfuse-nb: {exc}", file=sys.stderr)
         return 2
-    print(f"{'dry run: nothing ' + verb if args.dry_run else verb.capitalize()} {remote.url}")
+    where = args.url or "LANGFUSE_BASE_URL"
+    print(f"dry run: nothing {verb} {where}" if args.dry_run else f"{verb.capitalize()} {where}")
     print(report.summary())
     return 0 if report.ok else 1
-
-
-def _remote(args: argparse.Namespace) -> Endpoint:
-    from langfuse_nb._settings import resolve_settings
-    from langfuse_nb.transfer import Endpoint
-
-    settings = resolve_settings(base_url=args.url, public_key=args.public_key, secret_key=args.secret_key)
-    if not (settings.public_key and settings.secret_key):
-        raise ValueError("the remote's keys are missing: set LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY")
-    return Endpoint(settings.base_url, settings.public_key, settings.secret_key)
 
 
 def _timestamp(text: str) -> dt.datetime:
