@@ -17,7 +17,7 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from langfuse_nb.views.html import esc, pretty, stylesheet, table, tag
+from langfuse_nb.views.html import duration, esc, pretty, stylesheet, table, tag
 from langfuse_nb.views.records import ObservationRecord
 from langfuse_nb.views.trace import trace_body
 
@@ -278,7 +278,7 @@ def render_dataset_run_page(
 def _seconds(value: Any) -> str:
     if not isinstance(value, int | float) or value < 0:
         return ""
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    return duration(round(value * 1e9))  # the store keeps microseconds: 40 µs, not "0 ms"
 
 
 def _cost(value: Any) -> str:
@@ -341,9 +341,10 @@ def _trace_rows(traces: Sequence[Record], base: str, *, session_column: bool = T
     rows = []
     for t in traces:
         name = t.get("name") or t.get("id")
+        failed = tag("span", "ERROR", "lfnb-error-chip") + " " if t.get("errorCount") else ""
         row = [
             tag("td", _time(t.get("timestamp")), "lfnb-nowrap"),
-            tag("a", esc(name), href=trace_href(base, t.get("id"))),
+            failed + tag("a", esc(name), href=trace_href(base, t.get("id"))),
             _user_link(base, t.get("userId")),
         ]
         if session_column:
@@ -368,7 +369,8 @@ def _trace_table(traces: Sequence[Record], base: str, *, session_column: bool = 
 def render_trace_list_page(
     traces: Sequence[Record], meta: Record, filters: Mapping[str, str], nav: Nav
 ) -> str:
-    """Traces newest first (list-API items with ``latency``, ``totalCost``, ``observations``, ``scores``).
+    """Traces newest first (list-API items with ``latency``, ``totalCost``, ``observations``, ``scores``,
+    and ``errorCount`` when the caller counted ERROR observations: such rows are marked).
 
     ``filters`` are the query parameters as given (non-empty strings): the form shows them and the paging
     links keep them.

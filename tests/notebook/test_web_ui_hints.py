@@ -36,3 +36,28 @@ def test_401_page_with_own_keys_names_only_the_public_key(tmp_path) -> None:
     finally:
         handle.stop()
     assert "user name pk-own" in page and "sk-own" not in page
+
+
+def test_trace_list_page_marks_failed_traces_and_keeps_microseconds(server, server_env) -> None:
+    import uuid
+
+    from langfuse_nb import Langfuse
+
+    lf = Langfuse()
+    tag = f"ui-{uuid.uuid4().hex[:8]}"
+    with lf.start_as_current_observation(name=f"{tag}-ok") as span:
+        span.update_trace(tags=[tag])
+    with lf.start_as_current_observation(name=f"{tag}-bad") as span:
+        span.update_trace(tags=[tag])
+        span.update(level="ERROR", status_message="boom")
+    lf.flush()
+    auth = (server.public_key, server.secret_key)
+    page = httpx.get(f"{server.url}/project/{_project(server)}/traces", params={"tags": tag}, auth=auth).text
+    rows = {name: row for row in page.split("<tr>") for name in (f"{tag}-ok", f"{tag}-bad") if name in row}
+    assert "lfnb-error-chip" in rows[f"{tag}-bad"] and "lfnb-error-chip" not in rows[f"{tag}-ok"]
+    assert ">0 ms<" not in page and " µs<" in page  # sub-millisecond traces keep their microseconds
+
+
+def _project(server) -> str:
+    response = httpx.get(f"{server.url}/api/public/projects", auth=(server.public_key, server.secret_key))
+    return response.json()["data"][0]["id"]

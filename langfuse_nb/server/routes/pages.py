@@ -103,7 +103,22 @@ def trace_list_page(request: Request, projectId: str) -> HTMLResponse:
     )
     if "limit" in params:
         filters["limit"] = str(limit)
-    return html_page(render_trace_list_page(result["data"], result["meta"], filters, _nav("")))
+    rows = _with_error_counts(db_of(request).reader, result["data"])
+    return html_page(render_trace_list_page(rows, result["meta"], filters, _nav("")))
+
+
+def _with_error_counts(conn: sqlite3.Connection, traces: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``errorCount`` (ERROR observations) to each trace of a page, so failed traces stand out."""
+    ids = [t["id"] for t in traces]
+    if not ids:
+        return traces
+    marks = ", ".join("?" * len(ids))
+    sql = (
+        f"SELECT trace_id, count(*) FROM observations WHERE trace_id IN ({marks}) AND level = 'ERROR' "
+        "GROUP BY trace_id"
+    )
+    counts = dict(conn.execute(sql, ids).fetchall())
+    return [{**t, "errorCount": counts.get(t["id"], 0)} for t in traces]
 
 
 def session_list_page(request: Request, projectId: str) -> HTMLResponse:
@@ -138,7 +153,8 @@ def session_page(request: Request, projectId: str, sessionId: str) -> HTMLRespon
         orderBy="timestamp.asc",
         fields="core,scores,observations,metrics",
     )
-    return html_page(render_session_page(sessions.to_view(row), result["data"], result["meta"], _nav("../")))
+    traces = _with_error_counts(conn, result["data"])
+    return html_page(render_session_page(sessions.to_view(row), traces, result["meta"], _nav("../")))
 
 
 def trace_page(request: Request, projectId: str, traceId: str) -> HTMLResponse:
