@@ -128,3 +128,14 @@ def test_create_validation(client):
         response = client.post("/api/public/v2/prompts", json=body)
         assert response.status_code == 400, body
         assert response.json()["message"]
+
+
+def test_list_is_ordered_by_name_and_filters_by_version(client):
+    prefix = f"order-{uuid.uuid4().hex[:6]}"
+    for name in (f"{prefix}/b", f"{prefix}/a", f"{prefix}/c"):
+        client.post("/api/public/v2/prompts", json={"name": name, "prompt": "x", "tags": [prefix]})
+    client.post("/api/public/v2/prompts", json={"name": f"{prefix}/c", "prompt": "y"})
+    listing = client.get("/api/public/v2/prompts", params={"tag": prefix}).json()
+    assert [p["name"] for p in listing["data"]] == [f"{prefix}/a", f"{prefix}/b", f"{prefix}/c"]
+    second = client.get("/api/public/v2/prompts", params={"tag": prefix, "version": 2}).json()
+    assert [(p["name"], p["versions"]) for p in second["data"]] == [(f"{prefix}/c", [2])]

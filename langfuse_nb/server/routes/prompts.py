@@ -119,6 +119,7 @@ def list_prompts(
     name: str | None = None,
     label: str | None = None,
     tag: str | None = None,
+    version: int | None = None,
     page: int | None = None,
     limit: int | None = None,
     fromUpdatedAt: str | None = None,
@@ -127,6 +128,7 @@ def list_prompts(
     paging = list_page(page, limit)
     where = Where()
     where.eq("name", name)
+    where.eq("version", version)
     if label is not None:
         where.add("EXISTS (SELECT 1 FROM json_each(prompts.labels) WHERE value = ?)", label)
     if tag is not None:

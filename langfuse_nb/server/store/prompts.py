@@ -156,8 +156,8 @@ def list_grouped(
     names = [
         r[0]
         for r in conn.execute(
-            f"SELECT name FROM prompts {where_sql} GROUP BY name ORDER BY max(updated_at) DESC, name "
-            "LIMIT ? OFFSET ?",
+            # by name, as Langfuse pages prompts (stable while versions are added)
+            f"SELECT name FROM prompts {where_sql} GROUP BY name ORDER BY name LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
     ]
