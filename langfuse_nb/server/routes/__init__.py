@@ -33,8 +33,19 @@ def all_routes() -> list[Route]:
     )
 
     modules = (
-        health, otel, ingestion, traces, observations, scores, score_configs, sessions, prompts, datasets,
-        media, models, pages,
+        health,
+        otel,
+        ingestion,
+        traces,
+        observations,
+        scores,
+        score_configs,
+        sessions,
+        prompts,
+        datasets,
+        media,
+        models,
+        pages,
     )
     from langfuse_nb.server.routes.project_alias import with_project_alias
 
