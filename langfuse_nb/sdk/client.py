@@ -456,6 +456,10 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
 
     def auth_check(self) -> bool:
         """True when the keys are valid for a project; API errors propagate (blocking call)."""
+        if not self._settings.has_keys:  # as the reference's disabled client: False, no request
+            logger.warning("langfuse_nb: Auth check failed: Client not properly initialized. Error: "
+                           "no public_key or secret_key")
+            return False
         if not self._project_ids():
             raise Exception("Auth check failed, no project found for the keys provided.")
         return True

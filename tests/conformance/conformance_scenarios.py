@@ -638,6 +638,8 @@ def keyless_client(ctx: Ctx) -> None:
     ctx.attempt("get_prompt", lambda: lf.get_prompt("any-prompt"))
     ctx.attempt("get_prompt_fallback", lambda: lf.get_prompt("any-prompt", fallback="fb {{x}}").compile(x=1))
     ctx.record("observed", ctx.mod.observe(name="keyless-observe")(lambda: 1)())
+    ctx.attempt("auth_check", lf.auth_check)
+    ctx.attempt("create_prompt", lambda: lf.create_prompt(name="p", prompt="x"))
     ctx.record("trace-url", lf.get_trace_url(trace_id=lf.create_trace_id(seed="k")))
     lf.flush()
 

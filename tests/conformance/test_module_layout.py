@@ -1,0 +1,134 @@
+"""Every name the reference SDK's public modules export is importable from our corresponding module.
+
+The expected names are read from the installed reference package (langfuse 3.11.2): its ``__all__`` where
+a module has one, else the module's own public names (imported modules and ``typing``/``abc`` helpers
+left out). Names we leave out on purpose are listed in SKIPPED with the reason.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import inspect
+import typing
+
+import pytest
+
+pytest.importorskip("langfuse")
+pytestmark = pytest.mark.reference
+
+MODULES = {
+    "langfuse": "langfuse_nb",
+    "langfuse.model": "langfuse_nb.model",
+    "langfuse.types": "langfuse_nb.types",
+    "langfuse.media": "langfuse_nb.media",
+    "langfuse.experiment": "langfuse_nb.experiment",
+    "langfuse.batch_evaluation": "langfuse_nb.batch_evaluation",
+    "langfuse.api": "langfuse_nb.api",
+    "langfuse.logger": "langfuse_nb.logger",
+}
+
+_NOT_IMPLEMENTED_RESOURCES = (
+    "a model of a REST resource langfuse_nb's API client does not offer (annotation queues, blob storage "
+    "integrations, comments, LLM connections, metrics, models/pricing, organizations, SCIM, OTel export)"
+)
+_GENERATED_PACKAGES = (
+    "a sub-package of the reference's generated client layout; our resources are modules of "
+    "langfuse_nb.api.resources and are reached as attributes of LangfuseAPI (api.prompts, api.trace, ...)"
+)
+_API_SUBPACKAGES = {
+    "annotation_queues", "blob_storage_integrations", "comments", "commons", "dataset_items",
+    "dataset_run_items", "datasets", "health", "ingestion", "llm_connections", "media", "metrics",
+    "metrics_v_2", "models", "observations", "observations_v_2", "opentelemetry", "organizations",
+    "projects", "prompt_version", "prompts", "scim", "score", "score_configs", "score_v_2", "sessions",
+    "trace", "utils",
+}
+_API_UNIMPLEMENTED = {
+    "AnnotationQueue", "AnnotationQueueAssignmentRequest", "AnnotationQueueItem", "AnnotationQueueObjectType",
+    "AnnotationQueueStatus", "AuthenticationScheme", "BlobStorageExportFrequency", "BlobStorageExportMode",
+    "BlobStorageIntegrationDeletionResponse", "BlobStorageIntegrationFileType",
+    "BlobStorageIntegrationResponse", "BlobStorageIntegrationType", "BlobStorageIntegrationsResponse",
+    "BulkConfig", "Comment",
+    "CommentObjectType", "CreateAnnotationQueueAssignmentResponse", "CreateAnnotationQueueItemRequest",
+    "CreateAnnotationQueueRequest", "CreateBlobStorageIntegrationRequest", "CreateCommentRequest",
+    "CreateCommentResponse", "CreateModelRequest", "DeleteAnnotationQueueAssignmentResponse",
+    "DeleteAnnotationQueueItemResponse", "DeleteMembershipRequest", "EmptyResponse", "FilterConfig",
+    "GetCommentsResponse", "LlmAdapter", "LlmConnection", "MembershipDeletionResponse", "MembershipRequest",
+    "MembershipResponse", "MembershipRole", "MembershipsResponse", "MetricsResponse", "MetricsV2Response",
+    "Model", "ModelPrice", "ObservationsV2Meta", "ObservationsV2Response", "OrganizationApiKey",
+    "OrganizationApiKeysResponse", "OrganizationProject", "OrganizationProjectsResponse", "OtelAttribute",
+    "OtelAttributeValue", "OtelResource", "OtelResourceSpan", "OtelScope", "OtelScopeSpan", "OtelSpan",
+    "OtelTraceResponse", "PaginatedAnnotationQueueItems", "PaginatedAnnotationQueues",
+    "PaginatedLlmConnections", "PaginatedModels", "PricingTier", "PricingTierCondition", "PricingTierInput",
+    "PricingTierOperator", "ResourceMeta", "ResourceType", "ResourceTypesResponse", "SchemaExtension",
+    "SchemaResource", "SchemasResponse", "ScimEmail", "ScimFeatureSupport", "ScimName", "ScimUser",
+    "ScimUsersListResponse", "ServiceProviderConfig", "UpdateAnnotationQueueItemRequest",
+    "UpsertLlmConnectionRequest", "UserMeta",
+}
+SKIPPED: dict[tuple[str, str], str] = {
+    ("langfuse.media", "T"): "a TypeVar of the reference's own annotations, not an API",
+    ("langfuse.batch_evaluation", "logger"): "the reference module's private logger object (ours: "
+                                             "langfuse_nb.logger.langfuse_logger)",
+    ("langfuse.logger", "httpx_logger"): "the reference reconfigures httpx's logger on import; we leave "
+                                         "other libraries' logging alone",
+    ("langfuse.logger", "console_handler"): "a handler the reference attaches to httpx's logger (see above)",
+    ("langfuse.logger", "formatter"): "the format of that handler (see above)",
+    **{("langfuse.api", name): _GENERATED_PACKAGES for name in _API_SUBPACKAGES},
+    **{("langfuse.api", name): _NOT_IMPLEMENTED_RESOURCES for name in _API_UNIMPLEMENTED},
+}
+
+
+def _exported(module: object) -> list[str]:
+    names = getattr(module, "__all__", None)
+    if names is not None:
+        return list(names)
+    return [name for name, value in vars(module).items()
+            if not name.startswith("_") and not inspect.ismodule(value)
+            and getattr(typing, name, None) is not value and getattr(abc, name, None) is not value]
+
+
+def _provided(ours: str, name: str) -> bool:
+    return getattr(importlib.import_module(ours), name, None) is not None
+
+
+# a skipped name we provide after all (e.g. a resource added later) is checked like any other
+CASES = [
+    pytest.param(reference, ours, name, id=f"{reference}.{name}")
+    for reference, ours in MODULES.items()
+    for name in _exported(importlib.import_module(reference))
+    if (reference, name) not in SKIPPED or _provided(ours, name)
+]
+
+
+@pytest.mark.parametrize(("reference", "ours", "name"), CASES)
+def test_name_is_importable(reference: str, ours: str, name: str) -> None:
+    module = importlib.import_module(ours)
+    assert getattr(module, name, None) is not None, f"from {ours} import {name}"
+
+
+def test_skips_name_real_exports() -> None:
+    """A skip that no longer matches an export (the reference changed, or we added it) is removed."""
+    exported = {(ref, name) for ref in MODULES for name in _exported(importlib.import_module(ref))}
+    assert set(SKIPPED) <= exported
+
+
+def test_prompt_models_accept_the_reference_message_objects() -> None:
+    from langfuse_nb.api import ChatMessage, PlaceholderMessage, Prompt_Chat
+
+    prompt = Prompt_Chat(name="p", version=1, labels=[], tags=[], config={},
+                         prompt=[ChatMessage(role="user", content="hi"), PlaceholderMessage(name="history"),
+                                 {"role": "assistant", "content": "ok"}])
+    assert [m.type for m in prompt.prompt] == ["chatmessage", "placeholder", "chatmessage"]
+    assert prompt.prompt[0].role == "user" and prompt.prompt[1].name == "history"
+
+
+def test_template_parser_matches_the_reference() -> None:
+    from langfuse.model import TemplateParser as Reference
+
+    from langfuse_nb.model import TemplateParser
+
+    templates = [("Hi {{name}}, {{ mood }} {{missing}}", {"name": "Ada", "mood": None}),
+                 ("{{ {{inner}} }} {{a}}{{a}}", {"inner": 1, "a": "x"}), ("plain", None), ("{{open", {})]
+    for template, data in templates:
+        assert TemplateParser.compile_template(template, data) == Reference.compile_template(template, data)
+        assert TemplateParser.find_variable_names(template) == Reference.find_variable_names(template)
