@@ -184,9 +184,9 @@ def _key(base_url: str) -> str:
 def mark_unreachable(base_url: str, reason: str, *, seconds: float = REMEMBER_UNREACHABLE_SECONDS) -> None:
     """Remember for ``seconds`` that ``base_url`` did not answer (timeout, refused connection, hang)."""
     key = _key(base_url)
-    if unreachable(key) is None:
-        logger.warning("langfuse_nb: %s is not answering (%s); data is kept and retried in the background",
-                       key, reason)
+    if key not in _unreachable:  # said once, until it answers again (mark_reachable)
+        logger.warning("langfuse_nb: %s is not answering (%s); spans and scores are kept and retried in "
+                       "the background, traced cells do not wait for it", key, reason)
     _unreachable[key] = (time.monotonic() + seconds, reason)
 
 
@@ -286,6 +286,7 @@ class Delivery:
 
 __all__ = [
     "DEFAULT_BUDGET_SECONDS",
+    "REMEMBER_UNREACHABLE_SECONDS",
     "Delivery",
     "RetryPolicy",
     "RetryState",

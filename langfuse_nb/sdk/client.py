@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from opentelemetry import trace as trace_api
 
+from langfuse_nb._retry import REMEMBER_UNREACHABLE_SECONDS, is_transport_error, mark_unreachable, unreachable
 from langfuse_nb._settings import CLIENT_OPTION_DEFAULTS, ClientOptions, Settings, resolve_settings
 from langfuse_nb.sdk import params as P
 from langfuse_nb.sdk import registry
@@ -445,13 +447,27 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
 
     # -- REST helpers used by the tracing facade ----------------------------------------------
     def _get_project_id(self) -> str | None:
-        """Project id of the keys (cached ``GET /api/public/projects``)."""
-        if self._project_id is None and self._settings.has_keys:
-            try:
-                ids = self._project_ids()
-                self._project_id = ids[0] if ids else None
-            except Exception:
-                logger.warning("langfuse_nb: could not fetch the project id", exc_info=True)
+        """Project id of the keys (cached ``GET /api/public/projects``).
+
+        Never waits for an endpoint remembered as not answering (langfuse_nb/_retry.py), and a failed
+        lookup is not repeated for 30 s: a trace link must not cost every notebook cell a timeout.
+        """
+        if self._project_id is not None or not self._settings.has_keys:
+            return self._project_id
+        failed_at = self.__dict__.get("_project_lookup_failed_at")
+        if unreachable(self._settings.base_url) or (
+            failed_at is not None and time.monotonic() - failed_at < REMEMBER_UNREACHABLE_SECONDS
+        ):
+            return None
+        try:
+            ids = self._project_ids()
+            self._project_id = ids[0] if ids else None
+        except Exception as exc:
+            self._project_lookup_failed_at = time.monotonic()
+            if is_transport_error(exc):
+                mark_unreachable(self._settings.base_url, f"project lookup: {type(exc).__name__}")
+            logger.warning("langfuse_nb: could not fetch the project id (%s); trace links are skipped for "
+                           "%.0f s", type(exc).__name__, REMEMBER_UNREACHABLE_SECONDS)
         return self._project_id
 
     def auth_check(self) -> bool:
@@ -498,4 +514,3 @@ def _require_keys(settings: Settings) -> None:
         from langfuse_nb.errors import Error
 
         raise Error("SDK is not correctly initialized. Check the init logs for more details.")
-

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from langfuse_nb._retry import RetryPolicy, retry_after, retryable_status
 from langfuse_nb.errors import ApiError
 from langfuse_nb.media import MEDIA_CONTENT_TYPES, REFERENCE_PATTERN, LangfuseMedia
 from langfuse_nb.tracing.worker import BatchWorker
@@ -274,7 +275,7 @@ class MediaManager:
             )
             return
         started = time.monotonic()
-        put = _with_backoff(
+        put = _put_with_backoff(
             lambda: self._client().put(upload_url, content=job.content, headers=_put_headers(job, upload_url))
         )
         elapsed_ms = int((time.monotonic() - started) * 1000)
@@ -314,20 +315,43 @@ def _put_headers(job: UploadJob, url: str) -> dict[str, str]:
     return headers
 
 
+# uploads follow the SDK's one retry policy (langfuse_nb/_retry.py) with three tries
+_UPLOAD_POLICY = RetryPolicy(max_attempts=_UPLOAD_TRIES, initial_delay=0.5, max_delay=10.0)
+
+
+def _retryable(exc: BaseException) -> bool:
+    """A 4xx other than 408/429 is final; other API errors, transport errors and surprises are retried."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, ApiError) and isinstance(status, int):
+        return retryable_status(status)
+    return True
+
+
 def _with_backoff(call: Callable[[], Any]) -> Any:
-    """Three tries with exponential backoff; a 4xx other than 429 gives up at once."""
-    for attempt in range(_UPLOAD_TRIES):
+    """``call()`` with up to three tries; the last error propagates."""
+    return _UPLOAD_POLICY.call(call, retryable=_retryable, sleep=_sleep)
+
+
+def _put_with_backoff(send: Callable[[], httpx.Response]) -> httpx.Response:
+    """The storage PUT: retried on errors and on 5xx/408/429 answers (honouring Retry-After).
+
+    The last answer is returned even when it failed, so the media record says what happened.
+    """
+    state = _UPLOAD_POLICY.start()
+    while True:
         try:
-            return call()
-        except ApiError as exc:
-            status = exc.status_code
-            if attempt == _UPLOAD_TRIES - 1 or (status is not None and 400 <= status < 500 and status != 429):
+            response = send()
+        except Exception as exc:
+            delay = state.next_delay() if _retryable(exc) else None
+            if delay is None:
                 raise
-        except Exception:
-            if attempt == _UPLOAD_TRIES - 1:
-                raise
-        _sleep(0.5 * 2**attempt)
-    raise AssertionError("unreachable")  # pragma: no cover
+        else:
+            if not retryable_status(response.status_code):
+                return response
+            delay = state.next_delay(retry_after(response.headers))
+            if delay is None:
+                return response
+        _sleep(delay)
 
 
 def _attr(source: Any, name: str, camel: str) -> Any:

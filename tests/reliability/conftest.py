@@ -47,6 +47,19 @@ class Stack:
         return self.count("SELECT count(*) FROM scores WHERE name LIKE ?", f"{prefix}%")
 
 
+@pytest.fixture(autouse=True)
+def isolated() -> Iterator[None]:
+    """No client or remembered endpoint of one test leaks into the next."""
+    from langfuse_nb import _retry
+    from langfuse_nb.sdk import registry
+
+    registry._reset_for_tests()
+    _retry._unreachable.clear()
+    yield
+    registry._reset_for_tests()
+    _retry._unreachable.clear()
+
+
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
     suffix = uuid.uuid4().hex[:12]

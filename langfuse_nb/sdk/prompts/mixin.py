@@ -9,7 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from langfuse_nb.errors import ApiError, Error, NotFoundError
+from langfuse_nb._retry import (
+    RetryPolicy,
+    is_retryable_error,
+    is_transport_error,
+    mark_unreachable,
+    unreachable,
+)
+from langfuse_nb.errors import Error, NotFoundError
 from langfuse_nb.sdk.prompts.cache import PromptCache, shared_cache
 from langfuse_nb.sdk.prompts.clients import (
     ChatMessageDict,
@@ -43,24 +50,17 @@ def bounded_retries(max_retries: int | None) -> int:
 
 def is_retryable(exc: BaseException) -> bool:
     """Network errors, 429 and 5xx are worth another try; a 404 or other 4xx is final (DEVIATIONS F14)."""
-    if isinstance(exc, ApiError):
-        status = exc.status_code
-        return status is None or status == 429 or status >= 500
-    import httpx  # already loaded by the REST client that raised; kept out of `import langfuse_nb`
-
-    return isinstance(exc, (httpx.TransportError, OSError, TimeoutError))
+    return is_retryable_error(exc)
 
 
 def call_with_retries(call: Callable[[], Any], retries: int) -> Any:
-    """Run ``call`` up to ``retries + 1`` times with exponential backoff between retryable failures."""
-    for attempt in range(retries + 1):
-        try:
-            return call()
-        except Exception as exc:
-            if attempt >= retries or not is_retryable(exc):
-                raise
-            _sleep(min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt))
-    raise AssertionError("unreachable")  # pragma: no cover
+    """Run ``call`` up to ``retries + 1`` times with the SDK's backoff between retryable failures."""
+    return _policy(retries, None).call(call, retryable=is_retryable, sleep=_sleep)
+
+
+def _policy(retries: int, budget: float | None) -> RetryPolicy:
+    return RetryPolicy(max_attempts=retries + 1, budget=budget, initial_delay=_BACKOFF_BASE,
+                       max_delay=_BACKOFF_CAP)
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ class _PromptQuery:
     ttl_seconds: float | None
     max_retries: int | None
     timeout: float | None
+    has_fallback: bool = False
 
 
 class PromptsMixin:
@@ -154,7 +155,8 @@ class PromptsMixin:
         if fresh is not None:  # the hot path: no closures, no locks
             return fresh
 
-        query = _PromptQuery(name, version, label, cache_ttl_seconds, max_retries, fetch_timeout_seconds)
+        query = _PromptQuery(name, version, label, cache_ttl_seconds, max_retries, fetch_timeout_seconds,
+                             bool(fallback))
         fetch = functools.partial(self._fetch_prompt, cache, key, query)
         try:
             return fetch() if cache_ttl_seconds == 0 else _cached(cache, key, fetch)
@@ -165,27 +167,51 @@ class PromptsMixin:
             return fallback_prompt(name=name, prompt=fallback, type=type, version=version, label=label)
 
     def _fetch_prompt(self, cache: PromptCache, key: str, query: _PromptQuery) -> PromptClient:
-        """Fetch with retries (F14) and store under ``key``; a 404 also evicts the key."""
-        options: RequestOptions = {"max_retries": 0}  # retries happen here, with the F14 rules
-        if query.timeout is not None:
-            options["timeout_in_seconds"] = query.timeout
+        """Fetch with retries (F14) and store under ``key``; a 404 also evicts the key.
 
-        def request() -> Any:
-            return self.api.prompts.get(
-                query.name, version=query.version, label=query.label, request_options=options
-            )
-
+        With a fallback the whole fetch, retries included, is bounded by ``fetch_timeout_seconds`` (default:
+        the client's ``timeout``), and an endpoint remembered as not answering is not asked at all.
+        """
+        base_url = str(self._settings.base_url)
+        budget = None
+        if query.has_fallback:
+            budget = float(query.timeout if query.timeout is not None else self._settings.timeout)
+            reason = unreachable(base_url)
+            if reason is not None:
+                raise ConnectionError(f"{base_url} is not answering ({reason})")
         try:
-            prompt = prompt_client_from_api(call_with_retries(request, bounded_retries(query.max_retries)))
+            prompt = prompt_client_from_api(self._request_prompt(query, budget))
         except NotFoundError:
             cache.delete(key)  # the prompt (or that version/label) is gone: do not serve it stale
             logger.warning("langfuse_nb: Prompt '%s' not found during refresh, evicting from cache.", key)
             raise
         except Exception as exc:
             logger.error("langfuse_nb: Error while fetching prompt '%s': %s", key, exc)  # reference text
+            if is_transport_error(exc) and query.has_fallback:
+                mark_unreachable(base_url, f"prompt fetch: {type(exc).__name__}")
             raise
         cache.set(key, prompt, query.ttl_seconds)
         return prompt
+
+    def _request_prompt(self, query: _PromptQuery, budget: float | None) -> Any:
+        """GET the prompt under the one retry policy; each attempt's timeout fits in what is left."""
+        state = _policy(bounded_retries(query.max_retries), budget).start()
+        while True:
+            options: RequestOptions = {"max_retries": 0}  # retries happen here, with the F14 rules
+            timeout, left = query.timeout, state.remaining()
+            if left is not None:
+                timeout = max(0.05, left if timeout is None else min(timeout, left))
+            if timeout is not None:
+                options["timeout_in_seconds"] = timeout
+            try:
+                return self.api.prompts.get(
+                    query.name, version=query.version, label=query.label, request_options=options
+                )
+            except Exception as exc:
+                delay = state.next_delay() if is_retryable(exc) else None
+                if delay is None:
+                    raise
+            _sleep(delay)
 
     # -- create / update ---------------------------------------------------------------------------------
     @overload
