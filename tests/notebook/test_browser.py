@@ -1,5 +1,7 @@
 """ONE real-browser test: JupyterLab in Debian Chromium (Playwright) runs the quickstart, then edits a
-prompt in the PromptBrowser widget, saves it, and the new version is on the server.
+prompt in the PromptBrowser widget while another version is saved elsewhere: the form shows that version
+and asks, "Save mine anyway" saves. The notebook is saved, and its nbconvert HTML (no kernel, no widget
+state, as nbviewer or GitHub see it) shows the widgets' content.
 
 Needs /usr/lib/chromium/chromium (apt-get install chromium); skipped with a reason otherwise.
 Screenshots go to $NBTEST_ARTIFACTS (default: the test's tmp dir).
@@ -77,6 +79,15 @@ def _notebook(nbdir: Path) -> None:
     nbformat.write(nb, nbdir / "quickstart.ipynb")
 
 
+class Lab(str):
+    """JupyterLab's base URL, plus the folder it serves."""
+
+    def __new__(cls, base: str, nbdir: Path) -> Lab:
+        made = super().__new__(cls, base)
+        made.nbdir = nbdir  # type: ignore[attr-defined]
+        return made
+
+
 @pytest.fixture(scope="module")
 def lf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
     handle = start_in_thread(port=0, db_path=tmp_path_factory.mktemp("browser-server") / "lf.db")
@@ -85,7 +96,7 @@ def lf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory, lf_server: ServerHandle) -> Iterator[str]:
+def lab(tmp_path_factory: pytest.TempPathFactory, lf_server: ServerHandle) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("lab")
     nbdir = root / "nb"
     nbdir.mkdir()
@@ -128,7 +139,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, lf_server: ServerHandle) -> It
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base, proc, root)
-        yield base
+        yield Lab(base, nbdir)
     finally:
         proc.terminate()
         try:
@@ -151,9 +162,13 @@ def _wait_for(base: str, proc: subprocess.Popen, root: Path) -> None:
     pytest.fail("jupyter lab did not come up in 60 s")
 
 
-def test_quickstart_then_edit_and_save_a_prompt(lab: str, lf_server: ServerHandle, tmp_path: Path) -> None:
+def test_quickstart_then_edit_and_save_a_prompt(lab: Lab, lf_server: ServerHandle, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    from langfuse_nb.api import LangfuseAPI
+
+    api = LangfuseAPI(base_url=lf_server.url, username=lf_server.public_key, password=lf_server.secret_key)
+    nbdir = Path(lab.nbdir)  # type: ignore[attr-defined]
     artifacts = Path(os.environ.get("NBTEST_ARTIFACTS", tmp_path))
     artifacts.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -171,22 +186,49 @@ def test_quickstart_then_edit_and_save_a_prompt(lab: str, lf_server: ServerHandl
             expect(trace_view.locator("details[open]")).to_contain_text("Question: What is 6 times 7?")
             trace_view.evaluate("el => el.scrollIntoView({block: 'center'})")
             trace_view.screenshot(path=str(artifacts / "jupyterlab-trace-view.png"))
-            # the prompt widget: type a new version and save it
+            # the prompt widget: type a new version; meanwhile someone saves one elsewhere
             widget = page.locator(".lfnb-prompt-browser").first
             expect(widget).to_be_visible(timeout=60_000)
             textarea = widget.locator(".lfnb-prompt-text textarea")
             expect(textarea).to_have_value("Hello {{name}}!", timeout=30_000)
             textarea.fill("Hello {{name}}, edited in the browser!")
+            elsewhere = {"name": PROMPT, "prompt": "Changed elsewhere {{name}}", "type": "text"}
+            api.prompts.create(request=elsewhere)
             widget.locator("button.lfnb-prompt-save").click()
-            expect(widget.locator(".lfnb-prompt-status")).to_contain_text(
-                f"Saved version 2 of '{PROMPT}'.", timeout=30_000
-            )
-            widget.evaluate("el => el.scrollIntoView({block: 'center'})")
+            # the form noticed: it shows the newer version next to the draft and asks
+            conflict = widget.locator(".lfnb-prompt-conflict")
+            expect(conflict).to_contain_text("was saved elsewhere", timeout=30_000)
+            expect(conflict).to_contain_text("Changed elsewhere")
+            conflict.evaluate("el => el.scrollIntoView({block: 'center'})")
+            page.screenshot(path=str(artifacts / "jupyterlab-prompt-conflict.png"))
+            widget.locator("button.lfnb-prompt-save-anyway").click()
+            status = page.locator(".lfnb-prompt-status", has_text="Saved version").first
+            expect(status).to_contain_text(f"Saved version 3 of '{PROMPT}'.", timeout=30_000)
             page.screenshot(path=str(artifacts / "jupyterlab-prompt-browser.png"))
+            # save; the file must show the widgets' content without a kernel (nbconvert, nbviewer, GitHub)
+            page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+            page.locator(".jp-mod-dirty").first.wait_for(state="detached", timeout=30_000)
+            html = _export_html(nbdir / "quickstart.ipynb", artifacts)
+            exported = browser.new_context().new_page()
+            exported.goto(html.as_uri())
+            expect(exported.locator("body")).to_contain_text("Recent traces")
+            expect(exported.locator("body")).to_contain_text("answer-question")
+            expect(exported.locator("body")).to_contain_text("Hello {{name}}, edited in the browser!")
+            exported.screenshot(path=str(artifacts / "saved-notebook-static.png"), full_page=True)
         finally:
             browser.close()
-    from langfuse_nb.api import LangfuseAPI
-
-    api = LangfuseAPI(base_url=lf_server.url, username=lf_server.public_key, password=lf_server.secret_key)
-    assert api.prompts.get(PROMPT, version=2).prompt == "Hello {{name}}, edited in the browser!"
+    assert api.prompts.get(PROMPT, version=2).prompt == "Changed elsewhere {{name}}"  # not lost
+    assert api.prompts.get(PROMPT, version=3).prompt == "Hello {{name}}, edited in the browser!"
     assert "answer-question" in {t.name for t in api.trace.list(limit=20).data}
+
+
+def _export_html(notebook: Path, artifacts: Path) -> Path:
+    """The saved notebook as nbconvert HTML (what nbviewer shows), from the file JupyterLab wrote."""
+    from nbconvert import HTMLExporter
+
+    saved = nbformat.read(notebook, as_version=4)
+    assert not saved.metadata.get("widgets"), "JupyterLab saved widget state; the static copy is not used"
+    body, _ = HTMLExporter().from_notebook_node(saved)
+    target = artifacts / "saved-notebook.html"
+    target.write_text(body, encoding="utf-8")
+    return target

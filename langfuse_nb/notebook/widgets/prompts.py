@@ -168,9 +168,10 @@ class PromptBrowser(StaticMirror, W.VBox):
             layout=W.Layout(width="200px"),
         )
         self.conflict_box = W.VBox()
-        self.save_anyway = W.Button(description="Save mine anyway", button_style="warning")
-        self.take_theirs = W.Button(description="Open the newer version")
-        self.keep_editing = W.Button(description="Keep editing")
+        wide = W.Layout(width="auto")
+        self.save_anyway = W.Button(description="Save mine anyway", button_style="warning", layout=wide)
+        self.take_theirs = W.Button(description="Open the newer version", layout=wide)
+        self.keep_editing = W.Button(description="Keep editing", layout=wide)
         self.variables = W.VBox()
         self.preview = W.HTML()
         self.promote_label = W.Text(value="production", description="Label", layout=W.Layout(width="260px"))
