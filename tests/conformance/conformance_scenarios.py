@@ -488,6 +488,20 @@ def generators(ctx: Ctx) -> None:
 
 
 @scenario()
+def generator_abandoned_early(ctx: Ctx) -> None:
+    ctx.client()
+
+    @ctx.mod.observe(name="abandoned")
+    def stream():  # type: ignore[no-untyped-def]
+        yield "first"
+        yield "second"
+
+    for item in stream():
+        ctx.record("first", item)
+        break  # the consumer stops; the generator is closed when collected
+
+
+@scenario()
 def io_capture_disabled_by_env(ctx: Ctx) -> None:
     os.environ["LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED"] = "false"
     try:

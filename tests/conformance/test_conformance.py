@@ -33,28 +33,30 @@ from fake_langfuse import FakeLangfuse  # noqa: E402
 SDKS = ("langfuse", "langfuse_nb")
 ASPECTS = ("spans", "ingestion", "requests", "results", "warnings", "logs")
 
-# (scenario, aspect) -> why the two SDKs differ there. "Dn" = docs/DEVIATIONS.md entry; "NOT DONE" = a
+# (scenario, aspect) -> why the two SDKs differ there. "Fn" = docs/DEVIATIONS.md entry; "NOT DONE" = a
 # difference we have not removed yet. The test checks these still differ, so a fixed one must be removed.
 KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
     ("current_updates", "spans"): "F7: update_current_span/generation never change the observation type",
     ("value_serialization", "spans"): "F16: Decimal, time, timedelta and non-string dict keys",
     ("failing_mask", "spans"): "F11: the mask applies only to values that are present",
     ("failing_mask", "logs"): "F11: so the mask also fails only for those (one error log per present value)",
-    ("experiment_local", "spans"): "D6: one experiment id per local run (the reference: one per item)",
-    ("experiment_local", "requests"): "D12: a local run looks up the project id for its trace links",
-    ("datasets", "requests"): "D7: NaN and integers beyond 2**53 are sent as strings; the reference fails",
-    ("datasets", "results"): "D7: ... so its create_dataset_item raises ValueError (out of range float)",
-    ("batch_evaluation", "ingestion"): "D9: empty score metadata ({}) is omitted",
-    ("batch_evaluation", "requests"): "D8: GET requests carry no JSON body (the reference sends {})",
-    ("trace_context_ids", "logs"): "D2: upper-case hex ids are accepted without the reference's warning",
-    ("observe_special_kwargs", "logs"): "D2 (upper-case trace id, no warning); NOT DONE: the unknown-key "
+    ("experiment_local", "spans"): "F23: one experiment id per local run (the reference: one per item)",
+    ("experiment_local", "requests"): "F29: a local run looks up the project id for its trace links",
+    ("datasets", "requests"): "F24: NaN and integers beyond 2**53 are sent as strings; the reference fails",
+    ("datasets", "results"): "F24: ... so its create_dataset_item raises ValueError (out of range float)",
+    ("batch_evaluation", "ingestion"): "F26: empty score metadata ({}) is omitted",
+    ("batch_evaluation", "requests"): "F25: GET requests carry no JSON body (the reference sends {})",
+    ("trace_context_ids", "logs"): "F19: upper-case hex ids are accepted without the reference's warning",
+    ("observe_special_kwargs", "logs"): "F19 (upper-case trace id, no warning); NOT DONE: the unknown-key "
                                         "warning text lives in sdk/registry.py",
-    ("trace_context_invalid_ids", "spans"): "D1: a malformed id is ignored with a warning, not raised",
-    ("trace_context_invalid_ids", "results"): "D1: the reference raises ValueError from int(id, 16)",
-    ("keyless_client", "results"): "D3: get_prompt's fallback is returned, get_trace_url gives None",
-    ("keyless_client", "logs"): "D3/D4: no 'No active span' warnings while tracing is disabled; the "
+    ("trace_context_invalid_ids", "spans"): "F18: a malformed id is ignored with a warning, not raised",
+    ("trace_context_invalid_ids", "results"): "F18: the reference raises ValueError from int(id, 16)",
+    ("keyless_client", "results"): "F20: get_prompt's fallback is returned, get_trace_url gives None",
+    ("keyless_client", "logs"): "F20/F21: no 'No active span' warnings while tracing is disabled; the "
                                 "fallback is announced",
-    ("unknown_observation_type", "logs"): "D5: start_observation warns about an unknown type too",
+    ("generator_abandoned_early", "spans"): "F28: the observation ends with what was produced; the "
+                                            "reference never ends it (never exported)",
+    ("unknown_observation_type", "logs"): "F22: start_observation warns about an unknown type too",
     ("multi_project_clients", "logs"): "NOT DONE: the multi-client warning text lives in sdk/registry.py",
     ("propagate_attributes_invalid", "logs"): "NOT DONE: propagation warning texts live in sdk/context.py",
 }
