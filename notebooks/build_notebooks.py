@@ -166,11 +166,71 @@ def notebook(cells: list[str], name: str = "nb") -> nbformat.NotebookNode:
     return nb
 
 
+ANALYSIS = [
+    "# From an experiment to a DataFrame, an annotation pass and a push\n\n"
+    "Run an experiment, pull its traces into pandas, score the outputs by hand in the notebook, then copy "
+    "everything to a team's Langfuse. Here a second local server stands in for Langfuse Cloud.",
+    SETUP,
+    CLIENT,
+    "## An experiment",
+    'DATA = [\n    {"input": "capital of France?", "expected_output": "Paris"},\n'
+    '    {"input": "capital of Japan?", "expected_output": "Tokyo"},\n'
+    '    {"input": "capital of Italy?", "expected_output": "Rome"},\n]\n'
+    'ANSWERS = {"capital of France?": "Paris", "capital of Japan?": "Kyoto", "capital of Italy?": "Rome"}\n\n\n'
+    "def answer(*, item, **kwargs):\n"
+    '    with langfuse.start_as_current_observation(name="llm", as_type="generation", model="gpt-4o-mini",\n'
+    '                                               usage_details={"input": 12, "output": 2}) as generation:\n'
+    '        generation.update(output=ANSWERS[item["input"]])\n'
+    '    return ANSWERS[item["input"]]\n\n\n'
+    "def exact(*, output, expected_output, **kwargs):\n"
+    '    return {"name": "exact", "value": float(output == expected_output)}\n\n\n'
+    'result = langfuse.run_experiment(name="capitals", data=DATA, task=answer, evaluators=[exact])\n'
+    "langfuse.flush()\nresult",
+    "## Traces and observations as DataFrames\n\n"
+    "Filters are the public API's; `score_<name>` columns hold each trace's scores.",
+    "traces = langfuse.traces_df(limit=50)\n"
+    'traces[["name", "timestamp", "latency", "total_cost", "score_exact"]].head()',
+    'generations = langfuse.observations_df(type="GENERATION", name="llm")\n'
+    'generations[["trace_id", "model", "input_tokens", "output_tokens", "latency"]]',
+    "## Annotate the outputs\n\n"
+    "Score configs define what reviewers record. `%langfuse_annotate result` opens the widget on the "
+    "experiment's items (each click is saved at once); below, the same pass is made from code so the "
+    "notebook runs headless.",
+    'configs = {c.name for c in langfuse.api.score_configs.get(limit=100).data}\n'
+    'if "correct" not in configs:\n'
+    '    langfuse.api.score_configs.create(request={"name": "correct", "dataType": "BOOLEAN"})\n'
+    'if "fluency" not in configs:\n'
+    '    langfuse.api.score_configs.create(request={"name": "fluency", "dataType": "NUMERIC",\n'
+    '                                               "minValue": 1, "maxValue": 5})',
+    "%langfuse_annotate result configs=correct,fluency",
+    "from langfuse_nb.widgets import annotate\n\n"
+    'widget = annotate(result, configs=["correct", "fluency"])\n'
+    "correct, fluency = widget.session.configs\n"
+    "for item in widget.session.items:\n"
+    "    widget.session.position = widget.session.items.index(item)\n"
+    '    widget.choose(correct, 1 if item.output == item.expected_output else 0)\n'
+    "    widget.choose(fluency, 5)\n"
+    'print(widget.session.done_count, "of", len(widget.session.items), "items annotated")',
+    'langfuse.scores_df(name="correct")[["trace_id", "string_value", "config_id"]]',
+    "## Push to a team's Langfuse\n\n"
+    "`langfuse-nb push` (or `push_local` from Python) copies traces, scores, prompts, datasets and runs to "
+    "`LANGFUSE_BASE_URL`; pushing again copies nothing new. A second local server plays the team's Langfuse.",
+    "import tempfile\n\nfrom langfuse_nb.server.runner import start_in_thread\n"
+    "from langfuse_nb.transfer import Endpoint, push\n\n"
+    'team = start_in_thread(port=0, db_path=tempfile.mkdtemp() + "/team.db",\n'
+    '                       public_key="pk-lf-team", secret_key="sk-lf-team")\n'
+    "report = push(Endpoint.of(langfuse), Endpoint(team.url, team.public_key, team.secret_key))\n"
+    "print(report.summary())",
+    "again = push(Endpoint.of(langfuse), Endpoint(team.url, team.public_key, team.secret_key))\n"
+    'print(again.summary())\nteam.stop()',
+]
+
 NOTEBOOKS = {
     "quickstart": QUICKSTART,
     "prompts": PROMPTS,
     "experiments": EXPERIMENTS,
     "batch_evaluation": BATCH,
+    "analysis": ANALYSIS,
 }
 
 

@@ -369,13 +369,20 @@ def to_frame(rows: list[dict[str, Any]], query: _Query, *, raw: bool) -> pandas.
 
 
 def scores_pivot(scores: list[dict[str, Any]], trace_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """``{column: {trace_id: value}}``: the newest trace-level score of each name (categorical: its label)."""
+    """``{column: {trace_id: value}}``: per trace and score name, the newest score (categorical: its label).
+
+    Scores on the trace itself win over scores on one of its observations (experiments score the item's
+    root observation); within each kind, the newest wins.
+    """
     wanted = set(trace_ids)
+
+    def rank(score: dict[str, Any]) -> tuple[bool, dt.datetime]:
+        return score["observation_id"] is None, _as_datetime(score["timestamp"])
+
     out: dict[str, dict[str, Any]] = {}
-    for score in sorted(scores, key=lambda s: _as_datetime(s["timestamp"])):  # newest last, so it wins
-        if score["trace_id"] in wanted and score["observation_id"] is None:
-            value = score["string_value"] if score["data_type"] == "CATEGORICAL" else score["value"]
-            out.setdefault(f"score_{score['name']}", {})[score["trace_id"]] = value
+    for score in sorted((s for s in scores if s["trace_id"] in wanted), key=rank):  # the winner comes last
+        value = score["string_value"] if score["data_type"] == "CATEGORICAL" else score["value"]
+        out.setdefault(f"score_{score['name']}", {})[score["trace_id"]] = value
     return out
 
 
@@ -427,7 +434,7 @@ class AnalysisMixin:
     ) -> pandas.DataFrame:
         """Traces, newest first: id, timestamp, name, user/session, tags, environment, release, version,
         latency (s), total_cost, observation_count, input, output, metadata, and ``score_<name>`` columns
-        (the newest trace-level score of each name; ``scores=False`` skips fetching them)."""
+        (the newest score of each name on the trace; ``scores=False`` skips fetching them)."""
         query = TRACES.query(filters, "traces")
         rows = fetch_rows(self.api, query, progress)
         score_query = scores_for(query, rows) if scores else None

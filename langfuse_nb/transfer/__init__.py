@@ -81,6 +81,12 @@ class Endpoint:
     public_key: str
     secret_key: str
 
+    @classmethod
+    def of(cls, client: Any) -> Endpoint:
+        """Where a `Langfuse` client sends, with its keys."""
+        settings = client._settings  # our own client's resolved settings (one source of truth)
+        return cls(settings.base_url, settings.public_key or "", settings.secret_key or "")
+
     def api(self) -> LangfuseAPI:
         return LangfuseAPI(base_url=self.url, username=self.public_key, password=self.secret_key, timeout=30)
 
