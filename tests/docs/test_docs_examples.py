@@ -7,7 +7,9 @@ in a temporary folder. A block preceded by ``<!-- docs-test: skip -->`` is not r
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import traceback
 import uuid
 from collections.abc import Iterator
@@ -53,6 +55,23 @@ def page_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ser
     monkeypatch.chdir(work)
     yield handle
     handle.stop()
+    _stop_detached_servers_under(tmp_path)
+
+
+def _stop_detached_servers_under(folder: Path) -> None:
+    """An example that starts a detached server (ensure_server) must not leave it running after the test."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    for entry in proc.iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [word.decode(errors="replace") for word in argv]
+        if "serve" in words and any(word.startswith(str(folder)) for word in words):
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), signal.SIGTERM)
 
 
 def _run(block: Block, namespace: dict[str, Any]) -> None:
