@@ -28,7 +28,8 @@ def link_to_reference_logger() -> None:
     parent = logging.getLogger(REFERENCE_LOGGER_NAME)
     if langfuse_logger.parent is not parent:
         langfuse_logger.parent = parent
-        logging.getLogger().manager._clear_cache()  # cached isEnabledFor answers were computed for root
+        # cached isEnabledFor answers assumed root as the parent (private helper; absent means no cache)
+        getattr(logging.Logger.manager, "_clear_cache", lambda: None)()
 
 
 link_to_reference_logger()

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 from dataclasses import dataclass
 from types import AsyncGeneratorType, GeneratorType
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
@@ -19,6 +19,11 @@ from langfuse_nb.sdk.encode import encode_value, may_hold_media
 from langfuse_nb.sdk.observations import OBSERVATION_CLASSES, parent_context, start_observation
 from langfuse_nb.sdk.params import ObservationTypeLiteralNoEvent
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
+
+if TYPE_CHECKING:
+    from contextvars import Token
+
+    from opentelemetry.context import Context
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("langfuse_nb")
@@ -91,7 +96,7 @@ def _options(fn: Callable[..., Any], name: str | None, as_type: str | None, capt
     except (TypeError, ValueError):
         parameters = {}  # type: ignore[assignment]
     return _Options(
-        name=name or getattr(fn, "__name__", "observation"),
+        name=name or str(getattr(fn, "__name__", "observation")),
         as_type=as_type or "span",
         capture_input=io_default if capture_input is None else capture_input,
         capture_output=io_default if capture_output is None else capture_output,
@@ -154,6 +159,7 @@ class _Call:
     """One traced call: its observation, the attached context and how it finishes."""
 
     __slots__ = ("obs", "opts", "token", "key_token", "ctx")
+    token: Token[Context] | None  # None once detached
 
     def __init__(self, client: Any, opts: _Options, args: tuple[Any, ...], kwargs: dict[str, Any],
                  special: dict[str, Any] | None, public_key: str | None) -> None:
