@@ -95,7 +95,9 @@ def send_json(resource: SyncResource | AsyncResource, method: str, /, *args: Any
     request. From an `AsyncResource` the result is awaitable.
     """
     described: Request[Any] = getattr(type(resource), method).request(resource, *args, **kwargs)
-    return resource._executor.send(dataclasses.replace(described, response=Any))
+    if described.response is not None:  # endpoints without a response model (204) stay body-less
+        described = dataclasses.replace(described, response=Any)
+    return resource._executor.send(described)
 
 
 __all__ = ["AsyncResource", "SyncResource", "endpoint", "send_json"]

@@ -10,8 +10,12 @@ is created. One failing item is reported and the rest go on.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
+import hashlib
+import json
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -23,6 +27,7 @@ import httpx
 from langfuse_nb.api import LangfuseAPI
 from langfuse_nb.api._resource import send_json
 from langfuse_nb.api.headers import rest_headers
+from langfuse_nb.media import REFERENCE_PATTERN, LangfuseMedia
 from langfuse_nb.transfer.spans import trace_request
 
 TRACES_PER_REQUEST = 50
@@ -110,6 +115,7 @@ def push(
         configs = copy.score_configs()
         datasets = copy.datasets()
         trace_ids = copy.traces(since, trace_name)
+        copy.media()
         copy.scores(trace_ids, configs, since)
         copy.dataset_runs(datasets, trace_ids)
     return report
@@ -176,6 +182,7 @@ class _Copy:
     ) -> None:
         self.source_endpoint, self.target_endpoint = source, target
         self.report, self.dry_run, self.progress = report, dry_run, progress
+        self.media_links: list[MediaLink] = []  # media referenced by the traces being copied
         self._stack = ExitStack()
 
     def __enter__(self) -> _Copy:
@@ -309,6 +316,7 @@ class _Copy:
                 done.add(summary["id"])
                 continue
             batch.append(trace)
+            self.media_links.extend(media_links(trace))
             if len(batch) >= TRACES_PER_REQUEST:
                 done |= self._send_traces(batch)
                 batch = []
@@ -361,6 +369,59 @@ class _Copy:
         )
         if response.status_code >= 300:
             raise RuntimeError(f"OTLP export answered {response.status_code}: {response.text[:200]}")
+
+    # ---- media (after the traces that reference it) -------------------------------------------------------
+    def media(self) -> None:
+        """Upload the bytes behind every media reference of the copied traces (ids follow the content)."""
+        uploaded: set[str] = set()
+        for link in self.media_links:
+            try:
+                self._media(link, link.media_id in uploaded)
+                uploaded.add(link.media_id)
+            except Exception as exc:  # noqa: BLE001
+                self.report.fail("media", link.media_id, exc)
+
+    def _media(self, link: MediaLink, seen: bool) -> None:
+        record = send_json(self.src.media, "get", link.media_id)
+        if self.dry_run:
+            self.report.add("media", "existing" if seen else "copied")
+            return
+        content = httpx.get(record["url"], timeout=60).raise_for_status().content
+        request = {
+            "traceId": link.trace_id,
+            "observationId": link.observation_id,
+            "field": link.field,
+            "contentType": record["contentType"],
+            "contentLength": len(content),
+            "sha256Hash": _sha256(content),
+        }
+        answer = send_json(self.dst.media, "get_upload_url", request=request)  # also links it to the trace
+        if not answer.get("uploadUrl"):
+            self.report.add("media", "existing")
+            return
+        started = time.monotonic()
+        put = httpx.put(
+            answer["uploadUrl"],
+            content=content,
+            timeout=60,
+            headers={
+                "Content-Type": record["contentType"],
+                "x-amz-checksum-sha256": request["sha256Hash"],
+            },
+        )
+        send_json(
+            self.dst.media,
+            "patch",
+            answer["mediaId"],
+            request={
+                "uploadedAt": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "uploadHttpStatus": put.status_code,
+                "uploadHttpError": None if put.is_success else put.text[:500],
+                "uploadTimeMs": int((time.monotonic() - started) * 1000),
+            },
+        )
+        put.raise_for_status()
+        self.report.add("media", "copied")
 
     # ---- scores (ingestion, upserted by id) ---------------------------------------------------------------
     def scores(self, trace_ids: set[str], configs: dict[str, str], since: dt.datetime | None) -> None:
@@ -453,6 +514,37 @@ class _Copy:
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediaLink:
+    """One ``@@@langfuseMedia:...@@@`` reference: which media, in which trace/observation and field."""
+
+    media_id: str
+    trace_id: str
+    observation_id: str | None
+    field: str
+
+
+def media_links(trace: dict[str, Any]) -> list[MediaLink]:
+    """Every media reference in a full trace's (and its observations') input, output and metadata."""
+    owners: list[tuple[dict[str, Any], str | None]] = [(trace, None)]
+    owners += [(obs, obs["id"]) for obs in trace.get("observations") or []]
+    links = []
+    for owner, observation_id in owners:
+        for field_name in ("input", "output", "metadata"):
+            text = json.dumps(owner.get(field_name), default=str)
+            for reference in REFERENCE_PATTERN.findall(text):
+                try:
+                    media_id = LangfuseMedia.parse_reference_string(reference)["media_id"]
+                except ValueError:
+                    continue  # text that only looks like a reference
+                links.append(MediaLink(media_id, trace["id"], observation_id, field_name))
+    return links
+
+
+def _sha256(content: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(content).digest()).decode()
 
 
 def _all_pages(fetch: Callable[[int], Any]) -> Iterator[dict[str, Any]]:

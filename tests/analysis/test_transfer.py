@@ -217,3 +217,26 @@ def test_request_shapes_follow_the_langfuse_spec(
             kit.validate_openapi(body, _SCHEMAS[(request.method, path)])
             checked.add(_SCHEMAS[(request.method, path)])
     assert checked - {"labels"} == {"otlp", "ingestion", *_SCHEMAS.values()}  # labels: only when they differ
+
+
+def test_push_copies_media_bytes(servers: tuple[ServerHandle, ServerHandle]) -> None:
+    import httpx
+
+    from langfuse_nb.media import LangfuseMedia
+
+    source, target = servers
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    lf = Langfuse(public_key=source.public_key, secret_key=source.secret_key, base_url=source.url)
+    with lf.start_as_current_span(name="with-image") as span:
+        span.update(input={"image": LangfuseMedia(content_bytes=png, content_type="image/png")})
+    lf.flush()
+    lf.shutdown()
+    report = push(_endpoint(source), _endpoint(target), progress=False)
+    assert report.ok and report.copied("media") == 1, report.summary()
+    trace = _api(target).trace.list().data[0]
+    reference = _api(target).trace.get(trace.id).observations[0].input["image"]
+    media_id = LangfuseMedia.parse_reference_string(reference)["media_id"]
+    record = _api(target).media.get(media_id)
+    assert httpx.get(record.url).content == png
+    again = push(_endpoint(source), _endpoint(target), progress=False)
+    assert again.copied("media") == 0 and again.ok
