@@ -115,7 +115,8 @@ class ExperimentComparison:
 
     @property
     def titles(self) -> tuple[str, str]:
-        return tuple(getattr(run, "run_name", None) or getattr(run, "name", "") for run in (self.a, self.b))
+        a, b = (str(getattr(run, "run_name", None) or getattr(run, "name", "")) for run in (self.a, self.b))
+        return a, b
 
     def to_dataframe(self) -> Any:
         import pandas as pd

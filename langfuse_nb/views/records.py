@@ -81,7 +81,7 @@ def from_span(span: Any) -> ObservationRecord:
         end_ns=span.end_time,
         level=_level(attrs, status_is_error),
         status_message=attrs.get(A.OBSERVATION_STATUS_MESSAGE)
-        or (status.description if status_is_error else None),
+        or (status.description if status is not None and status_is_error else None),
         model=attrs.get(A.OBSERVATION_MODEL),
         usage=usage if isinstance(usage, dict) else None,
         cost=cost if isinstance(cost, dict) and cost else None,

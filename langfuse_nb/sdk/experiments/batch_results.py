@@ -131,8 +131,9 @@ class ItemMetrics:
             total = getattr(item, "total_cost", None)
         if not cost and isinstance(total, int | float) and total > 0:
             cost = {"total": float(total)}
-        valid = isinstance(latency, int | float) and latency >= 0  # -1: not computed
-        return cls(float(latency) if valid else None, usage, cost)
+        if not isinstance(latency, int | float) or latency < 0:  # -1: not computed
+            latency = None
+        return cls(None if latency is None else float(latency), usage, cost)
 
     def __repr__(self) -> str:
         return f"ItemMetrics(latency={self.latency!r}, usage={self.usage!r}, cost={self.cost!r})"

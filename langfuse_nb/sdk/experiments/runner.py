@@ -443,7 +443,7 @@ def send_score(client: Langfuse, evaluation: Evaluation, **target: Any) -> bool:
             value=evaluation.value,
             comment=evaluation.comment,
             metadata=evaluation.metadata,
-            data_type=evaluation.data_type,
+            data_type=evaluation.data_type,  # type: ignore[arg-type]  # validated by create_score
             config_id=evaluation.config_id,
             **target,
         )
