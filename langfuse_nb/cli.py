@@ -13,6 +13,7 @@ from langfuse_nb.server.config import (
     DEFAULT_PORT,
     DEFAULT_PUBLIC_KEY,
     DEFAULT_SECRET_KEY,
+    GRACEFUL_SHUTDOWN_SECONDS,
     SECRET_KEY_ENV,
 )
 from langfuse_nb.server.redact import mask, redact_logs
@@ -117,7 +118,9 @@ def _run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(_banner(url, db, args.public_key, args.secret_key), flush=True)
-    uv_config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3)
+    uv_config = uvicorn.Config(
+        app, log_level="warning", access_log=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS
+    )
     redact_logs({args.secret_key})  # after uvicorn.Config: it installs the handlers the filter goes on
     uvicorn.Server(uv_config).run(sockets=[sock])
     return 0

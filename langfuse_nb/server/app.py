@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,6 +29,8 @@ from langfuse_nb.server.store.db import Database
 from langfuse_nb.server.store.resources import BlobCache
 
 log = logging.getLogger("langfuse_nb.server")
+# how long shutdown waits for requests uvicorn gave up on before it closes the database under them
+SHUTDOWN_DRAIN_SECONDS = 10.0
 
 _HTTP_ERROR_NAMES = {
     400: "InvalidRequestError",
@@ -74,15 +78,31 @@ def _unexpected_error(request: Request, exc: Exception) -> JsonResponse:
     return JsonResponse({"message": "Internal server error", "error": "InternalServerError"}, status_code=500)
 
 
+class InFlight:
+    """Counts requests being handled, so shutdown can wait for them before closing the database."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def drained(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.count and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return not self.count
+
+
 class _LastResort:
-    """Answers an unexpected exception with the 500 JSON body itself.
+    """Answers an unexpected exception with the 500 JSON body itself, and a cancelled request with 503.
 
     Starlette's own last-resort path re-raises after responding, which makes uvicorn drop the keep-alive
-    connection; the client's next request on that connection then fails with a reset.
+    connection; the client's next request on that connection then fails with a reset. Uvicorn cancels
+    requests still running when its graceful-shutdown time is up and answers them 500 - although a sync
+    endpoint's thread has finished its (committed) write by the time the cancellation lands.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, in_flight: InFlight | None = None) -> None:
         self.app = app
+        self.in_flight = in_flight or InFlight()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -95,13 +115,26 @@ class _LastResort:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
+        self.in_flight.count += 1
         try:
             await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            if started:
+                raise
+            # shutting down: a retry is safe (writes are idempotent by id) and 503 says to make one
+            await _shutting_down()(scope, receive, send)
         except Exception as exc:
             if started:
                 raise  # too late for a clean answer
             response = _unexpected_error(Request(scope), exc)
             await response(scope, receive, send)
+        finally:
+            self.in_flight.count -= 1
+
+
+def _shutting_down() -> JsonResponse:
+    message = "the server is shutting down; retry the request"
+    return JsonResponse({"message": message, "error": "ServiceUnavailableError"}, status_code=503)
 
 
 ERROR_HANDLERS: dict[type[Exception], Callable[[Request, Any], JsonResponse]] = {
@@ -131,9 +164,14 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
         secure_data_files(Path(config.db_path), config.media_dir)
     database = db or Database(config.db_path)
 
+    in_flight = InFlight()
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        # uvicorn runs this right after cancelling overdue requests, whose threads may still be writing
+        if not await in_flight.drained(SHUTDOWN_DRAIN_SECONDS):
+            log.warning("closing the database with %d request(s) still running", in_flight.count)
         database.close()
 
     app = FastAPI(
@@ -152,7 +190,7 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
         app.state.media_key = media.secret(conn)
     for route in all_routes():
         app.add_api_route(route.path, route.endpoint, methods=[route.method], response_class=JsonResponse)
-    app.add_middleware(_LastResort)  # inside auth: added first, so it wraps the routes only
+    app.add_middleware(_LastResort, in_flight=in_flight)  # inside auth: added first, wraps the routes only
     app.add_middleware(BasicAuthMiddleware, public_key=config.public_key, secret_key=config.secret_key)
     # outermost: a cross-site or rebinding request is refused before auth (cached credentials must not help)
     app.add_middleware(SiteGuardMiddleware, allowed_hosts=config.allowed_hosts)

@@ -15,6 +15,8 @@ DEFAULT_SECRET_KEY = "sk-lf-local"
 SECRET_KEY_ENV = "LANGFUSE_NB_SECRET_KEY"
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_MEDIA_BYTES = 64 * 1024 * 1024
+# on SIGTERM/SIGINT, requests in flight get this long to finish before uvicorn cancels them
+GRACEFUL_SHUTDOWN_SECONDS = 10
 PROJECT_ID = "langfuse-nb-local"
 PROJECT_NAME = "langfuse-nb"
 ORG_ID = "langfuse-nb-local-org"

@@ -26,6 +26,7 @@ from langfuse_nb.server.config import (
     DEFAULT_PORT,
     DEFAULT_PUBLIC_KEY,
     DEFAULT_SECRET_KEY,
+    GRACEFUL_SHUTDOWN_SECONDS,
     SECRET_KEY_ENV,
     ServerConfig,
     default_db_path,
@@ -133,7 +134,7 @@ def start_in_thread(
             log_config=None,
             log_level="warning",
             access_log=False,
-            timeout_graceful_shutdown=2,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
             loop="asyncio",  # never uvloop: "auto" would switch the host process's event-loop policy
         )
     )

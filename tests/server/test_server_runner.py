@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -252,3 +254,83 @@ def test_detached_server_keeps_the_secret_key_off_its_command_line(tmp_path):
         assert response.status_code == 200
     finally:
         handle.stop()
+
+
+def test_sigterm_lets_a_request_in_flight_finish(tmp_path):
+    """SIGTERM arrives while a (slowly uploading) ingestion request is in flight: it still gets its 207."""
+    import json
+    import signal
+    import socket
+    import uuid
+    from urllib.parse import urlparse
+
+    handle = runner.start_detached(port=0, db_path=tmp_path / "term.db")
+    trace_ids = [uuid.uuid4().hex for _ in range(20)]
+    events = [{"id": f"e{i}", "type": "trace-create", "body": {"id": t}} for i, t in enumerate(trace_ids)]
+    body = json.dumps({"batch": events}).encode()
+    address = urlparse(handle.url)
+    try:
+        with socket.create_connection((address.hostname, address.port), timeout=20) as sock:
+            token = base64.b64encode(f"{handle.public_key}:{handle.secret_key}".encode()).decode()
+            sock.sendall(
+                f"POST /api/public/ingestion HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                f"Authorization: Basic {token}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body[: len(body) // 2]
+            )
+            time.sleep(0.3)  # the server is now reading this request's body
+            os.kill(handle.pid, signal.SIGTERM)
+            time.sleep(4)  # longer than the 3 s uvicorn used to allow before cancelling with a 500
+            sock.sendall(body[len(body) // 2 :])
+            response = b""
+            while b"\r\n\r\n" not in response or not response.rstrip().endswith(b"}"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                response += chunk
+        assert response.startswith(b"HTTP/1.1 207"), response[:200]
+        assert len(json.loads(response.split(b"\r\n\r\n", 1)[1])["successes"]) == 20
+        deadline = time.monotonic() + 15
+        while runner.is_healthy(handle.url) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not runner.is_healthy(handle.url)  # it did shut down
+    finally:
+        handle.stop()
+    with sqlite3.connect(tmp_path / "term.db") as conn:
+        marks = ", ".join("?" * len(trace_ids))
+        stored = conn.execute(f"SELECT count(*) FROM traces WHERE id IN ({marks})", trace_ids).fetchone()
+        assert stored[0] == 20
+
+
+def test_a_request_cancelled_at_shutdown_gets_503_and_the_database_waits_for_it():
+    """What uvicorn does when its graceful-shutdown time is up: cancel the request's task."""
+    import asyncio
+
+    from langfuse_nb.server.app import InFlight, _LastResort
+
+    finished = []
+
+    async def slow_app(scope, receive, send):
+        try:
+            await asyncio.sleep(10)
+        finally:
+            finished.append(True)
+
+    async def scenario():
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        in_flight = InFlight()
+        middleware = _LastResort(slow_app, in_flight)
+        task = asyncio.create_task(middleware({"type": "http", "method": "POST", "path": "/x"}, None, send))
+        await asyncio.sleep(0.05)
+        assert in_flight.count == 1
+        task.cancel()
+        assert await in_flight.drained(5)
+        return sent
+
+    sent = asyncio.run(scenario())
+    assert sent[0]["status"] == 503 and b"shutting down" in sent[1]["body"]
+    assert finished == [True]
