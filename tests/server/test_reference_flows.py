@@ -139,6 +139,17 @@ def flow_observations(lf: Any, read: Reader, ids: dict[str, str]) -> None:
     assert one["calculatedTotalCost"] == pytest.approx(0.003)
     assert one["latency"] is not None and one["latency"] >= 0 and one["createdAt"] and one["updatedAt"]
     assert lf.api.observations.get(ids["generation"]).usage_details == {"input": 10, "output": 5, "total": 15}
+    # v2: cursor pages and field groups, through the reference's observations_v_2 client too
+    fields = "core,basic,usage,metrics"
+    v2 = lf.api.observations_v_2.get_many(trace_id=ids["trace"], fields=fields, limit=2)
+    assert len(v2.data) == 2 and v2.meta.cursor
+    rest = read.get(
+        "/api/public/v2/observations", {"traceId": ids["trace"], "fields": fields, "cursor": v2.meta.cursor}
+    )
+    assert len(rest["data"]) == 1 and "cursor" not in rest["meta"]
+    every = read.get("/api/public/v2/observations", {"traceId": ids["trace"], "fields": fields})["data"]
+    generation = next(o for o in every if o["id"] == ids["generation"])
+    assert generation["totalCost"] == pytest.approx(0.003) and generation["usageDetails"]["input"] == 10
 
 
 def flow_scores(lf: Any, read: Reader, ids: dict[str, str]) -> None:

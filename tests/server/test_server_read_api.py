@@ -486,3 +486,52 @@ def test_score_field_groups(seeded):
     kit.check(scores_only, "GetScoresResponse")
     refused = http.get("/api/public/v2/scores", params={"userId": "bob", "fields": "score"})
     assert refused.status_code == 400 and "trace" in refused.json()["message"]
+
+
+def test_observations_v2_cursor_pages_and_field_groups(client, send_spans):
+    tid = kit.trace_id()
+    root = kit.span(
+        "root",
+        trace=tid,
+        start_ns=BASE_NS,
+        duration_ns=5 * SECOND,
+        attributes={
+            "user.id": "v2-user",
+            "langfuse.trace.tags": ["v2"],
+            f"{A}.input": json.dumps({"q": 1}),
+            f"{A}.metadata.long": "x" * 300,
+            f"{A}.metadata.short": "s",
+        },
+    )
+    children = [
+        kit.span(f"child-{i}", trace=tid, parent=root["span_id"], start_ns=BASE_NS + (i + 1) * SECOND)
+        for i in range(4)
+    ]
+    send_spans([*children, root])
+    first = client.get("/api/public/v2/observations", params={"traceId": tid, "limit": 2}).json()
+    kit.check(first, "ObservationsV2Response", "")
+    assert [o["name"] for o in first["data"]] == ["child-3", "child-2"]  # newest start first
+    assert set(first["data"][0]) == {
+        *("id", "traceId", "startTime", "endTime", "projectId", "parentObservationId", "type", "name"),
+        *("level", "statusMessage", "version", "environment", "bookmarked", "public", "userId"),
+        *("sessionId", "isRootObservation", "modelId", "inputPrice", "outputPrice", "totalPrice"),
+    }
+    seen, cursor = [o["name"] for o in first["data"]], first["meta"]["cursor"]
+    while cursor:
+        page = client.get(
+            "/api/public/v2/observations", params={"traceId": tid, "limit": 2, "cursor": cursor}
+        )
+        seen += [o["name"] for o in page.json()["data"]]
+        cursor = page.json()["meta"].get("cursor")
+    assert seen == ["child-3", "child-2", "child-1", "child-0", "root"]
+    params = {"traceId": tid, "isRootObservation": "true", "fields": "io,metadata,metrics,trace_context"}
+    (top,) = client.get("/api/public/v2/observations", params=params).json()["data"]
+    assert top["input"] == '{"q": 1}' or top["input"] == '{"q":1}'  # the raw string, not parsed
+    assert len(top["metadata"]["long"]) == 200 and top["metadata"]["short"] == "s"
+    assert top["latency"] == 5.0 and top["tags"] == ["v2"] and "name" not in top
+    expanded = client.get("/api/public/v2/observations", params={**params, "expandMetadata": "long"})
+    assert len(expanded.json()["data"][0]["metadata"]["long"]) == 300
+    assert client.get("/api/public/v2/observations", params={"parseIoAsJson": "true"}).status_code == 400
+    assert client.get("/api/public/v2/observations", params={"cursor": "not-a-cursor"}).status_code == 400
+    by_user = client.get("/api/public/v2/observations", params={"userId": "v2-user", "limit": 10}).json()
+    assert len(by_user["data"]) == 5 and by_user["meta"] == {}

@@ -52,6 +52,43 @@ FILTER_COLUMNS = {
 StrList = Annotated[list[str] | None, Query()]
 
 
+def observation_filters(
+    *,
+    name: str | None = None,
+    userId: str | None = None,
+    sessionId: str | None = None,
+    type: str | None = None,
+    traceId: str | None = None,
+    level: str | None = None,
+    parentObservationId: str | None = None,
+    environment: list[str] | None = None,
+    fromStartTime: str | None = None,
+    toStartTime: str | None = None,
+    version: str | None = None,
+    filter_: str | None = None,
+) -> Where:
+    """The list filters shared by the v1 and v2 observation lists (``o`` is the observations alias)."""
+    where = Where()
+    for column, value in (
+        ("o.name", name),
+        ("o.type", type.upper() if type else None),
+        ("o.trace_id", traceId),
+        ("coalesce(o.level, 'DEFAULT')", level),
+        ("o.parent_observation_id", parentObservationId),
+        ("o.version", version),
+    ):
+        where.eq(column, value)
+    if userId is not None:
+        where.add("o.trace_id IN (SELECT id FROM traces WHERE user_id = ?)", userId)
+    if sessionId is not None:
+        where.add("o.trace_id IN (SELECT id FROM traces WHERE session_id = ?)", sessionId)
+    where.any_of("coalesce(o.environment, 'default')", environment)
+    where.time("o.start_time", ">=", fromStartTime)
+    where.time("o.start_time", "<", toStartTime)
+    apply_filter(where, parse_filter(filter_), FILTER_COLUMNS)
+    return where
+
+
 def list_observations(
     request: Request,
     page: int | None = None,
@@ -69,22 +106,19 @@ def list_observations(
     filter_: Annotated[str | None, Query(alias="filter")] = None,
 ) -> JsonResponse:
     paging = list_page(page, limit)
-    where = Where()
-    for column, value in (
-        ("o.name", name),
-        ("o.type", type.upper() if type else None),
-        ("o.trace_id", traceId),
-        ("coalesce(o.level, 'DEFAULT')", level),
-        ("o.parent_observation_id", parentObservationId),
-        ("o.version", version),
-    ):
-        where.eq(column, value)
-    if userId is not None:
-        where.add("o.trace_id IN (SELECT id FROM traces WHERE user_id = ?)", userId)
-    where.any_of("coalesce(o.environment, 'default')", environment)
-    where.time("o.start_time", ">=", fromStartTime)
-    where.time("o.start_time", "<", toStartTime)
-    apply_filter(where, parse_filter(filter_), FILTER_COLUMNS)
+    where = observation_filters(
+        name=name,
+        userId=userId,
+        type=type,
+        traceId=traceId,
+        level=level,
+        parentObservationId=parentObservationId,
+        environment=environment,
+        fromStartTime=fromStartTime,
+        toStartTime=toStartTime,
+        version=version,
+        filter_=filter_,
+    )
     conn = db_of(request).reader
     rows = conn.execute(
         f"SELECT * FROM observations o {where.sql()} ORDER BY o.start_time DESC, o.id LIMIT ? OFFSET ?",
