@@ -212,11 +212,29 @@ class BatchEvaluationResult:
             f"composite_scores={self.total_composite_scores_created})"
         )
 
-    def to_dataframe(self, *, include_comments: bool = True, include_failed: bool = True) -> pandas.DataFrame:
-        """One row per evaluated item, one column per evaluation name; needs pandas."""
+    def to_dataframe(
+        self,
+        *,
+        include_comments: bool = True,
+        include_failed: bool = True,
+        include_metrics: bool | None = None,
+    ) -> pandas.DataFrame:
+        """One row per evaluated item, one column per evaluation name; needs pandas.
+
+        ``include_metrics``: add ``latency``, ``total_tokens`` and ``total_cost`` columns (None: when the
+        server reported tokens or cost for any item).
+        """
         from langfuse_nb.sdk.experiments.dataframe import batch_dataframe
 
-        return batch_dataframe(self, include_comments=include_comments, include_failed=include_failed)
+        return batch_dataframe(
+            self,
+            include_comments=include_comments,
+            include_failed=include_failed,
+            include_metrics=include_metrics,
+        )
+
+    def has_usage_or_cost(self) -> bool:
+        return any(m.usage or m.cost for m in self.item_metrics.values())
 
     def _repr_html_(self) -> str:
         from langfuse_nb.sdk.experiments.format import batch_html

@@ -9,7 +9,8 @@ them all). An evaluation whose name collides with a fixed column gets the suffix
 evaluations and run identity are in ``df.attrs``.
 
 Batch evaluation columns: ``item_id, <evaluation>..., <evaluation>_comment..., latency, total_tokens,
-total_cost, error`` (as the server reported them for each trace or observation).
+total_cost, error``; the three metric columns (as the server reported them for each trace or observation)
+appear when any item has tokens or cost, or with ``include_metrics=True``.
 """
 
 from __future__ import annotations
@@ -106,7 +107,11 @@ def _experiment_attrs(result: ExperimentResult) -> dict[str, Any]:
 
 
 def batch_dataframe(
-    result: BatchEvaluationResult, *, include_comments: bool = True, include_failed: bool = True
+    result: BatchEvaluationResult,
+    *,
+    include_comments: bool = True,
+    include_failed: bool = True,
+    include_metrics: bool | None = None,
 ) -> pandas.DataFrame:
     import pandas as pd
 
@@ -125,7 +130,10 @@ def batch_dataframe(
             errors.append(result.item_errors.get(item_id, "failed"))
             _add_metrics(metrics, None)
             evaluations.add_row(())
-    columns = {"item_id": item_ids, **evaluations.finish(include_comments), **metrics, "error": errors}
+    if include_metrics is None:
+        include_metrics = result.has_usage_or_cost()
+    extra = metrics if include_metrics else {}
+    columns = {"item_id": item_ids, **evaluations.finish(include_comments), **extra, "error": errors}
     frame = pd.DataFrame(columns)
     frame.attrs.update({"completed": result.completed, "duration_seconds": result.duration_seconds})
     return frame
