@@ -110,3 +110,30 @@ def test_scores_the_server_cannot_take_are_refused_locally(lf: Any, caplog: pyte
     client.create_score(name="good", value=1, trace_id=trace_id)
     assert [e["body"]["name"] for e in lf.scores(client)] == ["good"]
     assert sum("not sent" in r.getMessage() for r in caplog.records) == 2
+
+
+@pytest.mark.parametrize(("error_status", "retried"), [(500, True), (400, False)])
+def test_partial_success_is_retried_only_for_server_errors(error_status: int, retried: bool) -> None:
+    import httpx
+
+    from langfuse_nb.sdk.scores import _post_once
+
+    answer = {"successes": [], "errors": [{"id": "e1", "status": error_status, "message": "x"}]}
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(207, json=answer)))
+    assert _post_once(http, "http://sink.test/api/public/ingestion", b"{}", {}, 1.0).done is not retried
+
+
+def test_scores_survive_a_500_that_used_to_end_after_three_tries(lf: Any) -> None:
+    """The old sender gave up after 3 tries (~1.5 s); scores are now kept through the outage budget."""
+    import threading
+
+    client = lf.client()
+    lf.sink.status_override = 500
+    trace_id = client.create_trace_id()
+    for i in range(5):
+        client.create_score(name=f"outage-{i}", value=i, trace_id=trace_id)
+    assert not client._resources.flush(timeout=2.5)  # still failing: kept, not dropped
+    threading.Timer(0.1, lambda: setattr(lf.sink, "status_override", None)).start()
+    names = {e["body"]["name"] for e in lf.scores(client)}
+    assert {f"outage-{i}" for i in range(5)} <= names
+    assert client._resources.dropped["scores"] == 0

@@ -119,3 +119,19 @@ def test_thread_count_and_lazy_threads() -> None:
     manager.shutdown(5)
     manager.process(MEDIA, field="input", trace_id="t", observation_id="o")  # after shutdown: ignored
     assert len(api.requests) == 6
+
+
+def test_storage_put_is_retried_on_503_and_the_final_status_is_recorded() -> None:
+    api, puts = FakeMediaApi(), []
+    manager = MediaManager(api=SimpleNamespace(media=api))
+    answers = [httpx.Response(503, headers={"Retry-After": "0"}), httpx.Response(200)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        puts.append(request)
+        return answers.pop(0)
+
+    manager._http = httpx.Client(transport=httpx.MockTransport(handler))
+    manager.process({"m": MEDIA}, field="input", trace_id="t" * 32, observation_id="o" * 16)
+    assert manager.flush(5)
+    assert len(puts) == 2  # was one PUT: a 503 from the storage was recorded as the final state
+    assert api.patches[0][1]["uploadHttpStatus"] == 200

@@ -16,6 +16,7 @@ import http.client
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,6 +25,9 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"
                "trailer", "upgrade"}
 _JSON = ("Content-Type", "application/json")
 _NOT_COPIED = _HOP_BY_HOP | {"server", "date"}  # send_response() writes its own
+
+
+Observer = Callable[[str, bytes, int, bytes], None]  # (path, request body, status, response body)
 
 
 @dataclass
@@ -37,8 +41,9 @@ class Fault:
 class FaultProxy:
     """Threaded proxy; ``upstream`` may change (``retarget``) while it runs."""
 
-    def __init__(self, upstream: str, *, port: int = 0) -> None:
+    def __init__(self, upstream: str, *, port: int = 0, observer: Observer | None = None) -> None:
         self.upstream = upstream
+        self.observer = observer  # sees every forwarded exchange (the soak benchmark counts acks with it)
         self._fault: Fault | None = None
         self._lock = threading.Lock()
         self.forwarded = 0
@@ -147,6 +152,8 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 self._reply(502, b'{"message": "upstream unavailable"}', [_JSON])
                 return
             kept = [(k, v) for k, v in response.getheaders() if k.lower() not in _NOT_COPIED]
+            if proxy.observer is not None:
+                proxy.observer(self.path, body, response.status, payload)
             self._reply(response.status, payload, kept)
 
         def _reply(self, status: int, payload: bytes, headers: list[tuple[str, str]]) -> None:
