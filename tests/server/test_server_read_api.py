@@ -535,3 +535,11 @@ def test_observations_v2_cursor_pages_and_field_groups(client, send_spans):
     assert client.get("/api/public/v2/observations", params={"cursor": "not-a-cursor"}).status_code == 400
     by_user = client.get("/api/public/v2/observations", params={"userId": "v2-user", "limit": 10}).json()
     assert len(by_user["data"]) == 5 and by_user["meta"] == {}
+
+
+@pytest.mark.parametrize("path", ["/api/public/observations", "/api/public/v2/observations"])
+def test_observation_type_and_level_are_checked(seeded, path):
+    http, _ = seeded
+    assert http.get(path, params={"type": "nope"}).status_code == 400
+    assert http.get(path, params={"level": "LOUD"}).status_code == 400
+    assert http.get(path, params={"type": "generation", "level": "ERROR"}).status_code == 200

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
-from langfuse_nb.server.errors import NotFound
+from langfuse_nb.server.errors import BadRequest, NotFound
 from langfuse_nb.server.http import JsonResponse, blobs_of, config_of, db_of, ok
 from langfuse_nb.server.query import Column, Where, apply_filter, parse_filter
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.paging import list_page
+from langfuse_nb.server.spans import OBSERVATION_TYPES
 from langfuse_nb.server.store import observations
 from langfuse_nb.server.store.observations import epoch_sql
 
@@ -52,6 +53,17 @@ FILTER_COLUMNS = {
 StrList = Annotated[list[str] | None, Query()]
 
 
+LEVELS = ("DEBUG", "DEFAULT", "WARNING", "ERROR")
+
+
+def _check_enums(type: str | None, level: str | None) -> None:
+    # Langfuse validates both against their enums (400); a type in lower case is accepted here
+    if type is not None and type.upper() not in OBSERVATION_TYPES:
+        raise BadRequest(f"type {type!r} is not an observation type; use one of {sorted(OBSERVATION_TYPES)}")
+    if level is not None and level not in LEVELS:
+        raise BadRequest(f"level {level!r} is not a level; use one of {list(LEVELS)}")
+
+
 def observation_filters(
     *,
     name: str | None = None,
@@ -68,6 +80,7 @@ def observation_filters(
     filter_: str | None = None,
 ) -> Where:
     """The list filters shared by the v1 and v2 observation lists (``o`` is the observations alias)."""
+    _check_enums(type, level)
     where = Where()
     for column, value in (
         ("o.name", name),
