@@ -454,3 +454,69 @@ def test_odd_ingestion_version_headers(client, version):
         assert response.status_code == 200
     else:
         _assert_error(response, 400, "ingestion-version")
+
+
+# ---- a quick sweep of hostile values over every route of the route table ---------------------------------
+
+_DEEP = '{"a": ' * 900 + "1" + "}" * 900
+_HOSTILE_BODIES = [
+    b"{}",
+    b"[]",
+    b"null",
+    b'"text"',
+    b"1e999",
+    b'{"name": "' + b"x" * 100_000 + b'"}',
+    b'{"name": 5, "id": [], "value": {}, "batch": "no", "traceId": 1e400}',
+    b'{"name": "n", "id": "' + b"\\u0000\\ud800" + b'", "value": 18446744073709551616}',
+    _DEEP.encode(),
+    b'{"name": "n", "prompt": ' + _DEEP.encode() + b', "type": "text", "datasetName": "d", "input": '
+    + _DEEP.encode() + b"}",
+]
+_HOSTILE_QUERY = {
+    "page": "99999999999999999999999",
+    "limit": "-1",
+    "name": "x" * 20_000,
+    "userId": '"; DROP TABLE traces; --',
+    "fromTimestamp": "9999-99-99",
+    "toTimestamp": "2024-13-01T00:00:00Z",
+    "orderBy": "timestamp.sideways",
+    "filter": '[{"column": "metadata", "key": "\\"]\\"", "operator": "=", "value": 1}]',
+    "tags": "t" * 3000,
+    "fields": "," * 1000,
+    "version": "9" * 4400,
+    "label": "\x00",
+    "traceTags": "x",
+}
+_PATH_VALUES = {"version": "99999999999999999999999", "runName": "%2e%2e", "mediaId": "x" * 300}
+
+
+def _fill(path: str) -> str:
+    import re
+
+    return re.sub(
+        r"\{(\w+)(?::path)?\}", lambda m: _PATH_VALUES.get(m.group(1), "no/such/" + "ü" * 3), path
+    )
+
+
+def _routes(methods: set[str]) -> list[tuple[str, str]]:
+    from langfuse_nb.server.routes import all_routes
+
+    return [(r.method, _fill(r.path)) for r in all_routes() if r.method in methods]
+
+
+@pytest.mark.parametrize(("method", "path"), _routes({"POST", "PATCH", "PUT", "DELETE"}))
+def test_no_route_answers_500_to_hostile_bodies(client, method, path):
+    for body in _HOSTILE_BODIES:
+        for content_type in ("application/json", "application/x-protobuf", "text/plain"):
+            response = client.request(method, path, content=body, headers={"content-type": content_type})
+            assert response.status_code < 500, (method, path, body[:60], content_type, response.text[:300])
+
+
+@pytest.mark.parametrize(("method", "path"), _routes({"GET"}))
+def test_no_route_answers_500_to_hostile_queries(client, method, path):
+    response = client.get(path, params=_HOSTILE_QUERY)
+    assert response.status_code < 500, (path, response.text[:300])
+    for key, value in _HOSTILE_QUERY.items():
+        response = client.get(path, params={key: value})
+        assert response.status_code < 500, (path, key, response.text[:300])
+    assert client.get("/api/public/health").status_code == 200
