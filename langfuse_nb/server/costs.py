@@ -78,9 +78,14 @@ class ModelDef:
     def regex(self) -> re.Pattern[str] | None:
         return compile_pattern(self.match_pattern)
 
-    @property
+    @functools.cached_property
     def default_tier(self) -> Tier | None:
         return next((t for t in self.tiers if t.is_default), None)
+
+    @functools.cached_property
+    def conditional_tiers(self) -> tuple[Tier, ...]:
+        """Non-default tiers in the order they are tried (priority ascending)."""
+        return tuple(sorted((t for t in self.tiers if not t.is_default), key=lambda t: t.priority))
 
     def price(self, usage_type: str) -> float | None:
         """The default tier's price for a usage type, else the legacy flat price (API fields)."""
@@ -326,6 +331,7 @@ def _priced(usage: dict[str, int], prices: dict[str, float]) -> dict[str, float]
     return cost
 
 
+@functools.lru_cache(maxsize=4096)
 def _decimal(price: float) -> Decimal:
     try:
         return Decimal(repr(price))
@@ -335,17 +341,30 @@ def _decimal(price: float) -> Decimal:
 
 def select_tier(model: ModelDef, usage: dict[str, int], model_parameters: Any, metadata: Any) -> Tier | None:
     """First non-default tier (by priority) whose conditions all hold, else the default tier."""
-    sources = {"model_parameters": model_parameters, "metadata": metadata}
-    for tier in sorted((t for t in model.tiers if not t.is_default), key=lambda t: t.priority):
+    sources = _Sources(model_parameters, metadata)
+    for tier in model.conditional_tiers:
         if tier.conditions and all(_holds(c, usage, sources) for c in tier.conditions):
             return tier
     return model.default_tier
 
 
-def _holds(condition: dict[str, Any], usage: dict[str, int], sources: dict[str, Any]) -> bool:
+class _Sources:
+    """The attribute maps of one observation, parsed on first use and at most once."""
+
+    def __init__(self, model_parameters: Any, metadata: Any) -> None:
+        self._raw = {"model_parameters": model_parameters, "metadata": metadata}
+        self._parsed: dict[str, dict[str, str]] = {}
+
+    def get(self, source: str) -> dict[str, str]:
+        if source not in self._parsed:
+            self._parsed[source] = _attribute_map(self._raw.get(source))
+        return self._parsed[source]
+
+
+def _holds(condition: dict[str, Any], usage: dict[str, int], sources: _Sources) -> bool:
     if "usageDetailPattern" in condition:
         return _usage_holds(condition, usage)
-    attributes = _attribute_map(sources.get(condition.get("source", "")))
+    attributes = sources.get(str(condition.get("source", "")))
     value = attributes.get(str(condition.get("key")))
     return value is not None and value in (condition.get("values") or ())
 

@@ -204,7 +204,14 @@ _TYPE_RULES: tuple[Callable[[dict[str, Any], str, str], str | None], ...] = (
 # ---- name, model, parameters (§7.1, §7.6, §7.7) -----------------------------------------------------------
 
 
+_NAME_KEYS = frozenset(
+    {"gen_ai.tool.name", "genkit:name", "logfire.msg", "ai.toolCall.name", "ai.operationId"}
+)
+
+
 def observation_name(span_name: str, attrs: dict[str, Any]) -> str:
+    if _NAME_KEYS.isdisjoint(attrs):
+        return span_name
     tool = attrs.get("gen_ai.tool.name")
     if truthy(tool):
         return stringify(tool)
@@ -260,12 +267,18 @@ def model_parameters(attrs: dict[str, Any], scope_name: str) -> dict[str, Any] |
             parsed = decode(raw)
             if parsed is not raw and parsed is not None:
                 return sanitize_parameters(parsed)
-    collected: dict[str, Any] = {}
-    for prefix in ("gen_ai.request.", "llm.invocation_parameters."):  # the second wins on clashes
-        for key, value in attrs.items():
-            if key.startswith(prefix) and key[len(prefix) :] != "model":
-                collected[key[len(prefix) :]] = value
+    requested: dict[str, Any] = {}
+    invocation: dict[str, Any] = {}  # wins over gen_ai.request.<p> of the same name
+    for key, value in attrs.items():
+        if key.startswith(_PARAMETER_PREFIXES):
+            short = key[15:] if key[0] == "g" else key[26:]
+            if short != "model":
+                (requested if key[0] == "g" else invocation)[short] = value
+    collected = {**requested, **invocation}
     return sanitize_parameters(collected) if collected else None
+
+
+_PARAMETER_PREFIXES = ("gen_ai.request.", "llm.invocation_parameters.")
 
 
 def _dict_field(value: Any, key: str) -> Any:
@@ -308,18 +321,18 @@ _USAGE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _ALIASES = frozenset(alias for _, aliases in _USAGE_GROUPS for alias in aliases)
 
 
+_USAGE_PREFIXES = ("gen_ai.usage.", "llm.token_count.")
+
+
 def usage_details(attrs: dict[str, Any]) -> dict[str, Any]:
     """The generic rule (§7.8.2): ``gen_ai.usage.*`` and ``llm.token_count.*`` with alias groups."""
     if attrs.get("gen_ai.operation.name") in _AGENT_OPERATIONS:
         return {}
     raw: dict[str, float] = {}
     for key, value in attrs.items():
-        if key.startswith("gen_ai.usage.") and key != "gen_ai.usage.cost":
-            short = key[13:]
-        elif key.startswith("llm.token_count."):
-            short = key[16:]
-        else:
+        if not key.startswith(_USAGE_PREFIXES) or key == "gen_ai.usage.cost":
             continue
+        short = key[13:] if key[0] == "g" else key[16:]
         number = js_number(value)
         if number is not None:
             raw[short] = number
@@ -385,7 +398,10 @@ def input_output(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name
         return _genkit_io(attrs)
     if scope_name == "ai":
         return _vercel_io(attrs)
-    for step in _IO_STEPS:
+    for step, triggers, needs_events in _IO_STEPS:
+        # a C-level disjointness test skips the steps whose attributes the span does not have
+        if (needs_events and not events) or (triggers is not None and triggers.isdisjoint(attrs)):
+            continue
         found = step(attrs, events, scope_name)
         if found is not None:
             return found
@@ -549,7 +565,12 @@ def _pydantic_ai(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name
     return _either((messages, attrs.get("final_result")))
 
 
+_INDEXED_PREFIXES = ("gen_ai.prompt", "gen_ai.completion", "llm.input_messages", "llm.output_messages")
+
+
 def _indexed(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str) -> IO | None:
+    if not any(key.startswith(_INDEXED_PREFIXES) for key in attrs):
+        return None
     for in_prefix, out_prefix in (
         ("gen_ai.prompt", "gen_ai.completion"),
         ("llm.input_messages", "llm.output_messages"),
@@ -595,23 +616,63 @@ def _with_system_instructions(messages: Any, instructions: Any) -> Any:
     return json_text(combined) if isinstance(messages, str) else combined
 
 
-_IO_STEPS: tuple[Callable[[dict[str, Any], list[dict[str, Any]], str], IO | None], ...] = (
-    _flue_io,
-    _operation_details_events,
-    _message_events,
-    _content_events,
-    _adk,
-    _pair("prompt", "all_messages_events"),
-    _livekit,
-    _logfire_events,
-    _pair("mlflow.spanInputs", "mlflow.spanOutputs"),
-    _pair("traceloop.entity.input", "traceloop.entity.output"),
-    _pair("input.value", "output.value"),
-    _pair("input", "output"),
-    _pydantic_ai,
-    _pair("tool_arguments", "tool_response"),
-    _indexed,
-    _gen_ai_step,
+_Step = Callable[[dict[str, Any], list[dict[str, Any]], str], IO | None]
+
+
+def _keys(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+def _paired(in_key: str, out_key: str) -> tuple[_Step, frozenset[str], bool]:
+    return _pair(in_key, out_key), _keys(in_key, out_key), False
+
+
+# (step, attributes that can trigger it or None for "always try", whether it reads span events)
+_IO_STEPS: tuple[tuple[_Step, frozenset[str] | None, bool], ...] = (
+    (_flue_io, None, False),
+    (_operation_details_events, None, True),
+    (_message_events, None, True),
+    (_content_events, None, True),
+    (
+        _adk,
+        _keys(
+            "gcp.vertex.agent.llm_request",
+            "gcp.vertex.agent.tool_call_args",
+            "gcp.vertex.agent.llm_response",
+            "gcp.vertex.agent.tool_response",
+        ),
+        False,
+    ),
+    _paired("prompt", "all_messages_events"),
+    (
+        _livekit,
+        _keys(
+            "lk.input_text",
+            "lk.user_transcript",
+            "lk.chat_ctx",
+            "lk.function_tool.output",
+            "lk.response.text",
+        ),
+        False,
+    ),
+    (_logfire_events, _keys("events"), False),
+    _paired("mlflow.spanInputs", "mlflow.spanOutputs"),
+    _paired("traceloop.entity.input", "traceloop.entity.output"),
+    _paired("input.value", "output.value"),
+    _paired("input", "output"),
+    (_pydantic_ai, _keys("pydantic_ai.all_messages", "final_result"), False),
+    _paired("tool_arguments", "tool_response"),
+    (_indexed, None, False),
+    (
+        _gen_ai_step,
+        _keys(
+            "gen_ai.input.messages",
+            "gen_ai.output.messages",
+            "gen_ai.tool.call.arguments",
+            "gen_ai.tool.call.result",
+        ),
+        False,
+    ),
 )
 
 
@@ -736,10 +797,22 @@ _IO_PREFIXES = (
 )
 
 
+_KEPT: dict[str, bool] = {}  # attribute names repeat across spans: classify each name once (bounded)
+
+
+def _kept(key: str) -> bool:
+    kept = _KEPT.get(key)
+    if kept is None:
+        kept = key not in _IO_KEYS and not key.startswith(_IO_PREFIXES)
+        if len(_KEPT) < 20_000:
+            _KEPT[key] = kept
+    return kept
+
+
 def attributes_metadata(attrs: dict[str, Any]) -> dict[str, str]:
     """Every attribute not consumed as input/output or metadata keys, stringified."""
     return {
-        key: stringify(value)
+        key: value if isinstance(value, str) else json_text(value)
         for key, value in attrs.items()
-        if key not in _IO_KEYS and not key.startswith(_IO_PREFIXES)
+        if _kept(key)
     }

@@ -163,8 +163,9 @@ def _existing(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
 
 
 def _result(row: dict[str, Any], catalog: tuple[ModelDef, ...]) -> costs.CostResult:
-    usage = costs.normalize_usage(_json(row.get("provided_usage_details")))
-    cost = costs.normalize_cost(_json(row.get("provided_cost_details")))
+    # the provided maps were normalized when the event was mapped (spans.usage_and_cost)
+    usage = _json(row.get("provided_usage_details")) or {}
+    cost = _json(row.get("provided_cost_details")) or {}
     model = costs.match_model(row.get("model"), catalog)
     return costs.compute(usage, cost, model, row.get("model_parameters"), row.get("metadata"))
 
