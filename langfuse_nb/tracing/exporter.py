@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -65,10 +66,13 @@ class LangfuseSpanExporter(SpanExporter):
         self._headers = {**headers, "Content-Type": "application/x-protobuf"}
         self._timeout = timeout
         self._http: httpx.Client | None = None
+        self._pid = os.getpid()
         self._lock = threading.Lock()
         self.in_flight_since: float | None = None  # monotonic start of the request being sent, if any
 
     def _client(self) -> httpx.Client:
+        if self._pid != os.getpid():  # a forked child must not share the parent's pooled connections
+            self._http, self._pid = None, os.getpid()
         if self._http is None:
             with self._lock:
                 if self._http is None:
