@@ -16,6 +16,7 @@ IGNORED_EVENT_KEYS = {"exception.stacktrace"}
 _INGESTION_VOLATILE = {"id", "timestamp"}
 _BODY_VOLATILE = {"id", "timestamp"}
 _ID_FIELDS = ("traceId", "observationId")
+_REQUEST_VOLATILE = {"uploadedAt", "uploadTimeMs"}  # media upload reports: clock readings
 
 
 def ids_in(records: dict[str, list[Any]]) -> set[str]:
@@ -108,9 +109,12 @@ def requests(records: dict[str, list[Any]], shared_ids: set[str]) -> list[dict[s
         body = request["body"]
         if isinstance(body, dict):
             body = {k: (_keep(v, shared_ids) if k in _ID_FIELDS and isinstance(v, str) else v)
-                    for k, v in body.items()}
+                    for k, v in body.items() if k not in _REQUEST_VOLATILE}
         headers = {k: ("<key>" if k == "x-langfuse-public-key" else v) for k, v in request["headers"].items()}
-        out.append({**request, "body": body, "headers": headers})
+        path = request["path"]
+        if path.startswith("/upload/"):  # /upload/<public key>/<media id>
+            path = "/upload/<key>/" + path.rsplit("/", 1)[-1]
+        out.append({**request, "path": path, "body": body, "headers": headers})
     return sorted(out, key=lambda r: json.dumps(r, sort_keys=True, default=str))
 
 

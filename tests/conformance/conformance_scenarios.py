@@ -11,6 +11,7 @@ scenario returns to the user (values, raised errors), the warnings it emits and 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import datetime as dt
@@ -33,7 +34,7 @@ SDK: list[Any] = []  # the SDK module under test, for module-level evaluators
 
 # groups whose first client sets process-wide state (the tracer provider's sampler and resource), so their
 # spans' resource attributes are compared too
-RESOURCE_GROUPS = frozenset({"sampling", "environment_arguments", "environment_variables"})
+RESOURCE_GROUPS = frozenset({"sampling", "environment_arguments", "environment_variables", "otel_interop"})
 
 
 def scenario(group: str = "main") -> Callable[[Callable[[Ctx], None]], Callable[[Ctx], None]]:
@@ -514,6 +515,49 @@ def io_capture_disabled_by_env(ctx: Ctx) -> None:
     ctx.record("loud", loud(2))
 
 
+@scenario()
+def media_in_observations(ctx: Ctx) -> None:
+    lf = ctx.client()
+    media = ctx.mod.media.LangfuseMedia
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+    image = media(content_bytes=png, content_type="image/png")
+    data_uri = "data:text/plain;base64," + base64.b64encode(b"hello media").decode()
+    with lf.start_as_current_span(name="with-media", input={"image": image, "text": "t"},
+                                  metadata={"doc": media(base64_data_uri=data_uri)}) as span:
+        span.update(output=[image, "after"])
+
+
+@scenario()
+def dataset_item_run(ctx: Ctx) -> None:
+    lf = ctx.client()
+    dataset = lf.get_dataset("run-set")
+    for item in dataset.items[:2]:
+        with item.run(run_name="manual-run", run_metadata={"m": 1}, run_description="d") as span:
+            span.update(output=f"answer for {item.id}")
+            ctx.record(f"span-class-{item.id}", type(span).__name__)
+
+
+@scenario()
+def client_options(ctx: Ctx) -> None:
+    lf = ctx.client()
+    with lf.start_as_current_observation(name="kept-open", end_on_exit=False) as kept:
+        pass
+    kept.update(output="ended later")
+    kept.end()
+    stamp = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    lf.create_score(name="stamped", value=1, trace_id=lf.create_trace_id(seed="o"), timestamp=stamp)
+    span = lf.start_span(name="explicit-end")
+    span.end(end_time=span._otel_span.start_time + 5_000_000)
+
+
+@scenario()
+def get_client_without_a_client(ctx: Ctx) -> None:
+    client = ctx.mod.get_client()
+    ctx.record("type", type(client).__name__)
+    client.start_span(name="nowhere").end()
+    ctx.record("observed", ctx.mod.observe(name="nothing")(lambda: 3)())
+
+
 # ============================================================================================ deprecations
 @scenario("rest")
 def deprecated_methods(ctx: Ctx) -> None:
@@ -854,6 +898,21 @@ def environment_and_release_from_env(ctx: Ctx) -> None:
         del os.environ["LANGFUSE_TRACING_ENVIRONMENT"], os.environ["GITHUB_SHA"]
     lf.start_span(name="env-span").end()
     lf.create_score(name="env-score", value=1, trace_id=lf.create_trace_id(seed="e"))
+
+
+@scenario("otel_interop")
+def other_instrumentations(ctx: Ctx) -> None:
+    from opentelemetry import trace
+
+    lf = ctx.client(blocked_instrumentation_scopes=["blocked-lib"])
+    other, blocked = trace.get_tracer("other-lib"), trace.get_tracer("blocked-lib")
+    with lf.start_as_current_span(name="langfuse-root"):
+        with other.start_as_current_span("third-party-child") as child:
+            child.set_attribute("lib.attr", 1)
+        with blocked.start_as_current_span("blocked-child"):
+            pass
+    with other.start_as_current_span("third-party-root"):
+        lf.start_observation(name="langfuse-under-third-party").end()
 
 
 # ================================================================================================ runner

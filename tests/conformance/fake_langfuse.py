@@ -24,7 +24,8 @@ from _sink import OTLP_PATH, decode_spans  # noqa: E402
 
 PROJECT_ID = "proj-conformance"
 STAMP = "2025-01-02T03:04:05.000Z"
-_KEPT_HEADERS = ("content-type", "x-langfuse-sdk-name", "x-langfuse-public-key")
+_KEPT_HEADERS = ("content-type", "x-langfuse-sdk-name", "x-langfuse-public-key", "x-amz-checksum-sha256",
+                 "x-ms-blob-type")
 
 
 def _text_prompt(name: str, version: int = 2) -> dict[str, Any]:
@@ -105,7 +106,7 @@ class FakeLangfuse:
                                                                         "requests": []}
 
     # -- canned REST answers --------------------------------------------------------------------------------
-    def answer(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+    def answer(self, method: str, path: str, query: dict[str, str], body: Any, key: str) -> tuple[int, Any]:
         parts = [urllib.parse.unquote(p) for p in path.split("/") if p][2:]  # after /api/public
         route = (method, *parts[:3])
         if method == "GET" and parts[:1] == ["projects"]:
@@ -138,6 +139,11 @@ class FakeLangfuse:
             return 200, {"id": "dri-1", "datasetRunId": "run-1", "datasetRunName": body.get("runName"),
                          "datasetItemId": body.get("datasetItemId"), "traceId": body.get("traceId"),
                          "observationId": body.get("observationId"), "createdAt": STAMP, "updatedAt": STAMP}
+        if method == "POST" and parts == ["media"]:
+            media_id = _media_id(body.get("sha256Hash", ""))
+            return 200, {"uploadUrl": f"{self.url}/upload/{key}/{media_id}", "mediaId": media_id}
+        if method == "PATCH" and parts[:1] == ["media"]:
+            return 204, None
         if method == "GET" and parts == ["traces"]:
             items = [_trace(i) for i in range(5)]
             return 200, _paged(items, int(query.get("page", 1)), int(query.get("limit", 50)))
@@ -155,8 +161,20 @@ class FakeLangfuse:
         return 200, _text_prompt(name, version)
 
 
+def _media_id(sha256_base64: str) -> str:
+    """The id Langfuse derives from a media hash: URL-safe base64 of the SHA-256, 22 characters."""
+    try:
+        digest = base64.b64decode(sha256_base64)
+    except ValueError:
+        return "bad-hash"
+    return base64.urlsafe_b64encode(digest).decode()[:22]
+
+
 def _public_key(headers: dict[str, str], path: str) -> str:
-    """Whose request this is; one without credentials is filed under its base-url prefix."""
+    """Whose request this is; an upload is filed under the key in its URL, another request without
+    credentials under its base-url prefix."""
+    if path.startswith("/upload/"):
+        return path.split("/")[2]
     if headers.get("x-langfuse-public-key"):
         return headers["x-langfuse-public-key"]
     auth = headers.get("authorization", "")
@@ -205,7 +223,10 @@ def _handler_for(fake: FakeLangfuse) -> type[BaseHTTPRequestHandler]:
                 "auth": "authorization" in headers,
                 "headers": {h: headers[h] for h in _KEPT_HEADERS if h in headers},
             })
-            status, payload = fake.answer(self.command, url.path, query, body)
+            if self.command == "PUT" and url.path.startswith("/upload/"):
+                self._reply(200, None)
+                return
+            status, payload = fake.answer(self.command, url.path, query, body, key)
             self._reply(status, payload)
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
