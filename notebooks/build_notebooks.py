@@ -22,7 +22,8 @@ QUICKSTART = [
     "from langfuse_nb import Langfuse, observe\n\nlangfuse = Langfuse()  # the endpoint %load_ext set up",
     "## A traced cell\n\n`%%langfuse_trace` runs the cell inside an observation: the input is the cell "
     "source, the output its result and printed text. The trace view follows the cell.",
-    '%%langfuse_trace name=hello tags=quickstart\nprint("Hello from a traced cell")\n6 * 7',
+    '%%langfuse_trace name=hello tags=quickstart metadata={"notebook": "quickstart", "step": 1}\n'
+    'print("Hello from a traced cell")\n6 * 7',
     "## `@observe` functions and a generation\n\nDecorated functions called inside a traced cell become its "
     "children. A generation carries a model and token usage.",
     '@observe(as_type="retriever")\ndef retrieve(question: str) -> str:\n    return "6 times 7 is 42."\n\n\n'

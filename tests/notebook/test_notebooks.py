@@ -78,6 +78,9 @@ def test_quickstart(nb_server: ServerHandle, api) -> None:
     assert "auth:         ok" in text(code_cell(nb, "%langfuse_status"))
     traces = {t.name: t for t in api.trace.list(limit=50).data}
     assert {"hello", "answer-question", "manual-span"} <= set(traces)
+    hello_root = api.trace.get(traces["hello"].id).observations[0]
+    assert hello_root.metadata["notebook"] == "quickstart" and hello_root.metadata["step"] == 1
+    assert hello_root.metadata["execution_count"] == hello.execution_count  # "cell N" as shown
     scored = api.trace.get(traces["answer-question"].id)
     assert {s.name for s in scored.scores} == {"correct", "helpfulness"}
     assert scored.session_id and scored.session_id == traces["hello"].session_id  # one session per kernel
