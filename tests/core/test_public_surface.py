@@ -172,3 +172,12 @@ def test_unknown_keywords_fail_like_a_plain_signature(server_env: Any) -> None:
     with pytest.raises(TypeError, match="evaluatorss"):
         client.run_experiment(name="e", data=[], task=lambda **_: None, evaluatorss=[])  # type: ignore[call-arg]
     client.shutdown()
+
+
+def test_dataset_run_experiment_takes_the_experiment_options_but_data() -> None:
+    from langfuse_nb.sdk.datasets import DatasetClient
+    from langfuse_nb.sdk.experiments.mixin import ExperimentOptions
+
+    expected = set(ExperimentOptions.__annotations__) - {"data"}
+    for method in (DatasetClient.run_experiment, DatasetClient.run_experiment_async):
+        assert set(inspect.signature(method).parameters) - {"self"} == expected
