@@ -8,18 +8,15 @@ for. pandas is imported only when a DataFrame is built.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from typing_extensions import TypedDict, Unpack
 
-from langfuse_nb.api._resource import send_json
 from langfuse_nb.errors import ApiError
 from langfuse_nb.sdk.experiments.progress import Progress, resolve
 
@@ -46,6 +43,9 @@ class _Query:
 
     def call(self, api: Any, page: int) -> Any:
         """Request one page; JSON as plain dicts (thousands of rows skip model validation)."""
+        # the REST layer (and its models) loads on the first query, not with the client
+        from langfuse_nb.api._resource import send_json
+
         resource = getattr(api, self.endpoint.resource)
         return send_json(resource, self.endpoint.method, **self.params, page=page, limit=self.page_size)
 
@@ -86,6 +86,8 @@ def fetch_rows(api: LangfuseAPI, query: _Query, progress: bool | None) -> list[d
         query = query.smaller_pages(exc) or _reraise(exc)
         first = query.call(api, 1)
     bar = _bar(query, first, progress)
+    from concurrent.futures import ThreadPoolExecutor  # not needed until a query runs
+
     with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
         pages = list(pool.map(lambda n: _counted(bar, query.call(api, n)), query.pages_after(first)))
     bar.close()
@@ -102,6 +104,8 @@ async def fetch_rows_async(
         query = query.smaller_pages(exc) or _reraise(exc)
         first = await query.call(api, 1)
     bar = _bar(query, first, progress)
+    import asyncio  # not needed until a query runs
+
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(number: int) -> Any:
