@@ -55,7 +55,8 @@ async def raw_body(request: Request) -> bytes:
     # media uploads have their own (larger) limit; every other body uses the general one
     limit = config.max_media_bytes if request.url.path.endswith("/upload") else config.max_body_bytes
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    # isascii: str.isdigit also accepts characters like '²' that int() refuses
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes")
     chunks: list[bytes] = []
     size = 0
