@@ -558,6 +558,55 @@ def get_client_without_a_client(ctx: Ctx) -> None:
     ctx.record("observed", ctx.mod.observe(name="nothing")(lambda: 3)())
 
 
+@scenario()
+def environment_values(ctx: Ctx) -> None:
+    for suffix, environment in (("-upper", "Production"), ("-reserved", "langfuse-internal"),
+                                ("-ok", "staging_2"), ("-long", "e" * 50)):
+        lf = ctx.client(suffix, environment=environment)
+        lf.start_span(name=f"env{suffix}").end()
+        ctx.mod.observe(name=f"env-observe{suffix}")(lambda: 1)(langfuse_public_key=ctx.key(suffix))
+
+
+@scenario()
+def generation_fields_on_other_types(ctx: Ctx) -> None:
+    lf = ctx.client()
+    for as_type in ("span", "agent", "tool", "embedding"):
+        obs = lf.start_observation(name=f"fields-{as_type}", as_type=as_type, model="m",
+                                   usage_details={"input": 1}, model_parameters={"t": 1})
+        obs.update(model="m2", cost_details={"total": 0.5})
+        obs.end()
+    ev = lf.create_event(name="ev-with-level", level="ERROR", status_message="bad",
+                         trace_context={"trace_id": lf.create_trace_id(seed="ev")})
+    ctx.record("event", type(ev).__name__)
+
+
+@scenario()
+def score_type_inference(ctx: Ctx) -> None:
+    lf = ctx.client()
+    seeded = lf.create_trace_id(seed="inference")
+    lf.create_score(name="str-no-type", value="text", trace_id=seeded)
+    lf.create_score(name="float-bool", value=1.0, data_type="BOOLEAN", trace_id=seeded)
+    lf.create_score(name="int-categorical", value=2, data_type="CATEGORICAL", trace_id=seeded)  # type: ignore[arg-type]
+    lf.create_score(name="no-comment", value=0.0, trace_id=seeded, comment=None, metadata=None)
+    lf.create_score(name="metadata-shapes", value=1, trace_id=seeded, metadata={"n": [1, {"x": None}]})
+
+
+@scenario()
+def async_context_managers(ctx: Ctx) -> None:
+    lf = ctx.client()
+
+    async def body() -> list[Any]:
+        seen = []
+        async with lf.start_as_current_observation(name="async-with", as_type="agent") as outer:
+            seen.append(lf.get_current_observation_id() == outer.id)
+            await asyncio.sleep(0)
+            async with lf.start_as_current_observation(name="async-inner", as_type="tool"):
+                seen.append(lf.get_current_trace_id() == outer.trace_id)
+        return seen
+
+    ctx.attempt("async-with", lambda: asyncio.run(body()))
+
+
 # ============================================================================================ deprecations
 @scenario("rest")
 def deprecated_methods(ctx: Ctx) -> None:
