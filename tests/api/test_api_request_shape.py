@@ -161,6 +161,12 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "models.list": lambda c: c.models.list(page=2, limit=10),
     "models.get": lambda c: c.models.get("mod-1"),
     "models.delete": lambda c: c.models.delete("mod-1"),
+    "score_configs.create": lambda c: c.score_configs.create(
+        request={"name": "tone", "dataType": "CATEGORICAL", "categories": [{"label": "ok", "value": 1}]}
+    ),
+    "score_configs.get": lambda c: c.score_configs.get(page=2, limit=5),
+    "score_configs.get_by_id": lambda c: c.score_configs.get_by_id("cfg-1"),
+    "score_configs.update": lambda c: c.score_configs.update("cfg-1", request={"isArchived": True}),
     "ingestion.batch": lambda c: c.ingestion.batch(batch=[EVENT], metadata={"batch_size": 1}),
     "ingestion.batch-no-metadata": lambda c: c.ingestion.batch(batch=[EVENT]),
 }
