@@ -469,8 +469,11 @@ _HOSTILE_BODIES = [
     b'{"name": 5, "id": [], "value": {}, "batch": "no", "traceId": 1e400}',
     b'{"name": "n", "id": "' + b"\\u0000\\ud800" + b'", "value": 18446744073709551616}',
     _DEEP.encode(),
-    b'{"name": "n", "prompt": ' + _DEEP.encode() + b', "type": "text", "datasetName": "d", "input": '
-    + _DEEP.encode() + b"}",
+    b'{"name": "n", "prompt": '
+    + _DEEP.encode()
+    + b', "type": "text", "datasetName": "d", "input": '
+    + _DEEP.encode()
+    + b"}",
 ]
 _HOSTILE_QUERY = {
     "page": "99999999999999999999999",
@@ -493,9 +496,7 @@ _PATH_VALUES = {"version": "99999999999999999999999", "runName": "%2e%2e", "medi
 def _fill(path: str) -> str:
     import re
 
-    return re.sub(
-        r"\{(\w+)(?::path)?\}", lambda m: _PATH_VALUES.get(m.group(1), "no/such/" + "ü" * 3), path
-    )
+    return re.sub(r"\{(\w+)(?::path)?\}", lambda m: _PATH_VALUES.get(m.group(1), "no/such/" + "ü" * 3), path)
 
 
 def _routes(methods: set[str]) -> list[tuple[str, str]]:
