@@ -99,6 +99,8 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 if TYPE_CHECKING:  # static checkers and IDEs see the real names
+    from langfuse_nb import api as api
+    from langfuse_nb import experiment as experiment
     from langfuse_nb.batch_evaluation import (
         BatchEvaluationResult,
         BatchEvaluationResumeToken,

@@ -64,8 +64,7 @@ class TracingMixin:
     if TYPE_CHECKING:  # provided by Langfuse, the class this mixin is composed into
         def _prepare_io(self, params: dict[str, Any], span: Any) -> dict[str, Any]: ...
         def _get_project_id(self) -> str | None: ...
-        @property
-        def _media(self) -> MediaManager: ...
+        _media: MediaManager
 
     # -- start ----------------------------------------------------------------------------
     @public_signature
@@ -396,8 +395,7 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
         api = cached_property(_build_api)
         async_api = cached_property(_build_async_api)
 
-    @cached_property
-    def _media(self) -> MediaManager:
+    def _build_media(self) -> MediaManager:
         """Media handling, shared by all clients of this public key."""
         resources = self._resources
         if resources is not None and "media" in resources.shared:
@@ -412,6 +410,9 @@ class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixi
         if resources is not None:
             manager = resources.shared.setdefault("media", manager)
         return manager
+
+    if not TYPE_CHECKING:  # built on first use; checkers see TracingMixin's attribute
+        _media = cached_property(_build_media)
 
     @property
     def _environment(self) -> str | None:
