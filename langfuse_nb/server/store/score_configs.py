@@ -12,7 +12,7 @@ import math
 import re
 import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from langfuse_nb.server.values import dumps, loads, new_id, now_iso
 
@@ -218,7 +218,7 @@ def _checked_categories(given: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
