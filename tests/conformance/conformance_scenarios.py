@@ -841,6 +841,92 @@ def prompt_create_and_update(ctx: Ctx) -> None:
     ctx.attempt("update", lambda: lf.update_prompt(name="new-text", version=1, new_labels=["prod"]).labels)
 
 
+# ============================================================================================ REST client
+def _api_calls(api: Any) -> dict[str, Callable[[], Any]]:
+    """One call per REST method with its optional arguments; the recorded requests are compared."""
+    t0 = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    t1 = dt.datetime(2025, 2, 3, 4, 5, 6, 789000, tzinfo=dt.timezone.utc)
+    return {
+        "health": lambda: api.health.health(),
+        "projects": lambda: api.projects.get(),
+        "trace.get": lambda: api.trace.get("trace-1"),
+        "trace.list": lambda: api.trace.list(page=2, limit=5, user_id="u", name="n", session_id="s",
+                                             from_timestamp=t0, to_timestamp=t1, order_by="timestamp.asc",
+                                             tags=["a", "b"], version="v", release="r",
+                                             environment=["e1", "e2"], fields="core,io"),
+        "trace.delete": lambda: api.trace.delete("trace-1"),
+        "trace.delete_multiple": lambda: api.trace.delete_multiple(trace_ids=["t1", "t2"]),
+        "observations.get": lambda: api.observations.get("obs-1"),
+        "observations.get_many": lambda: api.observations.get_many(
+            page=1, limit=10, name="x", user_id="u", type="GENERATION", trace_id="t", level="ERROR",
+            parent_observation_id="p", environment=["e"], from_start_time=t0, to_start_time=t1, version="v"),
+        "sessions.list": lambda: api.sessions.list(page=1, limit=2, from_timestamp=t0, to_timestamp=t1,
+                                                   environment=["e"]),
+        "sessions.get": lambda: api.sessions.get("sess-1"),
+        "score_v_2.get": lambda: api.score_v_2.get(page=1, limit=3, user_id="u", name="n", from_timestamp=t0,
+                                                   to_timestamp=t1, source="API", operator=">=", value=0.5,
+                                                   score_ids="a,b", config_id="c", data_type="NUMERIC",
+                                                   environment=["e"], trace_tags=["x"]),
+        "score_v_2.get_by_id": lambda: api.score_v_2.get_by_id("score-1"),
+        "score.create": lambda: api.score.create(request={"name": "s", "value": 1, "traceId": "t"}),
+        "score.delete": lambda: api.score.delete("score-1"),
+        "score_configs.get": lambda: api.score_configs.get(page=1, limit=2),
+        "score_configs.get_by_id": lambda: api.score_configs.get_by_id("cfg-1"),
+        "prompts.list": lambda: api.prompts.list(name="p", label="l", tag="t", page=1, limit=2,
+                                                 from_updated_at=t0, to_updated_at=t1),
+        "prompts.get-version": lambda: api.prompts.get("text-api", version=3),
+        "prompts.get-label": lambda: api.prompts.get("text-api", label="staging"),
+        "prompts.get-missing": lambda: api.prompts.get("missing-api"),
+        "prompt_version.update": lambda: api.prompt_version.update(name="text-api", version=1,
+                                                                   new_labels=["a"]),
+        "datasets.list": lambda: api.datasets.list(page=1, limit=5),
+        "datasets.get": lambda: api.datasets.get("api-set"),
+        "datasets.get_run": lambda: api.datasets.get_run("api-set", "run-1"),
+        "datasets.get_runs": lambda: api.datasets.get_runs("api-set", page=1, limit=2),
+        "datasets.delete_run": lambda: api.datasets.delete_run("api-set", "run-1"),
+        "dataset_items.get": lambda: api.dataset_items.get("item-1"),
+        "dataset_items.list": lambda: api.dataset_items.list(dataset_name="api-set", source_trace_id="t",
+                                                             source_observation_id="o", page=1, limit=2),
+        "dataset_items.delete": lambda: api.dataset_items.delete("item-1"),
+        "dataset_run_items.list": lambda: api.dataset_run_items.list(dataset_id="ds", run_name="r", page=1,
+                                                                     limit=2),
+        "media.get": lambda: api.media.get("media-1"),
+        "ingestion.batch": lambda: api.ingestion.batch(batch=[{
+            "id": "e1", "type": "score-create", "timestamp": "2025-01-02T03:04:05.000Z",
+            "body": {"id": "s1", "name": "n", "value": 1, "traceId": "t"}}], metadata={"m": 1}),
+    }
+
+
+@scenario("rest")
+def rest_client_requests(ctx: Ctx) -> None:
+    lf = ctx.client()
+    for label, call in _api_calls(lf.api).items():
+        try:
+            result = call()
+        except Exception as exc:
+            ctx.results[label] = {"raised": type(exc).__name__, "status": getattr(exc, "status_code", None)}
+        else:
+            ctx.results[label] = type(result).__name__
+
+
+@scenario("rest")
+def rest_client_async(ctx: Ctx) -> None:
+    lf = ctx.client()
+
+    async def calls() -> list[Any]:
+        out = []
+        for call in (lambda: lf.async_api.prompts.get("text-async", label="x"),
+                     lambda: lf.async_api.trace.list(page=1, limit=1, tags=["t"]),
+                     lambda: lf.async_api.datasets.get("async-set")):
+            try:
+                out.append(type(await call()).__name__)
+            except Exception as exc:
+                out.append(type(exc).__name__)
+        return out
+
+    ctx.record("async", asyncio.run(calls()))
+
+
 # ============================================================================================== datasets
 @scenario("rest")
 def datasets(ctx: Ctx) -> None:

@@ -106,7 +106,7 @@ class FakeLangfuse:
                                                                         "requests": []}
 
     # -- canned REST answers --------------------------------------------------------------------------------
-    def answer(self, method: str, path: str, query: dict[str, str], body: Any, key: str) -> tuple[int, Any]:
+    def answer(self, method: str, path: str, query: dict[str, Any], body: Any, key: str) -> tuple[int, Any]:
         parts = [urllib.parse.unquote(p) for p in path.split("/") if p][2:]  # after /api/public
         route = (method, *parts[:3])
         if method == "GET" and parts[:1] == ["projects"]:
@@ -150,7 +150,7 @@ class FakeLangfuse:
         del route
         return 404, {"message": "not found"}
 
-    def _prompt(self, name: str, query: dict[str, str]) -> tuple[int, Any]:
+    def _prompt(self, name: str, query: dict[str, Any]) -> tuple[int, Any]:
         if name.startswith("missing"):
             return 404, {"message": "Prompt not found"}
         if name.startswith("broken"):
@@ -217,7 +217,9 @@ def _handler_for(fake: FakeLangfuse) -> type[BaseHTTPRequestHandler]:
                 ids = [e.get("id") for e in body.get("batch", [])]
                 self._reply(207, {"successes": [{"id": i, "status": 201} for i in ids], "errors": []})
                 return
-            query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+            # repeated parameters (tags=a&tags=b) stay lists, so their encoding is compared too
+            query = {k: v[0] if len(v) == 1 else v
+                     for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
             fake.record(key, "requests", {
                 "method": self.command, "path": url.path, "query": query, "body": body,
                 "auth": "authorization" in headers,
