@@ -8,14 +8,14 @@ Pydantic AI, MLflow, Google ADK, LiveKit, Flue and Genkit. Langfuse SDK spans ne
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-IO = tuple[Any, Any]
+from langfuse_nb.server.otel_values import decode, js_number, json_text, meaningful, stringify, truthy
+
 _AGENT_OPERATIONS = frozenset({"invoke_agent", "agent_step"})
 _GEN_AI_OPERATIONS = {
     "chat": "GENERATION",
@@ -72,45 +72,6 @@ _TYPE_MODEL_KEYS = (
     "llm.model_name",
     "model",
 )
-
-
-def meaningful(value: Any) -> bool:
-    return value is not None and value != "" and not (isinstance(value, list | dict) and not value)
-
-
-def truthy(value: Any) -> bool:
-    if isinstance(value, float) and math.isnan(value):
-        return False
-    return bool(value) or isinstance(value, list | dict)
-
-
-def json_text(value: Any) -> str:
-    """Compact JSON as JavaScript writes it (integral floats without ``.0``)."""
-    return orjson.dumps(_js_numbers(value)).decode()
-
-
-def _js_numbers(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _js_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_js_numbers(v) for v in value]
-    return value
-
-
-def stringify(value: Any) -> str:
-    return value if isinstance(value, str) else json_text(value)
-
-
-def decode(value: Any) -> Any:
-    """JSON-decode a string when it parses; anything else unchanged."""
-    if isinstance(value, str):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
 
 
 # ---- observation type (§5) --------------------------------------------------------------------------------
@@ -359,26 +320,6 @@ def _resolve_usage(raw: dict[str, float]) -> dict[str, Any]:
     return {k: int(v) if float(v).is_integer() else v for k, v in result.items()}
 
 
-def js_number(value: Any) -> float | None:
-    """JavaScript ``Number()``: bools 1/0, numeric strings, one-element lists; NaN -> None."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return None if isinstance(value, float) and math.isnan(value) else value
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return 0
-        try:
-            number = float(text)
-        except ValueError:
-            return None
-        return None if math.isnan(number) else number
-    if isinstance(value, list) and len(value) <= 1:
-        return js_number(value[0]) if value else 0
-    return None
-
-
 def cost_details(attrs: dict[str, Any]) -> dict[str, Any]:
     if attrs.get("gen_ai.operation.name") in _AGENT_OPERATIONS:
         return {}
@@ -389,430 +330,152 @@ def cost_details(attrs: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-# ---- input and output (§7.12) ------------------------------------------------------------------------------
+# ---- framework-specific usage (§7.8.3-§7.8.5), first-chunk time (§7.11), prompt (§7.10) -----------------
 
 
-def input_output(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str) -> IO:
-    """The first source, in the spec's order of steps, that yields an input or an output."""
+def usage_for_scope(attrs: dict[str, Any], scope_name: str) -> dict[str, Any]:
+    """Usage by the entry order of §7.8.1 (Langfuse's own attribute is handled by the caller)."""
     if scope_name == "genkit-tracer":
-        return _genkit_io(attrs)
+        usage = _dict_field(decode(attrs.get("genkit:output")), "usage")
+        if isinstance(usage, dict):
+            return _genkit_usage(usage)
     if scope_name == "ai":
-        return _vercel_io(attrs)
-    for step, triggers, needs_events in _IO_STEPS:
-        # a C-level disjointness test skips the steps whose attributes the span does not have
-        if (needs_events and not events) or (triggers is not None and triggers.isdisjoint(attrs)):
-            continue
-        found = step(attrs, events, scope_name)
+        found = _vercel_usage(attrs)
         if found is not None:
             return found
-    return None, None
+    usage = usage_details(attrs)
+    if scope_name == "gcp.vertex.agent" and "gcp.vertex.agent.llm_response" in attrs:
+        _adk_cache(usage, attrs["gcp.vertex.agent.llm_response"])
+    return usage
 
 
-def _either(pair: IO) -> IO | None:
-    return pair if truthy(pair[0]) or truthy(pair[1]) else None
+def _genkit_usage(usage: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if truthy(usage.get("inputTokens")):
+        result["input"] = usage["inputTokens"]
+    thoughts = usage.get("thoughtsTokens")
+    if truthy(usage.get("outputTokens")):
+        result["output"] = max(usage["outputTokens"] - (thoughts or 0), 0)
+    if truthy(usage.get("totalTokens")):
+        result["total"] = usage["totalTokens"]
+    if truthy(thoughts):
+        result["output_reasoning"] = thoughts
+    return result
 
 
-def _genkit_io(attrs: dict[str, Any]) -> IO:
-    source_in, source_out = decode(attrs.get("genkit:input")), decode(attrs.get("genkit:output"))
-    given_in = source_in.get("messages", source_in) if isinstance(source_in, dict) else source_in
-    given_out = source_out.get("message", source_out) if isinstance(source_out, dict) else source_out
-    return given_in, given_out
+def _int_or_none(value: Any) -> int | None:
+    match = re.match(r"^\s*[+-]?\d+", value) if isinstance(value, str) else None
+    if match:
+        return int(match.group())
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _vercel_io(attrs: dict[str, Any]) -> IO:
-    given_in = next(
-        (attrs[k] for k in ("ai.prompt.messages", "ai.prompt", "ai.toolCall.args") if k in attrs), None
-    )
-    if "ai.response.text" in attrs and "ai.response.toolCalls" in attrs:
-        message = {
-            "role": "assistant",
-            "content": attrs["ai.response.text"],
-            "tool_calls": decode(attrs["ai.response.toolCalls"]),
-        }
-        given_out: Any = json_text(message)
-    elif truthy(attrs.get("ai.response.text")):
-        given_out = attrs["ai.response.text"]
-    else:
-        keys = (
-            "ai.result.text",
-            "ai.toolCall.result",
-            "ai.response.object",
-            "ai.result.object",
-            "ai.response.toolCalls",
-            "ai.result.toolCalls",
-        )
-        given_out = next((attrs[k] for k in keys if k in attrs), None)
-    if given_in is None or given_out is None:
-        fallback = _gen_ai_attributes(attrs) or (None, None)
-        given_in = fallback[0] if given_in is None else given_in
-        given_out = fallback[1] if given_out is None else given_out
-    return given_in, given_out
-
-
-def _flue_io(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str) -> IO | None:
-    if scope_name != "@flue/opentelemetry":
-        return None
-    ins = ("flue.turn.input", "flue.tool.arguments", "flue.task.prompt", "flue.workflow.payload")
-    outs = (
-        "flue.turn.output",
-        "flue.tool.result",
-        "flue.task.result",
-        "flue.operation.result",
-        "flue.workflow.result",
-    )
-    given_in = next((decode(attrs[k]) for k in ins if attrs.get(k) is not None), None)
-    given_out = next((decode(attrs[k]) for k in outs if attrs.get(k) is not None), None)
-    return (given_in, given_out) if given_in is not None or given_out is not None else None
-
-
-def _operation_details_events(
-    attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str
-) -> IO | None:
-    for event in events:
-        if event.get("name") == "gen_ai.client.inference.operation.details":
-            found = _gen_ai_attributes(event.get("attributes") or {})
-            if found is not None:
-                return found
-    return None
-
-
-_MESSAGE_EVENTS = {
-    "gen_ai.system.message": "system",
-    "gen_ai.user.message": "user",
-    "gen_ai.assistant.message": "assistant",
-    "gen_ai.tool.message": "tool",
-}
-
-
-def _message_events(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str) -> IO | None:
-    messages = [
-        {"role": _MESSAGE_EVENTS[e["name"]], **(e.get("attributes") or {})}
-        for e in events
-        if e.get("name") in _MESSAGE_EVENTS
-    ]
-    choices = [e.get("attributes") or {} for e in events if e.get("name") == "gen_ai.choice"]
-    if not messages and not choices:
-        return None
-    output: Any = (choices[0] if len(choices) == 1 else choices) if choices else None
-    return (messages or None), output
-
-
-def _content_events(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str) -> IO | None:
-    prompt = next((e for e in events if e.get("name") == "gen_ai.content.prompt"), None)
-    completion = next((e for e in events if e.get("name") == "gen_ai.content.completion"), None)
-    if prompt is None and completion is None:
-        return None
-    results = []
-    for event, side in ((prompt, 0), (completion, 1)):
-        event_attrs = (event or {}).get("attributes") or {}
-        nested = input_output(event_attrs, [], scope_name)[side] if event_attrs else None
-        results.append(nested if truthy(nested) else event_attrs)
-    return results[0], results[1]
-
-
-def _pair(in_key: str, out_key: str, *, scope: str | None = None) -> Callable[..., IO | None]:
-    def step(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str) -> IO | None:
-        if scope is not None and scope_name != scope:
-            return None
-        return _either((attrs.get(in_key), attrs.get(out_key)))
-
-    return step
-
-
-def _adk(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str) -> IO | None:
-    def pick(first: str, second: str) -> Any:
-        value = attrs.get(first)
-        return attrs.get(second) if value == "{}" or not truthy(value) else value
-
-    return _either(
-        (
-            pick("gcp.vertex.agent.llm_request", "gcp.vertex.agent.tool_call_args"),
-            pick("gcp.vertex.agent.llm_response", "gcp.vertex.agent.tool_response"),
-        )
-    )
-
-
-def _livekit(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str) -> IO | None:
-    given_in = next(
-        (
-            attrs[k]
-            for k in ("lk.input_text", "lk.user_transcript", "lk.chat_ctx")
-            if attrs.get(k) is not None
-        ),
-        None,
-    )
-    given_out = next(
-        (attrs[k] for k in ("lk.function_tool.output", "lk.response.text") if truthy(attrs.get(k))), None
-    )
-    return _either((given_in, given_out))
-
-
-def _logfire_events(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str) -> IO | None:
-    entries = decode(attrs.get("events"))
-    if not isinstance(entries, list):
-        return None
-    entries = [e for e in entries if isinstance(e, dict)]
-    others = [e for e in entries if e.get("event.name") != "gen_ai.choice"]
-    choice = next((e for e in entries if e.get("event.name") == "gen_ai.choice"), None)
-    return (others or None, choice) if others or choice is not None else None
-
-
-def _pydantic_ai(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str) -> IO | None:
-    if scope_name != "pydantic-ai":
-        return None
-    messages = attrs.get("pydantic_ai.all_messages")
-    messages = _with_system_instructions(messages, attrs.get("gen_ai.system_instructions"))
-    return _either((messages, attrs.get("final_result")))
-
-
-_INDEXED_PREFIXES = ("gen_ai.prompt", "gen_ai.completion", "llm.input_messages", "llm.output_messages")
-
-
-def _indexed(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str) -> IO | None:
-    if not any(key.startswith(_INDEXED_PREFIXES) for key in attrs):
-        return None
-    for in_prefix, out_prefix in (
-        ("gen_ai.prompt", "gen_ai.completion"),
-        ("llm.input_messages", "llm.output_messages"),
+def _vercel_usage(attrs: dict[str, Any]) -> dict[str, Any] | None:
+    """The Vercel AI SDK's usage attributes and provider metadata; None on a JSON error (§7.8.3)."""
+    usage: dict[str, Any] = {}
+    for target, keys in (
+        ("input", ("gen_ai.usage.prompt_tokens", "gen_ai.usage.input_tokens")),
+        ("output", ("gen_ai.usage.completion_tokens", "gen_ai.usage.output_tokens")),
+        ("total", ("ai.usage.tokens",)),
     ):
-        has_in = any(k.startswith(in_prefix) for k in attrs)
-        has_out = any(k.startswith(out_prefix) for k in attrs)
-        if has_in or has_out:
-            return (
-                rebuild_indexed(attrs, in_prefix) if has_in else None,
-                rebuild_indexed(attrs, out_prefix) if has_out else None,
-            )
-    return None
+        key = next((k for k in keys if k in attrs), None)
+        if key is not None and _int_or_none(attrs[key]) is not None:
+            usage[target] = _int_or_none(attrs[key])
+    try:
+        for target, key in (
+            ("input_cached_tokens", "ai.usage.cachedInputTokens"),
+            ("output_reasoning_tokens", "ai.usage.reasoningTokens"),
+        ):
+            if key in attrs:
+                value = orjson.loads(attrs[key]) if isinstance(attrs[key], str) else attrs[key]
+                usage[target] = value.get("intValue") if isinstance(value, dict) else value
+        metadata = attrs.get("ai.response.providerMetadata")
+        provider = orjson.loads(metadata) if isinstance(metadata, str) else {}
+    except orjson.JSONDecodeError:
+        return None
+    _provider_usage(usage, provider if isinstance(provider, dict) else {})
+    parts = (
+        "input_cached_tokens",
+        "input_cache_creation",
+        "input_cache_creation_5m",
+        "input_cache_creation_1h",
+    )
+    subtract = sum(
+        usage.get(k) or 0 for k in (*parts, "input_cache_read") if isinstance(usage.get(k), int | float)
+    )
+    usage["input"] = max((usage.get("input") or 0) - subtract, 0)
+    reasoning = usage.get("output_reasoning_tokens")
+    usage["output"] = max(
+        (usage.get("output") or 0) - (reasoning if isinstance(reasoning, int | float) else 0), 0
+    )
+    return {k: v for k, v in usage.items() if v is not None}
 
 
-def _gen_ai_step(attrs: dict[str, Any], events: list[dict[str, Any]], scope_name: str) -> IO | None:
-    return _gen_ai_attributes(attrs)
-
-
-def _gen_ai_attributes(attrs: dict[str, Any]) -> IO | None:
-    """Step 20: ``gen_ai.input.messages`` (with system instructions) / ``gen_ai.output.messages``,
-    else the tool call's arguments and result."""
-    messages = attrs.get("gen_ai.input.messages")
-    output = attrs.get("gen_ai.output.messages")
-    if truthy(messages) or truthy(output):
-        return _with_system_instructions(messages, attrs.get("gen_ai.system_instructions")), output
-    return _either((attrs.get("gen_ai.tool.call.arguments"), attrs.get("gen_ai.tool.call.result")))
-
-
-def _with_system_instructions(messages: Any, instructions: Any) -> Any:
-    """Prepend ``{"role": "system", ...}`` to a message list that has none (§7.12.2)."""
-    if not truthy(instructions):
-        return messages
-    decoded = decode(messages)
-    if not isinstance(decoded, list) or any(
-        isinstance(m, dict) and m.get("role") == "system" for m in decoded
-    ):
-        return messages
-    text = decode(instructions)
-    if isinstance(text, list):
-        text = "\n".join(str(p.get("content", p)) if isinstance(p, dict) else str(p) for p in text)
-    system = {"role": "system", "content": text if isinstance(text, str) else stringify(text)}
-    combined = [system, *decoded]
-    return json_text(combined) if isinstance(messages, str) else combined
-
-
-_Step = Callable[[dict[str, Any], list[dict[str, Any]], str], IO | None]
-
-
-def _keys(*names: str) -> frozenset[str]:
-    return frozenset(names)
-
-
-def _paired(in_key: str, out_key: str) -> tuple[_Step, frozenset[str], bool]:
-    return _pair(in_key, out_key), _keys(in_key, out_key), False
-
-
-# (step, attributes that can trigger it or None for "always try", whether it reads span events)
-_IO_STEPS: tuple[tuple[_Step, frozenset[str] | None, bool], ...] = (
-    (_flue_io, None, False),
-    (_operation_details_events, None, True),
-    (_message_events, None, True),
-    (_content_events, None, True),
-    (
-        _adk,
-        _keys(
-            "gcp.vertex.agent.llm_request",
-            "gcp.vertex.agent.tool_call_args",
-            "gcp.vertex.agent.llm_response",
-            "gcp.vertex.agent.tool_response",
+def _provider_usage(usage: dict[str, Any], provider: dict[str, Any]) -> None:
+    """Fill still-unset keys from the OpenAI, Anthropic and Bedrock blocks of the provider metadata."""
+    blocks = {
+        "openai": (
+            ("input_cached_tokens", "cachedPromptTokens"),
+            ("accepted_prediction_tokens", "acceptedPredictionTokens"),
+            ("rejected_prediction_tokens", "rejectedPredictionTokens"),
+            ("output_reasoning_tokens", "reasoningTokens"),
         ),
-        False,
-    ),
-    _paired("prompt", "all_messages_events"),
-    (
-        _livekit,
-        _keys(
-            "lk.input_text",
-            "lk.user_transcript",
-            "lk.chat_ctx",
-            "lk.function_tool.output",
-            "lk.response.text",
+        "anthropic": (
+            ("input_cache_creation", "cache_creation_input_tokens"),
+            ("input_cached_tokens", "cache_read_input_tokens"),
         ),
-        False,
-    ),
-    (_logfire_events, _keys("events"), False),
-    _paired("mlflow.spanInputs", "mlflow.spanOutputs"),
-    _paired("traceloop.entity.input", "traceloop.entity.output"),
-    _paired("input.value", "output.value"),
-    _paired("input", "output"),
-    (_pydantic_ai, _keys("pydantic_ai.all_messages", "final_result"), False),
-    _paired("tool_arguments", "tool_response"),
-    (_indexed, None, False),
-    (
-        _gen_ai_step,
-        _keys(
-            "gen_ai.input.messages",
-            "gen_ai.output.messages",
-            "gen_ai.tool.call.arguments",
-            "gen_ai.tool.call.result",
+        "bedrock": (
+            ("input_cache_read", "cacheReadInputTokens"),
+            ("input_cache_write", "cacheWriteInputTokens"),
+            ("input_cache_creation", "cacheCreationInputTokens"),
         ),
-        False,
-    ),
-)
-
-
-# ---- rebuilding indexed attributes (§7.12.1) ---------------------------------------------------------------
-
-_FORBIDDEN_SEGMENTS = frozenset({"__proto__", "constructor", "prototype"})
-_INDEX_KEY = re.compile(r"^\d+\.")
-_MAX_SLOTS = 10_001
-
-
-def rebuild_indexed(attrs: dict[str, Any], prefix: str) -> Any:
-    """``prefix.0.role = "user"`` style keys -> a list of dicts (a dict when no key starts with an index)."""
-    whole = attrs.get(prefix)
-    if truthy(whole):
-        return whole
-    dotted = prefix + "."
-    paths = [(k[len(dotted) :].split("."), v) for k, v in attrs.items() if k.startswith(dotted)]
-    as_list = any(_INDEX_KEY.match(".".join(p)) for p, _ in paths)
-    root: Any = [] if as_list else {}
-    budget = [_MAX_SLOTS]
-    for segments, value in paths:
-        if as_list and not segments[0].isdigit():
-            continue
-        if any(s in _FORBIDDEN_SEGMENTS for s in segments):
-            continue
-        _set_path(root, segments, value, budget)
-    return root
-
-
-def _set_path(node: Any, segments: list[str], value: Any, budget: list[int]) -> None:
-    for position, segment in enumerate(segments):
-        last = position == len(segments) - 1
-        if isinstance(node, list):
-            if not segment.isdigit():
-                return
-            index = int(segment)
-            if index >= len(node):
-                if index + 1 - len(node) > budget[0]:
-                    return
-                budget[0] -= index + 1 - len(node)
-                node.extend([None] * (index + 1 - len(node)))
-            key: Any = index
-        else:
-            key = segment
-        if last:
-            node[key] = value
-            return
-        child = node[key] if (isinstance(node, list) or key in node) else None
-        if not isinstance(child, list | dict):
-            child = [] if segments[position + 1].isdigit() else {}
-            node[key] = child
-        node = child
-
-
-# ---- metadata.attributes (§7.13.3) -------------------------------------------------------------------------
-
-_IO_KEYS = frozenset(
-    [
-        "langfuse.trace.input",
-        "langfuse.trace.output",
-        "langfuse.observation.input",
-        "langfuse.observation.output",
-        "ai.prompt.messages",
-        "ai.prompt",
-        "ai.toolCall.args",
-        "ai.response.text",
-        "ai.result.text",
-        "ai.toolCall.result",
-        "ai.response.object",
-        "ai.result.object",
-        "ai.response.toolCalls",
-        "ai.result.toolCalls",
-        "gcp.vertex.agent.llm_request",
-        "gcp.vertex.agent.llm_response",
-        "gcp.vertex.agent.tool_call_args",
-        "gcp.vertex.agent.tool_response",
-        "prompt",
-        "all_messages_events",
-        "events",
-        "lk.input_text",
-        "lk.user_transcript",
-        "lk.chat_ctx",
-        "lk.user_input",
-        "lk.function_tool.output",
-        "lk.response.text",
-        "mlflow.spanInputs",
-        "mlflow.spanOutputs",
-        "traceloop.entity.input",
-        "traceloop.entity.output",
-        "input.value",
-        "output.value",
-        "final_result",
-        "pydantic_ai.all_messages",
-        "gen_ai.system_instructions",
-        "input",
-        "output",
-        "gen_ai.input.messages",
-        "gen_ai.output.messages",
-        "gen_ai.tool.call.arguments",
-        "gen_ai.tool.call.result",
-        "genkit:input",
-        "genkit:output",
-        "flue.turn.input",
-        "flue.turn.output",
-        "flue.tool.arguments",
-        "flue.tool.result",
-        "flue.task.prompt",
-        "flue.task.result",
-        "flue.operation.result",
-        "flue.workflow.payload",
-        "flue.workflow.result",
-    ]
-)
-_IO_PREFIXES = (
-    "gen_ai.prompt",
-    "gen_ai.completion",
-    "llm.input_messages",
-    "llm.output_messages",
-    "langfuse.trace.metadata",
-    "langfuse.observation.metadata",
-    "ai.telemetry.metadata",
-)
-
-
-_KEPT: dict[str, bool] = {}  # attribute names repeat across spans: classify each name once (bounded)
-
-
-def _kept(key: str) -> bool:
-    kept = _KEPT.get(key)
-    if kept is None:
-        kept = key not in _IO_KEYS and not key.startswith(_IO_PREFIXES)
-        if len(_KEPT) < 20_000:
-            _KEPT[key] = kept
-    return kept
-
-
-def attributes_metadata(attrs: dict[str, Any]) -> dict[str, str]:
-    """Every attribute not consumed as input/output or metadata keys, stringified."""
-    return {
-        key: value if isinstance(value, str) else json_text(value)
-        for key, value in attrs.items()
-        if _kept(key)
     }
+    for name, pairs in blocks.items():
+        block = provider.get(name)
+        block = block.get("usage", block) if name != "openai" and isinstance(block, dict) else block
+        if not isinstance(block, dict):
+            continue
+        for target, source in pairs:
+            if usage.get(target) is None and block.get(source) is not None:
+                usage[target] = block[source]
+        creation = block.get("cache_creation") if name == "anthropic" else None
+        if isinstance(creation, dict):
+            _anthropic_cache_split(usage, creation)
+
+
+def _anthropic_cache_split(usage: dict[str, Any], creation: dict[str, Any]) -> None:
+    for target, source in (
+        ("input_cache_creation_5m", "ephemeral_5m_input_tokens"),
+        ("input_cache_creation_1h", "ephemeral_1h_input_tokens"),
+    ):
+        if isinstance(creation.get(source), int | float):
+            usage[target] = creation[source]
+    total = usage.get("input_cache_creation")
+    if isinstance(total, int | float):
+        split = (usage.get("input_cache_creation_5m") or 0) + (usage.get("input_cache_creation_1h") or 0)
+        usage["input_cache_creation"] = max(total - split, 0)
+
+
+def _adk_cache(usage: dict[str, Any], response: Any) -> None:
+    if "input_cached_tokens" in usage:
+        return
+    cached = _dict_field(_dict_field(decode(response), "usage_metadata"), "cached_content_token_count")
+    if isinstance(cached, int | float) and not isinstance(cached, bool) and cached > 0:
+        usage["input_cached_tokens"] = cached
+        if "input" in usage:
+            usage["input"] = max(usage["input"] - cached, 0)
+
+
+def first_chunk_ms(attrs: dict[str, Any]) -> float | None:
+    """Milliseconds from span start to the first streamed chunk (Vercel AI SDK)."""
+    value = attrs.get("ai.response.msToFirstChunk")
+    if value is None:
+        value = attrs.get("ai.stream.msToFirstChunk")
+    number = js_number(value) if truthy(value) else None
+    return number if number is not None and number > 0 else None
+
+
+def vercel_prompt(attrs: dict[str, Any]) -> tuple[Any, Any]:
+    """(name, version) from ``ai.telemetry.metadata.langfusePrompt``."""
+    prompt = decode(attrs.get("ai.telemetry.metadata.langfusePrompt"))
+    return (prompt.get("name"), prompt.get("version")) if isinstance(prompt, dict) else (None, None)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import math
+import re
 import time
 from typing import Any
 
 import orjson
 
+from langfuse_nb.server import otel_io
 from langfuse_nb.server import otel_mapping as mapping
 from langfuse_nb.server.costs import normalize_cost, normalize_usage
 from langfuse_nb.server.errors import BadRequest
@@ -125,7 +129,6 @@ class _GroupContext:
         "resource",
         "scope",
         "is_sdk",
-        "resource_env",
         "resource_meta",
         "resource_version",
         "resource_release",
@@ -140,7 +143,6 @@ class _GroupContext:
         self.scope_name = str(group.scope.get("name") or "")
         # Langfuse SDKs (scope "langfuse-sdk", also versioned variants) map only langfuse.* attributes
         self.is_sdk = self.scope_name.startswith(SDK_SCOPE_NAME)
-        self.resource_env = _first(group.resource, _ENV_KEYS)
         self.resource_meta = extract_metadata(group.resource, _TRACE_META)
         self.resource_version = group.resource.get("service.version")
         self.resource_release = group.resource.get(A.RELEASE)
@@ -167,7 +169,7 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
     as_root = attrs.get(A.AS_ROOT) in (True, "true")
     obs_meta, trace_meta, trace_flagged = split_metadata(attrs)
     metadata = {**ctx.resource_meta, **obs_meta} if ctx.resource_meta else obs_meta
-    unmapped = None if ctx.is_sdk else mapping.attributes_metadata(attrs)
+    unmapped = None if ctx.is_sdk else otel_io.attributes_metadata(attrs)
     if unmapped is not None:
         metadata["attributes"] = unmapped
     llm = _llm_fields(span, ctx)
@@ -178,7 +180,7 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         "parent_observation_id": span.parent_span_id,
         "start_time": start,
         "end_time": end,
-        "environment": _first(attrs, _ENV_KEYS) or ctx.resource_env or "default",
+        "environment": _environment(attrs, ctx.resource),
         "level": _level(attrs, span.status_code),
         "status_message": attrs.get(A.OBSERVATION_STATUS_MESSAGE) or span.status_message or None,
         "version": _str_or_none(attrs.get(A.VERSION) or ctx.resource_version),
@@ -214,40 +216,55 @@ _MODEL_FIELDS = ("model", "model_parameters", "completion_start_time", "prompt_n
 
 def _llm_fields(span: SpanRecord, ctx: _GroupContext) -> dict[str, Any]:
     """Type, name, I/O, model, parameters, usage and cost: Langfuse attributes first, then the
-    third-party conventions (otel_mapping.py) for spans of other instrumentations."""
+    third-party conventions (otel_mapping.py, otel_io.py) for spans of other instrumentations."""
     attrs = span.attributes
     obs_type = observation_type(attrs, ctx.scope_name, span.name)
-    obs_input, obs_output = attrs.get(A.OBSERVATION_INPUT), attrs.get(A.OBSERVATION_OUTPUT)
-    third_party = not ctx.is_sdk
-    if third_party and obs_input is None and obs_output is None:
-        obs_input, obs_output = mapping.input_output(attrs, span.events, ctx.scope_name)
-    usage = _json_object(attrs.get(A.OBSERVATION_USAGE_DETAILS))
-    cost = _json_object(attrs.get(A.OBSERVATION_COST_DETAILS))
     fields = {
         "type": obs_type,
-        "name": mapping.observation_name(span.name, attrs)
-        if third_party
-        else observation_name(span.name, attrs),
-        "input": _io(obs_input),
-        "output": _io(obs_output),
-        "model": mapping.model_name(attrs) if third_party else _stringify(_first(attrs, _MODEL_KEYS)),
-        "model_parameters": _model_parameters(attrs.get(A.OBSERVATION_MODEL_PARAMETERS))
-        or (_dumps_params(mapping.model_parameters(attrs, ctx.scope_name)) if third_party else None),
+        "name": observation_name(span.name, attrs),
+        "input": attrs.get(A.OBSERVATION_INPUT),
+        "output": attrs.get(A.OBSERVATION_OUTPUT),
+        "model": _stringify(_first(attrs, _MODEL_KEYS)),
+        "model_parameters": _model_parameters(attrs.get(A.OBSERVATION_MODEL_PARAMETERS)),
         "completion_start_time": _completion_start(attrs.get(A.OBSERVATION_COMPLETION_START_TIME)),
-        "prompt_name": _str_or_none(
-            attrs.get(A.OBSERVATION_PROMPT_NAME) or attrs.get("langfuse.prompt.name")
-        ),
-        "prompt_version": _int_or_none(
-            attrs.get(A.OBSERVATION_PROMPT_VERSION, attrs.get("langfuse.prompt.version"))
-        ),
-        **usage_and_cost(
-            usage if usage is not None or not third_party else mapping.usage_details(attrs),
-            cost if cost is not None or not third_party else mapping.cost_details(attrs),
-        ),
+        "prompt_name": attrs.get(A.OBSERVATION_PROMPT_NAME) or attrs.get("langfuse.prompt.name"),
+        "prompt_version": attrs.get(A.OBSERVATION_PROMPT_VERSION, attrs.get("langfuse.prompt.version")),
     }
+    usage = _json_object(attrs.get(A.OBSERVATION_USAGE_DETAILS))
+    cost = _json_object(attrs.get(A.OBSERVATION_COST_DETAILS))
+    if not ctx.is_sdk:
+        usage, cost = _third_party_fields(span, ctx.scope_name, fields, usage, cost)
+    fields.update(input=_io(fields["input"]), output=_io(fields["output"]), **usage_and_cost(usage, cost))
+    fields["prompt_name"] = _str_or_none(fields["prompt_name"])
+    fields["prompt_version"] = _int_or_none(fields["prompt_version"])
     if obs_type in ("SPAN", "EVENT"):  # these carry no model data upstream (otel-ingestion-mapping.md §8)
         fields.update(dict.fromkeys(_MODEL_FIELDS), **_NO_USAGE)
+    elif obs_type != "GENERATION":  # only generations link a prompt (§7.10)
+        fields["prompt_name"] = fields["prompt_version"] = None
     return fields
+
+
+def _third_party_fields(
+    span: SpanRecord, scope: str, fields: dict[str, Any], usage: Any, cost: Any
+) -> tuple[Any, Any]:
+    """Fill what the Langfuse attributes left open from the other conventions; returns (usage, cost)."""
+    attrs = span.attributes
+    if fields["input"] is None and fields["output"] is None:
+        fields["input"], fields["output"] = otel_io.input_output(attrs, span.events, scope)
+    fields["name"] = mapping.observation_name(span.name, attrs)
+    fields["model"] = mapping.model_name(attrs)
+    if fields["model_parameters"] is None:
+        fields["model_parameters"] = _dumps_params(mapping.model_parameters(attrs, scope))
+    if fields["completion_start_time"] is None:
+        first_chunk = mapping.first_chunk_ms(attrs)
+        if first_chunk is not None:
+            fields["completion_start_time"] = ns_to_iso(span.start_ns + math.ceil(first_chunk) * 1_000_000)
+    if fields["prompt_name"] is None and "ai.telemetry.metadata.langfusePrompt" in attrs:
+        fields["prompt_name"], fields["prompt_version"] = mapping.vercel_prompt(attrs)
+    return (
+        usage if usage is not None else mapping.usage_for_scope(attrs, scope),
+        cost if cost is not None else mapping.cost_details(attrs),
+    )
 
 
 def _declared_type(attrs: dict[str, Any]) -> str | None:
@@ -464,11 +481,41 @@ def _stringify(value: Any) -> str | None:
     return value if isinstance(value, str) else dumps(value)
 
 
+_LEVEL_ALIASES = {
+    **dict.fromkeys(("DEBUG", "TRACE", "VERBOSE"), "DEBUG"),
+    **dict.fromkeys(("DEFAULT", "INFO", "LOG", "NOTICE", "OK", "SUCCESS"), "DEFAULT"),
+    **dict.fromkeys(("WARNING", "WARN"), "WARNING"),
+    **dict.fromkeys(("ERROR", "FATAL", "CRITICAL"), "ERROR"),
+}
+
+
 def _level(attrs: dict[str, Any], status_code: int) -> str:
     level = attrs.get(A.OBSERVATION_LEVEL)
-    if isinstance(level, str) and level.upper() in LEVELS:
-        return level.upper()
+    if isinstance(level, str):
+        mapped = _LEVEL_ALIASES.get(level.strip().upper())
+        if mapped is not None:
+            return mapped
     return "ERROR" if status_code == 2 else "DEFAULT"
+
+
+def _environment(attrs: dict[str, Any], resource: dict[str, Any]) -> str:
+    """Per key, the span attribute before the resource's; the first truthy value decides (§7.2)."""
+    for key in _ENV_KEYS:
+        value = attrs.get(key) or resource.get(key)
+        if value:
+            return normalize_environment(value) if isinstance(value, str) else "default"
+    return "default"
+
+
+_ENV_PREFIX = re.compile(r"^(?:langfuse[-_]?)+")
+_ENV_VALID = re.compile(r"^[a-z0-9_-]+$")
+
+
+@functools.lru_cache(maxsize=1024)
+def normalize_environment(value: str) -> str:
+    """Lower case, leading ``langfuse`` prefixes removed, 40 characters of ``[a-z0-9_-]``, else default."""
+    name = _ENV_PREFIX.sub("", value.lower())[:40]
+    return name if _ENV_VALID.match(name) else "default"
 
 
 def _tags(attrs: dict[str, Any]) -> list[str] | None:

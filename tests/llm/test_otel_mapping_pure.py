@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from langfuse_nb.server import otel_io
 from langfuse_nb.server import otel_mapping as mapping
 from langfuse_nb.server.otlp import ScopeSpans, SpanRecord
 from langfuse_nb.server.spans import map_groups
@@ -176,13 +177,13 @@ def test_indexed_attributes_rebuild_and_system_instructions():
         "gen_ai.prompt.1.role": "assistant",
         "gen_ai.completion.0.content": "Hello",
     }
-    assert mapping.input_output(attrs, [], "traceloop") == (
+    assert otel_io.input_output(attrs, [], "traceloop") == (
         [{"role": "user", "content": "Hi"}, {"role": "assistant"}],
         [{"content": "Hello"}],
     )
     messages = '[{"role":"user","content":"Hi"}]'
     given = {"gen_ai.input.messages": messages, "gen_ai.system_instructions": "Be brief."}
-    got_in, _ = mapping.input_output(given, [], "x")
+    got_in, _ = otel_io.input_output(given, [], "x")
     assert orjson.loads(got_in) == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi"},
@@ -202,7 +203,7 @@ def test_indexed_attributes_rebuild_and_system_instructions():
     ],
 )
 def test_input_output_sources(attrs, scope, expected):
-    assert mapping.input_output(attrs, [], scope) == expected
+    assert otel_io.input_output(attrs, [], scope) == expected
 
 
 def test_model_parameters_sources():
@@ -216,3 +217,72 @@ def test_model_parameters_sources():
         "top_k": 3,
         "stream": "true",
     }
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Production", "production"),
+        ("langfuse-prod", "prod"),
+        ("langfuselangfuse-x", "x"),
+        ("my env", "default"),
+    ],
+)
+def test_environment_normalization(value, expected):
+    obs, trace = _map({"deployment.environment.name": value})
+    assert obs["environment"] == trace["environment"] == expected
+
+
+def test_span_environment_key_order_and_level_aliases():
+    obs, _ = _map(
+        {"deployment.environment": "span-env", "langfuse.observation.level": " warn "},
+        resource={"langfuse.environment": "resource-env"},
+    )
+    assert obs["environment"] == "resource-env"  # per key: langfuse.environment (resource) comes first
+    assert obs["level"] == "WARNING"
+
+
+def test_vercel_usage_first_chunk_and_prompt():
+    attrs = {
+        "operation.name": "ai.streamText.doStream",
+        "ai.model.id": "gpt-4o",
+        "gen_ai.usage.input_tokens": 100,
+        "gen_ai.usage.output_tokens": 30,
+        "ai.usage.cachedInputTokens": "20",
+        "ai.usage.reasoningTokens": "5",
+        "ai.response.msToFirstChunk": 250.2,
+        "ai.telemetry.metadata.langfusePrompt": '{"name": "p", "version": 2}',
+    }
+    obs, _ = _map(attrs, scope="ai")
+    assert orjson.loads(obs["provided_usage_details"]) == {
+        "input": 80,
+        "output": 25,
+        "input_cached_tokens": 20,
+        "output_reasoning_tokens": 5,
+    }
+    assert obs["completion_start_time"].startswith("2026-01-01T00:00:00.374")  # start .123 + ceil(250.2) ms
+    assert (obs["prompt_name"], obs["prompt_version"]) == ("p", 2)
+
+
+def test_genkit_and_adk_usage():
+    genkit = {"genkit:output": '{"usage": {"inputTokens": 9, "outputTokens": 7, "thoughtsTokens": 2}}'}
+    assert mapping.usage_for_scope(genkit, "genkit-tracer") == {
+        "input": 9,
+        "output": 5,
+        "output_reasoning": 2,
+    }
+    adk = {
+        "gen_ai.usage.input_tokens": 50,
+        "gcp.vertex.agent.llm_response": '{"usage_metadata": {"cached_content_token_count": 10}}',
+    }
+    assert mapping.usage_for_scope(adk, "gcp.vertex.agent") == {"input": 40, "input_cached_tokens": 10}
+
+
+def test_only_generations_link_prompts():
+    attrs = {
+        "langfuse.observation.type": "tool",
+        "langfuse.observation.prompt.name": "p",
+        "langfuse.observation.prompt.version": 1,
+    }
+    obs, _ = _map(attrs, scope="langfuse-sdk")
+    assert obs["type"] == "TOOL" and obs["prompt_name"] is None
