@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
 
@@ -26,6 +27,43 @@ def observation_html(obs: Any) -> str:
     return render_trace(records, highlight=obs.id, note=note)
 
 
+class InterruptedRunHandler:
+    """IPython custom-exception handler for ``CancelledError``: an ``await``-ed experiment or batch run
+    that a kernel interrupt cancelled shows one line (how far it got, where the partial result is).
+
+    Other exceptions go where they went before: to the handler another package installed (trio, for
+    one, registers one for exception groups), or to IPython's usual traceback.
+    """
+
+    def __init__(self, ip: Any) -> None:
+        self.previous = (tuple(ip.custom_exceptions), ip.CustomTB)
+        self.exceptions = (*self.previous[0], asyncio.CancelledError)
+
+    def __call__(self, shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> Any:
+        describe = getattr(getattr(value, "partial_result", None), "interrupt_summary", None)
+        if isinstance(value, asyncio.CancelledError) and callable(describe):
+            stb = [f"{etype.__name__}: {describe()}"]
+            shell._showtraceback(etype, value, stb)  # IPython leaves showing to the handler
+            return stb
+        earlier, handler = self.previous
+        if earlier and isinstance(value, earlier):
+            return handler(etype, value, tb, tb_offset=tb_offset)
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)  # what IPython does without us
+        return []
+
+    def install(self, ip: Any) -> None:
+        ip.set_custom_exc(self.exceptions, self)
+
+    def uninstall(self, ip: Any) -> None:
+        if tuple(ip.custom_exceptions) != self.exceptions:
+            return  # someone installed their own since: leave theirs alone
+        exceptions, handler = self.previous
+        ip.custom_exceptions, ip.CustomTB = exceptions, handler
+
+
+_HANDLERS: dict[int, InterruptedRunHandler] = {}  # id(shell) -> our handler
+
+
 def load_ipython_extension(ip: Any) -> None:
     from langfuse_nb.notebook.magics import LangfuseMagics
 
@@ -42,6 +80,8 @@ def load_ipython_extension(ip: Any) -> None:
     ip.events.register("post_run_cell", magics.post_run_cell)
     html = ip.display_formatter.formatters["text/html"]
     html.for_type_by_name(OBSERVATIONS_MODULE, OBSERVATION_BASE, observation_html)
+    handler = _HANDLERS[id(ip)] = InterruptedRunHandler(ip)
+    handler.install(ip)
     _LOADED[id(ip)] = magics
 
 
@@ -69,5 +109,8 @@ def unload_ipython_extension(ip: Any) -> None:
     _unregister_magics(ip, magics)
     html = ip.display_formatter.formatters["text/html"]
     html.pop(f"{OBSERVATIONS_MODULE}.{OBSERVATION_BASE}", None)
+    handler = _HANDLERS.pop(id(ip), None)
+    if handler is not None:
+        handler.uninstall(ip)
     store.uninstall()
     commands.unbind()

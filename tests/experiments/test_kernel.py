@@ -152,3 +152,32 @@ def test_shell_messages_arriving_during_a_sync_run_do_not_wedge_the_kernel(kerne
     reply, out = kernel.collect(second)
     assert reply["status"] == "ok" and "SECOND 42" in out
     assert info
+
+
+AWAITED = """
+import os
+os.environ.update(LANGFUSE_PUBLIC_KEY={pk!r}, LANGFUSE_SECRET_KEY={sk!r}, LANGFUSE_BASE_URL={url!r})
+get_ipython().run_line_magic("load_ext", "langfuse_nb")
+"""
+
+
+def test_interrupting_an_awaited_run_is_one_line_too(kernel: Kernel, server: Any) -> None:
+    """``await run_experiment_async(...)``: the kernel cancels the cell's task; with %load_ext the
+    CancelledError that carries the partial result is one line, other cancellations keep IPython's view
+    (this kernel imported trio through httpx, which has its own handler: both must keep working)."""
+    reply, _ = kernel.run(AWAITED.format(pk=server.public_key, sk=server.secret_key, url=server.url))
+    assert reply["status"] == "ok", reply
+    code = INTERRUPTIBLE.replace("lf.run_experiment(", "await lf.run_experiment_async(")
+    msg_id = kernel.client.execute(code)
+    kernel.wait_for_output(msg_id, "ITEMS-RUNNING")
+    kernel.manager.interrupt_kernel()
+    reply, _ = kernel.collect(msg_id)
+    assert reply["status"] == "error", reply
+    assert len(reply["traceback"]) == 1, [reply["ename"], reply["traceback"][:2], reply["traceback"][-1]]
+    (line,) = reply["traceback"]
+    assert "experiment 'interrupted' interrupted after " in line and "of 400 items" in line
+    reply, _ = kernel.run("import asyncio\nraise asyncio.CancelledError('plain')")
+    assert reply["ename"] == "CancelledError" and len(reply["traceback"]) > 1  # the usual traceback
+    reply, out = kernel.run("raise ExceptionGroup('two', [ValueError('a'), KeyError('b')])")
+    assert reply["ename"] == "ExceptionGroup"  # trio's handler (it prints the group) still answers
+    assert "ValueError" in out + "".join(reply["traceback"])
