@@ -549,8 +549,8 @@ def test_generator_yielding_nothing_records_an_empty_string(lf: Any) -> None:
 @pytest.mark.parametrize("given", ["ABCDEF0123456789ABCDEF0123456789", "AbCdEf0123456789abcdef0123456789"])
 def test_upper_case_trace_id_is_accepted_lower_cased_and_linked(lf: Any, given: str) -> None:
     client = lf.client()
-    with client.start_as_current_span(name="upper-ctx", trace_context={"trace_id": given,
-                                                                        "parent_span_id": "00000000000000AB"}):
+    context: Any = {"trace_id": given, "parent_span_id": "00000000000000AB"}
+    with client.start_as_current_span(name="upper-ctx", trace_context=context):
         pass
     observe(name="upper-kw")(lambda: None)(langfuse_trace_id=given)
     for name in ("upper-ctx", "upper-kw"):
