@@ -160,13 +160,19 @@ def _observation(
             "model_parameters": dumps_or_none(_opt_dict(body, "modelParameters")),
             **usage_and_cost(usage, cost),
             "prompt_name": _opt_str(body, "promptName"),
-            "prompt_version": body.get("promptVersion")
-            if isinstance(body.get("promptVersion"), int)
-            else None,
+            "prompt_version": _prompt_version(body.get("promptVersion")),
             "as_root": 0,
         }
     )
     out.traces.append({"id": trace_id, "timestamp": start, "environment": environment, "is_root": False})
+
+
+def _prompt_version(value: Any) -> int | None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    if not 0 <= value < 2**63:  # SQLite integers are 64-bit: a larger one would fail the whole batch
+        raise EventError(f"body.promptVersion {value} is out of range")
+    return value
 
 
 def _usage_cost(body: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

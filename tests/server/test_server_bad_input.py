@@ -521,3 +521,36 @@ def test_no_route_answers_500_to_hostile_queries(client, method, path):
         response = client.get(path, params={key: value})
         assert response.status_code < 500, (path, key, response.text[:300])
     assert client.get("/api/public/health").status_code == 200
+
+
+def test_a_span_whose_row_cannot_be_stored_fails_alone(client, monkeypatch):
+    from langfuse_nb.server.routes import otel
+
+    real_write = otel.ingest.write
+
+    def write(db, blobs, **rows):  # a storage fault on one row (no real input triggers one today)
+        if any(row.get("name") == "poison" for row in rows.get("observation_rows", ())):
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        return real_write(db, blobs, **rows)
+
+    monkeypatch.setattr(otel.ingest, "write", write)
+    tid = kit.trace_id()
+    spans = [kit.span("good", trace=tid), kit.span("poison", trace=tid), kit.span("fine", trace=tid)]
+    response = client.post(
+        "/api/public/otel/v1/traces", content=kit.protobuf_request(spans), headers=PROTOBUF
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["partialSuccess"]["rejectedSpans"] == 1
+    stored = client.get(f"/api/public/traces/{tid}").json()["observations"]
+    assert sorted(o["name"] for o in stored) == ["fine", "good"]
+
+
+def test_a_prompt_version_beyond_64_bits_fails_only_its_event(client):
+    tid = kit.trace_id()
+    good = {"id": "good", "type": "span-create", "body": {"id": kit.span_id(), "traceId": tid, "name": "ok"}}
+    bad_body = {"id": kit.span_id(), "traceId": tid, "promptName": "p", "promptVersion": 2**63 + 5}
+    bad = {"id": "bad", "type": "generation-create", "body": bad_body}
+    response = client.post("/api/public/ingestion", json={"batch": [good, bad]})
+    assert response.status_code == 207, response.text
+    assert [e["id"] for e in response.json()["errors"]] == ["bad"]
+    assert [o["name"] for o in client.get(f"/api/public/traces/{tid}").json()["observations"]] == ["ok"]

@@ -86,7 +86,7 @@ def test_restart_persists_everything_exactly(tmp_path):
     with httpx.Client(base_url=second.url, auth=_auth(second)) as http:
         after = http.get(f"/api/public/traces/{tid}").json()
         assert after == before
-        assert after["timestamp"] == "2023-11-14T22:13:20.987000Z"
+        assert after["timestamp"] == "2023-11-14T22:13:20.987654Z"  # microseconds kept (DEVIATIONS S1)
         assert after["input"] == {"nested": {"x": [1, 2.5, "s", None]}}
         assert http.get("/api/public/v2/prompts/persisted", params={"label": "latest"}).status_code == 200
     second.stop()

@@ -29,8 +29,29 @@ def export_traces(request: Request, body: RawBody) -> JsonResponse:
     if rejected and not observations:
         raise BadRequest(f"no span could be stored: {rejected[0]}")
     if observations:
-        ingest.write(db_of(request), blobs_of(request), trace_updates=traces, observation_rows=observations)
+        _store(request, observations, traces, rejected)
     return ok(_partial_success(rejected, len(truncated)))
+
+
+def _store(
+    request: Request, observations: list[dict[str, Any]], traces: list[dict[str, Any]], rejected: list[str]
+) -> None:
+    """One transaction for the request; if a row cannot be stored, each span alone, so it fails alone."""
+    db, blobs = db_of(request), blobs_of(request)
+    try:
+        ingest.write(db, blobs, trace_updates=traces, observation_rows=observations)
+        return
+    except (OverflowError, ValueError, TypeError) as exc:  # a value SQLite cannot bind, e.g. > 64 bits
+        first_error = exc
+    stored = 0
+    for observation, trace in zip(observations, traces, strict=True):  # map_groups: one trace row per span
+        try:
+            ingest.write(db, blobs, trace_updates=[trace], observation_rows=[observation])
+            stored += 1
+        except (OverflowError, ValueError, TypeError) as exc:
+            rejected.append(f"span {str(observation.get('name'))[:100]!r} cannot be stored: {exc}"[:300])
+    if not stored:
+        raise BadRequest(f"no span could be stored: {first_error}")
 
 
 def _check_version(version: str | None) -> None:
