@@ -442,3 +442,122 @@ def attributes_metadata(attrs: dict[str, Any]) -> dict[str, str]:
         for key, value in attrs.items()
         if _kept(key)
     }
+
+
+# ---- tool definitions moved from metadata into the input (§7.13.4) -----------------------------------------
+
+_TOOL_SCHEMA = re.compile(r"^llm\.tools\.(\d+)\.tool\.json_schema$")
+
+
+def _named_tool(item: Any) -> dict[str, Any] | None:
+    item = decode(item)
+    if not isinstance(item, dict):
+        return None
+    named = isinstance(item.get("name"), str) or isinstance(_function_name(item), str)
+    return item if named else None
+
+
+def _function_name(item: dict[str, Any]) -> Any:
+    function = item.get("function")
+    return function.get("name") if isinstance(function, dict) else None
+
+
+def _tool_name(tool: dict[str, Any]) -> Any:
+    return tool.get("name") if isinstance(tool.get("name"), str) else _function_name(tool)
+
+
+def _all_named(value: Any, allow_typed: bool = False) -> list[dict[str, Any]] | None:
+    items = decode(value)
+    if not isinstance(items, list) or not items:
+        return None
+    tools = [_named_tool(i) or (decode(i) if allow_typed and _is_typed(decode(i)) else None) for i in items]
+    return tools if all(t is not None for t in tools) else None  # type: ignore[return-value]
+
+
+def _is_typed(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("type"), str)
+
+
+def _tools_from_attributes(attributes: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for key, typed in (("ai.prompt.tools", True), ("gen_ai.tool.definitions", False)):
+        tools = _all_named(attributes.get(key), allow_typed=typed) if key in attributes else None
+        if tools:
+            found += tools
+            del attributes[key]
+    parameters = decode(attributes.get("model_request_parameters"))
+    if isinstance(parameters, dict):
+        tools = _all_named(parameters.get("function_tools"))
+        if tools:
+            found += tools
+            rest = {k: v for k, v in parameters.items() if k != "function_tools"}
+            attributes["model_request_parameters"] = json_text(rest)
+    indexed = sorted((int(m.group(1)), k) for k in attributes if (m := _TOOL_SCHEMA.match(k)))
+    for _, key in indexed:
+        tool = _named_tool(attributes[key])
+        if tool is not None:
+            found.append(tool)
+            del attributes[key]
+    return found
+
+
+_TOOL_KEYS = frozenset({"ai.prompt.tools", "gen_ai.tool.definitions", "model_request_parameters"})
+
+
+def _has_tool_keys(attributes: dict[str, Any]) -> bool:
+    return not _TOOL_KEYS.isdisjoint(attributes) or any(k.startswith("llm.tools.") for k in attributes)
+
+
+def move_tool_definitions(metadata: dict[str, Any], given_input: Any) -> Any:
+    """Take tool definitions out of the metadata and put them into the input; returns the new input."""
+    attributes = metadata.get("attributes")
+    if "tools" not in metadata and not (isinstance(attributes, dict) and _has_tool_keys(attributes)):
+        return given_input  # the usual case, decided without copying anything
+    tools: list[dict[str, Any]] = []
+    own = _all_named(metadata.get("tools")) if "tools" in metadata else None
+    before = {k: (dict(v) if isinstance(v, dict) else v) for k, v in metadata.items()}
+    tools += own or []
+    if own:
+        del metadata["tools"]
+    if isinstance(attributes, dict):
+        tools += _tools_from_attributes(attributes)
+        if not attributes:
+            del metadata["attributes"]
+    unique = list({_tool_name(t): t for t in reversed(tools)}.values())[::-1]  # first of each name wins
+    changed = _with_tools(given_input, unique) if unique else None
+    if changed is None:
+        metadata.clear()
+        metadata.update(before)
+        return given_input
+    return changed
+
+
+def _with_tools(given_input: Any, tools: list[dict[str, Any]]) -> Any:
+    """The input with ``tools``, or None when the input cannot take them (§7.13.4 table)."""
+    value = decode(given_input) if isinstance(given_input, str) else given_input
+    if isinstance(given_input, str) and value is given_input:
+        return json_text({"prompt": given_input, "tools": tools})
+    if value is None:
+        result: Any = {"tools": tools}
+    elif isinstance(value, list):
+        result = {"messages": value, "tools": tools}
+    elif isinstance(value, dict):
+        result = _merge_tools(value, tools)
+        if result is None:
+            return None
+    else:
+        return None
+    return json_text(result)
+
+
+def _merge_tools(value: dict[str, Any], tools: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if "tools" not in value:
+        return {**value, "tools": tools}
+    existing = decode(value["tools"])
+    if not isinstance(existing, list):
+        return None
+    kept = [t for t in existing if _named_tool(t) is not None or _is_typed(decode(t))]
+    if existing and not kept:
+        return None
+    names = {_tool_name(decode(t)) for t in kept if isinstance(decode(t), dict)}
+    return {**value, "tools": [*kept, *(t for t in tools if _tool_name(t) not in names)]}

@@ -174,6 +174,7 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         metadata["attributes"] = unmapped
     llm = _llm_fields(span, ctx)
     obs_input, obs_output = llm.pop("input"), llm.pop("output")
+    obs_input = otel_io.move_tool_definitions(metadata, obs_input)
     observation = {
         "id": span.span_id,
         "trace_id": span.trace_id,

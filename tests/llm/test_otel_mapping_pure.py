@@ -286,3 +286,20 @@ def test_only_generations_link_prompts():
     }
     obs, _ = _map(attrs, scope="langfuse-sdk")
     assert obs["type"] == "TOOL" and obs["prompt_name"] is None
+
+
+def test_tool_definitions_move_into_the_input():
+    schema = '{"type": "function", "function": {"name": "get_weather", "parameters": {}}}'
+    attrs = {
+        "openinference.span.kind": "LLM",
+        "input.value": '[{"role": "user", "content": "Weather?"}]',
+        "llm.tools.0.tool.json_schema": schema,
+    }
+    obs, _ = _map(attrs, scope="openinference.instrumentation.openai")
+    assert orjson.loads(obs["input"]) == {
+        "messages": [{"role": "user", "content": "Weather?"}],
+        "tools": [orjson.loads(schema)],
+    }
+    assert "llm.tools.0.tool.json_schema" not in orjson.loads(obs["metadata"])["attributes"]
+    plain, _ = _map({"gen_ai.tool.definitions": '[{"name": "a"}, {"name": "a"}]', "input": "just text"})
+    assert orjson.loads(plain["input"]) == {"prompt": "just text", "tools": [{"name": "a"}]}
