@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 from pathlib import Path
 from typing import BinaryIO
@@ -61,4 +62,24 @@ def open_private_log(path: Path) -> BinaryIO:
     make_private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
     tighten(path, FILE_MODE)
+    scrub_old_secrets(path)
     return os.fdopen(fd, "ab")
+
+
+# earlier versions printed the secret key in full into the detached server's log; the published
+# default key and masked forms (``sk-lf-...1a2b``) are left alone
+_OLD_SECRET = re.compile(rb"(LANGFUSE_SECRET_KEY=)(?!sk-lf-local\b)(?!\S*\.\.\.)\S+")
+_SCRUB_LIMIT = 64 * 1024 * 1024
+
+
+def scrub_old_secrets(path: Path) -> None:
+    """Blank out secret keys that older versions wrote into a log (rewritten in place, only if found)."""
+    with contextlib.suppress(OSError):
+        if path.stat().st_size > _SCRUB_LIMIT:
+            return
+        text = path.read_bytes()
+        cleaned = _OLD_SECRET.sub(rb"\1***", text)
+        if cleaned != text:
+            with path.open("r+b") as handle:  # same file: a running server keeps appending to it
+                handle.write(cleaned)
+                handle.truncate()

@@ -243,6 +243,12 @@ def test_existing_world_readable_database_is_tightened(tmp_path):
 def test_detached_server_log_has_no_secret_and_is_owner_only(tmp_path):
     secret = f"sk-lf-{uuid.uuid4().hex}"
     db = tmp_path / "data" / "lf.db"
+    old_secret = f"sk-lf-old-{uuid.uuid4().hex}"  # what an earlier version left in a world-readable log
+    db.parent.mkdir(mode=0o755)
+    (db.parent / "server.log").write_text(
+        f"  LANGFUSE_SECRET_KEY={old_secret}\n  LANGFUSE_SECRET_KEY=sk-lf-local\n"
+    )
+    (db.parent / "server.log").chmod(0o644)
     handle = start_detached(port=0, db_path=db, public_key="pk-lf-det", secret_key=secret)
     try:
         bad = httpx.get(f"{handle.url}/api/public/traces", auth=("pk-lf-det", secret + "x"))
@@ -255,7 +261,8 @@ def test_detached_server_log_has_no_secret_and_is_owner_only(tmp_path):
     text = log.read_text()
     assert "langfuse_nb server at" in text
     assert secret not in text and secret[-20:] not in text
-    assert _mode(log) == 0o600 and _mode(db) == 0o600 and _mode(db.parent) == 0o700
+    assert old_secret not in text and "LANGFUSE_SECRET_KEY=sk-lf-local" in text
+    assert _mode(log) == 0o600 and _mode(db) == 0o600
 
 
 def test_redacting_filter_covers_messages_arguments_and_tracebacks():
