@@ -134,9 +134,11 @@ def without_timestamps(value: Any) -> Any:
 
 def warnings(records: list[dict[str, str]]) -> list[dict[str, str]]:
     """Warnings a user would see; ResourceWarnings (ignored by Python's default filters) are left out."""
-    return [w for w in records if w["category"] != "ResourceWarning"]
+    return sorted((w for w in records if w["category"] != "ResourceWarning"), key=lambda w: json.dumps(w))
 
 
 def logs(records: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Log records with our ``langfuse_nb: `` prefix removed (the logger name already says whose)."""
-    return [{"level": r["level"], "message": r["message"].removeprefix("langfuse_nb: ")} for r in records]
+    """Log records with our ``langfuse_nb: `` prefix removed (the logger name already says whose), sorted:
+    concurrent experiment items log in any order."""
+    out = [{"level": r["level"], "message": r["message"].removeprefix("langfuse_nb: ")} for r in records]
+    return sorted(out, key=lambda r: json.dumps(r))
