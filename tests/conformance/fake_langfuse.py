@@ -24,8 +24,8 @@ from _sink import OTLP_PATH, decode_spans  # noqa: E402
 
 PROJECT_ID = "proj-conformance"
 STAMP = "2025-01-02T03:04:05.000Z"
-_KEPT_HEADERS = ("content-type", "x-langfuse-sdk-name", "x-langfuse-public-key", "x-amz-checksum-sha256",
-                 "x-ms-blob-type")
+_KEPT_HEADERS = ("content-type", "x-langfuse-sdk-name", "x-langfuse-sdk-version", "x-langfuse-public-key",
+                 "x-fern-language", "x-amz-checksum-sha256", "x-ms-blob-type")
 
 
 def _text_prompt(name: str, version: int = 2) -> dict[str, Any]:
