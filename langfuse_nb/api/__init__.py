@@ -5,6 +5,8 @@ Mirrors the reference SDK's ``langfuse.api`` names: ``from langfuse_nb.api impor
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import langfuse_nb.logger  # noqa: F401  (our logger answers to "langfuse" too, also for API-only use)
 from langfuse_nb.errors import (
     AccessDeniedError as AccessDeniedError,
@@ -27,7 +29,7 @@ from langfuse_nb.errors import (
 from langfuse_nb.errors import (
     UnauthorizedError as UnauthorizedError,
 )
-from langfuse_nb.wire.models import *  # noqa: F403
+from langfuse_nb.wire import models as _models
 from langfuse_nb.wire.models import __all__ as _model_names
 
 from ._spec import RequestOptions as RequestOptions
@@ -35,6 +37,16 @@ from .client import AsyncLangfuseAPI as AsyncLangfuseAPI
 from .client import LangfuseAPI as LangfuseAPI
 from .resources import *  # noqa: F403
 from .resources import __all__ as _resource_names
+
+if TYPE_CHECKING:
+    from langfuse_nb.wire.models import *  # noqa: F403
+
+
+def __getattr__(name: str) -> Any:
+    """Model names resolve on first use: each loads only its own module of `langfuse_nb.wire.models`."""
+    if name in _models._OWNER:
+        return getattr(_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _ERRORS = [
     "AccessDeniedError",
