@@ -78,6 +78,27 @@ def trace_records(client: Any, trace_id: str) -> tuple[list[ObservationRecord], 
     return trace_records_from_api(trace), "server"
 
 
+# the inline view waits at most this long for the server's computed costs after a traced cell
+COST_REQUEST = {"timeout_in_seconds": 1.5, "max_retries": 0}
+PRICED_TYPES = ("generation", "embedding")
+
+
+def add_server_costs(client: Any, records: list[ObservationRecord]) -> None:
+    """Fill in the cost the server computed (from its model price table) for generations that recorded
+    usage but no cost, so the inline view shows the same numbers as the server. Best effort, bounded."""
+    missing = {r.id for r in records if r.type in PRICED_TYPES and r.usage and not r.cost}
+    if not missing:
+        return
+    try:
+        trace = client.api.trace.get(records[0].trace_id, request_options=COST_REQUEST)
+    except Exception:  # noqa: BLE001 - the view still shows usage without cost
+        logger.debug("no server costs for the inline view", exc_info=True)
+        return
+    costs = {rec.id: rec.cost for rec in trace_records_from_api(trace) if rec.id in missing and rec.cost}
+    for rec in records:
+        rec.cost = costs.get(rec.id, rec.cost)
+
+
 def trace_url(client: Any, trace_id: str) -> str | None:
     """Link to the trace's page (Langfuse UI, or the embedded server's read-only trace page)."""
     try:

@@ -122,6 +122,8 @@ class LangfuseMagics(Magics):
         if mode == "none":
             return
         records = STORE.records(cell.trace_id)
+        if mode == "inline" and self.auto_flush and records:  # flushed: the server has priced the calls
+            commands.add_server_costs(cell.client, records)
         url = commands.trace_url(cell.client, cell.trace_id)
         html = render_trace(records, url=url) if mode == "inline" else render_summary_line(records, url)
         show_html(html, summary_text(records))

@@ -74,3 +74,25 @@ def test_default_names_in_a_real_kernel(server_env) -> None:
     for index in (2, 3):
         count = nb.cells[index].execution_count
         assert f"['cell {count}', {count}]" in printed, printed
+
+
+def test_inline_view_shows_the_cost_the_server_computed(loaded) -> None:
+    """Issue 13 item 5: a generation that recorded usage but no cost shows the server's price-table cost."""
+    cell = (
+        "%%langfuse_trace name=priced\n"
+        "from langfuse_nb import get_client\n"
+        "lf = get_client()\n"
+        "with lf.start_as_current_observation(name='llm', as_type='generation', model='gpt-4o-mini') as g:\n"
+        "    g.update(usage_details={'input': 1000, 'output': 100})\n"
+    )
+    with capture_output() as cap:
+        loaded.run_cell(cell)
+    (html,) = [o.data["text/html"] for o in cap.outputs if "text/html" in o.data]
+    trace = extension._LOADED[id(loaded)].last_trace_id
+    from langfuse_nb import get_client
+
+    generation = next(o for o in get_client().api.trace.get(trace).observations if o.name == "llm")
+    server_cost = generation.calculated_total_cost
+    assert server_cost and server_cost == pytest.approx(1000 * 1.5e-07 + 100 * 6e-07)
+    assert "gpt-4o-mini · input 1000 / output 100" in html
+    assert f"${server_cost:.6f}".rstrip("0") in html  # the same number, per generation and for the trace
