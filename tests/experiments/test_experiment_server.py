@@ -238,3 +238,18 @@ def test_batch_results_show_what_the_server_reports(lf: Any, reader: Any) -> Non
     frame = result.to_dataframe()
     assert frame["total_cost"].tolist() == [0.25] and frame["latency"].notna().all()
     assert ">$0.2500<" in result._repr_html_()
+
+
+def test_results_show_the_cost_the_server_computed(lf: Any) -> None:
+    """Generations that recorded usage only: the run's results take the server's price-table cost."""
+
+    def task(*, item, **_):
+        with lf.start_as_current_observation(name="llm", as_type="generation", model="gpt-4o-mini") as gen:
+            gen.update(output="x", usage_details={"input": 1000, "output": 100})
+        return "x"
+
+    result = lf.run_experiment(name="priced", data=[{"input": 1}], task=task)
+    (item,) = result.item_results
+    assert item.usage == {"input": 1000, "output": 100}
+    assert item.cost == {"total": pytest.approx(1000 * 1.5e-07 + 100 * 6e-07)}
+    assert result.to_dataframe()["total_cost"].tolist() == [pytest.approx(0.00021)]

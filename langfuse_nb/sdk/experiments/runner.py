@@ -36,6 +36,7 @@ ROOT_SPAN_NAME = "experiment-item-run"
 EXPERIMENT_ENVIRONMENT = "sdk-experiment"
 MAX_PROPAGATED_LENGTH = 200  # longer propagated values are dropped, as for propagate_attributes
 _YIELD_EVERY = 64  # a worker whose items never await still lets the loop breathe this often
+SERVER_COST_PAGES = 20  # pages of 100 generations read back for server-computed costs
 
 
 def default_run_name(name: str) -> str:
@@ -194,6 +195,7 @@ class ExperimentRunner:
         self._completed = False
         self._dropped_keys: set[str] = set()
         self._usage = UsageCollector()
+        self._started_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
 
     # -------------------------------------------------------------------- public
 
@@ -210,7 +212,36 @@ class ExperimentRunner:
         self._completed = True
         await asyncio.to_thread(self._client.flush)
         await asyncio.to_thread(self._add_trace_urls)
+        await asyncio.to_thread(self._add_server_costs)
         return self.result()
+
+    def _add_server_costs(self) -> None:
+        """Costs the server computed (model price table) for generations that recorded usage only.
+
+        One observations query per page of this run's generations (at most ``SERVER_COST_PAGES``), bounded
+        by a short timeout; without an answer the results show tokens and no cost.
+        """
+        needy = {t for t, usage in self._usage.usage.items() if usage and t not in self._usage.cost}
+        if not needy:
+            return
+        found: dict[str, dict[str, float]] = {}
+        for page in range(1, SERVER_COST_PAGES + 1):
+            try:
+                response = self._client.api.observations.get_many(
+                    page=page, limit=100, type="GENERATION", from_start_time=self._started_at,
+                    request_options={"timeout_in_seconds": 3, "max_retries": 0},
+                )
+            except Exception:  # a missing cost is not worth failing a finished run for
+                logger.debug("langfuse_nb: no server costs for the results", exc_info=True)
+                return
+            for obs in response.data:
+                total = getattr(obs, "calculated_total_cost", None)
+                if obs.trace_id in needy and isinstance(total, int | float) and total > 0:
+                    sums = found.setdefault(obs.trace_id, {"total": 0.0})
+                    sums["total"] += total
+            if len(response.data) < 100:
+                break
+        self._usage.cost.update(found)
 
     def _add_trace_urls(self) -> None:
         """Links for the result tables (the project id is fetched once and cached by the client)."""
