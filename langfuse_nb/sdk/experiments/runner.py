@@ -225,6 +225,7 @@ class ExperimentRunner:
         if not needy:
             return
         found: dict[str, dict[str, float]] = {}
+        deadline = time.monotonic() + 5.0  # the whole read-back, however many pages
         for page in range(1, SERVER_COST_PAGES + 1):
             try:
                 response = self._client.api.observations.get_many(
@@ -239,7 +240,7 @@ class ExperimentRunner:
                 if obs.trace_id in needy and isinstance(total, int | float) and total > 0:
                     sums = found.setdefault(obs.trace_id, {"total": 0.0})
                     sums["total"] += total
-            if len(response.data) < 100:
+            if len(response.data) < 100 or needy <= found.keys() or time.monotonic() > deadline:
                 break
         self._usage.cost.update(found)
 
