@@ -66,7 +66,8 @@ def main() -> None:
         langfuse.update_current_trace(session_id="s-1", public=False)
         langfuse.score_current_trace(name="ok", value=1, data_type="BOOLEAN")
     with langfuse.start_as_current_observation(name="gen", as_type="generation") as generation:
-        generation.update(model="m", completion_start_time=None)
+        same_generation: LangfuseGeneration = generation
+        same_generation.update(model="m", completion_start_time=None)
         langfuse.update_current_generation(usage_details={"input": 1})
     with propagate_attributes(user_id="u-2", metadata={"k": "v"}):
         add(3, 4)
