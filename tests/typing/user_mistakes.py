@@ -46,4 +46,6 @@ def main() -> None:
     langfuse.get_dataset("d").run_experiment(name="x", task=task, evaluatorss=[])  # expect-error: misspelt
     langfuse.create_dataset(nmae="d")  # expect-error: misspelt keyword
     langfuse.update_current_span(name="s", usage_details={"input": 1})  # expect-error: generation field
+    with langfuse.start_as_current_observation(name="t", as_type="tool") as tool:
+        tool.start_span("child")  # expect-error: a LangfuseTool has no start_span
     print(wrong, text, compiled)
