@@ -476,6 +476,12 @@ def generators(ctx: Ctx) -> None:
     gen = handler()
     between = [trace.get_current_span().get_span_context().is_valid for _ in gen]
     ctx.record("between-yields-span-valid", between)
+
+    @observe(name="traced-handler")
+    def traced_handler():  # type: ignore[no-untyped-def]
+        return stream(1)  # the handler's observation ends before the stream is read
+
+    ctx.record("traced-handler", list(traced_handler()))
     ctx.record("empty", list(empty()))
     ctx.record("numbers", list(numbers()))
     ctx.record("transformed", list(transformed()))
