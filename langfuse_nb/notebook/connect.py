@@ -96,7 +96,10 @@ def _local(environ: MutableMapping[str, str], timeout: float, server_args: dict[
     from langfuse_nb.server import runner
 
     try:
-        handle = run_bounded(lambda: runner.ensure_server(timeout=timeout, **server_args), timeout + 1.0)
+        # wait=False: the line is printed once the server process is launched; its readiness finishes in
+        # the background, and spans sent meanwhile are retried by the exporter (docs/reliability.md)
+        start = lambda: runner.ensure_server(timeout=timeout, wait=False, **server_args)  # noqa: E731
+        handle = run_bounded(start, timeout + 1.0)
     except Exception as exc:  # noqa: BLE001 - any failure becomes the one-line message
         _disable_tracing(environ)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

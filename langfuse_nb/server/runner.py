@@ -6,6 +6,7 @@ import base64
 import contextlib
 import ipaddress
 import json
+import logging
 import os
 import signal
 import socket
@@ -32,6 +33,8 @@ from langfuse_nb.server.config import (
     default_db_path,
 )
 from langfuse_nb.server.files import make_private_dir, open_private_log
+
+_log = logging.getLogger("langfuse_nb")
 
 __all__ = [
     "DEFAULT_HOST",
@@ -64,6 +67,14 @@ class ServerHandle:
     started: bool
     _stopper: Callable[[float], None] | None = field(default=None, repr=False)
     pid: int | None = None
+    _ready: threading.Event | None = field(default=None, repr=False)  # set once a `wait=False` start ends
+    startup_error: str | None = None  # why a `wait=False` start failed
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        """True once the server answers (at once unless it came from ``start_detached(wait=False)``)."""
+        if self._ready is not None and not self._ready.wait(timeout):
+            return False
+        return self.startup_error is None
 
     def stop(self, timeout: float = 5.0) -> None:
         stopper, self._stopper = self._stopper, None
@@ -168,8 +179,13 @@ def start_detached(
     secret_key: str = DEFAULT_SECRET_KEY,
     timeout: float = 10.0,
     insecure_default_keys: bool = False,
+    wait: bool = True,
 ) -> ServerHandle:
-    """Serve from a separate process that outlives this one; reuses a healthy server on the port."""
+    """Serve from a separate process that outlives this one; reuses a healthy server on the port.
+
+    ``wait=False`` returns as soon as the process is launched (``%load_ext`` prints its line at once):
+    readiness is checked in the background, see `ServerHandle.wait_ready` and ``startup_error``.
+    """
     check_exposure(host, secret_key, insecure_default_keys)
     reused = _reuse_if_running(host, port, public_key, secret_key)
     if reused is not None:
@@ -189,6 +205,8 @@ def start_detached(
     make_private_dir(db.parent)
     process = _spawn(host, port, db, public_key, secret_key, insecure_default_keys)
     url = url_for(host, port)
+    if not wait:
+        return _starting_handle(process, url, public_key, secret_key, db, timeout)
     deadline = time.monotonic() + timeout
     try:
         _wait_until_healthy(url, timeout, lambda: process.poll() is None)
@@ -210,6 +228,30 @@ def start_detached(
     return ServerHandle(
         url, public_key, secret_key, db, True, lambda wait: _terminate(process, wait), pid=process.pid
     )
+
+
+def _starting_handle(
+    process: subprocess.Popen[bytes], url: str, public_key: str, secret_key: str, db: Path, timeout: float
+) -> ServerHandle:
+    """The handle of a server still starting; a daemon thread records how its start ends."""
+    ready = threading.Event()
+    stopper = lambda wait: _terminate(process, wait)  # noqa: E731
+    handle = ServerHandle(url, public_key, secret_key, db, True, stopper, pid=process.pid, _ready=ready)
+
+    def finish() -> None:
+        try:
+            _wait_until_healthy(url, timeout, lambda: process.poll() is None)
+            if _serving_pid(url) not in (process.pid, None):  # a racing launcher's server won the port
+                handle.started, handle.pid, handle._stopper = False, None, None
+        except ServerStartError as exc:
+            handle.startup_error = str(exc)
+            # the one-line message is out already: say it in the log, where the exporter's drops go too
+            _log.warning("langfuse_nb: %s (server log: %s)", exc, _log_path(db))
+        finally:
+            ready.set()
+
+    threading.Thread(target=finish, daemon=True, name="langfuse-nb-server-ready").start()
+    return handle
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -252,8 +294,9 @@ def ensure_server(
     secret_key: str = DEFAULT_SECRET_KEY,
     timeout: float = 10.0,
     insecure_default_keys: bool = False,
+    wait: bool = True,
 ) -> ServerHandle:
-    """Reuse the healthy server on ``host:port``, else start a detached one."""
+    """Reuse the healthy server on ``host:port``, else start a detached one (``wait``: see start_detached)."""
     return start_detached(
         host=host,
         port=port,
@@ -262,6 +305,7 @@ def ensure_server(
         secret_key=secret_key,
         timeout=timeout,
         insecure_default_keys=insecure_default_keys,
+        wait=wait,
     )
 
 
