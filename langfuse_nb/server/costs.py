@@ -187,12 +187,15 @@ def sort_project_models(models: list[ModelDef]) -> tuple[ModelDef, ...]:
 
 _CHAT_SHAPE = ("prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details")
 _RESPONSES_SHAPE = ("input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details")
+_SHAPE_KEYS = frozenset(("total_tokens", *_CHAT_SHAPE, *_RESPONSES_SHAPE))
 
 
 def normalize_usage(value: Any) -> dict[str, int]:
     """A provided usage map -> ``{key: count}``: OpenAI Chat/Responses shapes converted, junk dropped."""
     if not isinstance(value, dict) or not value:
         return {}
+    if _SHAPE_KEYS.isdisjoint(value) and all(type(v) is int and 0 <= v <= _MAX_COUNT for v in value.values()):
+        return dict(value)  # the usual case: plain counts, nothing to convert or drop
     for shape in (_CHAT_SHAPE, _RESPONSES_SHAPE):
         converted = _openai_usage(value, *shape)
         if converted is not None:

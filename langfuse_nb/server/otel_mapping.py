@@ -279,7 +279,7 @@ _USAGE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("output_reasoning_tokens", ("reasoning.output_tokens", "completion_details.reasoning")),
     ("output_audio_tokens", ("completion_details.audio",)),
 )
-_ALIASES = frozenset(alias for _, aliases in _USAGE_GROUPS for alias in aliases)
+_ALIAS_SLOTS = {alias: (group, n) for group, aliases in _USAGE_GROUPS for n, alias in enumerate(aliases)}
 
 
 _USAGE_PREFIXES = ("gen_ai.usage.", "llm.token_count.")
@@ -303,13 +303,15 @@ def usage_details(attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve_usage(raw: dict[str, float]) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        (key[8:] if key.startswith("details.") else key): value
-        for key, value in raw.items()
-        if key not in _ALIASES
-    }
-    groups = {name: next((raw[a] for a in aliases if a in raw), None) for name, aliases in _USAGE_GROUPS}
-    found = {name: value for name, value in groups.items() if value is not None}
+    result: dict[str, Any] = {}
+    chosen: dict[str, tuple[int, float]] = {}  # group -> (alias position, value): the first alias wins
+    for key, value in raw.items():
+        slot = _ALIAS_SLOTS.get(key)
+        if slot is None:
+            result[key[8:] if key.startswith("details.") else key] = value
+        elif slot[0] not in chosen or slot[1] < chosen[slot[0]][0]:
+            chosen[slot[0]] = (slot[1], value)
+    found = {name: value for name, (_, value) in chosen.items()}
     if "total_input" in found:
         parts = found.get("input_cached_tokens", 0) + found.get("input_cache_creation", 0)
         found["input"] = max(found.pop("total_input") - parts, 0)
