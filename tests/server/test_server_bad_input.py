@@ -7,6 +7,7 @@ import gzip
 import httpx
 import pytest
 import server_testkit as kit
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from langfuse_nb.server.runner import start_in_thread
 
@@ -554,3 +555,27 @@ def test_a_prompt_version_beyond_64_bits_fails_only_its_event(client):
     assert response.status_code == 207, response.text
     assert [e["id"] for e in response.json()["errors"]] == ["bad"]
     assert [o["name"] for o in client.get(f"/api/public/traces/{tid}").json()["observations"]] == ["ok"]
+
+
+def test_nested_kvlists_in_protobuf_stay_linear(client):
+    """Nested key-value lists used to become JSON text inside JSON text: 25 levels made 130 MB."""
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+    value = AnyValue(string_value="leaf")
+    for _ in range(25):
+        outer = AnyValue()
+        outer.kvlist_value.values.append(KeyValue(key="a", value=value))
+        value = outer
+    tid = kit.trace_id()
+    request = ExportTraceServiceRequest.FromString(kit.protobuf_request([kit.span("kv", trace=tid)]))
+    request.resource_spans[0].scope_spans[0].spans[0].attributes.append(
+        KeyValue(key="langfuse.observation.metadata.nested", value=value)
+    )
+    response = client.post(
+        "/api/public/otel/v1/traces", content=request.SerializeToString(), headers=PROTOBUF
+    )
+    assert response.status_code == 200, response.text
+    nested = client.get(f"/api/public/traces/{tid}").json()["observations"][0]["metadata"]["nested"]
+    for _ in range(25):
+        nested = nested["a"]
+    assert nested == "leaf"
