@@ -236,3 +236,24 @@ def test_import_langfuse_nb_does_not_import_openai():
     code = "import sys, langfuse_nb; langfuse_nb.Langfuse; print('openai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_stream_closed_early_still_ends_its_generation(traced):
+    stream = traced.openai().chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True, langfuse_public_key=traced.key
+    )
+    first = next(iter(stream))
+    stream.close()
+    assert first.choices[0].delta.content == "Hello"
+    obs = traced.only()
+    assert obs["output"] == "Hello" and obs["endTime"] is not None and obs["completionStartTime"]
+
+
+def test_calls_work_without_any_langfuse_configuration(fake_llm, monkeypatch, caplog):
+    for name in ("LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY", "LANGFUSE_BASE_URL", "LANGFUSE_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    client = OpenAI(base_url=fake_llm.base_url, api_key="sk-test")
+    answer = client.chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, langfuse_public_key="pk-lf-nobody"
+    )
+    assert answer.choices[0].message.content == "Hello from the fake model."
