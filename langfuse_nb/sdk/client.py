@@ -14,6 +14,7 @@ from langfuse_nb._retry import REMEMBER_UNREACHABLE_SECONDS, is_transport_error,
 from langfuse_nb._settings import CLIENT_OPTION_DEFAULTS, ClientOptions, Settings, resolve_settings
 from langfuse_nb.sdk import params as P
 from langfuse_nb.sdk import registry
+from langfuse_nb.sdk.analysis import AnalysisMixin
 from langfuse_nb.sdk.datasets import DatasetsMixin
 from langfuse_nb.sdk.encode import encode_observation, encode_trace, may_hold_media
 from langfuse_nb.sdk.experiments.mixin import ExperimentsMixin
@@ -320,7 +321,9 @@ class TracingMixin:
             registry.unregister(self)  # type: ignore[arg-type]
 
 
-class Langfuse(TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixin, ExperimentsMixin):
+class Langfuse(
+    TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixin, ExperimentsMixin, AnalysisMixin
+):
     """Client for Langfuse tracing (OpenTelemetry) and the Langfuse REST API.
 
     Every argument falls back to its ``LANGFUSE_*`` environment variable. Without keys the client
