@@ -211,8 +211,38 @@ def _is_pydantic(obj: Any) -> bool:
     return hasattr(type(obj), "model_fields") or hasattr(type(obj), "__fields__") and hasattr(obj, "dict")
 
 
+# The SDK's own objects that hold the keys (F32). The reference walks their attributes, so a client or a
+# span passed to (or returned from) a traced function put the secret key into the trace.
+_CREDENTIAL_CARRIERS = frozenset({
+    ("langfuse_nb.sdk.client", "Langfuse"),
+    ("langfuse_nb.sdk.observations", "LangfuseObservationWrapper"),
+    ("langfuse_nb.sdk.observations", "ObservationContext"),
+    ("langfuse_nb._settings", "Settings"),
+    ("langfuse_nb.api.client", "LangfuseAPI"),
+    ("langfuse_nb.api.client", "AsyncLangfuseAPI"),
+})
+_SAFE_REPR = frozenset({"Langfuse", "LangfuseObservationWrapper"})  # reprs naming ids and the public key only
+
+
+def _carries_credentials(obj: Any) -> bool:
+    cls = type(obj)
+    if not cls.__module__.startswith("langfuse_nb."):  # user objects: one string check
+        return False
+    return any((c.__module__, c.__qualname__) in _CREDENTIAL_CARRIERS for c in cls.__mro__)
+
+
+def _credential_carrier(_: _Walker, obj: Any) -> str:
+    """``<Langfuse public_key=... base_url=... enabled>``, ``<LangfuseSpan id=... trace_id=...>``, or just
+    the type's name: never the secret key."""
+    mro = type(obj).__mro__
+    if any(c.__qualname__ in _SAFE_REPR and c.__module__.startswith("langfuse_nb.sdk.") for c in mro):
+        return repr(obj)
+    return f"<{type(obj).__name__}>"
+
+
 # Order matters (it mirrors the reference): first match wins.
 _HANDLERS: list[tuple[Callable[[Any], bool], Callable[[_Walker, Any], Any]]] = [
+    (_carries_credentials, _credential_carrier),
     (lambda o: isinstance(o, dt.datetime), lambda w, o: serialize_datetime(o)),
     (_is_media, _media),
     (_numpy, lambda w, o: w.convert(o.tolist())),

@@ -509,6 +509,17 @@ def generator_abandoned_early(ctx: Ctx) -> None:
 
 
 @scenario()
+def sdk_objects_as_values(ctx: Ctx) -> None:
+    lf = ctx.client()
+
+    @ctx.mod.observe(name="takes-the-client")
+    def handler(langfuse: Any, question: str) -> Any:
+        return {"answer": question, "client": langfuse}
+
+    handler(lf, "q")
+
+
+@scenario()
 def io_capture_disabled_by_env(ctx: Ctx) -> None:
     os.environ["LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED"] = "false"
     try:

@@ -129,3 +129,25 @@ def test_batch_evaluation_counts_every_fetched_item(fake: FakeLangfuse) -> None:
     # two pages of two traces were fetched; three were evaluated (max_items), as the reference counts
     assert (result.total_items_fetched, result.total_items_processed) == (4, 3)
     client.shutdown()
+
+
+def test_the_sdk_objects_never_put_the_secret_key_into_a_trace(fake: FakeLangfuse) -> None:
+    from langfuse_nb import observe
+    from langfuse_nb.sdk.serialize import dumps
+
+    client = Langfuse(public_key="pk-lf-secret-check", secret_key="sk-lf-NEVER-SENT", base_url=fake.url)
+    with client.start_as_current_span(name="holder") as span:
+        values = [client, span, client._settings, client.api, {"nested": [client]}]
+        assert not [v for v in values if "NEVER-SENT" in dumps(v)]
+
+    @observe(name="takes-the-client")
+    def handler(langfuse: Any, span: Any) -> Any:
+        return {"client": langfuse, "span": span}
+
+    handler(client, span)
+    client.flush()
+    spans = {s["name"]: s for s in fake.of("pk-lf-secret-check")["spans"]}
+    attributes = spans["takes-the-client"]["attributes"]
+    assert "NEVER-SENT" not in repr(fake.of("pk-lf-secret-check"))
+    assert "<Langfuse public_key='pk-lf-secret-check'" in attributes["langfuse.observation.input"]
+    client.shutdown()
