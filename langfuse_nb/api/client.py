@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from ._http import AsyncExecutor, HttpCore, SyncExecutor
+from ._tls import verify_for
 from .headers import rest_headers
 from .resources import (
     RESOURCES,
@@ -99,7 +100,11 @@ class LangfuseAPI:
         max_retries: int = 0,
     ) -> None:
         self._owns_client = httpx_client is None
-        self.httpx_client = httpx_client if httpx_client is not None else httpx.Client(follow_redirects=True)
+        self.httpx_client = (
+            httpx_client
+            if httpx_client is not None  # the CA bundle is read on the first https connection only
+            else httpx.Client(follow_redirects=True, verify=verify_for(base_url))
+        )
         core = _core(base_url, username, password, headers, timeout, max_retries)
         self._executor = SyncExecutor(core, self.httpx_client)
         for name, (sync_cls, _) in RESOURCES.items():
