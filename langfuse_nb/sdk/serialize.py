@@ -29,11 +29,13 @@ def _is_asyncio_queue(obj: Any) -> bool:
     asyncio = sys.modules.get("asyncio")
     return asyncio is not None and isinstance(obj, asyncio.Queue)
 
+
 def serialize_datetime(value: dt.datetime) -> str:
     """ISO-8601; UTC as a trailing ``Z``, naive values taken as local time."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.datetime.now().astimezone().tzinfo)
-    if value.tzinfo.tzname(None) == _UTC_NAME:
+    tzinfo = value.tzinfo
+    if tzinfo is not None and tzinfo.tzname(None) == _UTC_NAME:
         return value.isoformat().replace("+00:00", "Z")
     return value.isoformat()
 
