@@ -19,6 +19,7 @@ from typing_extensions import TypedDict, Unpack
 
 from langfuse_nb.errors import ApiError
 from langfuse_nb.sdk.experiments.progress import Progress, resolve
+from langfuse_nb.sdk.params import public_signature
 
 if TYPE_CHECKING:
     import pandas
@@ -428,6 +429,7 @@ class AnalysisMixin:
     api: LangfuseAPI
     async_api: AsyncLangfuseAPI
 
+    @public_signature
     def traces_df(
         self,
         *,
@@ -445,6 +447,7 @@ class AnalysisMixin:
         score_rows = fetch_rows(self.api, score_query, progress) if score_query else []
         return _traces_frame(rows, score_rows, query, raw)
 
+    @public_signature
     async def traces_df_async(
         self,
         *,
@@ -460,6 +463,7 @@ class AnalysisMixin:
         score_rows = await fetch_rows_async(self.async_api, score_query, progress) if score_query else []
         return _traces_frame(rows, score_rows, query, raw)
 
+    @public_signature
     def observations_df(
         self, *, progress: bool | None = None, raw: bool = False, **filters: Unpack[ObservationFilters]
     ) -> pandas.DataFrame:
@@ -467,6 +471,7 @@ class AnalysisMixin:
         query = OBSERVATIONS.query(filters, "observations")
         return to_frame(fetch_rows(self.api, query, progress), query, raw=raw)
 
+    @public_signature
     async def observations_df_async(
         self, *, progress: bool | None = None, raw: bool = False, **filters: Unpack[ObservationFilters]
     ) -> pandas.DataFrame:
@@ -474,6 +479,7 @@ class AnalysisMixin:
         query = OBSERVATIONS.query(filters, "observations")
         return to_frame(await fetch_rows_async(self.async_api, query, progress), query, raw=raw)
 
+    @public_signature
     def scores_df(
         self, *, progress: bool | None = None, raw: bool = False, **filters: Unpack[ScoreFilters]
     ) -> pandas.DataFrame:
@@ -481,6 +487,7 @@ class AnalysisMixin:
         query = SCORES.query(filters, "scores")
         return to_frame(fetch_rows(self.api, query, progress), query, raw=raw)
 
+    @public_signature
     async def scores_df_async(
         self, *, progress: bool | None = None, raw: bool = False, **filters: Unpack[ScoreFilters]
     ) -> pandas.DataFrame:
@@ -488,6 +495,7 @@ class AnalysisMixin:
         query = SCORES.query(filters, "scores")
         return to_frame(await fetch_rows_async(self.async_api, query, progress), query, raw=raw)
 
+    @public_signature
     def sessions_df(
         self, *, progress: bool | None = None, raw: bool = False, **filters: Unpack[SessionFilters]
     ) -> pandas.DataFrame:
@@ -495,6 +503,7 @@ class AnalysisMixin:
         query = SESSIONS.query(filters, "sessions")
         return to_frame(fetch_rows(self.api, query, progress), query, raw=raw)
 
+    @public_signature
     async def sessions_df_async(
         self, *, progress: bool | None = None, raw: bool = False, **filters: Unpack[SessionFilters]
     ) -> pandas.DataFrame:
