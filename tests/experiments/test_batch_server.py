@@ -104,7 +104,8 @@ def test_max_items_stops_early(lf: Any, traces: str) -> None:
         max_items=7,
     )
     assert result.completed and result.has_more_items
-    assert result.total_items_fetched == 7 and result.total_items_processed == 7
+    # two pages of 5 were fetched to reach 7 items (the reference counts what it fetched)
+    assert result.total_items_fetched == 10 and result.total_items_processed == 7
 
 
 def test_observations_scope_scores_carry_trace_id(lf: Any, reader: Any, traces: str) -> None:
