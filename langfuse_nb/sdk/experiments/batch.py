@@ -292,7 +292,7 @@ class BatchRun:
             self._boundary.advance(item.id, self._timestamp(item))
 
     def _timestamp(self, item: Any) -> str:
-        value = getattr(item, SCOPES[self._spec.scope][1], None)
+        value: Any = getattr(item, SCOPES[self._spec.scope][1], None)
         return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
 
     async def _process_item(self, item: Any) -> None:
