@@ -481,3 +481,43 @@ def vercel_prompt(attrs: dict[str, Any]) -> tuple[Any, Any]:
     """(name, version) from ``ai.telemetry.metadata.langfusePrompt``."""
     prompt = decode(attrs.get("ai.telemetry.metadata.langfusePrompt"))
     return (prompt.get("name"), prompt.get("version")) if isinstance(prompt, dict) else (None, None)
+
+
+_VERCEL_PARAMETERS = (
+    ("maxSteps", ("ai.settings.maxSteps",)),
+    ("toolChoice", ("ai.prompt.toolChoice",)),
+    ("maxTokens", ("gen_ai.request.max_tokens",)),
+    ("finishReason", ("gen_ai.response.finish_reasons", "gen_ai.finishReason")),
+    ("system", ("gen_ai.system", "ai.model.provider")),
+    ("maxRetries", ("ai.settings.maxRetries",)),
+    ("mode", ("ai.settings.mode",)),
+    ("temperature", ("gen_ai.request.temperature",)),
+)
+
+
+def vercel_parameters(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The Vercel AI SDK's settings as model parameters: string forms, null when absent (row V8)."""
+    result: dict[str, Any] = {}
+    for name, keys in _VERCEL_PARAMETERS:
+        value = next((attrs[k] for k in keys if attrs.get(k) is not None), None)
+        result[name] = _js_text(value)
+    tier = _dict_field(
+        _dict_field(decode(attrs.get("ai.response.providerMetadata")), "openai"), "serviceTier"
+    )
+    result["service_tier"] = (
+        tier if isinstance(tier, str) else _js_text(attrs.get("gen_ai.request.service_tier"))
+    )
+    return result
+
+
+def _js_text(value: Any) -> str | None:
+    """JavaScript's ``String(value)``: lists joined with commas, integral floats without ``.0``."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ",".join("" if v is None else str(_js_text(v)) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

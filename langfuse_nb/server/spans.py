@@ -182,7 +182,7 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         "start_time": start,
         "end_time": end,
         "environment": _environment(attrs, ctx.resource),
-        "level": _level(attrs, span.status_code),
+        "level": _level(attrs, span.status_code, ctx.scope_name, span.name),
         "status_message": attrs.get(A.OBSERVATION_STATUS_MESSAGE) or span.status_message or None,
         "version": _str_or_none(attrs.get(A.VERSION) or ctx.resource_version),
         "input": obs_input,
@@ -254,7 +254,10 @@ def _third_party_fields(
         fields["input"], fields["output"] = otel_io.input_output(attrs, span.events, scope)
     fields["name"] = mapping.observation_name(span.name, attrs)
     fields["model"] = mapping.model_name(attrs)
-    if fields["model_parameters"] is None:
+    if scope == "ai":  # the AI SDK's settings, with explicit Langfuse parameters laid over them
+        explicit = _json_object(fields["model_parameters"]) or {}
+        fields["model_parameters"] = dumps({**mapping.vercel_parameters(attrs), **explicit})
+    elif fields["model_parameters"] is None:
         fields["model_parameters"] = _dumps_params(mapping.model_parameters(attrs, scope))
     if fields["completion_start_time"] is None:
         first_chunk = mapping.first_chunk_ms(attrs)
@@ -490,13 +493,36 @@ _LEVEL_ALIASES = {
 }
 
 
-def _level(attrs: dict[str, Any], status_code: int) -> str:
+# LiveKit's bookkeeping spans are DEBUG unless they say otherwise (otel-ingestion-mapping.md row LK2)
+_LIVEKIT_DEBUG = frozenset(
+    [
+        "user_speaking",
+        "eou_detection",
+        "llm_request_run",
+        "tts_node",
+        "tts_request",
+        "tts_request_run",
+        "tts_stream_adapter",
+        "agent_speaking",
+        "drain_agent_activity",
+        "on_exit",
+        "on_enter",
+        "llm_fallback_adapter",
+        "tts_fallback_adapter",
+        "start_agent_activity",
+    ]
+)
+
+
+def _level(attrs: dict[str, Any], status_code: int, scope_name: str = "", span_name: str = "") -> str:
     level = attrs.get(A.OBSERVATION_LEVEL)
     if isinstance(level, str):
         mapped = _LEVEL_ALIASES.get(level.strip().upper())
         if mapped is not None:
             return mapped
-    return "ERROR" if status_code == 2 else "DEFAULT"
+    if status_code == 2:
+        return "ERROR"
+    return "DEBUG" if scope_name == "livekit-agents" and span_name in _LIVEKIT_DEBUG else "DEFAULT"
 
 
 def _environment(attrs: dict[str, Any], resource: dict[str, Any]) -> str:

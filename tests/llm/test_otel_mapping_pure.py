@@ -303,3 +303,34 @@ def test_tool_definitions_move_into_the_input():
     assert "llm.tools.0.tool.json_schema" not in orjson.loads(obs["metadata"])["attributes"]
     plain, _ = _map({"gen_ai.tool.definitions": '[{"name": "a"}, {"name": "a"}]', "input": "just text"})
     assert orjson.loads(plain["input"]) == {"prompt": "just text", "tools": [{"name": "a"}]}
+
+
+def test_vercel_model_parameters():
+    attrs = {
+        "operation.name": "ai.generateText.doGenerate",
+        "ai.model.id": "gpt-4o",
+        "ai.model.provider": "openai.chat",
+        "gen_ai.request.temperature": 1.0,
+        "gen_ai.response.finish_reasons": ["stop", "length"],
+        "ai.settings.maxRetries": 2,
+        "ai.response.providerMetadata": '{"openai": {"serviceTier": "flex"}}',
+        "langfuse.observation.model.parameters": '{"temperature": 0.5}',
+    }
+    obs, _ = _map(attrs, scope="ai")
+    assert orjson.loads(obs["model_parameters"]) == {
+        "maxSteps": None,
+        "toolChoice": None,
+        "maxTokens": None,
+        "finishReason": "stop,length",
+        "system": "openai.chat",
+        "maxRetries": "2",
+        "mode": None,
+        "temperature": 0.5,  # the explicit Langfuse parameter wins
+        "service_tier": "flex",
+    }
+
+
+def test_livekit_bookkeeping_spans_are_debug():
+    span = SpanRecord("a" * 32, "b" * 16, None, "tts_node", 1, 2, {}, 0, "", [])
+    [obs], _ = map_groups([ScopeSpans({}, {"name": "livekit-agents"}, [span])])
+    assert obs["level"] == "DEBUG"
