@@ -112,6 +112,13 @@ class LangfuseMagics(Magics):
             C.finish(cell, None, None)
 
     def _flush(self, client: Any) -> None:
+        from langfuse_nb._retry import unreachable
+
+        base_url = getattr(getattr(client, "_settings", None), "base_url", None)
+        if base_url and unreachable(base_url):
+            # a cell already waited out its flush against this endpoint (and was told so): the spans stay
+            # queued and the exporter keeps retrying them in the background, so this cell does not wait
+            return
         try:
             client.flush(timeout=self.flush_timeout)
         except Exception:  # noqa: BLE001 - an export problem must not fail the cell
