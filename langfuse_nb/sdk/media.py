@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 import itertools
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from langfuse_nb._retry import RetryPolicy, retry_after, retryable_status
+from langfuse_nb._settings import env_setting
 from langfuse_nb.errors import ApiError
 from langfuse_nb.media import MEDIA_CONTENT_TYPES, REFERENCE_PATTERN, LangfuseMedia
 from langfuse_nb.tracing.worker import BatchWorker
@@ -43,9 +43,8 @@ _sleep: Callable[[float], None] = time.sleep  # patched by tests
 
 
 def upload_enabled_by_env(environ: Any = None) -> bool:
-    """False only when ``LANGFUSE_MEDIA_UPLOAD_ENABLED`` is ``false`` or ``0``."""
-    value = (os.environ if environ is None else environ).get(ENABLED_ENV_VAR, "true")
-    return value.strip().lower() not in ("false", "0")
+    """``LANGFUSE_MEDIA_UPLOAD_ENABLED``, parsed by the one rule of `langfuse_nb._settings` (default on)."""
+    return bool(env_setting(ENABLED_ENV_VAR, environ))
 
 
 @dataclass(frozen=True)

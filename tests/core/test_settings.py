@@ -206,9 +206,6 @@ PACKAGE = Path(__file__).resolve().parents[2] / "langfuse_nb"
 # Files that still read a variable themselves; each owner moves the read to env_setting()/Settings.
 # The test fails when this list is out of date in either direction.
 PENDING: dict[str, str] = {
-    "sdk/media.py": "LANGFUSE_MEDIA_UPLOAD_ENABLED (Settings.media_upload_enabled)",
-    "sdk/prompts/cache.py": "LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS (Settings.prompt_cache_ttl_seconds)",
-    "sdk/experiments/progress.py": "LANGFUSE_NB_PROGRESS (env_setting)",
     "notebook/connect.py": "LANGFUSE_BASE_URL/HOST/PUBLIC_KEY (resolve_settings)",
     "notebook/demo.py": "LANGFUSE_PUBLIC_KEY/SECRET_KEY (resolve_settings)",
 }

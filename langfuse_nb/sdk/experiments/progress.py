@@ -8,24 +8,19 @@ forces), else automatic: a bar appears once a run reaches ``AUTO_THRESHOLD`` ite
 from __future__ import annotations
 
 import contextlib
-import os
 from typing import Any
 
+from langfuse_nb._settings import env_setting
+
 AUTO_THRESHOLD = 10
-_OFF = {"0", "false", "off", "no"}
-_ON = {"1", "true", "on", "yes"}
 
 
 def resolve(progress: bool | None) -> bool | None:
     """True/False when decided, None for "automatic"."""
     if progress is not None:
         return progress
-    value = os.environ.get("LANGFUSE_NB_PROGRESS", "").strip().lower()
-    if value in _OFF:
-        return False
-    if value in _ON:
-        return True
-    return None
+    setting: bool | None = env_setting("LANGFUSE_NB_PROGRESS")  # the one parsing rule (_settings)
+    return setting
 
 
 class Progress:

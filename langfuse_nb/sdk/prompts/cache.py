@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from langfuse_nb._settings import env_setting
 from langfuse_nb.tracing.worker import BatchWorker
 
 logger = logging.getLogger("langfuse_nb")
@@ -19,12 +19,11 @@ TTL_ENV_VAR = "LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS"
 
 
 def default_ttl_seconds(environ: Any = None) -> float:
-    """TTL from the env var when set and numeric, else 60 s (resolved when a cache is built)."""
-    raw = (os.environ if environ is None else environ).get(TTL_ENV_VAR)
+    """TTL from the env var (the one parsing rule of `langfuse_nb._settings`), else 60 s."""
     try:
-        return float(raw) if raw not in (None, "") else DEFAULT_TTL_SECONDS
-    except ValueError:
-        logger.warning("Ignoring %s=%r: not a number", TTL_ENV_VAR, raw)
+        return float(env_setting(TTL_ENV_VAR, environ))
+    except ValueError as exc:  # a prompt fetch must not fail over a mistyped variable
+        logger.warning("Ignoring %s", exc)
         return DEFAULT_TTL_SECONDS
 
 
