@@ -19,6 +19,9 @@ from langfuse_nb.server.config import (
 from langfuse_nb.server.redact import mask, redact_logs
 from langfuse_nb.transfer import cli as T
 
+INIT_PUBLIC_KEY_ENV = "LANGFUSE_INIT_PROJECT_PUBLIC_KEY"
+INIT_SECRET_KEY_ENV = "LANGFUSE_INIT_PROJECT_SECRET_KEY"
+
 
 @dataclass(frozen=True)
 class Command:
@@ -33,11 +36,17 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", default=None, help="SQLite file (default: $LANGFUSE_NB_DB or ~/.langfuse_nb/langfuse.db)"
     )
-    parser.add_argument("--public-key", default=DEFAULT_PUBLIC_KEY, help="public key clients must use")
+    # headless set-ups (CI) name the keys as for self-hosted Langfuse: LANGFUSE_INIT_PROJECT_*_KEY
+    parser.add_argument(
+        "--public-key",
+        default=os.environ.get(INIT_PUBLIC_KEY_ENV) or DEFAULT_PUBLIC_KEY,
+        help=f"public key clients must use (default: ${INIT_PUBLIC_KEY_ENV}, else {DEFAULT_PUBLIC_KEY})",
+    )
     parser.add_argument(
         "--secret-key",
-        default=os.environ.get(SECRET_KEY_ENV) or DEFAULT_SECRET_KEY,
-        help=f"secret key clients must use (default: ${SECRET_KEY_ENV}, else {DEFAULT_SECRET_KEY})",
+        default=os.environ.get(SECRET_KEY_ENV) or os.environ.get(INIT_SECRET_KEY_ENV) or DEFAULT_SECRET_KEY,
+        help=f"secret key clients must use (default: ${SECRET_KEY_ENV} or ${INIT_SECRET_KEY_ENV}, "
+        f"else {DEFAULT_SECRET_KEY})",
     )
     parser.add_argument("--max-body-mb", type=_positive, default=None, help="largest accepted request body")
     parser.add_argument(

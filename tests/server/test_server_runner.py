@@ -334,3 +334,37 @@ def test_a_request_cancelled_at_shutdown_gets_503_and_the_database_waits_for_it(
     sent = asyncio.run(scenario())
     assert sent[0]["status"] == 503 and b"shutting down" in sent[1]["body"]
     assert finished == [True]
+
+
+def test_cli_serve_takes_headless_init_keys_and_project_id(tmp_path):
+    """LANGFUSE_INIT_PROJECT_{ID,PUBLIC_KEY,SECRET_KEY}, as a self-hosted Langfuse CI set-up passes them."""
+    import httpx
+
+    port = runner._free_port("127.0.0.1")
+    env = {
+        **os.environ,
+        "LANGFUSE_NB_DB": str(tmp_path / "init.db"),
+        "LANGFUSE_INIT_PROJECT_ID": "ci-project",
+        "LANGFUSE_INIT_PROJECT_PUBLIC_KEY": "pk-lf-ci",
+        "LANGFUSE_INIT_PROJECT_SECRET_KEY": "sk-lf-ci-secret",
+    }
+    env.pop("LANGFUSE_NB_SECRET_KEY", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "langfuse_nb", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while not runner.is_healthy(url) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        projects = httpx.get(f"{url}/api/public/projects", auth=("pk-lf-ci", "sk-lf-ci-secret")).json()
+        assert projects["data"][0]["id"] == "ci-project"
+        assert httpx.get(f"{url}/api/public/projects", auth=("pk-lf-local", "sk-lf-local")).status_code == 401
+    finally:
+        process.send_signal(2)
+        out, _err = process.communicate(timeout=10)
+    assert "sk-lf-ci-secret" not in out  # a chosen secret is masked in the banner
