@@ -22,3 +22,20 @@ def read_trace(server: Any, trace_id: str) -> dict[str, Any]:
         response = client.get(f"/api/public/traces/{trace_id}")
     response.raise_for_status()
     return dict(response.json())
+
+
+def unwrap_dropin(monkeypatch: Any) -> None:
+    """Undo the drop-in's wrapping for one test (it stays installed once any test imported it), so a
+    third-party instrumentation is measured alone and nothing is sent to another test's server."""
+    import importlib
+
+    from langfuse_nb.openai._wrap import _MARK, ENDPOINTS
+
+    for endpoint in ENDPOINTS:
+        try:
+            cls = getattr(importlib.import_module(endpoint.module), endpoint.cls)
+        except (ImportError, AttributeError):
+            continue
+        method = cls.__dict__.get(endpoint.method)
+        if getattr(method, _MARK, False):
+            monkeypatch.setattr(cls, endpoint.method, method.__wrapped__)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from llmkit import GPT4O_MINI, read_observations, read_trace
+from llmkit import GPT4O_MINI, read_observations, read_trace, unwrap_dropin
 
 openai = pytest.importorskip("openai")
 otlp_http = pytest.importorskip("opentelemetry.exporter.otlp.proto.http.trace_exporter")
@@ -31,6 +31,7 @@ def _provider(server: Any) -> TracerProvider:
 @pytest.fixture
 def genai_v2(fresh_server, monkeypatch) -> Iterator[TracerProvider]:
     instrumentation = pytest.importorskip("opentelemetry.instrumentation.openai_v2")
+    unwrap_dropin(monkeypatch)
     monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SPAN_ONLY")
     provider = _provider(fresh_server)
@@ -42,8 +43,9 @@ def genai_v2(fresh_server, monkeypatch) -> Iterator[TracerProvider]:
 
 
 @pytest.fixture
-def openinference(fresh_server) -> Iterator[TracerProvider]:
+def openinference(fresh_server, monkeypatch) -> Iterator[TracerProvider]:
     instrumentation = pytest.importorskip("openinference.instrumentation.openai")
+    unwrap_dropin(monkeypatch)
     provider = _provider(fresh_server)
     instrumentor = instrumentation.OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=provider)
