@@ -24,6 +24,8 @@ from langfuse_nb.server.config import DEFAULT_PORT, PROJECT_ID
 
 REPO_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
 DEFAULT_OUTPUT = Path.home() / ".langfuse_nb" / "quickstart.executed.ipynb"
+# a first start in a fresh environment compiles and imports the server stack: allow for a slow machine
+SERVER_START_TIMEOUT = 60.0
 
 
 @dataclass
@@ -87,17 +89,28 @@ def run_demo(notebook: Path = REPO_NOTEBOOK, output: Path = DEFAULT_OUTPUT, **se
     if not notebook.exists():
         raise FileNotFoundError(f"{notebook} not found: run from a checkout of the repo or pass --notebook")
     _check_kernel_available()  # before a server is started for nothing
-    connection = connect(**server_args)  # sets LANGFUSE_* in os.environ: the kernel inherits them
+    # sets LANGFUSE_* in os.environ: the kernel inherits them
+    connection = connect(timeout=SERVER_START_TIMEOUT, **server_args)
     print(connection.message)
     try:
         if not connection.tracing:
             raise RuntimeError("no Langfuse endpoint is available; nothing would be traced")
+        wait_until_ready(connection)
         since = datetime.now(timezone.utc).replace(microsecond=0)
         seconds = execute(notebook, output)
         return DemoResult(connection, output, seconds, recent_traces(connection.base_url or "", since))
     except BaseException:
         stop_own_server(connection)
         raise
+
+
+def wait_until_ready(connection: Connection) -> None:
+    """The local server may still be starting (connect returns once it is launched): the kernel's
+    ``%load_ext`` gives up after a few seconds, so wait here, where a slow first start is expected."""
+    handle = connection.server
+    if handle is not None and not handle.wait_ready(SERVER_START_TIMEOUT):
+        reason = handle.startup_error or f"no answer within {SERVER_START_TIMEOUT:.0f}s"
+        raise RuntimeError(f"the local server at {handle.url} did not start: {reason}")
 
 
 def stop_own_server(connection: Connection) -> None:
