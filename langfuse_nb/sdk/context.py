@@ -65,17 +65,18 @@ def propagate_attributes(
 
 
 def _valid(value: Any, label: str) -> bool:
-    """F9: only US-ASCII strings of at most 200 characters propagate."""
+    """F9: only US-ASCII strings of at most 200 characters propagate (warning texts as the reference's)."""
     if not isinstance(value, str):
-        logger.warning("langfuse_nb: propagated %s dropped: expected str, got %s", label,
-                       type(value).__name__)
+        logger.warning(f"Propagated attribute '{label}' value is not a string. Dropping value.")
         return False
     if len(value) > MAX_VALUE_LENGTH:
-        logger.warning("langfuse_nb: propagated %s dropped: longer than %d characters", label,
-                       MAX_VALUE_LENGTH)
+        logger.warning(
+            f"Propagated attribute '{label}' value is over {MAX_VALUE_LENGTH} characters "
+            f"({len(value)} chars). Dropping value."
+        )
         return False
     if not value.isascii():
-        logger.warning("langfuse_nb: propagated %s dropped: not US-ASCII", label)
+        logger.warning(f"Propagated attribute '{label}' value is not US-ASCII. Dropping value.")
         return False
     return True
 

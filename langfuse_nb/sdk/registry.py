@@ -40,8 +40,10 @@ def get_client(*, public_key: str | None = None) -> Langfuse:
     found = _instances.get(public_key)
     if found is not None:
         return found
-    logger.warning("langfuse_nb: no Langfuse client with public key %s has been initialized; "
-                   "skipping tracing for this call", public_key)
+    logger.warning(  # the reference's text: users and log filters match on it
+        f"No Langfuse client with public key {public_key} has been initialized. "
+        "Skipping tracing for decorated function."
+    )
     return disabled_client()
 
 
@@ -51,8 +53,11 @@ def _resolve_default() -> Langfuse:
         if _default is not None:
             return _default
         if len(_instances) > 1:
-            logger.warning("langfuse_nb: several Langfuse clients exist and no public key was given; "
-                           "tracing is skipped to avoid cross-project leakage")
+            logger.warning(
+                "No 'langfuse_public_key' passed to decorated function, but multiple langfuse clients are "
+                "instantiated in current process. Skipping tracing for this function to avoid cross-project "
+                "leakage."
+            )
             _default = disabled_client()
         elif _instances:
             _default = next(iter(_instances.values()))

@@ -47,8 +47,7 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
     ("batch_evaluation", "ingestion"): "F26: empty score metadata ({}) is omitted",
     ("batch_evaluation", "requests"): "F25: GET requests carry no JSON body (the reference sends {})",
     ("trace_context_ids", "logs"): "F19: upper-case hex ids are accepted without the reference's warning",
-    ("observe_special_kwargs", "logs"): "F19 (upper-case trace id, no warning); NOT DONE: the unknown-key "
-                                        "warning text lives in sdk/registry.py",
+    ("observe_special_kwargs", "logs"): "F19 (upper-case trace id, no warning)",
     ("trace_context_invalid_ids", "spans"): "F18: a malformed id is ignored with a warning, not raised",
     ("trace_context_invalid_ids", "results"): "F18: the reference raises ValueError from int(id, 16)",
     ("keyless_client", "results"): "F20: get_prompt's fallback is returned, get_trace_url gives None",
@@ -66,8 +65,7 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
     ("sdk_objects_as_values", "spans"): "F32: the client is recorded as <Langfuse public_key=...>; the "
                                         "reference writes out its attributes, secret key included",
     ("unknown_observation_type", "logs"): "F22: start_observation warns about an unknown type too",
-    ("multi_project_clients", "logs"): "NOT DONE: the multi-client warning text lives in sdk/registry.py",
-    ("propagate_attributes_invalid", "logs"): "NOT DONE: propagation warning texts live in sdk/context.py",
+    ("multi_project_clients", "logs"): "F33: the multi-client warning (same text) is said once per process",
 }
 
 
