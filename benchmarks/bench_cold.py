@@ -11,13 +11,16 @@ A local langfuse_nb server in its own process serves both SDKs (prompts and OTLP
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import platform
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 PK, SK = "pk-lf-bench-cold", "sk-lf-bench-cold"
@@ -41,9 +44,10 @@ if what == "client":
     out["again_wall"], out["again_cpu"] = time.perf_counter() - t1, time.process_time() - c1
 elif what == "prompt":
     client = mod.Langfuse(**kwargs)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     client.get_prompt("bench-cold")
-    out["first_prompt"] = time.perf_counter() - t1
+    out["first_prompt"], out["first_prompt_cpu"] = time.perf_counter() - t1, time.process_time() - c1
+    out["to_prompt"], out["to_prompt_cpu"] = time.perf_counter() - t0, time.process_time() - c0
 elif what == "e2e":
     client = mod.Langfuse(**kwargs)
     with client.start_as_current_span(name="first") as span:
@@ -111,6 +115,7 @@ def _load_ext(port: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=None, help="raw samples JSON (default: results/)")
     args = parser.parse_args()
     from langfuse_nb import Langfuse
     from langfuse_nb.server.runner import start_detached
@@ -131,7 +136,35 @@ def main() -> int:
     finally:
         handle.stop()
     _report(samples, load_ext)
+    _save(args.out, {"machine": machine(), "rounds": args.rounds, "samples": samples, "load_ext": load_ext})
     return 0
+
+
+def machine() -> dict[str, object]:
+    """Where the numbers come from: cores, CPU model, Python, load at the end of the run."""
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model or platform.processor(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def _save(out: Path | None, data: dict[str, object]) -> None:
+    if out is None:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        out = Path(__file__).resolve().parent / "results" / f"bench_cold-{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=1))
+    print(f"raw samples: {out}")
 
 
 def _report(samples: dict[str, dict[str, list[float]]], load_ext: list[float]) -> None:
@@ -141,24 +174,28 @@ def _report(samples: dict[str, dict[str, list[float]]], load_ext: list[float]) -
         ("re-create wall", "client:again_wall", 1.0),
         ("re-create CPU", "client:again_cpu", 1.0),
         ("first get_prompt", "prompt:first_prompt", 2.0),
+        ("first get_prompt CPU", "prompt:first_prompt_cpu", 2.0),
+        ("import..get_prompt", "prompt:to_prompt", None),
+        ("import..get_prompt CPU", "prompt:to_prompt_cpu", None),
         ("import..first flush", "e2e:e2e", 0.3),
         ("import", "client:import", None),
     ]
-    print(f"{'metric':22s} {'ours ms':>9s} {'ref ms':>9s} {'ratio':>6s}  target")
+    print(f"{'metric':24s} {'ours ms':>9s} {'ref ms':>9s} {'ratio':>6s}  target")
     for label, key, target in rows:
         ours, ref = samples["langfuse_nb"][key], samples["langfuse"][key]
         ratio = statistics.median([o / r for o, r in zip(ours, ref, strict=True) if r > 0])
         verdict = "" if target is None else ("met" if ratio <= target else "MISSED") + f" (<= {target}x)"
         print(
-            f"{label:22s} {statistics.median(ours) * 1e3:9.2f} {statistics.median(ref) * 1e3:9.2f} "
+            f"{label:24s} {statistics.median(ours) * 1e3:9.2f} {statistics.median(ref) * 1e3:9.2f} "
             f"{ratio:6.2f}  {verdict}"
         )
     median = statistics.median(load_ext)
     print(
-        f"{'%load_ext (starts srv)':22s} {median * 1e3:9.1f} {'':>9s} {'':>6s}  "
+        f"{'%load_ext (starts srv)':24s} {median * 1e3:9.1f} {'':>9s} {'':>6s}  "
         f"{'met' if median <= 0.5 else 'MISSED'} (<= 500 ms)"
     )
-    print("raw samples:", json.dumps({"samples": samples, "load_ext": load_ext}))
+    info = machine()
+    print(f"machine: {info['cores']} cores, {info['cpu']}, Python {info['python']}, load {info['loadavg']}")
 
 
 if __name__ == "__main__":
