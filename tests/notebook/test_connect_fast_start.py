@@ -25,6 +25,7 @@ def test_message_comes_before_readiness_and_first_span_arrives(tmp_path: Path) -
     took = time.monotonic() - started
     server = conn.server
     assert server is not None
+    client: Langfuse | None = None
     try:
         # the line is ready while the server process is still importing its web stack
         assert conn.mode == "local" and "started the local server" in conn.message
@@ -43,6 +44,8 @@ def test_message_comes_before_readiness_and_first_span_arrives(tmp_path: Path) -
         trace = client.api.trace.get(trace_id)
         assert [o.name for o in trace.observations] == ["first cell"]
     finally:
+        if client is not None:  # its span pipeline is shared per public key: leave none behind
+            client.shutdown(timeout=10)
         server.stop()
 
 
