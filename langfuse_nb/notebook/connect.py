@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, MutableMapping
@@ -115,6 +116,8 @@ def _local(environ: MutableMapping[str, str], timeout: float, server_args: dict[
         LANGFUSE_BASE_URL=handle.url,
     )
     _undo_disable(environ)
+    if handle.started:
+        _quiet_while_starting(handle)
     verb = "started" if handle.started else "reusing"
     where = f", database {handle.db_path}" if handle.db_path else ""
     return Connection(
@@ -125,6 +128,38 @@ def _local(environ: MutableMapping[str, str], timeout: float, server_args: dict[
         handle,
         public_key=handle.public_key,
     )
+
+
+class _StartupQuiet(logging.Filter):
+    """Drops the exporter's "not answering" / "sending ... failed" lines about a server still starting:
+    a cell run right after %load_ext (Run All) is retried, not lost, so those lines would only alarm."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        template = str(record.msg)
+        if template.startswith("langfuse_nb: sending %s failed"):
+            return False
+        return not ("is not answering" in template and self.url in record.getMessage())
+
+
+def _quiet_while_starting(handle: Any) -> None:
+    """Until ``handle``'s server answers (or its start fails, which the runner logs), hide startup noise."""
+    wait_ready = getattr(handle, "wait_ready", None)
+    if wait_ready is None:
+        return
+    logger, quiet = logging.getLogger("langfuse_nb"), _StartupQuiet(handle.url)
+    logger.addFilter(quiet)
+
+    def lift() -> None:
+        try:
+            wait_ready(120.0)
+        finally:
+            logger.removeFilter(quiet)
+
+    threading.Thread(target=lift, daemon=True, name="langfuse-nb-server-startup").start()
 
 
 def web_ui_hint(handle: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -16,8 +17,12 @@ def _forget_own_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(C, "_OWN_URL", {})
 
 
-def test_message_comes_before_readiness_and_first_span_arrives(tmp_path: Path) -> None:
+def test_message_comes_before_readiness_and_first_span_arrives(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from langfuse_nb import Langfuse
+
+    caplog.set_level(logging.INFO, logger="langfuse_nb")
 
     env: dict[str, str] = {}
     started = time.monotonic()
@@ -39,10 +44,13 @@ def test_message_comes_before_readiness_and_first_span_arrives(tmp_path: Path) -
         with client.start_as_current_span(name="first cell") as span:
             span.update(output="kept")
             trace_id = span.trace_id
+        client.flush(timeout=60)  # the first attempt meets a server that cannot answer yet
         assert server.wait_ready(60) and server.startup_error is None
-        client.flush(timeout=60)
         trace = client.api.trace.get(trace_id)
         assert [o.name for o in trace.observations] == ["first cell"]
+        # a server that is starting is not an outage: the cell shows no "not answering" warning
+        noisy = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert not [m for m in noisy if "not answering" in m or "sending spans failed" in m], noisy
     finally:
         if client is not None:  # its span pipeline is shared per public key: leave none behind
             client.shutdown(timeout=10)
