@@ -242,7 +242,8 @@ def _langchain_placeholder(name: str) -> Any:
         from langchain_core.prompts.chat import MessagesPlaceholder
     except ImportError as exc:
         raise ImportError(
-            "langchain_core is required to use get_langchain_prompt() with unresolved placeholders."
+            "langchain_core is required to use get_langchain_prompt() with unresolved placeholders. "
+            "Install it with: pip install 'langfuse-nb[langchain]'"
         ) from exc
     return MessagesPlaceholder(variable_name=name)
 
