@@ -203,6 +203,33 @@ def unreachable(base_url: str) -> str | None:
     return found[1]
 
 
+# -- a local server still starting ------------------------------------------------------------------------
+# %load_ext launches the local server and returns before it answers; a REST call in the next cell (Run All)
+# that finds nothing listening there waits for the launch instead of failing.
+_starting: dict[str, threading.Event] = {}
+STARTUP_WAIT_SECONDS = 20.0
+
+
+def expect_startup(base_url: str, ready: threading.Event) -> None:
+    """Requests to ``base_url`` that find nothing listening wait until ``ready`` is set (a launch)."""
+    _starting[_key(base_url)] = ready
+
+
+def starting(base_url: str) -> bool:
+    """True while ``base_url`` is a server being launched that nobody has waited for yet."""
+    return _key(base_url) in _starting
+
+
+def wait_for_startup(base_url: str, timeout: float = STARTUP_WAIT_SECONDS) -> bool:
+    """If ``base_url`` is a server being launched: wait for it (once) and return True; else False."""
+    ready = _starting.get(_key(base_url))
+    if ready is None:
+        return False
+    ready.wait(timeout)
+    _starting.pop(_key(base_url), None)  # one wait per launch: a server that failed to start is not awaited
+    return True
+
+
 # -- background channels ---------------------------------------------------------------------------------
 @dataclass
 class Delivery:

@@ -15,7 +15,14 @@ from typing import Any
 
 import httpx
 
-from langfuse_nb._retry import RetryPolicy, RetryState, retry_after, retryable_status
+from langfuse_nb._retry import (
+    RetryPolicy,
+    RetryState,
+    retry_after,
+    retryable_status,
+    starting,
+    wait_for_startup,
+)
 from langfuse_nb.errors import ApiError, error_for_status
 
 from ._spec import OMIT, Request, RequestOptions, parse, query_params, to_jsonable
@@ -123,7 +130,9 @@ class SyncExecutor:
         while True:
             try:
                 response = self.client.request(**self.core.httpx_args(request))
-            except httpx.TransportError:
+            except httpx.TransportError as exc:
+                if _launching(exc, self.core) and wait_for_startup(self.core.base_url):
+                    continue  # the local server %load_ext launched now answers
                 delay = state.next_delay()
                 if delay is None:
                     raise
@@ -133,6 +142,11 @@ class SyncExecutor:
             if delay is None:
                 return self.core.result(request, response)
             self.sleep(delay)
+
+
+def _launching(error: httpx.TransportError, core: HttpCore) -> bool:
+    """Nothing listens at a base URL whose server is being launched (see `_retry.expect_startup`)."""
+    return isinstance(error, httpx.ConnectError) and starting(core.base_url)
 
 
 def _retry_wait(state: RetryState, response: httpx.Response) -> float | None:
@@ -180,7 +194,11 @@ class AsyncExecutor:
         while True:
             try:
                 response = await client.request(**self.core.httpx_args(request))
-            except httpx.TransportError:
+            except httpx.TransportError as exc:
+                if _launching(exc, self.core):  # the wait blocks: keep it off the event loop
+                    loop = asyncio.get_running_loop()
+                    if await loop.run_in_executor(None, wait_for_startup, self.core.base_url):
+                        continue
                 delay = state.next_delay()
                 if delay is None:
                     raise

@@ -118,6 +118,7 @@ def _local(environ: MutableMapping[str, str], timeout: float, server_args: dict[
     _undo_disable(environ)
     if handle.started:
         _quiet_while_starting(handle)
+        _await_launch_in_requests(handle)
     verb = "started" if handle.started else "reusing"
     where = f", database {handle.db_path}" if handle.db_path else ""
     return Connection(
@@ -128,6 +129,23 @@ def _local(environ: MutableMapping[str, str], timeout: float, server_args: dict[
         handle,
         public_key=handle.public_key,
     )
+
+
+def _await_launch_in_requests(handle: Any) -> None:
+    """A REST call made before the launched server answers (Run All: a prompt right after %load_ext)
+    waits for it instead of failing (`langfuse_nb._retry.expect_startup`)."""
+    from langfuse_nb._retry import STARTUP_WAIT_SECONDS, expect_startup
+
+    ready = threading.Event()
+    expect_startup(handle.url, ready)
+
+    def watch() -> None:
+        try:
+            handle.wait_ready(STARTUP_WAIT_SECONDS)
+        finally:
+            ready.set()
+
+    threading.Thread(target=watch, daemon=True, name="langfuse-nb-await-launch").start()
 
 
 class _StartupQuiet(logging.Filter):

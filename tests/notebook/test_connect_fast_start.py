@@ -74,3 +74,25 @@ def test_waiting_start_is_unchanged(tmp_path: Path) -> None:
         assert runner.is_healthy(handle.url) and handle.wait_ready(0) and handle.startup_error is None
     finally:
         handle.stop()
+
+
+def test_a_rest_call_right_after_the_launch_waits_for_the_server(tmp_path: Path) -> None:
+    """Run All: `%load_ext` then at once `create_prompt`/`get_prompt` (the prompts notebook's first cells)."""
+    from langfuse_nb import Langfuse
+
+    env: dict[str, str] = {}
+    conn = C.connect(env, port=0, db_path=tmp_path / "lf.db")
+    server = conn.server
+    assert server is not None
+    try:
+        assert not runner.is_healthy(server.url, timeout=0.2)  # still launching
+        client = Langfuse(
+            public_key=env["LANGFUSE_PUBLIC_KEY"],
+            secret_key=env["LANGFUSE_SECRET_KEY"],
+            base_url=env["LANGFUSE_BASE_URL"],
+            tracing_enabled=False,
+        )
+        client.create_prompt(name="first-cell", prompt="Hi {{name}}", labels=["production"])
+        assert client.get_prompt("first-cell").compile(name="Ada") == "Hi Ada"
+    finally:
+        server.stop()
