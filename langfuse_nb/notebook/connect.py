@@ -68,10 +68,18 @@ def _undo_disable(environ: MutableMapping[str, str]) -> None:
         environ.pop("LANGFUSE_TRACING_ENABLED", None)
 
 
+def _var(name: str, environ: MutableMapping[str, str]) -> str | None:
+    """A LANGFUSE_* string variable as `langfuse_nb._settings` reads it; None when unset or blank."""
+    from langfuse_nb._settings import read_environment
+
+    value = read_environment({name: environ.get(name, "")}).get(name)
+    return value if isinstance(value, str) else None
+
+
 def _configured(environ: MutableMapping[str, str], timeout: float) -> Connection:
     from langfuse_nb.server.runner import is_healthy
 
-    url = (environ.get("LANGFUSE_BASE_URL") or environ.get("LANGFUSE_HOST") or CLOUD_URL).rstrip("/")
+    url = (_var("LANGFUSE_BASE_URL", environ) or _var("LANGFUSE_HOST", environ) or CLOUD_URL).rstrip("/")
     try:
         healthy = run_bounded(lambda: is_healthy(url, timeout=timeout), timeout + 0.5)
     except _Deadline:
@@ -89,7 +97,7 @@ def _configured(environ: MutableMapping[str, str], timeout: float) -> Connection
         "configured",
         url,
         f"langfuse_nb: traces go to {url} (from LANGFUSE_* env vars); {VIEW_HINT}",
-        public_key=environ.get("LANGFUSE_PUBLIC_KEY"),
+        public_key=_var("LANGFUSE_PUBLIC_KEY", environ),
     )
 
 
@@ -196,8 +204,8 @@ def connect(
     """
     env = os.environ if environ is None else environ
     own = _OWN_URL.get("url")
-    has_keys = env.get("LANGFUSE_PUBLIC_KEY") and env.get("LANGFUSE_SECRET_KEY")
-    if has_keys and not (own and env.get("LANGFUSE_BASE_URL") == own):
+    has_keys = _var("LANGFUSE_PUBLIC_KEY", env) and _var("LANGFUSE_SECRET_KEY", env)
+    if has_keys and not (own and _var("LANGFUSE_BASE_URL", env) == own):
         return _configured(env, min(timeout, 3.0))
     conn = _local(env, timeout, server_args)
     if conn.base_url:

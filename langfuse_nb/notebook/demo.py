@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from langfuse_nb._settings import resolve_settings
 from langfuse_nb.notebook.connect import Connection, connect
 from langfuse_nb.server.config import DEFAULT_PORT, PROJECT_ID
 
@@ -65,11 +66,8 @@ def recent_traces(base_url: str, since: datetime) -> list[dict[str, Any]]:
     from langfuse_nb.api import LangfuseAPI
     from langfuse_nb.notebook.commands import as_dict
 
-    api = LangfuseAPI(
-        base_url=base_url,
-        username=os.environ["LANGFUSE_PUBLIC_KEY"],
-        password=os.environ["LANGFUSE_SECRET_KEY"],
-    )
+    settings = resolve_settings()  # the keys connect() put into the environment, read the one way
+    api = LangfuseAPI(base_url=base_url, username=settings.public_key, password=settings.secret_key)
     page = api.trace.list(
         limit=50, from_timestamp=since, request_options={"timeout_in_seconds": 5, "max_retries": 0}
     )
@@ -133,7 +131,7 @@ def report(result: DemoResult) -> str:
 def where_to_look(result: DemoResult) -> list[str]:
     """The closing lines: the web UI and its keys, the executed notebook, how to stop the server."""
     connection = result.connection
-    public_key = os.environ.get("LANGFUSE_PUBLIC_KEY", "")
+    public_key = resolve_settings().public_key or ""
     if connection.server is None:  # a configured Langfuse: its own UI, its own keys
         web = f"traces:   {connection.base_url} (project of the public key {public_key})"
     else:
