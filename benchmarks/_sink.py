@@ -40,22 +40,27 @@ def decode_spans(body: bytes) -> list[dict[str, Any]]:
     for rs in request.resource_spans:
         resource = _attrs(rs.resource.attributes)
         for ss in rs.scope_spans:
-            scope = {"name": ss.scope.name, "version": ss.scope.version,
-                     "attributes": _attrs(ss.scope.attributes)}
+            scope = {
+                "name": ss.scope.name,
+                "version": ss.scope.version,
+                "attributes": _attrs(ss.scope.attributes),
+            }
             for span in ss.spans:
-                spans.append({
-                    "name": span.name,
-                    "trace_id": span.trace_id.hex(),
-                    "span_id": span.span_id.hex(),
-                    "parent_span_id": span.parent_span_id.hex() or None,
-                    "start": span.start_time_unix_nano,
-                    "end": span.end_time_unix_nano,
-                    "attributes": _attrs(span.attributes),
-                    "status": {"code": span.status.code, "message": span.status.message},
-                    "events": [{"name": e.name, "attributes": _attrs(e.attributes)} for e in span.events],
-                    "scope": scope,
-                    "resource": resource,
-                })
+                spans.append(
+                    {
+                        "name": span.name,
+                        "trace_id": span.trace_id.hex(),
+                        "span_id": span.span_id.hex(),
+                        "parent_span_id": span.parent_span_id.hex() or None,
+                        "start": span.start_time_unix_nano,
+                        "end": span.end_time_unix_nano,
+                        "attributes": _attrs(span.attributes),
+                        "status": {"code": span.status.code, "message": span.status.message},
+                        "events": [{"name": e.name, "attributes": _attrs(e.attributes)} for e in span.events],
+                        "scope": scope,
+                        "resource": resource,
+                    }
+                )
     return spans
 
 

@@ -56,8 +56,10 @@ def _stats(url: str) -> dict[str, int]:
         response = httpx.get(f"{base}{path}", params={"limit": 1, **params}, auth=auth)
         return response.json()["meta"]["totalItems"]
 
-    return {"spans": total("/api/public/observations", name="experiment-item-run"),
-            "ingestion_events": total("/api/public/v2/scores")}
+    return {
+        "spans": total("/api/public/observations", name="experiment-item-run"),
+        "ingestion_events": total("/api/public/v2/scores"),
+    }
 
 
 def _wait_counts(url: str, spans: int, events: int, timeout: float = 60.0) -> dict[str, int]:
@@ -109,8 +111,9 @@ def worker_populate(url: str, traces: int, tag: str) -> dict[str, Any]:
     started = time.perf_counter()
     for i in range(traces):
         with client.start_as_current_observation(name="stored") as span:
-            span.update_trace(tags=[tag], input={"q": i, "text": "lorem ipsum " * 8},
-                              output="answer " * (i % 17))
+            span.update_trace(
+                tags=[tag], input={"q": i, "text": "lorem ipsum " * 8}, output="answer " * (i % 17)
+            )
     client.flush()
     return {"seconds": time.perf_counter() - started}
 
@@ -154,8 +157,9 @@ def worker_batch(sdk: str, url: str, tag: str) -> dict[str, Any]:
     baseline = sampler.rss()
     sampler.start()
     started = time.perf_counter()
-    result = client.run_batched_evaluation(scope="traces", mapper=mapper, evaluators=[length], filter=filter_,
-                                           fetch_batch_size=50)
+    result = client.run_batched_evaluation(
+        scope="traces", mapper=mapper, evaluators=[length], filter=filter_, fetch_batch_size=50
+    )
     seconds = time.perf_counter() - started
     sampler.running = False
     sampler.join()
@@ -172,14 +176,18 @@ def worker_dataframe(items: int) -> dict[str, Any]:
 
     results = [
         ExperimentItemResult(
-            item={"input": f"q{i}", "expected_output": f"a{i}"}, output=f"a{i}",
+            item={"input": f"q{i}", "expected_output": f"a{i}"},
+            output=f"a{i}",
             evaluations=[Evaluation(name="exact", value=1.0, comment="ok"), Evaluation(name="len", value=i)],
-            trace_id=f"{i:032x}", dataset_run_id=None, item_id=f"{i:016x}",
+            trace_id=f"{i:032x}",
+            dataset_run_id=None,
+            item_id=f"{i:016x}",
         )
         for i in range(items)
     ]
-    result = ExperimentResult(name="df", run_name="df", description=None, item_results=results,
-                              run_evaluations=[])
+    result = ExperimentResult(
+        name="df", run_name="df", description=None, item_results=results, run_evaluations=[]
+    )
     import pandas  # noqa: F401  (import time is not part of to_dataframe)
 
     started = time.perf_counter()
@@ -189,8 +197,12 @@ def worker_dataframe(items: int) -> dict[str, Any]:
     return {"seconds": seconds, "rows": frame.shape[0], "columns": frame.shape[1]}
 
 
-WORKERS = {"experiment": worker_experiment, "populate": worker_populate, "batch": worker_batch,
-           "dataframe": worker_dataframe}
+WORKERS = {
+    "experiment": worker_experiment,
+    "populate": worker_populate,
+    "batch": worker_batch,
+    "dataframe": worker_dataframe,
+}
 
 
 # ------------------------------------------------------------------ orchestration
@@ -207,8 +219,14 @@ def run_worker(python: str, name: str, **kwargs: Any) -> dict[str, Any]:
         f"print(json.dumps(b.WORKERS[{name!r}](**json.loads(sys.argv[1]))))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)} if python == sys.executable else dict(os.environ)
-    done = subprocess.run([python, "-c", code, json.dumps(kwargs)], capture_output=True, text=True,
-                          env=env, cwd=str(ROOT), timeout=600)
+    done = subprocess.run(
+        [python, "-c", code, json.dumps(kwargs)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(ROOT),
+        timeout=600,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"worker {name} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -292,8 +310,9 @@ def bench_batch(traces: int, with_reference: bool) -> dict[str, Any]:
         server = start_in_thread(port=0, db_path=Path(tmp) / "bench.db", **KEYS)
         try:
             tag = f"bench-{os.getpid()}"
-            rows: dict[str, Any] = {"populate": run_worker(sys.executable, "populate", url=server.url,
-                                                           traces=traces, tag=tag)}
+            rows: dict[str, Any] = {
+                "populate": run_worker(sys.executable, "populate", url=server.url, traces=traces, tag=tag)
+            }
             _wait_stored(server, traces)
             rows["ours"] = run_worker(sys.executable, "batch", sdk="ours", url=server.url, tag=tag)
             if with_reference:
@@ -309,20 +328,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3, help="fresh-process runs per SDK; best is kept")
-    parser.add_argument("--target", choices=("sink", "server"), default="sink",
-                        help="count arrivals at the counting sink or at the embedded server")
+    parser.add_argument(
+        "--target",
+        choices=("sink", "server"),
+        default="sink",
+        help="count arrivals at the counting sink or at the embedded server",
+    )
     parser.add_argument("--traces", type=int, default=10_000)
     parser.add_argument("--skip-batch-reference", action="store_true")
     args = parser.parse_args()
 
     experiment = bench_experiment(args.items, args.repeat, args.target)
-    print(f"run_experiment, {args.items} local items (items/s until every span+score arrived at the "
-          f"{args.target}, best of {args.repeat}):")
+    print(
+        f"run_experiment, {args.items} local items (items/s until every span+score arrived at the "
+        f"{args.target}, best of {args.repeat}):"
+    )
     for sdk in ("ref", "ours"):
         row = experiment[sdk]
-        print(f"  {sdk:4} {row['items_per_s']:9.0f} items/s  (returned {row['returned_s']:.3f}s, "
-              f"arrived {row['arrived_s']:.3f}s, spans {row['spans']}, "
-              f"score events {row['ingestion_events']})")
+        print(
+            f"  {sdk:4} {row['items_per_s']:9.0f} items/s  (returned {row['returned_s']:.3f}s, "
+            f"arrived {row['arrived_s']:.3f}s, spans {row['spans']}, "
+            f"score events {row['ingestion_events']})"
+        )
     print(f"  speedup {experiment['speedup']:.1f}x (target >= 5x)  {'OK' if experiment['ok'] else 'FAIL'}")
 
     batch = bench_batch(args.traces, not args.skip_batch_reference)
@@ -331,14 +358,18 @@ def main() -> int:
     for sdk in ("ref", "ours"):
         if sdk in batch:
             row = batch[sdk]
-            print(f"  {sdk:4} {row['seconds']:7.2f}s  processed {row['processed']}, scores {row['scores']}, "
-                  f"peak RSS growth {row['peak_rss_growth_mb']:.1f} MB")
+            print(
+                f"  {sdk:4} {row['seconds']:7.2f}s  processed {row['processed']}, scores {row['scores']}, "
+                f"peak RSS growth {row['peak_rss_growth_mb']:.1f} MB"
+            )
     print(f"  target: ours processes all, peak growth < 50 MB  {'OK' if batch['ok'] else 'FAIL'}")
 
     frame = run_worker(sys.executable, "dataframe", items=10_000)
     frame_ok = frame["seconds"] < 1.0
-    print(f"to_dataframe, 10000 items: {frame['seconds'] * 1000:.1f} ms ({frame['columns']} columns)  "
-          f"{'OK' if frame_ok else 'FAIL'}")
+    print(
+        f"to_dataframe, 10000 items: {frame['seconds'] * 1000:.1f} ms ({frame['columns']} columns)  "
+        f"{'OK' if frame_ok else 'FAIL'}"
+    )
     return 0 if experiment["ok"] and batch["ok"] and frame_ok else 1
 
 

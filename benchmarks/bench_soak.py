@@ -35,8 +35,12 @@ from langfuse_nb.server import runner  # noqa: E402
 
 OTLP_PATH = "/api/public/otel/v1/traces"
 INGESTION_PATH = "/api/public/ingestion"
-FAULTS: tuple[dict[str, Any], ...] = ({"status": 500}, {"status": 503}, {"status": 429, "retry_after": 2},
-                                      {"hang": True})
+FAULTS: tuple[dict[str, Any], ...] = (
+    {"status": 500},
+    {"status": 503},
+    {"status": 429, "retry_after": 2},
+    {"hang": True},
+)
 
 
 class Acks:
@@ -178,12 +182,22 @@ def main() -> None:
         assert client._resources is not None  # tracing is on: keys given
         dropped = client._resources.dropped
         result = {
-            "minutes": args.minutes, "restarts": sum("restarted" in e for e in chaos.events),
-            "outages": sum("fault" in e for e in chaos.events), "outage_seconds": args.outage,
-            "spans": {"sent": sent_spans, "acknowledged": len(acks.spans), "stored": stored_spans,
-                      "dropped": dropped["spans"]},
-            "scores": {"sent": sent_scores, "acknowledged": len(acks.scores), "stored": stored_scores,
-                       "dropped": dropped["scores"]},
+            "minutes": args.minutes,
+            "restarts": sum("restarted" in e for e in chaos.events),
+            "outages": sum("fault" in e for e in chaos.events),
+            "outage_seconds": args.outage,
+            "spans": {
+                "sent": sent_spans,
+                "acknowledged": len(acks.spans),
+                "stored": stored_spans,
+                "dropped": dropped["spans"],
+            },
+            "scores": {
+                "sent": sent_scores,
+                "acknowledged": len(acks.scores),
+                "stored": stored_scores,
+                "dropped": dropped["scores"],
+            },
             "peak_rss_mb": round(_rss_mb(), 1),
             "wall_seconds": round(time.monotonic() - begin, 1),
         }
@@ -200,10 +214,14 @@ def main() -> None:
         print("\n".join(chaos.events))
         for kind in ("spans", "scores"):
             r = result[kind]
-            print(f"{kind:7s} sent {r['sent']:>7,}  acknowledged {r['acknowledged']:>7,}  "
-                  f"stored {r['stored']:>7,}  dropped {r['dropped']:>5,}")
-        print(f"peak RSS {result['peak_rss_mb']} MB (SDK + proxy process); {result['restarts']} restarts, "
-              f"{result['outages']} outages of {args.outage:g} s in {result['wall_seconds']} s")
+            print(
+                f"{kind:7s} sent {r['sent']:>7,}  acknowledged {r['acknowledged']:>7,}  "
+                f"stored {r['stored']:>7,}  dropped {r['dropped']:>5,}"
+            )
+        print(
+            f"peak RSS {result['peak_rss_mb']} MB (SDK + proxy process); {result['restarts']} restarts, "
+            f"{result['outages']} outages of {args.outage:g} s in {result['wall_seconds']} s"
+        )
         print("OK: nothing lost" if ok else "MISMATCH: see the counts above")
     sys.exit(0 if ok else 1)
 

@@ -50,8 +50,11 @@ def _bare_otel(url: str) -> tuple[Any, Any, Any]:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     auth = "Basic " + base64.b64encode(f"{PK}:{SK}".encode()).decode()
-    exporter = OTLPSpanExporter(endpoint=f"{url}/api/public/otel/v1/traces", timeout=5,
-                                headers={"Authorization": auth, "x-langfuse-public-key": PK})
+    exporter = OTLPSpanExporter(
+        endpoint=f"{url}/api/public/otel/v1/traces",
+        timeout=5,
+        headers={"Authorization": auth, "x-langfuse-public-key": PK},
+    )
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(exporter))
     tracer = provider.get_tracer("langfuse-sdk", "3.11.2", attributes={"public_key": PK})
@@ -62,14 +65,19 @@ def _bare_otel(url: str) -> tuple[Any, Any, Any]:
             def wrapper(*args: Any, **kw: Any) -> Any:
                 with tracer.start_as_current_span(f.__name__) as span:
                     payload = json.dumps({"args": args, "kwargs": kw})
-                    span.set_attributes({"langfuse.observation.type": "span",
-                                         "langfuse.observation.input": payload})
+                    span.set_attributes(
+                        {"langfuse.observation.type": "span", "langfuse.observation.input": payload}
+                    )
                     result = f(*args, **kw)
                     if result is not None:
-                        span.set_attribute("langfuse.observation.output",
-                                           result if isinstance(result, str) else json.dumps(result))
+                        span.set_attribute(
+                            "langfuse.observation.output",
+                            result if isinstance(result, str) else json.dumps(result),
+                        )
                     return result
+
             return wrapper
+
         return deco(fn) if fn is not None else deco
 
     class Client:
@@ -144,14 +152,19 @@ def _span_and_generation(impl: str, client: Any) -> None:
         with client.tracer.start_as_current_span("span") as span:
             span.set_attributes({"langfuse.observation.type": "span", "langfuse.observation.input": "q"})
             with client.tracer.start_as_current_span("gen") as gen:
-                gen.set_attributes({"langfuse.observation.type": "generation",
-                                    "langfuse.observation.model.name": "gpt-4o",
-                                    "langfuse.observation.usage_details": json.dumps({"input": 10}),
-                                    "langfuse.observation.output": "answer"})
+                gen.set_attributes(
+                    {
+                        "langfuse.observation.type": "generation",
+                        "langfuse.observation.model.name": "gpt-4o",
+                        "langfuse.observation.usage_details": json.dumps({"input": 10}),
+                        "langfuse.observation.output": "answer",
+                    }
+                )
         return
-    with client.start_as_current_observation(name="span", input="q"), client.start_as_current_observation(
-        name="gen", as_type="generation", model="gpt-4o"
-    ) as gen:
+    with (
+        client.start_as_current_observation(name="span", input="q"),
+        client.start_as_current_observation(name="gen", as_type="generation", model="gpt-4o") as gen,
+    ):
         gen.update(output="answer", usage_details={"input": 10})
 
 
@@ -192,8 +205,13 @@ def work_burst(impl: str, url: str, n: int) -> dict[str, float]:
     total = time.perf_counter() - start
     received = _get(f"{url}/_stats")["spans"]
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"burst_create_us": created / n * 1e6, "burst_total_s": total, "burst_lost": n - received,
-            "burst_delivered_per_s": received / total, "burst_peak_rss_mb": rss_mb}
+    return {
+        "burst_create_us": created / n * 1e6,
+        "burst_total_s": total,
+        "burst_lost": n - received,
+        "burst_delivered_per_s": received / total,
+        "burst_peak_rss_mb": rss_mb,
+    }
 
 
 def _get(url: str) -> dict[str, Any]:
@@ -231,12 +249,18 @@ def run_worker(python: str, impl: str, group: str, url: str, *extra: str) -> dic
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     for name in [k for k in env if k.startswith(("LANGFUSE_", "OTEL_"))]:
         env.pop(name)
-    done = subprocess.run([python, str(Path(__file__)), "--worker", impl, group, url, *extra],
-                          capture_output=True, text=True, env=env, timeout=600, cwd=str(ROOT))
+    done = subprocess.run(
+        [python, str(Path(__file__)), "--worker", impl, group, url, *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=str(ROOT),
+    )
     line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"{impl}/{group} failed:\n{done.stderr[-3000:]}")
-    return json.loads(line[len("RESULT "):])
+    return json.loads(line[len("RESULT ") :])
 
 
 def start_sink() -> tuple[subprocess.Popen[str], str]:
@@ -302,8 +326,10 @@ def print_table(results: dict[str, list[dict[str, float]]], spans: int) -> None:
             return "-"
         return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
 
-    print(f"\n| metric (median of rounds; burst = {spans:,} spans) | langfuse_nb | reference | bare OTel "
-          "| nb/ref | nb/OTel |")
+    print(
+        f"\n| metric (median of rounds; burst = {spans:,} spans) | langfuse_nb | reference | bare OTel "
+        "| nb/ref | nb/OTel |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for key, label in METRICS:
         nb, ref, otel = (_median(results[i], key) for i in IMPLS)

@@ -106,8 +106,9 @@ class RetryPolicy:
             return hint
         return self.backoff(retry)
 
-    def start(self, *, started: float | None = None,
-              clock: Callable[[], float] = time.monotonic) -> RetryState:
+    def start(
+        self, *, started: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> RetryState:
         """A fresh attempt counter; ``started`` (a ``clock`` time) moves the start of the time budget."""
         return RetryState(self, clock() if started is None else started, clock)
 
@@ -161,8 +162,13 @@ class RetryState:
         self.retries += 1
         return delay
 
-    def wait(self, hint: float | None = None, *, abort: threading.Event | None = None,
-             sleep: Callable[[float], None] = time.sleep) -> bool:
+    def wait(
+        self,
+        hint: float | None = None,
+        *,
+        abort: threading.Event | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> bool:
         """Sleep before the next attempt; False (at once) when the budget is spent or ``abort`` is set."""
         delay = self.next_delay(hint)
         if delay is None:
@@ -185,8 +191,12 @@ def mark_unreachable(base_url: str, reason: str, *, seconds: float = REMEMBER_UN
     """Remember for ``seconds`` that ``base_url`` did not answer (timeout, refused connection, hang)."""
     key = _key(base_url)
     if key not in _unreachable:  # said once, until it answers again (mark_reachable)
-        logger.warning("langfuse_nb: %s is not answering (%s); spans and scores are kept and retried in "
-                       "the background, traced cells do not wait for it", key, reason)
+        logger.warning(
+            "langfuse_nb: %s is not answering (%s); spans and scores are kept and retried in "
+            "the background, traced cells do not wait for it",
+            key,
+            reason,
+        )
     _unreachable[key] = (time.monotonic() + seconds, reason)
 
 
@@ -280,8 +290,11 @@ class Delivery:
 
     def succeeded(self) -> None:
         if self.failing_since is not None:
-            logger.info("langfuse_nb: %s delivered again after %.1fs of failures", self.name,
-                        self.clock() - self.failing_since)
+            logger.info(
+                "langfuse_nb: %s delivered again after %.1fs of failures",
+                self.name,
+                self.clock() - self.failing_since,
+            )
         self.failing_since = None
         self.last_error = None
         self._warned_drop = False
@@ -292,8 +305,9 @@ class Delivery:
         """An attempt failed with a retryable error; ``no_answer`` for timeouts and refused connections."""
         if self.failing_since is None:
             self.failing_since = self.clock()
-            logger.warning("langfuse_nb: sending %s failed (%s); retrying for up to %.0fs", self.name, error,
-                           self.budget)
+            logger.warning(
+                "langfuse_nb: sending %s failed (%s); retrying for up to %.0fs", self.name, error, self.budget
+            )
         self.last_error = error
         if no_answer and self.base_url:
             mark_unreachable(self.base_url, error)
@@ -307,8 +321,13 @@ class Delivery:
             first = not self._warned_drop
             self._warned_drop = True
         log = logger.warning if first else logger.debug
-        log("langfuse_nb: dropped %d %s (%s); %d dropped so far. See docs/reliability.md", count, self.name,
-            reason, self.dropped)
+        log(
+            "langfuse_nb: dropped %d %s (%s); %d dropped so far. See docs/reliability.md",
+            count,
+            self.name,
+            reason,
+            self.dropped,
+        )
 
 
 __all__ = [

@@ -52,35 +52,77 @@ class EnvVar:
 
 
 ENV_VARS: tuple[EnvVar, ...] = (
-    EnvVar("LANGFUSE_PUBLIC_KEY", "str", None, "Project public key; without keys the client is a no-op.",
-           "public_key"),
+    EnvVar(
+        "LANGFUSE_PUBLIC_KEY",
+        "str",
+        None,
+        "Project public key; without keys the client is a no-op.",
+        "public_key",
+    ),
     EnvVar("LANGFUSE_SECRET_KEY", "str", None, "Project secret key.", "secret_key"),
     EnvVar("LANGFUSE_BASE_URL", "str", DEFAULT_BASE_URL, "Server URL.", "base_url"),
-    EnvVar("LANGFUSE_HOST", "str", None, "Older name of LANGFUSE_BASE_URL (used when that is unset).",
-           "host"),
+    EnvVar(
+        "LANGFUSE_HOST", "str", None, "Older name of LANGFUSE_BASE_URL (used when that is unset).", "host"
+    ),
     EnvVar("LANGFUSE_TIMEOUT", "float", 5, "Seconds per REST and export request.", "timeout"),
     EnvVar("LANGFUSE_FLUSH_AT", "int", 512, "Spans per export batch (scores: 15 unless set).", "flush_at"),
-    EnvVar("LANGFUSE_FLUSH_INTERVAL", "float", 5.0, "Seconds between exports (scores: 1 unless set).",
-           "flush_interval"),
+    EnvVar(
+        "LANGFUSE_FLUSH_INTERVAL",
+        "float",
+        5.0,
+        "Seconds between exports (scores: 1 unless set).",
+        "flush_interval",
+    ),
     EnvVar("LANGFUSE_SAMPLE_RATE", "float", 1.0, "Share of traces kept, within [0, 1].", "sample_rate"),
-    EnvVar("LANGFUSE_TRACING_ENVIRONMENT", "str", None, "Environment name on every observation and score.",
-           "environment"),
+    EnvVar(
+        "LANGFUSE_TRACING_ENVIRONMENT",
+        "str",
+        None,
+        "Environment name on every observation and score.",
+        "environment",
+    ),
     EnvVar("LANGFUSE_RELEASE", "str", None, "Release name; else CI variables such as GITHUB_SHA.", "release"),
     EnvVar("LANGFUSE_DEBUG", "bool", False, "Debug logging of the langfuse_nb logger.", "debug"),
-    EnvVar("LANGFUSE_TRACING_ENABLED", "bool", True, "Off: nothing is traced (REST calls still work).",
-           "tracing_enabled"),
-    EnvVar("LANGFUSE_MEDIA_UPLOAD_THREAD_COUNT", "int", 1, "Threads uploading media.",
-           "media_upload_thread_count"),
+    EnvVar(
+        "LANGFUSE_TRACING_ENABLED",
+        "bool",
+        True,
+        "Off: nothing is traced (REST calls still work).",
+        "tracing_enabled",
+    ),
+    EnvVar(
+        "LANGFUSE_MEDIA_UPLOAD_THREAD_COUNT",
+        "int",
+        1,
+        "Threads uploading media.",
+        "media_upload_thread_count",
+    ),
     EnvVar("LANGFUSE_MEDIA_UPLOAD_ENABLED", "bool", True, "Off: media stays inline in the trace data."),
-    EnvVar("LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED", "bool", True,
-           "Off: @observe records no arguments and return values (capture_input/capture_output win)."),
-    EnvVar("LANGFUSE_OTEL_TRACES_EXPORT_PATH", "str", None,
-           "Path of the OTLP traces endpoint (default /api/public/otel/v1/traces)."),
+    EnvVar(
+        "LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED",
+        "bool",
+        True,
+        "Off: @observe records no arguments and return values (capture_input/capture_output win).",
+    ),
+    EnvVar(
+        "LANGFUSE_OTEL_TRACES_EXPORT_PATH",
+        "str",
+        None,
+        "Path of the OTLP traces endpoint (default /api/public/otel/v1/traces).",
+    ),
     EnvVar("LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS", "float", 60, "Seconds a fetched prompt stays fresh."),
-    EnvVar("LANGFUSE_NB_RETRY_BUDGET_SECONDS", "float", 60.0,
-           "Seconds spans and scores keep being retried while the server fails (>= 0)."),
-    EnvVar("LANGFUSE_NB_PROGRESS", "bool", None,
-           "Progress bars of experiments: off, on, or unset for automatic (10+ items)."),
+    EnvVar(
+        "LANGFUSE_NB_RETRY_BUDGET_SECONDS",
+        "float",
+        60.0,
+        "Seconds spans and scores keep being retried while the server fails (>= 0).",
+    ),
+    EnvVar(
+        "LANGFUSE_NB_PROGRESS",
+        "bool",
+        None,
+        "Progress bars of experiments: off, on, or unset for automatic (10+ items).",
+    ),
 )
 ENV: dict[str, EnvVar] = {var.name: var for var in ENV_VARS}
 
@@ -97,8 +139,9 @@ def parse_env_value(var: EnvVar, raw: str | None) -> Any:
         word = raw.strip().lower()
         if word in TRUE_WORDS or word in FALSE_WORDS:
             return word in TRUE_WORDS
-        logger.warning("langfuse_nb: ignoring %s=%r (expected true/false, 1/0, yes/no or on/off)",
-                       var.name, raw)
+        logger.warning(
+            "langfuse_nb: ignoring %s=%r (expected true/false, 1/0, yes/no or on/off)", var.name, raw
+        )
         return var.default
     convert: Callable[[str], Any] = int if var.kind == "int" else float
     try:
@@ -116,8 +159,9 @@ def env_setting(name: str, environ: Mapping[str, str] | None = None) -> Any:
 def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Every variable of :data:`ENV_VARS` that is set, parsed (unset ones are absent)."""
     env = os.environ if environ is None else environ
-    return {var.name: parse_env_value(var, env[var.name]) for var in ENV_VARS
-            if env.get(var.name, "").strip()}
+    return {
+        var.name: parse_env_value(var, env[var.name]) for var in ENV_VARS if env.get(var.name, "").strip()
+    }
 
 
 @dataclass(frozen=True)
@@ -192,9 +236,13 @@ class ClientOptions(TypedDict, total=False):
 
 # defaults of ClientOptions other than None (as the reference's constructor shows them)
 CLIENT_OPTION_DEFAULTS: dict[str, Any] = {"debug": False, "tracing_enabled": True}
-_NUMERIC_OPTIONS = {"timeout": "LANGFUSE_TIMEOUT", "flush_at": "LANGFUSE_FLUSH_AT",
-                    "flush_interval": "LANGFUSE_FLUSH_INTERVAL", "sample_rate": "LANGFUSE_SAMPLE_RATE",
-                    "media_upload_thread_count": "LANGFUSE_MEDIA_UPLOAD_THREAD_COUNT"}
+_NUMERIC_OPTIONS = {
+    "timeout": "LANGFUSE_TIMEOUT",
+    "flush_at": "LANGFUSE_FLUSH_AT",
+    "flush_interval": "LANGFUSE_FLUSH_INTERVAL",
+    "sample_rate": "LANGFUSE_SAMPLE_RATE",
+    "media_upload_thread_count": "LANGFUSE_MEDIA_UPLOAD_THREAD_COUNT",
+}
 
 
 def _numbers(options: Mapping[str, Any], env: Mapping[str, Any], explicit: set[str]) -> dict[str, Any]:
@@ -241,8 +289,9 @@ def _check_options(options: Mapping[str, Any]) -> None:
         raise TypeError(f"Langfuse() got an unexpected keyword argument {min(unknown)!r}")
 
 
-def resolve_settings(*, environ: Mapping[str, str] | None = None,
-                     **options: Unpack[ClientOptions]) -> Settings:
+def resolve_settings(
+    *, environ: Mapping[str, str] | None = None, **options: Unpack[ClientOptions]
+) -> Settings:
     """Build the frozen settings from ``Langfuse(...)``'s arguments (:class:`ClientOptions`).
 
     ``environ`` is injectable for tests (defaults to ``os.environ``); it is read once, here.
@@ -252,8 +301,13 @@ def resolve_settings(*, environ: Mapping[str, str] | None = None,
     env = read_environment(environ)
     seen: set[str] = set()
     num = _numbers(options, env, seen)
-    url = (options.get("base_url") or env.get("LANGFUSE_BASE_URL") or options.get("host")
-           or env.get("LANGFUSE_HOST") or DEFAULT_BASE_URL)
+    url = (
+        options.get("base_url")
+        or env.get("LANGFUSE_BASE_URL")
+        or options.get("host")
+        or env.get("LANGFUSE_HOST")
+        or DEFAULT_BASE_URL
+    )
     return Settings(
         public_key=options.get("public_key") or env.get("LANGFUSE_PUBLIC_KEY"),
         secret_key=options.get("secret_key") or env.get("LANGFUSE_SECRET_KEY"),
@@ -263,8 +317,9 @@ def resolve_settings(*, environ: Mapping[str, str] | None = None,
         release=_release(options.get("release"), env, environ),
         # either the argument or the env switch can turn debug on, and either can disable tracing
         debug=bool(options.get("debug")) or env.get("LANGFUSE_DEBUG", False),
-        tracing_enabled=(options.get("tracing_enabled") is not False
-                         and env.get("LANGFUSE_TRACING_ENABLED", True)),
+        tracing_enabled=(
+            options.get("tracing_enabled") is not False and env.get("LANGFUSE_TRACING_ENABLED", True)
+        ),
         flush_at=max(1, num["flush_at"] or 512),
         flush_interval=num["flush_interval"],
         sample_rate=_check_sample_rate(num["sample_rate"]),

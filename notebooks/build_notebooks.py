@@ -121,7 +121,8 @@ EXPERIMENTS = [
     "Each dataset run gets its own name (by default `calculator - <timestamp>`), so running this notebook "
     "again adds a new run to compare with the earlier ones. (Passing the same `run_name` again would add "
     "this run's items to that existing run, next to the old ones, rather than replace them.)",
-    'dataset_run = dataset.run_experiment(\n    name="calculator", task=calculator, evaluators=[exact_match]\n)\n'
+    "dataset_run = dataset.run_experiment(\n"
+    '    name="calculator", task=calculator, evaluators=[exact_match]\n)\n'
     "dataset_run.to_dataframe()",
 ]
 
@@ -177,10 +178,13 @@ ANALYSIS = [
     'DATA = [\n    {"input": "capital of France?", "expected_output": "Paris"},\n'
     '    {"input": "capital of Japan?", "expected_output": "Tokyo"},\n'
     '    {"input": "capital of Italy?", "expected_output": "Rome"},\n]\n'
-    'ANSWERS = {"capital of France?": "Paris", "capital of Japan?": "Kyoto", "capital of Italy?": "Rome"}\n\n\n'
+    'ANSWERS = {"capital of France?": "Paris", "capital of Japan?": "Kyoto",\n'
+    '           "capital of Italy?": "Rome"}\n\n\n'
     "def answer(*, item, **kwargs):\n"
-    '    with langfuse.start_as_current_observation(name="llm", as_type="generation", model="gpt-4o-mini",\n'
-    '                                               usage_details={"input": 12, "output": 2}) as generation:\n'
+    "    with langfuse.start_as_current_observation(\n"
+    '        name="llm", as_type="generation", model="gpt-4o-mini",\n'
+    '        usage_details={"input": 12, "output": 2},\n'
+    "    ) as generation:\n"
     '        generation.update(output=ANSWERS[item["input"]])\n'
     '    return ANSWERS[item["input"]]\n\n\n'
     "def exact(*, output, expected_output, **kwargs):\n"
@@ -197,7 +201,7 @@ ANALYSIS = [
     "Score configs define what reviewers record. `%langfuse_annotate result` opens the widget on the "
     "experiment's items (each click is saved at once); below, the same pass is made from code so the "
     "notebook runs headless.",
-    'configs = {c.name for c in langfuse.api.score_configs.get(limit=100).data}\n'
+    "configs = {c.name for c in langfuse.api.score_configs.get(limit=100).data}\n"
     'if "correct" not in configs:\n'
     '    langfuse.api.score_configs.create(request={"name": "correct", "dataType": "BOOLEAN"})\n'
     'if "fluency" not in configs:\n'
@@ -209,7 +213,7 @@ ANALYSIS = [
     "correct, fluency = widget.session.configs\n"
     "for item in widget.session.items:\n"
     "    widget.session.position = widget.session.items.index(item)\n"
-    '    widget.choose(correct, 1 if item.output == item.expected_output else 0)\n'
+    "    widget.choose(correct, 1 if item.output == item.expected_output else 0)\n"
     "    widget.choose(fluency, 5)\n"
     'print(widget.session.done_count, "of", len(widget.session.items), "items annotated")',
     'langfuse.scores_df(name="correct")[["trace_id", "string_value", "config_id"]]',
@@ -223,7 +227,7 @@ ANALYSIS = [
     "report = push(Endpoint.of(langfuse), Endpoint(team.url, team.public_key, team.secret_key))\n"
     "print(report.summary())",
     "again = push(Endpoint.of(langfuse), Endpoint(team.url, team.public_key, team.secret_key))\n"
-    'print(again.summary())\nteam.stop()',
+    "print(again.summary())\nteam.stop()",
 ]
 
 NOTEBOOKS = {

@@ -48,6 +48,7 @@ def __getattr__(name: str) -> Any:
         return getattr(_models, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 _ERRORS = [
     "AccessDeniedError",
     "ApiError",

@@ -37,8 +37,9 @@ MAX_HEADER_DELAY = 30.0
 
 
 def rest_policy(retries: int) -> RetryPolicy:
-    return RetryPolicy(max_attempts=retries + 1, initial_delay=INITIAL_DELAY, max_delay=MAX_DELAY,
-                       max_hint=MAX_HEADER_DELAY)
+    return RetryPolicy(
+        max_attempts=retries + 1, initial_delay=INITIAL_DELAY, max_delay=MAX_DELAY, max_hint=MAX_HEADER_DELAY
+    )
 
 
 def should_retry_status(status_code: int) -> bool:

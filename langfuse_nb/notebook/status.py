@@ -41,8 +41,10 @@ def _exports(client: Any) -> str:
         return "none (tracing is off)"
     pending = getattr(processor, "pending", "?")
     dropped = getattr(client._resources, "dropped", None) or {}
-    line = (f"{pending} spans pending, dropped {dropped.get('spans', 0)} spans and "
-            f"{dropped.get('scores', 0)} scores (docs/reliability.md)")
+    line = (
+        f"{pending} spans pending, dropped {dropped.get('spans', 0)} spans and "
+        f"{dropped.get('scores', 0)} scores (docs/reliability.md)"
+    )
     failing = getattr(getattr(processor, "delivery", None), "last_error", None)
     return f"{line}; endpoint failing: {failing}" if failing else line
 

@@ -63,166 +63,283 @@ class TracingMixin:
     _tracer: Any
 
     if TYPE_CHECKING:  # provided by Langfuse, the class this mixin is composed into
+
         def _prepare_io(self, params: dict[str, Any], span: Any) -> dict[str, Any]: ...
         def _get_project_id(self) -> str | None: ...
+
         _media: MediaManager
 
     # -- start ----------------------------------------------------------------------------
     @public_signature
-    def start_span(self, *, trace_context: P.TraceContext | None = None, name: str,
-                   **params: Unpack[P.SpanFields]) -> LangfuseSpan:
+    def start_span(
+        self, *, trace_context: P.TraceContext | None = None, name: str, **params: Unpack[P.SpanFields]
+    ) -> LangfuseSpan:
         """Start a span; the caller must ``end()`` it."""
         return self._start(name, "span", params, trace_context)
 
     @public_signature
-    def start_as_current_span(self, *, trace_context: P.TraceContext | None = None, name: str,
-                              end_on_exit: bool | None = None,
-                              **params: Unpack[P.SpanFields]) -> ObservationContext[LangfuseSpan]:
+    def start_as_current_span(
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
+    ) -> ObservationContext[LangfuseSpan]:
         """A span that is current inside a ``with`` block."""
         return self._start_current(name, "span", params, trace_context, end_on_exit)
 
     @overload
     def start_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["span"] = "span",
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["span"] = "span",
+        **params: Unpack[P.SpanFields],
     ) -> LangfuseSpan: ...
     @overload
     def start_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["generation"],
-        **params: Unpack[P.GenerationFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["generation"],
+        **params: Unpack[P.GenerationFields],
     ) -> LangfuseGeneration: ...
     @overload
     def start_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["agent"],
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["agent"],
+        **params: Unpack[P.SpanFields],
     ) -> LangfuseAgent: ...
     @overload
     def start_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["tool"],
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["tool"],
+        **params: Unpack[P.SpanFields],
     ) -> LangfuseTool: ...
     @overload
     def start_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["chain"],
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["chain"],
+        **params: Unpack[P.SpanFields],
     ) -> LangfuseChain: ...
     @overload
     def start_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["retriever"],
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["retriever"],
+        **params: Unpack[P.SpanFields],
     ) -> LangfuseRetriever: ...
     @overload
     def start_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["evaluator"],
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["evaluator"],
+        **params: Unpack[P.SpanFields],
     ) -> LangfuseEvaluator: ...
     @overload
     def start_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["embedding"],
-        **params: Unpack[P.GenerationFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["embedding"],
+        **params: Unpack[P.GenerationFields],
     ) -> LangfuseEmbedding: ...
     @overload
     def start_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["guardrail"],
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["guardrail"],
+        **params: Unpack[P.SpanFields],
     ) -> LangfuseGuardrail: ...
     @public_signature
-    def start_observation(self, *, trace_context: P.TraceContext | None = None, name: str,
-                          as_type: P.ObservationTypeLiteralNoEvent = "span",
-                          **params: Unpack[P.GenerationFields]) -> LangfuseObservationWrapper:
+    def start_observation(
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: P.ObservationTypeLiteralNoEvent = "span",
+        **params: Unpack[P.GenerationFields],
+    ) -> LangfuseObservationWrapper:
         """Start an observation of any type; the caller must ``end()`` it."""
         return self._start(name, as_type, params, trace_context)
 
     @overload
     def start_as_current_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["span"] = "span",
-        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["span"] = "span",
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseSpan]: ...
     @overload
     def start_as_current_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["generation"],
-        end_on_exit: bool | None = None, **params: Unpack[P.GenerationFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["generation"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.GenerationFields],
     ) -> ObservationContext[LangfuseGeneration]: ...
     @overload
     def start_as_current_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["agent"],
-        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["agent"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseAgent]: ...
     @overload
     def start_as_current_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["tool"],
-        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["tool"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseTool]: ...
     @overload
     def start_as_current_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["chain"],
-        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["chain"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseChain]: ...
     @overload
     def start_as_current_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["retriever"],
-        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["retriever"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseRetriever]: ...
     @overload
     def start_as_current_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["evaluator"],
-        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["evaluator"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseEvaluator]: ...
     @overload
     def start_as_current_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["embedding"],
-        end_on_exit: bool | None = None, **params: Unpack[P.GenerationFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["embedding"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.GenerationFields],
     ) -> ObservationContext[LangfuseEmbedding]: ...
     @overload
     def start_as_current_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, as_type: Literal["guardrail"],
-        end_on_exit: bool | None = None, **params: Unpack[P.SpanFields]
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: Literal["guardrail"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseGuardrail]: ...
     @public_signature
     def start_as_current_observation(
-        self, *, trace_context: P.TraceContext | None = None, name: str,
-        as_type: P.ObservationTypeLiteralNoEvent = "span", end_on_exit: bool | None = None,
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        as_type: P.ObservationTypeLiteralNoEvent = "span",
+        end_on_exit: bool | None = None,
         **params: Unpack[P.GenerationFields],
     ) -> ObservationContext[LangfuseObservationWrapper]:
         """An observation of any type that is current inside a ``with`` block."""
         return self._start_current(name, as_type, params, trace_context, end_on_exit)
 
     @public_signature
-    def start_generation(self, *, trace_context: P.TraceContext | None = None, name: str,
-                         **params: Unpack[P.GenerationFields]) -> LangfuseGeneration:
+    def start_generation(
+        self, *, trace_context: P.TraceContext | None = None, name: str, **params: Unpack[P.GenerationFields]
+    ) -> LangfuseGeneration:
         _deprecated("start_generation", "start_observation(as_type='generation')")
         return self._start(name, "generation", params, trace_context)
 
     @public_signature
     def start_as_current_generation(
-        self, *, trace_context: P.TraceContext | None = None, name: str, end_on_exit: bool | None = None,
+        self,
+        *,
+        trace_context: P.TraceContext | None = None,
+        name: str,
+        end_on_exit: bool | None = None,
         **params: Unpack[P.GenerationFields],
     ) -> ObservationContext[LangfuseGeneration]:
         _deprecated("start_as_current_generation", "start_as_current_observation(as_type='generation')")
         return self._start_current(name, "generation", params, trace_context, end_on_exit)
 
     @public_signature
-    def create_event(self, *, trace_context: P.TraceContext | None = None, name: str,
-                     **params: Unpack[P.SpanFields]) -> LangfuseEvent:
+    def create_event(
+        self, *, trace_context: P.TraceContext | None = None, name: str, **params: Unpack[P.SpanFields]
+    ) -> LangfuseEvent:
         """Record a zero-duration event."""
         return self._start(name, "event", params, trace_context)
 
     def _start(self, name: str, as_type: str, params: Any, trace_context: Any) -> Any:
         if params:
             P.check_params(params, P.GENERATION_NAMES, "start_observation")
-        return start_observation(self, name=name, as_type=as_type, params=params,  # type: ignore[arg-type]
-                                 trace_context=trace_context)
+        return start_observation(
+            self,  # type: ignore[arg-type]  # the composed Langfuse, as the mixin is only used there
+            name=name,
+            as_type=as_type,
+            params=params,
+            trace_context=trace_context,
+        )
 
-    def _start_current(self, name: str, as_type: str, params: Any, trace_context: Any,
-                       end_on_exit: bool | None) -> Any:
+    def _start_current(
+        self, name: str, as_type: str, params: Any, trace_context: Any, end_on_exit: bool | None
+    ) -> Any:
         P.check_params(params, P.GENERATION_NAMES, "start_as_current_observation")
-        return ObservationContext(self, name, as_type, params, trace_context=trace_context,  # type: ignore[arg-type]
-                                  end_on_exit=end_on_exit)
+        return ObservationContext(
+            self,  # type: ignore[arg-type]  # the composed Langfuse, as the mixin is only used there
+            name,
+            as_type,
+            params,
+            trace_context=trace_context,
+            end_on_exit=end_on_exit,
+        )
 
     # -- update the active observation / trace ----------------------------------------------
     @public_signature
-    def update_current_generation(self, *, name: str | None = None,
-                                  **params: Unpack[P.GenerationFields]) -> None:
+    def update_current_generation(
+        self, *, name: str | None = None, **params: Unpack[P.GenerationFields]
+    ) -> None:
         """Update the active observation with generation fields (its type is kept, F7)."""
         self._update_current(name, params, generation_like=True)
 
@@ -359,9 +476,14 @@ class Langfuse(
         if register and not settings.has_keys:
             missing = "public_key" if not settings.public_key else "secret_key"
             # the reference's text: users and log filters match on it
-            logger.warning("langfuse_nb: Authentication error: Langfuse client initialized without %s. "
-                           "Client will be disabled. Provide a %s parameter or set LANGFUSE_%s environment "
-                           "variable. ", missing, missing, missing.upper())
+            logger.warning(
+                "langfuse_nb: Authentication error: Langfuse client initialized without %s. "
+                "Client will be disabled. Provide a %s parameter or set LANGFUSE_%s environment "
+                "variable. ",
+                missing,
+                missing,
+                missing.upper(),
+            )
         self._enabled = settings.has_keys and settings.tracing_enabled
         if self._enabled:
             if settings.otel_sdk_disabled:
@@ -378,9 +500,14 @@ class Langfuse(
 
         s = self._settings
         _require_keys(s)
-        return LangfuseAPI(base_url=s.base_url, username=s.public_key or "", password=s.secret_key or "",
-                           headers=dict(s.additional_headers or {}), timeout=s.timeout,
-                           httpx_client=s.httpx_client)
+        return LangfuseAPI(
+            base_url=s.base_url,
+            username=s.public_key or "",
+            password=s.secret_key or "",
+            headers=dict(s.additional_headers or {}),
+            timeout=s.timeout,
+            httpx_client=s.httpx_client,
+        )
 
     def _build_async_api(self) -> AsyncLangfuseAPI:
         """Asynchronous REST client (``langfuse_nb.api.AsyncLangfuseAPI``), built on first use."""
@@ -388,8 +515,13 @@ class Langfuse(
 
         s = self._settings
         _require_keys(s)
-        return AsyncLangfuseAPI(base_url=s.base_url, username=s.public_key or "", password=s.secret_key or "",
-                                headers=dict(s.additional_headers or {}), timeout=s.timeout)
+        return AsyncLangfuseAPI(
+            base_url=s.base_url,
+            username=s.public_key or "",
+            password=s.secret_key or "",
+            headers=dict(s.additional_headers or {}),
+            timeout=s.timeout,
+        )
 
     if TYPE_CHECKING:  # checkers see assignable attributes, as the mixins that use them declare them
         api: LangfuseAPI
@@ -408,8 +540,11 @@ class Langfuse(
         except Exception:  # the REST client is unavailable: media stays inline
             api = None
         s = self._settings
-        manager = MediaManager(api=api, thread_count=s.media_upload_thread_count,
-                               enabled=self._enabled and s.media_upload_enabled and api is not None)
+        manager = MediaManager(
+            api=api,
+            thread_count=s.media_upload_thread_count,
+            enabled=self._enabled and s.media_upload_enabled and api is not None,
+        )
         if resources is not None:
             manager = resources.shared.setdefault("media", manager)
         return manager
@@ -445,8 +580,11 @@ class Langfuse(
         try:
             return self._mask(data=value)  # type: ignore[misc]
         except Exception as exc:
-            logger.error("langfuse_nb: Masking error: Custom mask function threw exception when processing "
-                         "data. Using fallback masking. Error: %s", exc)
+            logger.error(
+                "langfuse_nb: Masking error: Custom mask function threw exception when processing "
+                "data. Using fallback masking. Error: %s",
+                exc,
+            )
             return MASK_FAILED
 
     # -- REST helpers used by the tracing facade ----------------------------------------------
@@ -470,15 +608,20 @@ class Langfuse(
             self._project_lookup_failed_at = time.monotonic()
             if is_transport_error(exc):
                 mark_unreachable(self._settings.base_url, f"project lookup: {type(exc).__name__}")
-            logger.warning("langfuse_nb: could not fetch the project id (%s); trace links are skipped for "
-                           "%.0f s", type(exc).__name__, REMEMBER_UNREACHABLE_SECONDS)
+            logger.warning(
+                "langfuse_nb: could not fetch the project id (%s); trace links are skipped for %.0f s",
+                type(exc).__name__,
+                REMEMBER_UNREACHABLE_SECONDS,
+            )
         return self._project_id
 
     def auth_check(self) -> bool:
         """True when the keys are valid for a project; API errors propagate (blocking call)."""
         if not self._settings.has_keys:  # as the reference's disabled client: False, no request
-            logger.warning("langfuse_nb: Auth check failed: Client not properly initialized. Error: "
-                           "no public_key or secret_key")
+            logger.warning(
+                "langfuse_nb: Auth check failed: Client not properly initialized. Error: "
+                "no public_key or secret_key"
+            )
             return False
         if not self._project_ids():
             raise Exception("Auth check failed, no project found for the keys provided.")
@@ -493,8 +636,10 @@ class Langfuse(
 
     def _get_json(self, path: str) -> dict[str, Any]:
         s = self._settings
-        headers = {"Authorization": auth_header(s.public_key or "", s.secret_key or ""),
-                   **(s.additional_headers or {})}
+        headers = {
+            "Authorization": auth_header(s.public_key or "", s.secret_key or ""),
+            **(s.additional_headers or {}),
+        }
         url = f"{s.base_url.rstrip('/')}{path}"
         import httpx
 

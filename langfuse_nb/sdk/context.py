@@ -130,5 +130,5 @@ def _merge(outer: Mapping[str, Any], inner: Mapping[str, Any]) -> dict[str, Any]
 def _baggage_name(attribute: str) -> str | None:
     prefix = f"{A.TRACE_METADATA}."
     if attribute.startswith(prefix):
-        return f"langfuse_metadata_{attribute[len(prefix):]}"
+        return f"langfuse_metadata_{attribute[len(prefix) :]}"
     return _BAGGAGE_NAMES.get(attribute)

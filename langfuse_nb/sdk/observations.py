@@ -60,8 +60,9 @@ class LangfuseObservationWrapper:
         super().__init_subclass__(**kwargs)
         OBSERVATION_CLASSES[cls.as_type] = cls
 
-    def __init__(self, *, otel_span: Any, langfuse_client: Langfuse, environment: str | None = None,
-                 **params: Any) -> None:
+    def __init__(
+        self, *, otel_span: Any, langfuse_client: Langfuse, environment: str | None = None, **params: Any
+    ) -> None:
         self._otel_span = otel_span
         self._langfuse_client = langfuse_client
         self._observation_type = self.as_type
@@ -76,8 +77,9 @@ class LangfuseObservationWrapper:
             _set_error_status(otel_span, params)
 
     @classmethod
-    def _started(cls, span: Any, client: Langfuse, environment: str | None,
-                 params: dict[str, Any]) -> LangfuseObservationWrapper:
+    def _started(
+        cls, span: Any, client: Langfuse, environment: str | None, params: dict[str, Any]
+    ) -> LangfuseObservationWrapper:
         """Wrap a span whose type and environment were set at creation (the fast path)."""
         obs = cls.__new__(cls)
         obs._otel_span, obs._langfuse_client = span, client
@@ -183,60 +185,101 @@ class LangfuseObservationWrapper:
         self, *, name: str, as_type: Literal["event"], **params: Unpack[P.SpanFields]
     ) -> LangfuseEvent: ...
     @public_signature
-    def start_observation(self, *, name: str, as_type: ObservationTypeLiteral = "span",
-                          **params: Unpack[P.GenerationFields]) -> LangfuseObservationWrapper:
+    def start_observation(
+        self, *, name: str, as_type: ObservationTypeLiteral = "span", **params: Unpack[P.GenerationFields]
+    ) -> LangfuseObservationWrapper:
         """Start a child observation of any type (the caller ends it)."""
         return self._child(name, as_type, params)
 
     @overload
     def start_as_current_observation(
-        self, *, name: str, as_type: Literal["span"] = "span", end_on_exit: bool | None = None,
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        name: str,
+        as_type: Literal["span"] = "span",
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseSpan]: ...
     @overload
     def start_as_current_observation(
-        self, *, name: str, as_type: Literal["generation"], end_on_exit: bool | None = None,
-        **params: Unpack[P.GenerationFields]
+        self,
+        *,
+        name: str,
+        as_type: Literal["generation"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.GenerationFields],
     ) -> ObservationContext[LangfuseGeneration]: ...
     @overload
     def start_as_current_observation(
-        self, *, name: str, as_type: Literal["agent"], end_on_exit: bool | None = None,
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        name: str,
+        as_type: Literal["agent"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseAgent]: ...
     @overload
     def start_as_current_observation(
-        self, *, name: str, as_type: Literal["tool"], end_on_exit: bool | None = None,
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        name: str,
+        as_type: Literal["tool"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseTool]: ...
     @overload
     def start_as_current_observation(
-        self, *, name: str, as_type: Literal["chain"], end_on_exit: bool | None = None,
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        name: str,
+        as_type: Literal["chain"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseChain]: ...
     @overload
     def start_as_current_observation(
-        self, *, name: str, as_type: Literal["retriever"], end_on_exit: bool | None = None,
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        name: str,
+        as_type: Literal["retriever"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseRetriever]: ...
     @overload
     def start_as_current_observation(
-        self, *, name: str, as_type: Literal["evaluator"], end_on_exit: bool | None = None,
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        name: str,
+        as_type: Literal["evaluator"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseEvaluator]: ...
     @overload
     def start_as_current_observation(
-        self, *, name: str, as_type: Literal["embedding"], end_on_exit: bool | None = None,
-        **params: Unpack[P.GenerationFields]
+        self,
+        *,
+        name: str,
+        as_type: Literal["embedding"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.GenerationFields],
     ) -> ObservationContext[LangfuseEmbedding]: ...
     @overload
     def start_as_current_observation(
-        self, *, name: str, as_type: Literal["guardrail"], end_on_exit: bool | None = None,
-        **params: Unpack[P.SpanFields]
+        self,
+        *,
+        name: str,
+        as_type: Literal["guardrail"],
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.SpanFields],
     ) -> ObservationContext[LangfuseGuardrail]: ...
     @public_signature
     def start_as_current_observation(
-        self, *, name: str, as_type: ObservationTypeLiteralNoEvent = "span", end_on_exit: bool | None = None,
-        **params: Unpack[P.GenerationFields]
+        self,
+        *,
+        name: str,
+        as_type: ObservationTypeLiteralNoEvent = "span",
+        end_on_exit: bool | None = None,
+        **params: Unpack[P.GenerationFields],
     ) -> ObservationContext[LangfuseObservationWrapper]:
         """Start a child observation that is current inside a ``with`` block."""
         return self._child_context(name, as_type, params, end_on_exit)
@@ -269,8 +312,11 @@ def _set_error_status(span: Any, params: Mapping[str, Any]) -> None:
 
 def _deprecated(old: str, new: str) -> None:
     # the reference's exact text: users filter warnings on it
-    warnings.warn(f"{old} is deprecated and will be removed in a future version. Use {new} instead.",
-                  DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        f"{old} is deprecated and will be removed in a future version. Use {new} instead.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 class LangfuseSpan(LangfuseObservationWrapper):
@@ -278,9 +324,16 @@ class LangfuseSpan(LangfuseObservationWrapper):
 
     as_type = "span"
 
-    def start_span(self, name: str, input: Any | None = None, output: Any | None = None,
-                   metadata: Any | None = None, version: str | None = None, level: SpanLevel | None = None,
-                   status_message: str | None = None) -> LangfuseSpan:
+    def start_span(
+        self,
+        name: str,
+        input: Any | None = None,
+        output: Any | None = None,
+        metadata: Any | None = None,
+        version: str | None = None,
+        level: SpanLevel | None = None,
+        status_message: str | None = None,
+    ) -> LangfuseSpan:
         """Start a child span (the caller ends it); fields may be passed positionally, as upstream allows.
 
         The one signature here spelled out instead of ``Unpack[SpanFields]`` (positional fields cannot be
@@ -290,8 +343,9 @@ class LangfuseSpan(LangfuseObservationWrapper):
         return self._child(name, "span", params)
 
     @public_signature
-    def start_as_current_span(self, *, name: str,
-                              **params: Unpack[P.SpanFields]) -> ObservationContext[LangfuseSpan]:
+    def start_as_current_span(
+        self, *, name: str, **params: Unpack[P.SpanFields]
+    ) -> ObservationContext[LangfuseSpan]:
         _deprecated("start_as_current_span", "start_as_current_observation(as_type='span')")
         return self._child_context(name, "span", params)
 
@@ -326,8 +380,10 @@ class LangfuseEvent(LangfuseObservationWrapper):
 
     @public_signature
     def update(self, *, name: str | None = None, **params: Unpack[P.GenerationFields]) -> Self:
-        logger.warning("langfuse_nb: Attempted to update LangfuseEvent observation. Events cannot be updated "
-                       "after creation.")
+        logger.warning(
+            "langfuse_nb: Attempted to update LangfuseEvent observation. Events cannot be updated "
+            "after creation."
+        )
         return self
 
 
@@ -386,14 +442,20 @@ def remote_parent_context(trace_context: dict[str, str]) -> Any:
     raw_trace_id = trace_context.get("trace_id")
     trace_id = normalize_trace_id(raw_trace_id)  # upper-case hex is accepted, as the reference does
     if trace_id is None:
-        logger.warning("langfuse_nb: Passed trace ID '%s' is not a valid 32 lowercase hex char Langfuse "
-                       "trace id. Ignoring trace ID.", raw_trace_id)
+        logger.warning(
+            "langfuse_nb: Passed trace ID '%s' is not a valid 32 lowercase hex char Langfuse "
+            "trace id. Ignoring trace ID.",
+            raw_trace_id,
+        )
         return None  # the observation starts where it would without a trace context
     raw_parent_id = trace_context.get("parent_span_id")
     parent_id = normalize_span_id(raw_parent_id) if raw_parent_id else None
     if raw_parent_id and parent_id is None:
-        logger.warning("langfuse_nb: Passed span ID '%s' is not a valid 16 lowercase hex char Langfuse span "
-                       "id. Ignoring parent span ID.", raw_parent_id)
+        logger.warning(
+            "langfuse_nb: Passed span ID '%s' is not a valid 16 lowercase hex char Langfuse span "
+            "id. Ignoring parent span ID.",
+            raw_parent_id,
+        )
     parent_id = parent_id or create_observation_id()
     remote = SpanContext(
         trace_id=int(trace_id, 16),
@@ -425,15 +487,24 @@ def start_observation(
     try:
         return _start(cls, client, name, as_type, params, parent, trace_context, ctx, encoded, environment)
     except Exception:  # a tracing failure (e.g. a malformed trace id) must not break the caller
-        logger.warning("langfuse_nb: could not start observation %r; continuing untraced", name,
-                       exc_info=True)
+        logger.warning(
+            "langfuse_nb: could not start observation %r; continuing untraced", name, exc_info=True
+        )
         return cls._started(trace_api.INVALID_SPAN, client, environment, {})
 
 
-def _start(cls: type[LangfuseObservationWrapper], client: Langfuse, name: str, as_type: str,
-           params: dict[str, Any], parent: LangfuseObservationWrapper | None,
-           trace_context: dict[str, str] | None, ctx: Any, encoded: dict[str, Any] | None,
-           environment: str | None) -> LangfuseObservationWrapper:
+def _start(
+    cls: type[LangfuseObservationWrapper],
+    client: Langfuse,
+    name: str,
+    as_type: str,
+    params: dict[str, Any],
+    parent: LangfuseObservationWrapper | None,
+    trace_context: dict[str, str] | None,
+    ctx: Any,
+    encoded: dict[str, Any] | None,
+    environment: str | None,
+) -> LangfuseObservationWrapper:
     if ctx is None:
         ctx = parent_context(trace_context, parent)
     as_root = bool(trace_context) and parent is None and ctx is not None  # K4, for a usable context
@@ -448,8 +519,9 @@ def _start(cls: type[LangfuseObservationWrapper], client: Langfuse, name: str, a
     return obs
 
 
-def _creation_attributes(as_type: str, environment: str | None, as_root: bool,
-                         encoded: dict[str, Any] | None) -> dict[str, Any]:
+def _creation_attributes(
+    as_type: str, environment: str | None, as_root: bool, encoded: dict[str, Any] | None
+) -> dict[str, Any]:
     """Type, environment and as_root are set at creation: one attribute write instead of two,
     and the processor's on_start (propagated values, e.g. the experiment environment) still wins."""
     attributes: dict[str, Any] = {A.OBSERVATION_TYPE: as_type}
@@ -462,8 +534,9 @@ def _creation_attributes(as_type: str, environment: str | None, as_root: bool,
     return attributes
 
 
-def _encode_into(attributes: dict[str, Any], client: Langfuse, params: dict[str, Any],
-                 as_type: str) -> dict[str, Any]:
+def _encode_into(
+    attributes: dict[str, Any], client: Langfuse, params: dict[str, Any], as_type: str
+) -> dict[str, Any]:
     """Encode ``params`` into the creation attributes when no media walk is needed.
 
     Returns what is left to apply after the span started: everything (media needs the span's
@@ -503,12 +576,29 @@ class ObservationContext(Generic[_O]):
     ``ObservationContext[LangfuseGeneration]`` yields a ``LangfuseGeneration`` from ``with ... as``.
     """
 
-    __slots__ = ("_client", "_name", "_as_type", "_params", "_parent", "_trace_context", "_end_on_exit",
-                 "_obs", "_token")
+    __slots__ = (
+        "_client",
+        "_name",
+        "_as_type",
+        "_params",
+        "_parent",
+        "_trace_context",
+        "_end_on_exit",
+        "_obs",
+        "_token",
+    )
 
-    def __init__(self, client: Langfuse, name: str, as_type: str, params: dict[str, Any], *,
-                 parent: LangfuseObservationWrapper | None = None,
-                 trace_context: dict[str, str] | None = None, end_on_exit: bool | None = None) -> None:
+    def __init__(
+        self,
+        client: Langfuse,
+        name: str,
+        as_type: str,
+        params: dict[str, Any],
+        *,
+        parent: LangfuseObservationWrapper | None = None,
+        trace_context: dict[str, str] | None = None,
+        end_on_exit: bool | None = None,
+    ) -> None:
         as_type = observation_class(as_type).as_type  # an unknown type falls back to span (warned once)
         self._client, self._name, self._as_type, self._params = client, name, as_type, params
         self._parent, self._trace_context = parent, trace_context
@@ -524,8 +614,15 @@ class ObservationContext(Generic[_O]):
             parent_ctx = None
         if parent_ctx is None:
             self._trace_context = None  # absent, or unusable (already warned about)
-        obs = start_observation(self._client, name=self._name, as_type=self._as_type, params=self._params,
-                                parent=self._parent, trace_context=self._trace_context, ctx=parent_ctx)
+        obs = start_observation(
+            self._client,
+            name=self._name,
+            as_type=self._as_type,
+            params=self._params,
+            parent=self._parent,
+            trace_context=self._trace_context,
+            ctx=parent_ctx,
+        )
         self._obs = obs
         try:
             ctx = trace_api.set_span_in_context(obs._otel_span, parent_ctx)
@@ -560,10 +657,17 @@ class ObservationContext(Generic[_O]):
 
     def __call__(self, fn: _F) -> _F:
         """Use as a decorator: every call of ``fn`` runs inside a fresh observation like this one."""
-        make = functools.partial(ObservationContext, self._client, self._name, self._as_type,
-                                 parent=self._parent, trace_context=self._trace_context,
-                                 end_on_exit=self._end_on_exit)
+        make = functools.partial(
+            ObservationContext,
+            self._client,
+            self._name,
+            self._as_type,
+            parent=self._parent,
+            trace_context=self._trace_context,
+            end_on_exit=self._end_on_exit,
+        )
         if inspect.iscoroutinefunction(fn):
+
             async def run_async(*args: Any, **kwargs: Any) -> Any:
                 with make(dict(self._params)):
                     return await fn(*args, **kwargs)

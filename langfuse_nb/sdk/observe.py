@@ -84,8 +84,14 @@ def observe(
     return decorate if func is None else decorate(func)
 
 
-def _options(fn: Callable[..., Any], name: str | None, as_type: str | None, capture_input: bool | None,
-             capture_output: bool | None, transform: Any) -> _Options:
+def _options(
+    fn: Callable[..., Any],
+    name: str | None,
+    as_type: str | None,
+    capture_input: bool | None,
+    capture_output: bool | None,
+    transform: Any,
+) -> _Options:
     # read when decorating, as the reference does; parsed by the package's one rule (so "off" works)
     io_default = bool(env_setting("LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED"))
     if as_type is not None and (as_type not in OBSERVATION_CLASSES or as_type == "event"):
@@ -141,8 +147,9 @@ def _pop_special(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {key: kwargs.pop(key) for key in _SPECIAL if key in kwargs}
 
 
-def _begin(opts: _Options, args: tuple[Any, ...], kwargs: dict[str, Any],
-           special: dict[str, Any] | None) -> _Call | None:
+def _begin(
+    opts: _Options, args: tuple[Any, ...], kwargs: dict[str, Any], special: dict[str, Any] | None
+) -> _Call | None:
     """Start the observation; None means "just call the function" (disabled or failed)."""
     public_key = special.get("langfuse_public_key") if special else None
     client = registry.get_client(public_key=public_key) if public_key else registry.get_client()
@@ -161,8 +168,15 @@ class _Call:
     __slots__ = ("obs", "opts", "token", "key_token", "ctx")
     token: Token[Context] | None  # None once detached
 
-    def __init__(self, client: Any, opts: _Options, args: tuple[Any, ...], kwargs: dict[str, Any],
-                 special: dict[str, Any] | None, public_key: str | None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        opts: _Options,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        special: dict[str, Any] | None,
+        public_key: str | None,
+    ) -> None:
         trace_context = None
         if special and special.get("langfuse_trace_id"):
             trace_context = {"trace_id": special["langfuse_trace_id"]}
@@ -179,8 +193,15 @@ class _Call:
         parent_ctx = parent_context(trace_context, None) if trace_context else None
         if parent_ctx is None:
             trace_context = None  # absent, or unusable (already warned about)
-        self.obs = start_observation(client, name=opts.name, as_type=opts.as_type, params=params,
-                                     trace_context=trace_context, ctx=parent_ctx, encoded=encoded)
+        self.obs = start_observation(
+            client,
+            name=opts.name,
+            as_type=opts.as_type,
+            params=params,
+            trace_context=trace_context,
+            ctx=parent_ctx,
+            encoded=encoded,
+        )
         self.opts = opts
         self.ctx = trace_api.set_span_in_context(self.obs._otel_span, parent_ctx)
         self.token = context_api.attach(self.ctx)

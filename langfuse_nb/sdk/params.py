@@ -27,7 +27,15 @@ ObservationTypeLiteralNoEvent = Literal[
     "span", "generation", "agent", "tool", "chain", "retriever", "evaluator", "embedding", "guardrail"
 ]
 ObservationTypeLiteral = Literal[
-    "span", "generation", "event", "agent", "tool", "chain", "retriever", "evaluator", "embedding",
+    "span",
+    "generation",
+    "event",
+    "agent",
+    "tool",
+    "chain",
+    "retriever",
+    "evaluator",
+    "embedding",
     "guardrail",
 ]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -123,8 +131,9 @@ _QUALIFIER = re.compile(r"^(Required|NotRequired)\[(.+)\]$")
 def public_signature(fn: F, *, defaults: Mapping[str, Any] | None = None) -> F: ...
 @overload
 def public_signature(fn: None = None, *, defaults: Mapping[str, Any] | None = None) -> Callable[[F], F]: ...
-def public_signature(fn: Callable[..., Any] | None = None, *,
-                     defaults: Mapping[str, Any] | None = None) -> Any:
+def public_signature(
+    fn: Callable[..., Any] | None = None, *, defaults: Mapping[str, Any] | None = None
+) -> Any:
     """Replace ``**params: Unpack[Fields]`` of ``fn`` by ``Fields``' keyword-only parameters at runtime.
 
     Sets ``fn.__signature__`` (what help() and Shift-Tab show) and ``fn.__allowed_params__`` (the

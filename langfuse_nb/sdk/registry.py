@@ -67,8 +67,9 @@ def _resolve_default() -> Langfuse:
             try:
                 client = Langfuse()  # from the environment; registers itself when it has keys
             except Exception as exc:  # e.g. a malformed LANGFUSE_* variable: warn once, trace nothing
-                logger.warning("langfuse_nb: could not create the default Langfuse client (%s); "
-                               "tracing is disabled", exc)
+                logger.warning(
+                    "langfuse_nb: could not create the default Langfuse client (%s); tracing is disabled", exc
+                )
                 client = disabled_client()
             _default = _default or client
         return _default

@@ -25,10 +25,18 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("langfuse_nb")
 _BODY_KEYS = (  # python argument -> camelCase body field
-    ("score_id", "id"), ("trace_id", "traceId"), ("observation_id", "observationId"),
-    ("session_id", "sessionId"), ("dataset_run_id", "datasetRunId"), ("name", "name"),
-    ("value", "value"), ("data_type", "dataType"), ("comment", "comment"), ("config_id", "configId"),
-    ("metadata", "metadata"), ("environment", "environment"),
+    ("score_id", "id"),
+    ("trace_id", "traceId"),
+    ("observation_id", "observationId"),
+    ("session_id", "sessionId"),
+    ("dataset_run_id", "datasetRunId"),
+    ("name", "name"),
+    ("value", "value"),
+    ("data_type", "dataType"),
+    ("comment", "comment"),
+    ("config_id", "configId"),
+    ("metadata", "metadata"),
+    ("environment", "environment"),
 )
 
 
@@ -37,6 +45,7 @@ _BODY_KEYS = (  # python argument -> camelCase body field
 _MAX_EVENTS_PER_REQUEST = 500
 _MAX_QUEUED_SCORES = 100_000  # beyond it, new scores are dropped (counted) while the endpoint is down
 _sleep: Callable[[float], None] = time.sleep  # patched by tests
+
 
 def score_event(fields: Mapping[str, Any], *, environment: str | None) -> dict[str, Any]:
     """One ``score-create`` event; null fields omitted, numeric values as floats."""
@@ -49,8 +58,12 @@ def score_event(fields: Mapping[str, Any], *, environment: str | None) -> dict[s
         fields["value"] = float(value)
     body = {wire: fields[py] for py, wire in _BODY_KEYS if fields.get(py) is not None}
     stamp = fields.get("timestamp") or dt.datetime.now(dt.timezone.utc)
-    return {"id": create_trace_id(), "type": "score-create", "timestamp": serialize_datetime(stamp),
-            "body": body}
+    return {
+        "id": create_trace_id(),
+        "type": "score-create",
+        "timestamp": serialize_datetime(stamp),
+        "body": body,
+    }
 
 
 def ingestion_sender(
@@ -136,8 +149,12 @@ def _log_rejected(response: Any) -> bool:
     except Exception:
         return False
     for error in errors[:5]:
-        logger.warning("langfuse_nb: score event %s rejected (%s): %s", error.get("id"), error.get("status"),
-                       error.get("message") or error.get("error"))
+        logger.warning(
+            "langfuse_nb: score event %s rejected (%s): %s",
+            error.get("id"),
+            error.get("status"),
+            error.get("message") or error.get("error"),
+        )
     return any(_status(error) >= 500 for error in errors)
 
 

@@ -23,7 +23,6 @@ _MAX_DEPTH = 100
 _UTC_NAME = dt.timezone.utc.tzname(None)
 
 
-
 def _is_asyncio_queue(obj: Any) -> bool:
     # asyncio is only loaded if the user loaded it, so an asyncio.Queue can only exist then
     asyncio = sys.modules.get("asyncio")
@@ -215,14 +214,16 @@ def _is_pydantic(obj: Any) -> bool:
 
 # The SDK's own objects that hold the keys (F32). The reference walks their attributes, so a client or a
 # span passed to (or returned from) a traced function put the secret key into the trace.
-_CREDENTIAL_CARRIERS = frozenset({
-    ("langfuse_nb.sdk.client", "Langfuse"),
-    ("langfuse_nb.sdk.observations", "LangfuseObservationWrapper"),
-    ("langfuse_nb.sdk.observations", "ObservationContext"),
-    ("langfuse_nb._settings", "Settings"),
-    ("langfuse_nb.api.client", "LangfuseAPI"),
-    ("langfuse_nb.api.client", "AsyncLangfuseAPI"),
-})
+_CREDENTIAL_CARRIERS = frozenset(
+    {
+        ("langfuse_nb.sdk.client", "Langfuse"),
+        ("langfuse_nb.sdk.observations", "LangfuseObservationWrapper"),
+        ("langfuse_nb.sdk.observations", "ObservationContext"),
+        ("langfuse_nb._settings", "Settings"),
+        ("langfuse_nb.api.client", "LangfuseAPI"),
+        ("langfuse_nb.api.client", "AsyncLangfuseAPI"),
+    }
+)
 _SAFE_REPR = frozenset({"Langfuse", "LangfuseObservationWrapper"})  # reprs naming ids and the public key only
 
 
@@ -253,8 +254,10 @@ _HANDLERS: list[tuple[Callable[[Any], bool], Callable[[_Walker, Any], Any]]] = [
     (_is_streaming, lambda w, o: str(o)),
     (lambda o: isinstance(o, enum.Enum), lambda w, o: w.convert(o.value)),
     (_is_asyncio_queue, lambda w, o: type(o).__name__),
-    (lambda o: dataclasses.is_dataclass(o) and not isinstance(o, type),
-     lambda w, o: w._container(o, lambda x: w.convert(dataclasses.asdict(x)))),
+    (
+        lambda o: dataclasses.is_dataclass(o) and not isinstance(o, type),
+        lambda w, o: w._container(o, lambda x: w.convert(dataclasses.asdict(x))),
+    ),
     (lambda o: isinstance(o, UUID), lambda w, o: str(o)),
     (lambda o: isinstance(o, (bytes, bytearray)), lambda w, o: _bytes(bytes(o))),
     (lambda o: isinstance(o, dt.date), lambda w, o: o.isoformat()),
@@ -264,8 +267,10 @@ _HANDLERS: list[tuple[Callable[[Any], bool], Callable[[_Walker, Any], Any]]] = [
     (lambda o: isinstance(o, dt.timedelta), lambda w, o: o.total_seconds()),
     (_is_pydantic, _pydantic),
     (lambda o: isinstance(o, PurePath), lambda w, o: str(o)),
-    (lambda o: hasattr(o, "to_json") and type(o).__name__ != "type" and _is_langchain(o),
-     lambda w, o: w.convert(o.to_json())),
+    (
+        lambda o: hasattr(o, "to_json") and type(o).__name__ != "type" and _is_langchain(o),
+        lambda w, o: w.convert(o.to_json()),
+    ),
     (lambda o: isinstance(o, int), _int),
     (lambda o: isinstance(o, str), lambda w, o: str(o)),
     (lambda o: isinstance(o, (tuple, set, frozenset)), lambda w, o: w._container(o, w._list)),

@@ -51,7 +51,10 @@ class LangfuseSpanProcessor(SpanProcessor):
         self._failed_exports = 0
         self._scopes: dict[int, tuple[Any, bool]] = {}
         self._worker: BatchWorker[ReadableSpan] = BatchWorker(
-            self._export, max_batch=max_batch, interval=interval, max_queue=max_queue,
+            self._export,
+            max_batch=max_batch,
+            interval=interval,
+            max_queue=max_queue,
             name=f"langfuse-nb-spans-{public_key[:12]}",
         )
 
@@ -88,8 +91,11 @@ class LangfuseSpanProcessor(SpanProcessor):
         known = self._scopes.get(id(scope))  # scopes live as long as their tracer: cache the answer
         if known is None or known[0] is not scope:
             attrs = scope.attributes
-            mine = (scope.name == SDK_SCOPE_NAME and attrs is not None
-                    and attrs.get("public_key") == self._public_key)
+            mine = (
+                scope.name == SDK_SCOPE_NAME
+                and attrs is not None
+                and attrs.get("public_key") == self._public_key
+            )
             known = self._scopes[id(scope)] = (scope, mine)
         return known[1]
 

@@ -48,9 +48,9 @@ def _from_baggage(entries: Mapping[str, object]) -> dict[str, Any]:
             value = str(value)
         if name.startswith(BAGGAGE_METADATA_PREFIX):
             # F10: metadata keys never alias trace attributes
-            out[f"{A.TRACE_METADATA}.{name[len(BAGGAGE_METADATA_PREFIX):]}"] = value
+            out[f"{A.TRACE_METADATA}.{name[len(BAGGAGE_METADATA_PREFIX) :]}"] = value
             continue
-        attribute = LOGICAL_TO_ATTRIBUTE.get(name[len(BAGGAGE_PREFIX):])
+        attribute = LOGICAL_TO_ATTRIBUTE.get(name[len(BAGGAGE_PREFIX) :])
         if attribute is not None:
             if attribute == A.TRACE_TAGS and isinstance(value, str):
                 value = [t for t in value.split(",") if t]

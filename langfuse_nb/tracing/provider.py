@@ -145,17 +145,30 @@ def get_resources(settings: Settings) -> TracingResources:
         return found
 
 
-_PIPELINE_FIELDS = ("secret_key", "base_url", "timeout", "flush_at", "flush_interval", "sample_rate",
-                    "blocked_instrumentation_scopes", "additional_headers", "environment", "release")
+_PIPELINE_FIELDS = (
+    "secret_key",
+    "base_url",
+    "timeout",
+    "flush_at",
+    "flush_interval",
+    "sample_rate",
+    "blocked_instrumentation_scopes",
+    "additional_headers",
+    "environment",
+    "release",
+)
 
 
 def _warn_if_changed(old: Settings, new: Settings) -> None:
     """Same key, different pipeline settings: say so instead of silently keeping the old ones."""
     changed = [f for f in _PIPELINE_FIELDS if getattr(old, f) != getattr(new, f)]
     if changed:
-        logger.warning("langfuse_nb: a client for public key %s already exists; its export settings are kept "
-                       "(changed: %s). Call shutdown() on it first to apply new settings.",
-                       new.public_key, ", ".join(changed))
+        logger.warning(
+            "langfuse_nb: a client for public key %s already exists; its export settings are kept "
+            "(changed: %s). Call shutdown() on it first to apply new settings.",
+            new.public_key,
+            ", ".join(changed),
+        )
 
 
 def live_resources() -> list[TracingResources]:
@@ -189,8 +202,14 @@ def _build(settings: Settings) -> TracingResources:
         atexit.unregister(_shutdown_all)
         atexit.register(_shutdown_all)
     tracer = provider.get_tracer(SDK_SCOPE_NAME, SDK_VERSION, attributes={"public_key": settings.public_key})
-    return TracingResources(settings=settings, provider=provider, processor=processor, tracer=tracer,
-                            owns_provider=owns, deliveries={"spans": processor.delivery})
+    return TracingResources(
+        settings=settings,
+        provider=provider,
+        processor=processor,
+        tracer=tracer,
+        owns_provider=owns,
+        deliveries={"spans": processor.delivery},
+    )
 
 
 def _choose_provider(settings: Settings) -> tuple[Any, bool]:

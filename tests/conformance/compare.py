@@ -31,8 +31,9 @@ def ids_in(records: dict[str, list[Any]]) -> set[str]:
     return found
 
 
-def spans(records: dict[str, list[Any]], shared_ids: set[str], *,
-          with_resource: bool) -> list[dict[str, Any]]:
+def spans(
+    records: dict[str, list[Any]], shared_ids: set[str], *, with_resource: bool
+) -> list[dict[str, Any]]:
     """The spans of one scenario as comparable dicts, sorted."""
     raw = records["spans"]
     by_id = {s["span_id"]: s for s in raw}
@@ -52,8 +53,13 @@ def spans(records: dict[str, list[Any]], shared_ids: set[str], *,
             "parent": parent_ref,
             "attributes": _ids_named(without_timestamps(span["attributes"]), by_id, shared_ids),
             "status": span["status"],
-            "events": [{"name": e["name"], **{k: v for k, v in e["attributes"].items()
-                                              if k not in IGNORED_EVENT_KEYS}} for e in span["events"]],
+            "events": [
+                {
+                    "name": e["name"],
+                    **{k: v for k, v in e["attributes"].items() if k not in IGNORED_EVENT_KEYS},
+                }
+                for e in span["events"]
+            ],
             "zero_duration": span["start"] == span["end"],
             "scope": [span["scope"]["name"], span["scope"]["version"]],
         }
@@ -66,8 +72,10 @@ def spans(records: dict[str, list[Any]], shared_ids: set[str], *,
 def _ids_named(attributes: dict[str, Any], by_id: dict[str, Any], shared: set[str]) -> dict[str, Any]:
     """Attribute values that are random span ids of this scenario (e.g. an experiment's root observation
     id) become ``<id:span name>``."""
-    return {k: (f"<id:{by_id[v]['name']}>" if isinstance(v, str) and v in by_id and v not in shared else v)
-            for k, v in attributes.items()}
+    return {
+        k: (f"<id:{by_id[v]['name']}>" if isinstance(v, str) and v in by_id and v not in shared else v)
+        for k, v in attributes.items()
+    }
 
 
 def _trace_labels(raw: list[dict[str, Any]], by_id: dict[str, Any]) -> dict[str, str]:
@@ -91,9 +99,13 @@ def ingestion(records: dict[str, list[Any]], shared_ids: set[str]) -> list[dict[
             for key in ("traceId", "observationId"):
                 if body.get(key) is not None:
                     body[key] = _keep(body[key], shared_ids)
-            out.append({"type": event.get("type"), "body": body,
-                        **{k: v for k, v in event.items()
-                           if k not in _INGESTION_VOLATILE | {"type", "body"}}})
+            out.append(
+                {
+                    "type": event.get("type"),
+                    "body": body,
+                    **{k: v for k, v in event.items() if k not in _INGESTION_VOLATILE | {"type", "body"}},
+                }
+            )
     return sorted(out, key=lambda e: json.dumps(e, sort_keys=True, default=str))
 
 
@@ -108,8 +120,11 @@ def requests(records: dict[str, list[Any]], shared_ids: set[str]) -> list[dict[s
     for request in records["requests"]:
         body = request["body"]
         if isinstance(body, dict):
-            body = {k: (_keep(v, shared_ids) if k in _ID_FIELDS and isinstance(v, str) else v)
-                    for k, v in body.items() if k not in _REQUEST_VOLATILE}
+            body = {
+                k: (_keep(v, shared_ids) if k in _ID_FIELDS and isinstance(v, str) else v)
+                for k, v in body.items()
+                if k not in _REQUEST_VOLATILE
+            }
         headers = {k: ("<key>" if k == "x-langfuse-public-key" else v) for k, v in request["headers"].items()}
         path = request["path"]
         if path.startswith("/upload/"):  # /upload/<public key>/<media id>

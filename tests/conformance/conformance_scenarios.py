@@ -137,9 +137,15 @@ def _raise(exc: BaseException) -> None:
 @scenario()
 def span_every_field(ctx: Ctx) -> None:
     lf = ctx.client()
-    span = lf.start_span(name="root", input={"q": "hi", "n": [1, 2.5, None, True]}, output="plain",
-                         metadata={"s": "x", "i": 7, "b": True, "f": 0.5, "l": [1, 2], "d": {"k": "v"},
-                                   "none": None}, version="v1", level="WARNING", status_message="careful")
+    span = lf.start_span(
+        name="root",
+        input={"q": "hi", "n": [1, 2.5, None, True]},
+        output="plain",
+        metadata={"s": "x", "i": 7, "b": True, "f": 0.5, "l": [1, 2], "d": {"k": "v"}, "none": None},
+        version="v1",
+        level="WARNING",
+        status_message="careful",
+    )
     span.update(output={"done": True}, metadata={"later": "yes"}, version="v2")
     span.update(name="renamed")
     child = span.start_span(name="child", input="c")
@@ -152,8 +158,17 @@ def span_every_field(ctx: Ctx) -> None:
 def every_observation_type(ctx: Ctx) -> None:
     lf = ctx.client()
     with lf.start_as_current_observation(name="parent", as_type="agent") as parent:
-        for as_type in ("span", "generation", "agent", "tool", "chain", "retriever", "evaluator",
-                        "embedding", "guardrail"):
+        for as_type in (
+            "span",
+            "generation",
+            "agent",
+            "tool",
+            "chain",
+            "retriever",
+            "evaluator",
+            "embedding",
+            "guardrail",
+        ):
             obs = lf.start_observation(name=f"type-{as_type}", as_type=as_type, input=as_type, output=1)
             ctx.record(f"class-{as_type}", type(obs).__name__)
             obs.end()
@@ -178,10 +193,15 @@ def unknown_observation_type(ctx: Ctx) -> None:
 def generation_fields(ctx: Ctx) -> None:
     lf = ctx.client()
     with lf.start_as_current_observation(
-        name="gen", as_type="generation", model="gpt-4o", model_parameters={"temperature": 0.2, "stop": "x"},
-        usage_details={"input": 5, "output": 2}, cost_details={"total": 0.0001, "input": 0.00005},
+        name="gen",
+        as_type="generation",
+        model="gpt-4o",
+        model_parameters={"temperature": 0.2, "stop": "x"},
+        usage_details={"input": 5, "output": 2},
+        cost_details={"total": 0.0001, "input": 0.00005},
         completion_start_time=dt.datetime(2025, 5, 1, 10, 0, 0, 250000, tzinfo=dt.timezone.utc),
-        prompt=FakePrompt(), input=[{"role": "user", "content": "hi"}],
+        prompt=FakePrompt(),
+        input=[{"role": "user", "content": "hi"}],
     ) as gen:
         gen.update(output="Hello!", usage_details={"input": 6})
     emb = lf.start_observation(name="emb", as_type="embedding", model="text-emb", usage_details={"input": 9})
@@ -194,13 +214,25 @@ def usage_openai_and_anthropic_shapes(ctx: Ctx) -> None:
     lf = ctx.client()
     shapes = {
         "openai-chat": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
-        "openai-details": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15,
-                           "prompt_tokens_details": {"cached_tokens": 3},
-                           "completion_tokens_details": {"reasoning_tokens": 2}},
-        "openai-responses": {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10,
-                             "input_tokens_details": {"cached_tokens": 1}},
-        "anthropic": {"input_tokens": 12, "output_tokens": 4, "cache_read_input_tokens": 2,
-                      "cache_creation_input_tokens": 1},
+        "openai-details": {
+            "prompt_tokens": 10,
+            "completion_tokens": 5,
+            "total_tokens": 15,
+            "prompt_tokens_details": {"cached_tokens": 3},
+            "completion_tokens_details": {"reasoning_tokens": 2},
+        },
+        "openai-responses": {
+            "input_tokens": 7,
+            "output_tokens": 3,
+            "total_tokens": 10,
+            "input_tokens_details": {"cached_tokens": 1},
+        },
+        "anthropic": {
+            "input_tokens": 12,
+            "output_tokens": 4,
+            "cache_read_input_tokens": 2,
+            "cache_creation_input_tokens": 1,
+        },
         "langfuse": {"input": 1, "output": 2, "total": 3, "cache_read": 4},
         "floats": {"input": 1.5, "output": 2},
     }
@@ -229,14 +261,26 @@ def current_updates(ctx: Ctx) -> None:
     lf.update_current_span(output="ignored")  # no active span
     lf.update_current_trace(name="ignored")
     with lf.start_as_current_span(name="outer") as outer:
-        ctx.record("inside-ids", [lf.get_current_trace_id() == outer.trace_id,
-                                  lf.get_current_observation_id() == outer.id])
+        ctx.record(
+            "inside-ids",
+            [lf.get_current_trace_id() == outer.trace_id, lf.get_current_observation_id() == outer.id],
+        )
         lf.update_current_span(output="current-out", level="DEBUG", version="cv", metadata={"m": 1})
-        lf.update_current_trace(name="tn", user_id="u", session_id="s", version="tv", input="ti",
-                                output={"to": 1}, metadata={"tm": "x"}, tags=["a", "b"], public=True)
+        lf.update_current_trace(
+            name="tn",
+            user_id="u",
+            session_id="s",
+            version="tv",
+            input="ti",
+            output={"to": 1},
+            metadata={"tm": "x"},
+            tags=["a", "b"],
+            public=True,
+        )
         with lf.start_as_current_observation(name="inner-gen", as_type="generation"):
-            lf.update_current_generation(model="m-1", usage_details={"input": 3}, metadata={"g": 1},
-                                         name="renamed-gen")
+            lf.update_current_generation(
+                model="m-1", usage_details={"input": 3}, metadata={"g": 1}, name="renamed-gen"
+            )
             lf.update_current_span(status_message="from span api")
         with lf.start_as_current_observation(name="inner-span"):
             lf.update_current_generation(model="m-2")
@@ -246,9 +290,17 @@ def current_updates(ctx: Ctx) -> None:
 def update_trace_every_field(ctx: Ctx) -> None:
     lf = ctx.client()
     span = lf.start_span(name="t")
-    span.update_trace(name="trace-name", user_id="u-1", session_id="s-1", version="tv", input="ti",
-                      output={"to": 1}, metadata={"tm": "x", "tn": 3, "nested": {"a": [1]}}, tags=["a", "b"],
-                      public=True)
+    span.update_trace(
+        name="trace-name",
+        user_id="u-1",
+        session_id="s-1",
+        version="tv",
+        input="ti",
+        output={"to": 1},
+        metadata={"tm": "x", "tn": 3, "nested": {"a": [1]}},
+        tags=["a", "b"],
+        public=True,
+    )
     span.update_trace(tags=["c"], metadata={"more": None})
     span.end()
 
@@ -256,12 +308,18 @@ def update_trace_every_field(ctx: Ctx) -> None:
 @scenario()
 def with_block_exceptions(ctx: Ctx) -> None:
     lf = ctx.client()
-    for label, exc in (("with-message", ValueError("bad thing")), ("keyerror-bare", KeyError()),
-                       ("custom-bare", Bare()), ("keyerror-msg", KeyError("k"))):
+    for label, exc in (
+        ("with-message", ValueError("bad thing")),
+        ("keyerror-bare", KeyError()),
+        ("custom-bare", Bare()),
+        ("keyerror-msg", KeyError("k")),
+    ):
         with contextlib.suppress(Exception), lf.start_as_current_span(name=f"span-{label}"):
             raise exc
-        with contextlib.suppress(Exception), lf.start_as_current_observation(name=f"gen-{label}",
-                                                                             as_type="generation"):
+        with (
+            contextlib.suppress(Exception),
+            lf.start_as_current_observation(name=f"gen-{label}", as_type="generation"),
+        ):
             raise exc
     with lf.start_as_current_span(name="explicit-error", level="ERROR", status_message="explicit"):
         pass
@@ -275,8 +333,12 @@ def with_block_exceptions(ctx: Ctx) -> None:
 def observe_exceptions(ctx: Ctx) -> None:
     ctx.client()
     observe = ctx.mod.observe
-    for label, exc in (("with-message", RuntimeError("nope")), ("keyerror-bare", KeyError()),
-                       ("custom-bare", Bare()), ("empty-string", ValueError(""))):
+    for label, exc in (
+        ("with-message", RuntimeError("nope")),
+        ("keyerror-bare", KeyError()),
+        ("custom-bare", Bare()),
+        ("empty-string", ValueError("")),
+    ):
         fn = observe(name=f"fail-{label}")(lambda e=exc: _raise(e))
         with contextlib.suppress(Exception):
             fn()
@@ -313,10 +375,14 @@ def trace_context_ids(ctx: Ctx) -> None:
 def trace_context_invalid_ids(ctx: Ctx) -> None:
     lf = ctx.client()
     seeded = lf.create_trace_id(seed="invalid")
-    for label, tc in {"short": {"trace_id": "abc"}, "non-hex": {"trace_id": "z" * 32},
-                      "bad-parent": {"trace_id": seeded, "parent_span_id": "xyz"}}.items():
-        ctx.attempt(f"start-{label}",
-                    lambda tc=tc, n=f"span-{label}": lf.start_span(name=n, trace_context=tc).end())
+    for label, tc in {
+        "short": {"trace_id": "abc"},
+        "non-hex": {"trace_id": "z" * 32},
+        "bad-parent": {"trace_id": seeded, "parent_span_id": "xyz"},
+    }.items():
+        ctx.attempt(
+            f"start-{label}", lambda tc=tc, n=f"span-{label}": lf.start_span(name=n, trace_context=tc).end()
+        )
 
 
 @scenario()
@@ -410,10 +476,21 @@ def observe_io_values(ctx: Ctx) -> None:
         return args[0] if args else kwargs
 
     values = {
-        "dataclass": Point(1, 2.0), "object": Slotted(), "bytes": b"bytes", "date": dt.date(2024, 1, 2),
-        "datetime": dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), "int-key": {1: "x"},
-        "set": {3}, "tuple": (1, "a"), "enum": Color.RED, "nested-none": {"a": None, "b": [None]},
-        "unicode": "héllo ✓", "empty-dict": {}, "empty-list": [], "bool": True, "float": 0.1,
+        "dataclass": Point(1, 2.0),
+        "object": Slotted(),
+        "bytes": b"bytes",
+        "date": dt.date(2024, 1, 2),
+        "datetime": dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc),
+        "int-key": {1: "x"},
+        "set": {3},
+        "tuple": (1, "a"),
+        "enum": Color.RED,
+        "nested-none": {"a": None, "b": [None]},
+        "unicode": "héllo ✓",
+        "empty-dict": {},
+        "empty-list": [],
+        "bool": True,
+        "float": 0.1,
         "exception": ValueError("as value"),
     }
     for label, value in values.items():
@@ -539,8 +616,11 @@ def media_in_observations(ctx: Ctx) -> None:
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
     image = media(content_bytes=png, content_type="image/png")
     data_uri = "data:text/plain;base64," + base64.b64encode(b"hello media").decode()
-    with lf.start_as_current_span(name="with-media", input={"image": image, "text": "t"},
-                                  metadata={"doc": media(base64_data_uri=data_uri)}) as span:
+    with lf.start_as_current_span(
+        name="with-media",
+        input={"image": image, "text": "t"},
+        metadata={"doc": media(base64_data_uri=data_uri)},
+    ) as span:
         span.update(output=[image, "after"])
 
 
@@ -577,8 +657,12 @@ def get_client_without_a_client(ctx: Ctx) -> None:
 
 @scenario()
 def environment_values(ctx: Ctx) -> None:
-    for suffix, environment in (("-upper", "Production"), ("-reserved", "langfuse-internal"),
-                                ("-ok", "staging_2"), ("-long", "e" * 50)):
+    for suffix, environment in (
+        ("-upper", "Production"),
+        ("-reserved", "langfuse-internal"),
+        ("-ok", "staging_2"),
+        ("-long", "e" * 50),
+    ):
         lf = ctx.client(suffix, environment=environment)
         lf.start_span(name=f"env{suffix}").end()
         ctx.mod.observe(name=f"env-observe{suffix}")(lambda: 1)(langfuse_public_key=ctx.key(suffix))
@@ -588,12 +672,21 @@ def environment_values(ctx: Ctx) -> None:
 def generation_fields_on_other_types(ctx: Ctx) -> None:
     lf = ctx.client()
     for as_type in ("span", "agent", "tool", "embedding"):
-        obs = lf.start_observation(name=f"fields-{as_type}", as_type=as_type, model="m",
-                                   usage_details={"input": 1}, model_parameters={"t": 1})
+        obs = lf.start_observation(
+            name=f"fields-{as_type}",
+            as_type=as_type,
+            model="m",
+            usage_details={"input": 1},
+            model_parameters={"t": 1},
+        )
         obs.update(model="m2", cost_details={"total": 0.5})
         obs.end()
-    ev = lf.create_event(name="ev-with-level", level="ERROR", status_message="bad",
-                         trace_context={"trace_id": lf.create_trace_id(seed="ev")})
+    ev = lf.create_event(
+        name="ev-with-level",
+        level="ERROR",
+        status_message="bad",
+        trace_context={"trace_id": lf.create_trace_id(seed="ev")},
+    )
     ctx.record("event", type(ev).__name__)
 
 
@@ -645,8 +738,14 @@ def propagate_attributes_fields(ctx: Ctx) -> None:
     lf = ctx.client()
     propagate = ctx.mod.propagate_attributes
     with lf.start_as_current_span(name="prop-root"):
-        with propagate(user_id="pu", session_id="ps", metadata={"pm": "v", "n": "1"}, version="pv",
-                       tags=["pt", "pt2"], trace_name="ptn"):
+        with propagate(
+            user_id="pu",
+            session_id="ps",
+            metadata={"pm": "v", "n": "1"},
+            version="pv",
+            tags=["pt", "pt2"],
+            trace_name="ptn",
+        ):
             lf.start_observation(name="prop-child", as_type="tool").end()
             with propagate(user_id="inner-user", tags=["more"]):
                 lf.start_observation(name="prop-nested").end()
@@ -672,8 +771,9 @@ def masks(ctx: Ctx) -> None:
         return data.replace("secret", "***") if isinstance(data, str) else data
 
     lf = ctx.client(mask=mask)
-    with lf.start_as_current_span(name="masked", input="a secret value", output={"k": "secret"},
-                                  metadata={"m": "secret"}) as span:
+    with lf.start_as_current_span(
+        name="masked", input="a secret value", output={"k": "secret"}, metadata={"m": "secret"}
+    ) as span:
         span.update(output="another secret")
         span.update_trace(input="trace secret")
     ctx.mod.observe(name="masked-observe")(lambda s: s)("observed secret")
@@ -724,14 +824,30 @@ def score_value_edge_cases(ctx: Ctx) -> None:
 def value_serialization(ctx: Ctx) -> None:
     lf = ctx.client()
     values = {
-        "dataclass": [Point(1, 2.0)], "object": Slotted(), "bytes": b"\x00\xffbytes",
+        "dataclass": [Point(1, 2.0)],
+        "object": Slotted(),
+        "bytes": b"\x00\xffbytes",
         "date": dt.date(2024, 1, 2),
-        "datetime-naive": dt.datetime(2024, 1, 2, 3, 4, 5), "int-key": {1: "x", 2: None},
-        "set": {1}, "tuple": (1, "a"), "enum": Color.RED, "unicode": "héllo ✓", "empty-dict": {},
-        "empty-list": [], "empty-string": "", "nested": {"a": {"b": {"c": [1, {"d": None}]}}},
-        "exception": ValueError("v"), "nan": float("nan"), "inf": float("inf"), "big-int": 2**60,
-        "decimal": decimal.Decimal("3.10"), "time": dt.time(1, 2, 3), "timedelta": dt.timedelta(seconds=90),
-        "tuple-key": {(1, 2): "t"}, "zero": 0, "false": False,
+        "datetime-naive": dt.datetime(2024, 1, 2, 3, 4, 5),
+        "int-key": {1: "x", 2: None},
+        "set": {1},
+        "tuple": (1, "a"),
+        "enum": Color.RED,
+        "unicode": "héllo ✓",
+        "empty-dict": {},
+        "empty-list": [],
+        "empty-string": "",
+        "nested": {"a": {"b": {"c": [1, {"d": None}]}}},
+        "exception": ValueError("v"),
+        "nan": float("nan"),
+        "inf": float("inf"),
+        "big-int": 2**60,
+        "decimal": decimal.Decimal("3.10"),
+        "time": dt.time(1, 2, 3),
+        "timedelta": dt.timedelta(seconds=90),
+        "tuple-key": {(1, 2): "t"},
+        "zero": 0,
+        "false": False,
     }
     for label, value in values.items():
         lf.start_span(name=f"value-{label}", input=value, output=[value], metadata={"v": value}).end()
@@ -740,8 +856,15 @@ def value_serialization(ctx: Ctx) -> None:
 @scenario("rest")
 def metadata_shapes(ctx: Ctx) -> None:
     lf = ctx.client()
-    shapes = {"list": [1, 2, 3], "string": "meta", "int": 5, "none-values": {"a": None, "b": "x"},
-              "nested": {"n": {"deep": [1, {"x": 2}]}}, "bool-float": {"b": False, "f": 1.5}, "empty": {}}
+    shapes = {
+        "list": [1, 2, 3],
+        "string": "meta",
+        "int": 5,
+        "none-values": {"a": None, "b": "x"},
+        "nested": {"n": {"deep": [1, {"x": 2}]}},
+        "bool-float": {"b": False, "f": 1.5},
+        "empty": {},
+    }
     for label, metadata in shapes.items():
         lf.start_span(name=f"meta-{label}", metadata=metadata).end()
 
@@ -800,8 +923,19 @@ def multi_project_clients(ctx: Ctx) -> None:
 def prompt_text(ctx: Ctx) -> None:
     lf = ctx.client()
     prompt = lf.get_prompt("text-greeting")
-    ctx.record("fields", [prompt.name, prompt.version, prompt.prompt, prompt.config, prompt.labels,
-                          prompt.tags, prompt.is_fallback, type(prompt).__name__])
+    ctx.record(
+        "fields",
+        [
+            prompt.name,
+            prompt.version,
+            prompt.prompt,
+            prompt.config,
+            prompt.labels,
+            prompt.tags,
+            prompt.is_fallback,
+            type(prompt).__name__,
+        ],
+    )
     ctx.record("compile", prompt.compile(name="Ada", mood=None))
     ctx.record("compile-partial", prompt.compile(name="Ada"))
     ctx.record("variables", prompt.variables)
@@ -822,8 +956,10 @@ def prompt_chat(ctx: Ctx) -> None:
     ctx.record("type", type(prompt).__name__)
     ctx.record("prompt", prompt.prompt)
     ctx.record("variables", prompt.variables)
-    ctx.record("compile", prompt.compile(role="helper", question="why?",
-                                         history=[{"role": "user", "content": "earlier"}]))
+    ctx.record(
+        "compile",
+        prompt.compile(role="helper", question="why?", history=[{"role": "user", "content": "earlier"}]),
+    )
     ctx.record("compile-unfilled-placeholder", prompt.compile(role="r", question="q"))
     ctx.record("langchain", prompt.get_langchain_prompt())
     with lf.start_as_current_observation(name="with-prompt", as_type="generation", prompt=prompt):
@@ -834,25 +970,43 @@ def prompt_chat(ctx: Ctx) -> None:
 def prompt_fetch_failures(ctx: Ctx) -> None:
     lf = ctx.client()
     ctx.attempt("missing", lambda: lf.get_prompt("missing-one", max_retries=0))
-    fb = ctx.attempt("missing-fallback", lambda: lf.get_prompt("missing-two", fallback="Hi {{x}}",
-                                                               max_retries=0).compile(x="there"))
+    fb = ctx.attempt(
+        "missing-fallback",
+        lambda: lf.get_prompt("missing-two", fallback="Hi {{x}}", max_retries=0).compile(x="there"),
+    )
     del fb
-    chat = ctx.attempt("missing-chat-fallback", lambda: lf.get_prompt(
-        "missing-three", type="chat", fallback=[{"role": "system", "content": "s {{v}}"}],
-        max_retries=0).compile(v=1))
+    chat = ctx.attempt(
+        "missing-chat-fallback",
+        lambda: lf.get_prompt(
+            "missing-three", type="chat", fallback=[{"role": "system", "content": "s {{v}}"}], max_retries=0
+        ).compile(v=1),
+    )
     del chat
-    ctx.attempt("broken-fallback", lambda: [
-        (p.is_fallback, p.prompt) for p in [lf.get_prompt("broken-one", fallback="f", max_retries=0)]])
+    ctx.attempt(
+        "broken-fallback",
+        lambda: [
+            (p.is_fallback, p.prompt) for p in [lf.get_prompt("broken-one", fallback="f", max_retries=0)]
+        ],
+    )
 
 
 @scenario("rest")
 def prompt_create_and_update(ctx: Ctx) -> None:
     lf = ctx.client()
-    text = lf.create_prompt(name="new-text", prompt="T {{a}}", labels=["production"], tags=["x"],
-                            config={"model": "m"}, commit_message="first")
+    text = lf.create_prompt(
+        name="new-text",
+        prompt="T {{a}}",
+        labels=["production"],
+        tags=["x"],
+        config={"model": "m"},
+        commit_message="first",
+    )
     ctx.record("text", [type(text).__name__, text.name, text.version, text.prompt, text.labels])
-    chat = lf.create_prompt(name="new-chat", type="chat", prompt=[
-        {"role": "system", "content": "S"}, {"type": "placeholder", "name": "h"}])
+    chat = lf.create_prompt(
+        name="new-chat",
+        type="chat",
+        prompt=[{"role": "system", "content": "S"}, {"type": "placeholder", "name": "h"}],
+    )
     ctx.record("chat", [type(chat).__name__, chat.prompt])
     ctx.attempt("bad-chat", lambda: lf.create_prompt(name="bad", type="chat", prompt="not a list"))
     ctx.attempt("update", lambda: lf.update_prompt(name="new-text", version=1, new_labels=["prod"]).labels)
@@ -867,50 +1021,97 @@ def _api_calls(api: Any) -> dict[str, Callable[[], Any]]:
         "health": lambda: api.health.health(),
         "projects": lambda: api.projects.get(),
         "trace.get": lambda: api.trace.get("trace-1"),
-        "trace.list": lambda: api.trace.list(page=2, limit=5, user_id="u", name="n", session_id="s",
-                                             from_timestamp=t0, to_timestamp=t1, order_by="timestamp.asc",
-                                             tags=["a", "b"], version="v", release="r",
-                                             environment=["e1", "e2"], fields="core,io"),
+        "trace.list": lambda: api.trace.list(
+            page=2,
+            limit=5,
+            user_id="u",
+            name="n",
+            session_id="s",
+            from_timestamp=t0,
+            to_timestamp=t1,
+            order_by="timestamp.asc",
+            tags=["a", "b"],
+            version="v",
+            release="r",
+            environment=["e1", "e2"],
+            fields="core,io",
+        ),
         "trace.delete": lambda: api.trace.delete("trace-1"),
         "trace.delete_multiple": lambda: api.trace.delete_multiple(trace_ids=["t1", "t2"]),
         "observations.get": lambda: api.observations.get("obs-1"),
         "observations.get_many": lambda: api.observations.get_many(
-            page=1, limit=10, name="x", user_id="u", type="GENERATION", trace_id="t", level="ERROR",
-            parent_observation_id="p", environment=["e"], from_start_time=t0, to_start_time=t1, version="v"),
-        "sessions.list": lambda: api.sessions.list(page=1, limit=2, from_timestamp=t0, to_timestamp=t1,
-                                                   environment=["e"]),
+            page=1,
+            limit=10,
+            name="x",
+            user_id="u",
+            type="GENERATION",
+            trace_id="t",
+            level="ERROR",
+            parent_observation_id="p",
+            environment=["e"],
+            from_start_time=t0,
+            to_start_time=t1,
+            version="v",
+        ),
+        "sessions.list": lambda: api.sessions.list(
+            page=1, limit=2, from_timestamp=t0, to_timestamp=t1, environment=["e"]
+        ),
         "sessions.get": lambda: api.sessions.get("sess-1"),
-        "score_v_2.get": lambda: api.score_v_2.get(page=1, limit=3, user_id="u", name="n", from_timestamp=t0,
-                                                   to_timestamp=t1, source="API", operator=">=", value=0.5,
-                                                   score_ids="a,b", config_id="c", data_type="NUMERIC",
-                                                   environment=["e"], trace_tags=["x"]),
+        "score_v_2.get": lambda: api.score_v_2.get(
+            page=1,
+            limit=3,
+            user_id="u",
+            name="n",
+            from_timestamp=t0,
+            to_timestamp=t1,
+            source="API",
+            operator=">=",
+            value=0.5,
+            score_ids="a,b",
+            config_id="c",
+            data_type="NUMERIC",
+            environment=["e"],
+            trace_tags=["x"],
+        ),
         "score_v_2.get_by_id": lambda: api.score_v_2.get_by_id("score-1"),
         "score.create": lambda: api.score.create(request={"name": "s", "value": 1, "traceId": "t"}),
         "score.delete": lambda: api.score.delete("score-1"),
         "score_configs.get": lambda: api.score_configs.get(page=1, limit=2),
         "score_configs.get_by_id": lambda: api.score_configs.get_by_id("cfg-1"),
-        "prompts.list": lambda: api.prompts.list(name="p", label="l", tag="t", page=1, limit=2,
-                                                 from_updated_at=t0, to_updated_at=t1),
+        "prompts.list": lambda: api.prompts.list(
+            name="p", label="l", tag="t", page=1, limit=2, from_updated_at=t0, to_updated_at=t1
+        ),
         "prompts.get-version": lambda: api.prompts.get("text-api", version=3),
         "prompts.get-label": lambda: api.prompts.get("text-api", label="staging"),
         "prompts.get-missing": lambda: api.prompts.get("missing-api"),
-        "prompt_version.update": lambda: api.prompt_version.update(name="text-api", version=1,
-                                                                   new_labels=["a"]),
+        "prompt_version.update": lambda: api.prompt_version.update(
+            name="text-api", version=1, new_labels=["a"]
+        ),
         "datasets.list": lambda: api.datasets.list(page=1, limit=5),
         "datasets.get": lambda: api.datasets.get("api-set"),
         "datasets.get_run": lambda: api.datasets.get_run("api-set", "run-1"),
         "datasets.get_runs": lambda: api.datasets.get_runs("api-set", page=1, limit=2),
         "datasets.delete_run": lambda: api.datasets.delete_run("api-set", "run-1"),
         "dataset_items.get": lambda: api.dataset_items.get("item-1"),
-        "dataset_items.list": lambda: api.dataset_items.list(dataset_name="api-set", source_trace_id="t",
-                                                             source_observation_id="o", page=1, limit=2),
+        "dataset_items.list": lambda: api.dataset_items.list(
+            dataset_name="api-set", source_trace_id="t", source_observation_id="o", page=1, limit=2
+        ),
         "dataset_items.delete": lambda: api.dataset_items.delete("item-1"),
-        "dataset_run_items.list": lambda: api.dataset_run_items.list(dataset_id="ds", run_name="r", page=1,
-                                                                     limit=2),
+        "dataset_run_items.list": lambda: api.dataset_run_items.list(
+            dataset_id="ds", run_name="r", page=1, limit=2
+        ),
         "media.get": lambda: api.media.get("media-1"),
-        "ingestion.batch": lambda: api.ingestion.batch(batch=[{
-            "id": "e1", "type": "score-create", "timestamp": "2025-01-02T03:04:05.000Z",
-            "body": {"id": "s1", "name": "n", "value": 1, "traceId": "t"}}], metadata={"m": 1}),
+        "ingestion.batch": lambda: api.ingestion.batch(
+            batch=[
+                {
+                    "id": "e1",
+                    "type": "score-create",
+                    "timestamp": "2025-01-02T03:04:05.000Z",
+                    "body": {"id": "s1", "name": "n", "value": 1, "traceId": "t"},
+                }
+            ],
+            metadata={"m": 1},
+        ),
     }
 
 
@@ -932,9 +1133,11 @@ def rest_client_async(ctx: Ctx) -> None:
 
     async def calls() -> list[Any]:
         out = []
-        for call in (lambda: lf.async_api.prompts.get("text-async", label="x"),
-                     lambda: lf.async_api.trace.list(page=1, limit=1, tags=["t"]),
-                     lambda: lf.async_api.datasets.get("async-set")):
+        for call in (
+            lambda: lf.async_api.prompts.get("text-async", label="x"),
+            lambda: lf.async_api.trace.list(page=1, limit=1, tags=["t"]),
+            lambda: lf.async_api.datasets.get("async-set"),
+        ):
             try:
                 out.append(type(await call()).__name__)
             except Exception as exc:
@@ -949,14 +1152,34 @@ def rest_client_async(ctx: Ctx) -> None:
 def datasets(ctx: Ctx) -> None:
     lf = ctx.client()
     dataset = lf.get_dataset("qa-set")
-    ctx.record("dataset", [dataset.name, dataset.id, len(dataset.items),
-                           [item.input for item in dataset.items], [item.id for item in dataset.items]])
+    ctx.record(
+        "dataset",
+        [
+            dataset.name,
+            dataset.id,
+            len(dataset.items),
+            [item.input for item in dataset.items],
+            [item.id for item in dataset.items],
+        ],
+    )
     ctx.attempt("missing", lambda: lf.get_dataset("missing"))
     ctx.attempt("create", lambda: lf.create_dataset(name="made", description="d", metadata={"k": 1}).name)
-    ctx.attempt("create-item", lambda: lf.create_dataset_item(
-        dataset_name="made", input={"q": 1}, expected_output="a", metadata={"m": 1}).input)
-    ctx.attempt("create-item-odd-numbers", lambda: lf.create_dataset_item(
-        dataset_name="made", input={"nan": float("nan"), "big": 2**60, "ok": 1.5}).id)
+    ctx.attempt(
+        "create-item",
+        lambda: (
+            lf.create_dataset_item(
+                dataset_name="made", input={"q": 1}, expected_output="a", metadata={"m": 1}
+            ).input
+        ),
+    )
+    ctx.attempt(
+        "create-item-odd-numbers",
+        lambda: (
+            lf.create_dataset_item(
+                dataset_name="made", input={"nan": float("nan"), "big": 2**60, "ok": 1.5}
+            ).id
+        ),
+    )
 
 
 # =========================================================================================== experiments
@@ -984,9 +1207,10 @@ def experiment_local(ctx: Ctx) -> None:
         return Evaluation(name="exact", value=output == expected_output, comment="cmp")
 
     result = lf.run_experiment(
-        name="local-exp", data=[{"input": "a", "expected_output": "out:a"}, {"input": "boom"},
-                                {"expected_output": "no input"}],
-        task=_task, evaluators=[exact, _failing_evaluator],
+        name="local-exp",
+        data=[{"input": "a", "expected_output": "out:a"}, {"input": "boom"}, {"expected_output": "no input"}],
+        task=_task,
+        evaluators=[exact, _failing_evaluator],
         run_evaluators=[lambda *, item_results, **_: Evaluation(name="count", value=len(item_results))],
     )
     ctx.record("items", [[r.output, [(e.name, e.value) for e in r.evaluations]] for r in result.item_results])
@@ -1012,10 +1236,19 @@ def batch_evaluation(ctx: Ctx) -> None:
     def mapper(*, item: Any, **_: Any) -> Any:
         return EvaluatorInputs(input=item.input, output=item.output, expected_output=None, metadata={})
 
-    result = lf.run_batched_evaluation(scope="traces", mapper=mapper, evaluators=[_length], max_items=3,
-                                       fetch_batch_size=2)
-    ctx.record("counts", [result.total_items_fetched, result.total_items_processed,
-                          result.total_scores_created, result.completed, result.has_more_items])
+    result = lf.run_batched_evaluation(
+        scope="traces", mapper=mapper, evaluators=[_length], max_items=3, fetch_batch_size=2
+    )
+    ctx.record(
+        "counts",
+        [
+            result.total_items_fetched,
+            result.total_items_processed,
+            result.total_scores_created,
+            result.completed,
+            result.has_more_items,
+        ],
+    )
 
 
 # ========================================================================================= configuration
@@ -1111,8 +1344,11 @@ def run_one(sdk: str, mod: Any, url: str, name: str, fn: Callable[[Ctx], None]) 
         _reset(sdk)
     return {
         "results": ctx.results,
-        "warnings": [{"category": w.category.__name__, "message": str(w.message)} for w in caught
-                     if w.category.__module__ == "builtins"],
+        "warnings": [
+            {"category": w.category.__name__, "message": str(w.message)}
+            for w in caught
+            if w.category.__module__ == "builtins"
+        ],
         "logs": capture.records,
         "seconds": round(time.perf_counter() - started, 3),
     }

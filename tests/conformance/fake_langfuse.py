@@ -24,51 +24,112 @@ from _sink import OTLP_PATH, decode_spans  # noqa: E402
 
 PROJECT_ID = "proj-conformance"
 STAMP = "2025-01-02T03:04:05.000Z"
-_KEPT_HEADERS = ("content-type", "x-langfuse-sdk-name", "x-langfuse-sdk-version", "x-langfuse-public-key",
-                 "x-fern-language", "x-amz-checksum-sha256", "x-ms-blob-type")
+_KEPT_HEADERS = (
+    "content-type",
+    "x-langfuse-sdk-name",
+    "x-langfuse-sdk-version",
+    "x-langfuse-public-key",
+    "x-fern-language",
+    "x-amz-checksum-sha256",
+    "x-ms-blob-type",
+)
 
 
 def _text_prompt(name: str, version: int = 2) -> dict[str, Any]:
-    return {"name": name, "type": "text", "version": version, "prompt": "Hello {{name}}, {{ mood }} day!",
-            "config": {"temperature": 0.1}, "labels": ["production", "latest"], "tags": ["t1"],
-            "commitMessage": None, "resolutionGraph": None}
+    return {
+        "name": name,
+        "type": "text",
+        "version": version,
+        "prompt": "Hello {{name}}, {{ mood }} day!",
+        "config": {"temperature": 0.1},
+        "labels": ["production", "latest"],
+        "tags": ["t1"],
+        "commitMessage": None,
+        "resolutionGraph": None,
+    }
 
 
 def _chat_prompt(name: str, version: int = 1) -> dict[str, Any]:
-    messages = [{"type": "chatmessage", "role": "system", "content": "You are {{role}}."},
-                {"type": "placeholder", "name": "history"},
-                {"type": "chatmessage", "role": "user", "content": "{{question}}"}]
-    return {"name": name, "type": "chat", "version": version, "prompt": messages, "config": {},
-            "labels": ["production"], "tags": [], "commitMessage": "c", "resolutionGraph": None}
+    messages = [
+        {"type": "chatmessage", "role": "system", "content": "You are {{role}}."},
+        {"type": "placeholder", "name": "history"},
+        {"type": "chatmessage", "role": "user", "content": "{{question}}"},
+    ]
+    return {
+        "name": name,
+        "type": "chat",
+        "version": version,
+        "prompt": messages,
+        "config": {},
+        "labels": ["production"],
+        "tags": [],
+        "commitMessage": "c",
+        "resolutionGraph": None,
+    }
 
 
 def _dataset(name: str) -> dict[str, Any]:
-    return {"id": f"ds-{name}", "name": name, "description": "d", "metadata": {"m": 1},
-            "projectId": PROJECT_ID, "createdAt": STAMP, "updatedAt": STAMP}
+    return {
+        "id": f"ds-{name}",
+        "name": name,
+        "description": "d",
+        "metadata": {"m": 1},
+        "projectId": PROJECT_ID,
+        "createdAt": STAMP,
+        "updatedAt": STAMP,
+    }
 
 
 def _dataset_item(dataset: str, index: int) -> dict[str, Any]:
-    return {"id": f"item-{dataset}-{index}", "status": "ACTIVE", "input": {"q": f"question {index}"},
-            "expectedOutput": f"answer {index}", "metadata": {"i": index}, "sourceTraceId": None,
-            "sourceObservationId": None, "datasetId": f"ds-{dataset}", "datasetName": dataset,
-            "createdAt": STAMP, "updatedAt": STAMP}
+    return {
+        "id": f"item-{dataset}-{index}",
+        "status": "ACTIVE",
+        "input": {"q": f"question {index}"},
+        "expectedOutput": f"answer {index}",
+        "metadata": {"i": index},
+        "sourceTraceId": None,
+        "sourceObservationId": None,
+        "datasetId": f"ds-{dataset}",
+        "datasetName": dataset,
+        "createdAt": STAMP,
+        "updatedAt": STAMP,
+    }
 
 
 def _trace(index: int) -> dict[str, Any]:
-    return {"id": f"{index:032x}", "timestamp": f"2025-01-0{index + 1}T00:00:00.000Z", "name": f"t{index}",
-            "input": {"q": index}, "output": f"out {index}", "metadata": {}, "tags": [], "public": False,
-            "environment": "default", "htmlPath": f"/project/{PROJECT_ID}/traces/{index:032x}",
-            "latency": 1.0, "totalCost": 0.0, "observations": [], "scores": [], "sessionId": None,
-            "release": None, "version": None, "userId": None, "bookmarked": False, "projectId": PROJECT_ID,
-            "createdAt": STAMP, "updatedAt": STAMP}
+    return {
+        "id": f"{index:032x}",
+        "timestamp": f"2025-01-0{index + 1}T00:00:00.000Z",
+        "name": f"t{index}",
+        "input": {"q": index},
+        "output": f"out {index}",
+        "metadata": {},
+        "tags": [],
+        "public": False,
+        "environment": "default",
+        "htmlPath": f"/project/{PROJECT_ID}/traces/{index:032x}",
+        "latency": 1.0,
+        "totalCost": 0.0,
+        "observations": [],
+        "scores": [],
+        "sessionId": None,
+        "release": None,
+        "version": None,
+        "userId": None,
+        "bookmarked": False,
+        "projectId": PROJECT_ID,
+        "createdAt": STAMP,
+        "updatedAt": STAMP,
+    }
 
 
 def _paged(items: list[Any], page: int, limit: int) -> dict[str, Any]:
     start = (page - 1) * limit
     total = len(items)
-    return {"data": items[start:start + limit],
-            "meta": {"page": page, "limit": limit, "totalItems": total,
-                     "totalPages": max(1, -(-total // limit))}}
+    return {
+        "data": items[start : start + limit],
+        "meta": {"page": page, "limit": limit, "totalItems": total, "totalPages": max(1, -(-total // limit))},
+    }
 
 
 class FakeLangfuse:
@@ -76,7 +137,8 @@ class FakeLangfuse:
 
     def __init__(self) -> None:
         self.by_key: dict[str, dict[str, list[Any]]] = defaultdict(
-            lambda: {"spans": [], "ingestion": [], "requests": []})
+            lambda: {"spans": [], "ingestion": [], "requests": []}
+        )
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -102,8 +164,11 @@ class FakeLangfuse:
     def of(self, key: str) -> dict[str, list[Any]]:
         with self._lock:
             found = self.by_key.get(key)
-            return {k: list(v) for k, v in found.items()} if found else {"spans": [], "ingestion": [],
-                                                                        "requests": []}
+            return (
+                {k: list(v) for k, v in found.items()}
+                if found
+                else {"spans": [], "ingestion": [], "requests": []}
+            )
 
     # -- canned REST answers --------------------------------------------------------------------------------
     def answer(self, method: str, path: str, query: dict[str, Any], body: Any, key: str) -> tuple[int, Any]:
@@ -125,20 +190,34 @@ class FakeLangfuse:
                 return 404, {"message": "Dataset not found"}
             return 200, _dataset(parts[2])
         if method == "POST" and parts in (["v2", "datasets"], ["datasets"]):
-            return 200, {**_dataset(body["name"]), "description": body.get("description"),
-                         "metadata": body.get("metadata")}
+            return 200, {
+                **_dataset(body["name"]),
+                "description": body.get("description"),
+                "metadata": body.get("metadata"),
+            }
         if method == "GET" and parts == ["dataset-items"]:
             name = query.get("datasetName", "")
             items = [_dataset_item(name, i) for i in range(3)]
             return 200, _paged(items, int(query.get("page", 1)), int(query.get("limit", 50)))
         if method == "POST" and parts == ["dataset-items"]:
-            return 200, {**_dataset_item(body.get("datasetName", "x"), 9), "id": body.get("id") or "item-new",
-                         "input": body.get("input"), "expectedOutput": body.get("expectedOutput"),
-                         "metadata": body.get("metadata")}
+            return 200, {
+                **_dataset_item(body.get("datasetName", "x"), 9),
+                "id": body.get("id") or "item-new",
+                "input": body.get("input"),
+                "expectedOutput": body.get("expectedOutput"),
+                "metadata": body.get("metadata"),
+            }
         if method == "POST" and parts == ["dataset-run-items"]:
-            return 200, {"id": "dri-1", "datasetRunId": "run-1", "datasetRunName": body.get("runName"),
-                         "datasetItemId": body.get("datasetItemId"), "traceId": body.get("traceId"),
-                         "observationId": body.get("observationId"), "createdAt": STAMP, "updatedAt": STAMP}
+            return 200, {
+                "id": "dri-1",
+                "datasetRunId": "run-1",
+                "datasetRunName": body.get("runName"),
+                "datasetItemId": body.get("datasetItemId"),
+                "traceId": body.get("traceId"),
+                "observationId": body.get("observationId"),
+                "createdAt": STAMP,
+                "updatedAt": STAMP,
+            }
         if method == "POST" and parts == ["media"]:
             media_id = _media_id(body.get("sha256Hash", ""))
             return 200, {"uploadUrl": f"{self.url}/upload/{key}/{media_id}", "mediaId": media_id}
@@ -218,13 +297,22 @@ def _handler_for(fake: FakeLangfuse) -> type[BaseHTTPRequestHandler]:
                 self._reply(207, {"successes": [{"id": i, "status": 201} for i in ids], "errors": []})
                 return
             # repeated parameters (tags=a&tags=b) stay lists, so their encoding is compared too
-            query = {k: v[0] if len(v) == 1 else v
-                     for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
-            fake.record(key, "requests", {
-                "method": self.command, "path": url.path, "query": query, "body": body,
-                "auth": "authorization" in headers,
-                "headers": {h: headers[h] for h in _KEPT_HEADERS if h in headers},
-            })
+            query = {
+                k: v[0] if len(v) == 1 else v
+                for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()
+            }
+            fake.record(
+                key,
+                "requests",
+                {
+                    "method": self.command,
+                    "path": url.path,
+                    "query": query,
+                    "body": body,
+                    "auth": "authorization" in headers,
+                    "headers": {h: headers[h] for h in _KEPT_HEADERS if h in headers},
+                },
+            )
             if self.command == "PUT" and url.path.startswith("/upload/"):
                 self._reply(200, None)
                 return

@@ -52,18 +52,18 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
     ("trace_context_invalid_ids", "results"): "F18: the reference raises ValueError from int(id, 16)",
     ("keyless_client", "results"): "F20: get_prompt's fallback is returned, get_trace_url gives None",
     ("keyless_client", "logs"): "F20/F21: no 'No active span' warnings while tracing is disabled; the "
-                                "fallback is announced",
+    "fallback is announced",
     ("generator_abandoned_early", "spans"): "F28: the observation ends with what was produced; the "
-                                            "reference never ends it (never exported)",
+    "reference never ends it (never exported)",
     ("get_client_without_a_client", "logs"): "F21: a keyless client built by get_client() warns once, not "
-                                             "again for each @observe call",
+    "again for each @observe call",
     ("async_context_managers", "spans"): "F30: `async with start_as_current_observation(...)` works; the "
-                                         "reference raises TypeError",
+    "reference raises TypeError",
     ("async_context_managers", "results"): "F30 (see above)",
     ("generators", "spans"): "F31: a decorated function returning a traced generator records the stream; the "
-                             "reference records its wrapper object, secret key included",
+    "reference records its wrapper object, secret key included",
     ("sdk_objects_as_values", "spans"): "F32: the client is recorded as <Langfuse public_key=...>; the "
-                                        "reference writes out its attributes, secret key included",
+    "reference writes out its attributes, secret key included",
     ("unknown_observation_type", "logs"): "F22: start_observation warns about an unknown type too",
     ("multi_project_clients", "logs"): "F33: the multi-client warning (same text) is said once per process",
 }
@@ -88,8 +88,9 @@ class Corpus:
         records = {sdk: self.records_of(sdk, scenario) for sdk in SDKS}
         shared = compare.ids_in(records["langfuse"]) & compare.ids_in(records["langfuse_nb"])
         views: dict[str, Callable[[str], Any]] = {
-            "spans": lambda sdk: compare.spans(records[sdk], shared,
-                                               with_resource=group in scenarios.RESOURCE_GROUPS),
+            "spans": lambda sdk: compare.spans(
+                records[sdk], shared, with_resource=group in scenarios.RESOURCE_GROUPS
+            ),
             "ingestion": lambda sdk: compare.ingestion(records[sdk], shared),
             "requests": lambda sdk: compare.requests(records[sdk], shared),
             "results": lambda sdk: compare.without_timestamps(self.outputs[sdk][scenario]["results"]),
@@ -117,8 +118,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
                 sdk, group = jobs.pop(0)
                 out = out_dir / f"{sdk}-{group}.json"
                 cmd = [sys.executable, str(HERE / "conformance_scenarios.py"), sdk, fake.url, group, str(out)]
-                running.append((sdk, group, subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True),
-                                out))
+                running.append(
+                    (sdk, group, subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True), out)
+                )
             sdk, group, proc, out = running.pop(0)
             _, stderr = proc.communicate(timeout=240)
             assert proc.returncode == 0, f"{sdk}/{group} failed:\n{stderr[-4000:]}"
@@ -158,8 +160,12 @@ def test_known_differences_name_real_cases() -> None:
 def test_scenarios_observe_something(corpus: Corpus) -> None:
     """Guard against a corpus that compares nothing: every scenario but the keyless ones leaves spans,
     events or requests behind; a keyless client sends nothing at all (not even without credentials)."""
-    empty = [name for members in scenarios.GROUPS.values() for name, _ in members
-             if not any(corpus.records_of("langfuse_nb", name).values())]
+    empty = [
+        name
+        for members in scenarios.GROUPS.values()
+        for name, _ in members
+        if not any(corpus.records_of("langfuse_nb", name).values())
+    ]
     assert sorted(empty) == ["get_client_without_a_client", "keyless_client"]
     assert not any(key.startswith("<no-auth>") for key in corpus.records)
 

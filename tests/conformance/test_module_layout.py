@@ -31,7 +31,7 @@ MODULES = {
 # reference modules that cannot be mirrored here, and why
 NOT_MIRRORED = {
     "langfuse.langchain": "needs langchain, which langfuse_nb does not depend on; LangChain runs are traced "
-                          "through their OpenTelemetry instrumentation (docs/llm-calls.md)",
+    "through their OpenTelemetry instrumentation (docs/llm-calls.md)",
     "langfuse.version": "the reference's own version string; ours is langfuse_nb.__version__",
 }
 _OPENAI_INTERNALS = (
@@ -48,49 +48,147 @@ _GENERATED_PACKAGES = (
     "langfuse_nb.api.resources and are reached as attributes of LangfuseAPI (api.prompts, api.trace, ...)"
 )
 _API_SUBPACKAGES = {
-    "annotation_queues", "blob_storage_integrations", "comments", "commons", "dataset_items",
-    "dataset_run_items", "datasets", "health", "ingestion", "llm_connections", "media", "metrics",
-    "metrics_v_2", "models", "observations", "observations_v_2", "opentelemetry", "organizations",
-    "projects", "prompt_version", "prompts", "scim", "score", "score_configs", "score_v_2", "sessions",
-    "trace", "utils",
+    "annotation_queues",
+    "blob_storage_integrations",
+    "comments",
+    "commons",
+    "dataset_items",
+    "dataset_run_items",
+    "datasets",
+    "health",
+    "ingestion",
+    "llm_connections",
+    "media",
+    "metrics",
+    "metrics_v_2",
+    "models",
+    "observations",
+    "observations_v_2",
+    "opentelemetry",
+    "organizations",
+    "projects",
+    "prompt_version",
+    "prompts",
+    "scim",
+    "score",
+    "score_configs",
+    "score_v_2",
+    "sessions",
+    "trace",
+    "utils",
 }
 _API_UNIMPLEMENTED = {
-    "AnnotationQueue", "AnnotationQueueAssignmentRequest", "AnnotationQueueItem", "AnnotationQueueObjectType",
-    "AnnotationQueueStatus", "AuthenticationScheme", "BlobStorageExportFrequency", "BlobStorageExportMode",
-    "BlobStorageIntegrationDeletionResponse", "BlobStorageIntegrationFileType",
-    "BlobStorageIntegrationResponse", "BlobStorageIntegrationType", "BlobStorageIntegrationsResponse",
-    "BulkConfig", "Comment",
-    "CommentObjectType", "CreateAnnotationQueueAssignmentResponse", "CreateAnnotationQueueItemRequest",
-    "CreateAnnotationQueueRequest", "CreateBlobStorageIntegrationRequest", "CreateCommentRequest",
-    "CreateCommentResponse", "CreateModelRequest", "DeleteAnnotationQueueAssignmentResponse",
-    "DeleteAnnotationQueueItemResponse", "DeleteMembershipRequest", "EmptyResponse", "FilterConfig",
-    "GetCommentsResponse", "LlmAdapter", "LlmConnection", "MembershipDeletionResponse", "MembershipRequest",
-    "MembershipResponse", "MembershipRole", "MembershipsResponse", "MetricsResponse", "MetricsV2Response",
-    "Model", "ModelPrice", "ObservationsV2Meta", "ObservationsV2Response", "OrganizationApiKey",
-    "OrganizationApiKeysResponse", "OrganizationProject", "OrganizationProjectsResponse", "OtelAttribute",
-    "OtelAttributeValue", "OtelResource", "OtelResourceSpan", "OtelScope", "OtelScopeSpan", "OtelSpan",
-    "OtelTraceResponse", "PaginatedAnnotationQueueItems", "PaginatedAnnotationQueues",
-    "PaginatedLlmConnections", "PaginatedModels", "PricingTier", "PricingTierCondition", "PricingTierInput",
-    "PricingTierOperator", "ResourceMeta", "ResourceType", "ResourceTypesResponse", "SchemaExtension",
-    "SchemaResource", "SchemasResponse", "ScimEmail", "ScimFeatureSupport", "ScimName", "ScimUser",
-    "ScimUsersListResponse", "ServiceProviderConfig", "UpdateAnnotationQueueItemRequest",
-    "UpsertLlmConnectionRequest", "UserMeta",
+    "AnnotationQueue",
+    "AnnotationQueueAssignmentRequest",
+    "AnnotationQueueItem",
+    "AnnotationQueueObjectType",
+    "AnnotationQueueStatus",
+    "AuthenticationScheme",
+    "BlobStorageExportFrequency",
+    "BlobStorageExportMode",
+    "BlobStorageIntegrationDeletionResponse",
+    "BlobStorageIntegrationFileType",
+    "BlobStorageIntegrationResponse",
+    "BlobStorageIntegrationType",
+    "BlobStorageIntegrationsResponse",
+    "BulkConfig",
+    "Comment",
+    "CommentObjectType",
+    "CreateAnnotationQueueAssignmentResponse",
+    "CreateAnnotationQueueItemRequest",
+    "CreateAnnotationQueueRequest",
+    "CreateBlobStorageIntegrationRequest",
+    "CreateCommentRequest",
+    "CreateCommentResponse",
+    "CreateModelRequest",
+    "DeleteAnnotationQueueAssignmentResponse",
+    "DeleteAnnotationQueueItemResponse",
+    "DeleteMembershipRequest",
+    "EmptyResponse",
+    "FilterConfig",
+    "GetCommentsResponse",
+    "LlmAdapter",
+    "LlmConnection",
+    "MembershipDeletionResponse",
+    "MembershipRequest",
+    "MembershipResponse",
+    "MembershipRole",
+    "MembershipsResponse",
+    "MetricsResponse",
+    "MetricsV2Response",
+    "Model",
+    "ModelPrice",
+    "ObservationsV2Meta",
+    "ObservationsV2Response",
+    "OrganizationApiKey",
+    "OrganizationApiKeysResponse",
+    "OrganizationProject",
+    "OrganizationProjectsResponse",
+    "OtelAttribute",
+    "OtelAttributeValue",
+    "OtelResource",
+    "OtelResourceSpan",
+    "OtelScope",
+    "OtelScopeSpan",
+    "OtelSpan",
+    "OtelTraceResponse",
+    "PaginatedAnnotationQueueItems",
+    "PaginatedAnnotationQueues",
+    "PaginatedLlmConnections",
+    "PaginatedModels",
+    "PricingTier",
+    "PricingTierCondition",
+    "PricingTierInput",
+    "PricingTierOperator",
+    "ResourceMeta",
+    "ResourceType",
+    "ResourceTypesResponse",
+    "SchemaExtension",
+    "SchemaResource",
+    "SchemasResponse",
+    "ScimEmail",
+    "ScimFeatureSupport",
+    "ScimName",
+    "ScimUser",
+    "ScimUsersListResponse",
+    "ServiceProviderConfig",
+    "UpdateAnnotationQueueItemRequest",
+    "UpsertLlmConnectionRequest",
+    "UserMeta",
 }
 SKIPPED: dict[tuple[str, str], str] = {
     ("langfuse.media", "T"): "a TypeVar of the reference's own annotations, not an API",
     ("langfuse.batch_evaluation", "logger"): "the reference module's private logger object (ours: "
-                                             "langfuse_nb.logger.langfuse_logger)",
+    "langfuse_nb.logger.langfuse_logger)",
     ("langfuse.logger", "httpx_logger"): "the reference reconfigures httpx's logger on import; we leave "
-                                         "other libraries' logging alone",
+    "other libraries' logging alone",
     ("langfuse.logger", "console_handler"): "a handler the reference attaches to httpx's logger (see above)",
     ("langfuse.logger", "formatter"): "the format of that handler (see above)",
     **{("langfuse.api", name): _GENERATED_PACKAGES for name in _API_SUBPACKAGES},
     **{("langfuse.api", name): _NOT_IMPLEMENTED_RESOURCES for name in _API_UNIMPLEMENTED},
-    **{("langfuse.openai", name): _OPENAI_INTERNALS for name in (
-        "dataclass", "datetime", "isclass", "NotGiven", "Version", "BaseModel", "wrap_function_wrapper",
-        "get_client", "LangfuseGeneration", "LangfuseMedia", "log", "OpenAiDefinition", "OPENAI_METHODS_V0",
-        "OPENAI_METHODS_V1", "OpenAiArgsExtractor", "register_tracing", "LangfuseResponseGeneratorSync",
-        "LangfuseResponseGeneratorAsync")},
+    **{
+        ("langfuse.openai", name): _OPENAI_INTERNALS
+        for name in (
+            "dataclass",
+            "datetime",
+            "isclass",
+            "NotGiven",
+            "Version",
+            "BaseModel",
+            "wrap_function_wrapper",
+            "get_client",
+            "LangfuseGeneration",
+            "LangfuseMedia",
+            "log",
+            "OpenAiDefinition",
+            "OPENAI_METHODS_V0",
+            "OPENAI_METHODS_V1",
+            "OpenAiArgsExtractor",
+            "register_tracing",
+            "LangfuseResponseGeneratorSync",
+            "LangfuseResponseGeneratorAsync",
+        )
+    },
 }
 
 
@@ -106,9 +204,14 @@ def _exported(module: object) -> list[str]:
     names = getattr(module, "__all__", None)
     if names is not None:
         return list(names)
-    return [name for name, value in vars(module).items()
-            if not name.startswith("_") and not inspect.ismodule(value)
-            and getattr(typing, name, None) is not value and getattr(abc, name, None) is not value]
+    return [
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and not inspect.ismodule(value)
+        and getattr(typing, name, None) is not value
+        and getattr(abc, name, None) is not value
+    ]
 
 
 def _provided(ours: str, name: str) -> bool:
@@ -136,8 +239,11 @@ def test_every_public_reference_module_is_mirrored_or_explained() -> None:
 
     import langfuse
 
-    public = {f"langfuse.{module.name}" for module in pkgutil.iter_modules(langfuse.__path__)
-              if not module.name.startswith("_")}
+    public = {
+        f"langfuse.{module.name}"
+        for module in pkgutil.iter_modules(langfuse.__path__)
+        if not module.name.startswith("_")
+    }
     assert public <= set(MODULES) | set(NOT_MIRRORED)
 
 
@@ -151,9 +257,18 @@ def test_skips_name_real_exports() -> None:
 def test_prompt_models_accept_the_reference_message_objects() -> None:
     from langfuse_nb.api import ChatMessage, PlaceholderMessage, Prompt_Chat
 
-    prompt = Prompt_Chat(name="p", version=1, labels=[], tags=[], config={},
-                         prompt=[ChatMessage(role="user", content="hi"), PlaceholderMessage(name="history"),
-                                 {"role": "assistant", "content": "ok"}])
+    prompt = Prompt_Chat(
+        name="p",
+        version=1,
+        labels=[],
+        tags=[],
+        config={},
+        prompt=[
+            ChatMessage(role="user", content="hi"),
+            PlaceholderMessage(name="history"),
+            {"role": "assistant", "content": "ok"},
+        ],
+    )
     assert [m.type for m in prompt.prompt] == ["chatmessage", "placeholder", "chatmessage"]
     assert prompt.prompt[0].role == "user" and prompt.prompt[1].name == "history"
 
@@ -163,8 +278,12 @@ def test_template_parser_matches_the_reference() -> None:
 
     from langfuse_nb.model import TemplateParser
 
-    templates = [("Hi {{name}}, {{ mood }} {{missing}}", {"name": "Ada", "mood": None}),
-                 ("{{ {{inner}} }} {{a}}{{a}}", {"inner": 1, "a": "x"}), ("plain", None), ("{{open", {})]
+    templates = [
+        ("Hi {{name}}, {{ mood }} {{missing}}", {"name": "Ada", "mood": None}),
+        ("{{ {{inner}} }} {{a}}{{a}}", {"inner": 1, "a": "x"}),
+        ("plain", None),
+        ("{{open", {}),
+    ]
     for template, data in templates:
         assert TemplateParser.compile_template(template, data) == Reference.compile_template(template, data)
         assert TemplateParser.find_variable_names(template) == Reference.find_variable_names(template)

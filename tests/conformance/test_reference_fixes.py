@@ -72,8 +72,10 @@ def test_configuring_the_langfuse_logger_configures_ours(langfuse_logger: Any) -
 def test_the_client_logs_reach_the_langfuse_logger(langfuse_logger: Any) -> None:
     _, records = langfuse_logger
     Langfuse(base_url="http://127.0.0.1:9")  # no keys: the reference's warning
-    assert records.messages[-1].startswith("langfuse_nb: Authentication error: Langfuse client initialized "
-                                           "without public_key. Client will be disabled.")
+    assert records.messages[-1].startswith(
+        "langfuse_nb: Authentication error: Langfuse client initialized "
+        "without public_key. Client will be disabled."
+    )
 
 
 def test_keyless_client_sends_no_request(fake: FakeLangfuse) -> None:
@@ -99,10 +101,12 @@ def test_deprecation_and_event_update_texts(fake: FakeLangfuse, langfuse_logger:
         client.start_generation(name="g").end()
     assert [str(w.message) for w in caught] == [
         "start_generation is deprecated and will be removed in a future version. "
-        "Use start_observation(as_type='generation') instead."]
+        "Use start_observation(as_type='generation') instead."
+    ]
     client.create_event(name="e").update(output="x")
-    assert records.messages[-1] == ("langfuse_nb: Attempted to update LangfuseEvent observation. Events "
-                                    "cannot be updated after creation.")
+    assert records.messages[-1] == (
+        "langfuse_nb: Attempted to update LangfuseEvent observation. Events cannot be updated after creation."
+    )
     client.shutdown()
 
 
@@ -124,8 +128,13 @@ def test_batch_evaluation_counts_every_fetched_item(fake: FakeLangfuse) -> None:
     def mapper(*, item: Any, **_: Any) -> EvaluatorInputs:
         return EvaluatorInputs(input=item.input, output=item.output)
 
-    result = client.run_batched_evaluation(scope="traces", mapper=mapper, max_items=3, fetch_batch_size=2,
-                                           evaluators=[lambda **_: Evaluation(name="n", value=1)])
+    result = client.run_batched_evaluation(
+        scope="traces",
+        mapper=mapper,
+        max_items=3,
+        fetch_batch_size=2,
+        evaluators=[lambda **_: Evaluation(name="n", value=1)],
+    )
     # two pages of two traces were fetched; three were evaluated (max_items), as the reference counts
     assert (result.total_items_fetched, result.total_items_processed) == (4, 3)
     client.shutdown()

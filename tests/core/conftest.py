@@ -18,11 +18,23 @@ from langfuse_nb.sdk import registry  # noqa: E402
 from langfuse_nb.sdk.client import Langfuse  # noqa: E402
 
 LANGFUSE_ENV = [
-    "LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY", "LANGFUSE_BASE_URL", "LANGFUSE_HOST", "LANGFUSE_TIMEOUT",
-    "LANGFUSE_DEBUG", "LANGFUSE_TRACING_ENABLED", "LANGFUSE_FLUSH_AT", "LANGFUSE_FLUSH_INTERVAL",
-    "LANGFUSE_TRACING_ENVIRONMENT", "LANGFUSE_RELEASE", "LANGFUSE_SAMPLE_RATE",
-    "LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED", "LANGFUSE_OTEL_TRACES_EXPORT_PATH",
-    "LANGFUSE_MEDIA_UPLOAD_THREAD_COUNT", "GITHUB_SHA", "CI_COMMIT_SHA",
+    "LANGFUSE_PUBLIC_KEY",
+    "LANGFUSE_SECRET_KEY",
+    "LANGFUSE_BASE_URL",
+    "LANGFUSE_HOST",
+    "LANGFUSE_TIMEOUT",
+    "LANGFUSE_DEBUG",
+    "LANGFUSE_TRACING_ENABLED",
+    "LANGFUSE_FLUSH_AT",
+    "LANGFUSE_FLUSH_INTERVAL",
+    "LANGFUSE_TRACING_ENVIRONMENT",
+    "LANGFUSE_RELEASE",
+    "LANGFUSE_SAMPLE_RATE",
+    "LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED",
+    "LANGFUSE_OTEL_TRACES_EXPORT_PATH",
+    "LANGFUSE_MEDIA_UPLOAD_THREAD_COUNT",
+    "GITHUB_SHA",
+    "CI_COMMIT_SHA",
 ]
 
 
@@ -70,8 +82,12 @@ class Harness:
     def scores(self, client: Langfuse) -> list[dict[str, Any]]:
         client.flush(timeout=10)
         key = client._settings.public_key
-        return [e for batch in list(self.sink.ingestion) if batch["metadata"]["public_key"] == key
-                for e in batch["batch"]]
+        return [
+            e
+            for batch in list(self.sink.ingestion)
+            if batch["metadata"]["public_key"] == key
+            for e in batch["batch"]
+        ]
 
 
 @pytest.fixture

@@ -38,33 +38,68 @@ def _mask(*, data):
 
 def run(sdk: str, base_url: str, public_key: str) -> None:
     mod = importlib.import_module(sdk)
-    lf = mod.Langfuse(public_key=public_key, secret_key="sk-test", base_url=base_url,
-                      environment="oracle-env", release="rel-1", mask=_mask)
+    lf = mod.Langfuse(
+        public_key=public_key,
+        secret_key="sk-test",
+        base_url=base_url,
+        environment="oracle-env",
+        release="rel-1",
+        mask=_mask,
+    )
     observe, propagate = mod.observe, mod.propagate_attributes
 
     with lf.start_as_current_span(
-        name="s-span", input={"q": "hi", "n": [1, 2.5, None, True]}, output="plain",
+        name="s-span",
+        input={"q": "hi", "n": [1, 2.5, None, True]},
+        output="plain",
         metadata={"s": "x", "i": 7, "b": True, "f": 0.5, "l": [1, 2], "d": {"k": "v"}, "none": None},
-        version="v1", level="WARNING", status_message="careful",
+        version="v1",
+        level="WARNING",
+        status_message="careful",
     ) as span:
         span.update(output={"done": True}, metadata={"later": "yes"})
-        span.update_trace(name="trace-name", user_id="u-1", session_id="s-1", version="tv", input="ti",
-                          output={"to": 1}, metadata={"tm": "x", "tn": 3}, tags=["a", "b"], public=True)
+        span.update_trace(
+            name="trace-name",
+            user_id="u-1",
+            session_id="s-1",
+            version="tv",
+            input="ti",
+            output={"to": 1},
+            metadata={"tm": "x", "tn": 3},
+            tags=["a", "b"],
+            public=True,
+        )
         with lf.start_as_current_observation(
-            name="s-gen", as_type="generation", model="gpt-4o", model_parameters={"temperature": 0.2},
-            usage_details={"input": 5, "output": 2}, cost_details={"total": 0.0001},
+            name="s-gen",
+            as_type="generation",
+            model="gpt-4o",
+            model_parameters={"temperature": 0.2},
+            usage_details={"input": 5, "output": 2},
+            cost_details={"total": 0.0001},
             completion_start_time=dt.datetime(2025, 5, 1, 10, 0, 0, 250000, tzinfo=dt.timezone.utc),
-            prompt=FakePrompt(), input=[{"role": "user", "content": "hi"}],
+            prompt=FakePrompt(),
+            input=[{"role": "user", "content": "hi"}],
         ) as gen:
             gen.update(output="Hello!", usage_details={"input": 6})
-        for as_type in ("span", "generation", "agent", "tool", "chain", "retriever", "evaluator",
-                        "embedding", "guardrail"):
+        for as_type in (
+            "span",
+            "generation",
+            "agent",
+            "tool",
+            "chain",
+            "retriever",
+            "evaluator",
+            "embedding",
+            "guardrail",
+        ):
             lf.start_observation(name=f"s-type-{as_type}", as_type=as_type, input=as_type).end()
         lf.create_event(name="s-event", input={"e": 1}, metadata="meta-string")
 
     lf.create_event(name="s-event-root", trace_context={"trace_id": lf.create_trace_id(seed="oracle")})
-    with lf.start_as_current_span(name="s-remote", trace_context={"trace_id": lf.create_trace_id(seed="o2"),
-                                                                   "parent_span_id": "0123456789abcdef"}):
+    with lf.start_as_current_span(
+        name="s-remote",
+        trace_context={"trace_id": lf.create_trace_id(seed="o2"), "parent_span_id": "0123456789abcdef"},
+    ):
         pass
     try:
         with lf.start_as_current_span(name="s-error"):
@@ -73,8 +108,9 @@ def run(sdk: str, base_url: str, public_key: str) -> None:
         pass
     with lf.start_as_current_span(name="s-level-error", level="ERROR", status_message="explicit"):
         pass
-    with lf.start_as_current_span(name="s-values", input=[Point(1, 2.0), Thing(), b"bytes",
-                                                          dt.date(2024, 1, 2), {1: "int-key"}]):
+    with lf.start_as_current_span(
+        name="s-values", input=[Point(1, 2.0), Thing(), b"bytes", dt.date(2024, 1, 2), {1: "int-key"}]
+    ):
         pass
     with lf.start_as_current_span(name="s-meta-list", metadata=[1, 2, 3], input="a secret value"):
         pass
@@ -111,8 +147,11 @@ def run(sdk: str, base_url: str, public_key: str) -> None:
     with contextlib.suppress(RuntimeError):
         o_fail()
     Service().handle("it")
-    observe(name="o-special")(lambda x: x)(2, langfuse_trace_id=lf.create_trace_id(seed="special"),
-                                           langfuse_parent_observation_id="00000000000000aa")
+    observe(name="o-special")(lambda x: x)(
+        2,
+        langfuse_trace_id=lf.create_trace_id(seed="special"),
+        langfuse_parent_observation_id="00000000000000aa",
+    )
 
     @observe(as_type="generation")
     def llm(prompt):

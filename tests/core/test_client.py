@@ -180,8 +180,12 @@ def test_media_manager_is_called_with_ids_and_failures_are_contained(lf: Any, at
         def shutdown(self, timeout: float | None = None) -> None: ...
 
     client.__dict__["_media"] = FakeMedia()
-    span = client.start_span(name="media", input={"image": object()}, output="data:image/png;base64,AAAA",
-                             metadata={"k": [object()]})
+    span = client.start_span(
+        name="media",
+        input={"image": object()},
+        output="data:image/png;base64,AAAA",
+        metadata={"k": [object()]},
+    )
     span.end()
     a = attrs_of(client, "media")
     assert a[A.OBSERVATION_INPUT] == "<replaced>" and a[A.OBSERVATION_OUTPUT] == "<replaced>"
@@ -280,7 +284,8 @@ def test_interpreter_exit_waits_one_budget_for_spans_and_scores(tmp_path: Any) -
     import textwrap
 
     script = tmp_path / "exit.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import socket
         from langfuse_nb.tracing import provider
         from langfuse_nb import Langfuse
@@ -291,7 +296,8 @@ def test_interpreter_exit_waits_one_budget_for_spans_and_scores(tmp_path: Any) -
         lf.start_span(name="x").end()
         lf.create_score(name="s", value=1, trace_id=lf.create_trace_id())
         print("ready", flush=True)
-    """))
+    """)
+    )
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     start = time.monotonic()

@@ -11,8 +11,9 @@ from langfuse_nb import Langfuse, observe
 
 @pytest.fixture
 def server_client(server: Any) -> Any:
-    client = Langfuse(public_key=server.public_key, secret_key=server.secret_key, base_url=server.url,
-                      environment="e2e")
+    client = Langfuse(
+        public_key=server.public_key, secret_key=server.secret_key, base_url=server.url, environment="e2e"
+    )
     yield client
     client.shutdown(timeout=5)
 

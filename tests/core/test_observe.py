@@ -257,8 +257,12 @@ def test_observe_above_classmethod_and_staticmethod(lf: Any) -> None:
     assert asyncio.run(Svc.amake(7)) == 7
     spans = lf.spans(client)
     inputs = sorted(s["attributes"][A.OBSERVATION_INPUT] for s in spans if s["name"] in ("make", "util"))
-    assert inputs == ['{"args": [1], "kwargs": {}}', '{"args": [1], "kwargs": {}}',
-                      '{"args": [2], "kwargs": {}}', '{"args": [2], "kwargs": {}}']
+    assert inputs == [
+        '{"args": [1], "kwargs": {}}',
+        '{"args": [1], "kwargs": {}}',
+        '{"args": [2], "kwargs": {}}',
+        '{"args": [2], "kwargs": {}}',
+    ]
     assert [s["attributes"][A.OBSERVATION_OUTPUT] for s in spans if s["name"] == "amake"] == ["7"]
 
 
@@ -314,8 +318,9 @@ def test_public_key_selects_client_and_unknown_key_is_local_f13(lf: Any) -> None
         return leaf()
 
     work(langfuse_public_key=second._settings.public_key)
-    assert [s["name"] for s in lf.spans(second)] == ["leaf", "work"] or \
-        sorted(s["name"] for s in lf.spans(second)) == ["leaf", "work"]
+    assert [s["name"] for s in lf.spans(second)] == ["leaf", "work"] or sorted(
+        s["name"] for s in lf.spans(second)
+    ) == ["leaf", "work"]
     assert lf.spans(first) == []
     assert work(langfuse_public_key="pk-unknown") == "leaf"  # not traced, still runs
     work(langfuse_public_key=first._settings.public_key)  # other calls keep tracing

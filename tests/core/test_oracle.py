@@ -23,8 +23,9 @@ def both(sink: Any) -> dict[str, dict[str, dict[str, Any]]]:
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for sdk in ("langfuse", "langfuse_nb"):
         key = f"pk-oracle-{sdk}"
-        done = subprocess.run([sys.executable, str(SCRIPT), sdk, sink.url, key], capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, str(SCRIPT), sdk, sink.url, key], capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         spans = [s for s in list(sink.spans) if s["scope"]["attributes"].get("public_key") == key]
         by_id = {s["span_id"]: s for s in spans}
@@ -63,8 +64,11 @@ def test_tree_status_scope_and_resource_match(both: dict[str, Any]) -> None:
         assert [_event(e) for e in mine["events"]] == [_event(e) for e in span["events"]], name
         assert mine["scope"]["name"] == span["scope"]["name"] == "langfuse-sdk"
         assert mine["scope"]["version"] == span["scope"]["version"]
-        assert _lf(mine["resource"]) == _lf(span["resource"]) == {
-            "langfuse.environment": "oracle-env", "langfuse.release": "rel-1"}
+        assert (
+            _lf(mine["resource"])
+            == _lf(span["resource"])
+            == {"langfuse.environment": "oracle-env", "langfuse.release": "rel-1"}
+        )
 
 
 def test_event_spans_have_zero_duration(both: dict[str, Any]) -> None:

@@ -16,13 +16,20 @@ def test_values_reach_current_and_new_spans_but_not_older_ones(lf: Any) -> None:
     client = lf.client()
     with client.start_as_current_span(name="root"):
         early = client.start_span(name="early")
-        with propagate_attributes(user_id="u", session_id="s", version="v", tags=["t1"],
-                                  metadata={"k": "v"}, trace_name="tn"):
+        with propagate_attributes(
+            user_id="u", session_id="s", version="v", tags=["t1"], metadata={"k": "v"}, trace_name="tn"
+        ):
             client.start_span(name="inside").end()
         early.end()
         client.start_span(name="after").end()
-    expected = {A.TRACE_USER_ID: "u", A.TRACE_SESSION_ID: "s", A.VERSION: "v", A.TRACE_TAGS: ["t1"],
-                "langfuse.trace.metadata.k": "v", A.TRACE_NAME: "tn"}
+    expected = {
+        A.TRACE_USER_ID: "u",
+        A.TRACE_SESSION_ID: "s",
+        A.VERSION: "v",
+        A.TRACE_TAGS: ["t1"],
+        "langfuse.trace.metadata.k": "v",
+        A.TRACE_NAME: "tn",
+    }
     spans = {s["name"]: s["attributes"] for s in lf.spans(client)}
     for name in ("root", "inside"):
         assert expected.items() <= spans[name].items(), name
@@ -32,8 +39,10 @@ def test_values_reach_current_and_new_spans_but_not_older_ones(lf: Any) -> None:
 
 def test_nested_merge_tags_and_metadata(lf: Any) -> None:
     client = lf.client()
-    with propagate_attributes(tags=["a", "b"], metadata={"x": "1", "y": "1"}, user_id="outer"), \
-            propagate_attributes(tags=["b", "c"], metadata={"y": "2"}, user_id="inner"):
+    with (
+        propagate_attributes(tags=["a", "b"], metadata={"x": "1", "y": "1"}, user_id="outer"),
+        propagate_attributes(tags=["b", "c"], metadata={"y": "2"}, user_id="inner"),
+    ):
         client.start_span(name="n").end()
     a = lf.span(client, "n")["attributes"]
     assert a[A.TRACE_TAGS] == ["a", "b", "c"]
@@ -51,9 +60,15 @@ def test_duplicate_tags_are_dropped_at_every_level(lf: Any) -> None:
 
 def test_invalid_values_dropped_with_warning_f9(lf: Any, caplog: pytest.LogCaptureFixture) -> None:
     client = lf.client()
-    with caplog.at_level(logging.WARNING, logger="langfuse_nb"), propagate_attributes(
-        user_id="ü-nicode", session_id="x" * 201, version=3, tags=["ok", "ä", "y" * 300],  # type: ignore[arg-type]
-        metadata={"good": "1", "bad": "é"},
+    with (
+        caplog.at_level(logging.WARNING, logger="langfuse_nb"),
+        propagate_attributes(
+            user_id="ü-nicode",
+            session_id="x" * 201,
+            version=3,
+            tags=["ok", "ä", "y" * 300],  # type: ignore[arg-type]
+            metadata={"good": "1", "bad": "é"},
+        ),
     ):
         client.start_span(name="v").end()
     a = lf.span(client, "v")["attributes"]
@@ -84,8 +99,9 @@ def test_baggage_round_trip_and_no_alias_f10(lf: Any) -> None:
     from opentelemetry import context as context_api
 
     client = lf.client()
-    with propagate_attributes(user_id="bu", metadata={"user_id": "not-an-alias"}, tags=["a", "b"],
-                              as_baggage=True):
+    with propagate_attributes(
+        user_id="bu", metadata={"user_id": "not-an-alias"}, tags=["a", "b"], as_baggage=True
+    ):
         entries = baggage.get_all()
         assert entries["langfuse_user_id"] == "bu"
         assert entries["langfuse_metadata_user_id"] == "not-an-alias"
@@ -104,9 +120,16 @@ def test_baggage_round_trip_and_no_alias_f10(lf: Any) -> None:
 
 def test_internal_propagation_for_experiments_k9(lf: Any) -> None:
     client = lf.client(environment="dev")
-    with client.start_as_current_span(name="experiment-item-run") as root, propagate_span_attributes({
-        A.EXPERIMENT_ID: "exp", A.EXPERIMENT_NAME: "run", A.EXPERIMENT_ITEM_ROOT_OBSERVATION_ID: root.id,
-    }):
+    with (
+        client.start_as_current_span(name="experiment-item-run") as root,
+        propagate_span_attributes(
+            {
+                A.EXPERIMENT_ID: "exp",
+                A.EXPERIMENT_NAME: "run",
+                A.EXPERIMENT_ITEM_ROOT_OBSERVATION_ID: root.id,
+            }
+        ),
+    ):
         client.start_span(name="task").end()
     task = lf.span(client, "task")["attributes"]
     assert task[A.EXPERIMENT_ID] == "exp" and task[A.EXPERIMENT_NAME] == "run"

@@ -12,16 +12,44 @@ import pytest
 import langfuse_nb
 
 CORE_NAMES = [
-    "Langfuse", "get_client", "observe", "propagate_attributes", "ObservationTypeLiteral", "LangfuseSpan",
-    "LangfuseGeneration", "LangfuseEvent", "LangfuseOtelSpanAttributes", "LangfuseAgent", "LangfuseTool",
-    "LangfuseChain", "LangfuseEmbedding", "LangfuseEvaluator", "LangfuseRetriever", "LangfuseGuardrail",
+    "Langfuse",
+    "get_client",
+    "observe",
+    "propagate_attributes",
+    "ObservationTypeLiteral",
+    "LangfuseSpan",
+    "LangfuseGeneration",
+    "LangfuseEvent",
+    "LangfuseOtelSpanAttributes",
+    "LangfuseAgent",
+    "LangfuseTool",
+    "LangfuseChain",
+    "LangfuseEmbedding",
+    "LangfuseEvaluator",
+    "LangfuseRetriever",
+    "LangfuseGuardrail",
 ]
 CLIENT_METHODS = [
-    "start_span", "start_as_current_span", "start_observation", "start_as_current_observation",
-    "start_generation", "start_as_current_generation", "create_event", "update_current_generation",
-    "update_current_span", "update_current_trace", "get_current_trace_id", "get_current_observation_id",
-    "create_trace_id", "get_trace_url", "auth_check", "flush", "shutdown", "create_score",
-    "score_current_span", "score_current_trace",
+    "start_span",
+    "start_as_current_span",
+    "start_observation",
+    "start_as_current_observation",
+    "start_generation",
+    "start_as_current_generation",
+    "create_event",
+    "update_current_generation",
+    "update_current_span",
+    "update_current_trace",
+    "get_current_trace_id",
+    "get_current_observation_id",
+    "create_trace_id",
+    "get_trace_url",
+    "auth_check",
+    "flush",
+    "shutdown",
+    "create_score",
+    "score_current_span",
+    "score_current_trace",
 ]
 
 
@@ -55,8 +83,18 @@ def test_span_methods_match_reference() -> None:
     reference = __import__("pytest").importorskip("langfuse")
     for cls in ("LangfuseSpan", "LangfuseGeneration", "LangfuseEvent"):
         ref_cls, our_cls = getattr(reference, cls), getattr(langfuse_nb, cls)
-        for name in ("update", "update_trace", "score", "score_trace", "end", "start_observation",
-                     "start_as_current_observation", "start_span", "start_generation", "create_event"):
+        for name in (
+            "update",
+            "update_trace",
+            "score",
+            "score_trace",
+            "end",
+            "start_observation",
+            "start_as_current_observation",
+            "start_span",
+            "start_generation",
+            "create_event",
+        ):
             if not hasattr(ref_cls, name):
                 continue
             ref_params = inspect.signature(getattr(ref_cls, name)).parameters
@@ -66,8 +104,10 @@ def test_span_methods_match_reference() -> None:
 
 
 def test_import_is_light() -> None:
-    code = ("import sys, langfuse_nb; from langfuse_nb import Langfuse, observe; "
-            "print(any(m in sys.modules for m in ('pandas', 'ipywidgets', 'IPython')))")
+    code = (
+        "import sys, langfuse_nb; from langfuse_nb import Langfuse, observe; "
+        "print(any(m in sys.modules for m in ('pandas', 'ipywidgets', 'IPython')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
 
@@ -86,8 +126,12 @@ def test_observation_ids_match_the_reference() -> None:
 
 
 # -- one definition: the runtime signature is what the typed definition (``Unpack[TypedDict]``) says ---
-V3_MODULES = {"langfuse_nb.sdk.client", "langfuse_nb.sdk.observations", "langfuse_nb.sdk.scores",
-              "langfuse_nb.sdk.experiments.mixin"}
+V3_MODULES = {
+    "langfuse_nb.sdk.client",
+    "langfuse_nb.sdk.observations",
+    "langfuse_nb.sdk.scores",
+    "langfuse_nb.sdk.experiments.mixin",
+}
 
 
 def _unpacked_methods() -> list[tuple[str, Any]]:
@@ -113,7 +157,7 @@ def _declared(fn: Any) -> tuple[list[str], type]:
     code = fn.__code__
     explicit = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
     kwargs_name = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
-    fields = eval(fn.__annotations__[kwargs_name][len("Unpack["):-1], fn.__globals__)
+    fields = eval(fn.__annotations__[kwargs_name][len("Unpack[") : -1], fn.__globals__)
     return explicit, fields
 
 
@@ -135,8 +179,12 @@ def test_overloads_stay_within_the_implementation() -> None:
         pytest.skip("typing.get_overloads needs Python 3.11+")
     from langfuse_nb.sdk.observations import LangfuseSpan
 
-    for fn in (langfuse_nb.Langfuse.start_observation, langfuse_nb.Langfuse.start_as_current_observation,
-               LangfuseSpan.start_observation, LangfuseSpan.start_as_current_observation):
+    for fn in (
+        langfuse_nb.Langfuse.start_observation,
+        langfuse_nb.Langfuse.start_as_current_observation,
+        LangfuseSpan.start_observation,
+        LangfuseSpan.start_as_current_observation,
+    ):
         implementation = set(inspect.signature(fn).parameters)
         overloads = typing.get_overloads(fn)
         assert len(overloads) >= 9
@@ -158,8 +206,10 @@ def test_constructor_and_async_twins_have_one_parameter_list() -> None:
 
     client = langfuse_nb.Langfuse
     assert list(inspect.signature(client.__init__).parameters)[1:] == list(ClientOptions.__annotations__)
-    for sync, async_ in (("run_experiment", "run_experiment_async"),
-                         ("run_batched_evaluation", "run_batched_evaluation_async")):
+    for sync, async_ in (
+        ("run_experiment", "run_experiment_async"),
+        ("run_batched_evaluation", "run_batched_evaluation_async"),
+    ):
         assert inspect.signature(getattr(client, sync)) == inspect.signature(getattr(client, async_))
 
 

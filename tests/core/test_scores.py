@@ -15,16 +15,27 @@ def test_score_kinds_and_envelope(lf: Any) -> None:
         client.score_current_trace(name="cat", value="good", data_type="CATEGORICAL")
         span.score(name="bool", value=True, data_type="BOOLEAN")
         span.score_trace(name="t", value=0.5, score_id="fixed-id")
-    client.create_score(name="sess", value=2, session_id="sess-1", metadata={"m": [1]},
-                        timestamp=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc), config_id="cfg")
+    client.create_score(
+        name="sess",
+        value=2,
+        session_id="sess-1",
+        metadata={"m": [1]},
+        timestamp=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc),
+        config_id="cfg",
+    )
     events = {e["body"]["name"]: e for e in lf.scores(client)}
     assert set(events) == {"num", "cat", "bool", "t", "sess"}
     for e in events.values():
         assert e["type"] == "score-create" and len(e["id"]) == 32 and e["timestamp"].endswith("Z")
         assert e["body"]["environment"] == "dev"
     assert events["num"]["body"] == {
-        "id": events["num"]["body"]["id"], "traceId": span.trace_id, "observationId": span.id,
-        "name": "num", "value": 1.0, "comment": "c", "environment": "dev",
+        "id": events["num"]["body"]["id"],
+        "traceId": span.trace_id,
+        "observationId": span.id,
+        "name": "num",
+        "value": 1.0,
+        "comment": "c",
+        "environment": "dev",
     }
     assert events["cat"]["body"]["value"] == "good" and "observationId" not in events["cat"]["body"]
     assert events["bool"]["body"]["value"] == 1.0 and events["bool"]["body"]["dataType"] == "BOOLEAN"
@@ -40,10 +51,17 @@ def test_batch_metadata_and_headers(lf: Any) -> None:
     client.flush()
     key = client._settings.public_key
     batch = next(b for b in list(lf.sink.ingestion) if b["metadata"]["public_key"] == key)
-    assert batch["metadata"] == {"batch_size": 1, "sdk_name": "python", "sdk_version": "3.11.2",
-                                 "public_key": key}
-    req = next(r for r in list(lf.sink.requests) if r["path"].endswith("/ingestion")
-               and r["headers"]["x-langfuse-public-key"] == key)
+    assert batch["metadata"] == {
+        "batch_size": 1,
+        "sdk_name": "python",
+        "sdk_version": "3.11.2",
+        "public_key": key,
+    }
+    req = next(
+        r
+        for r in list(lf.sink.requests)
+        if r["path"].endswith("/ingestion") and r["headers"]["x-langfuse-public-key"] == key
+    )
     assert req["headers"]["authorization"].startswith("Basic ")
 
 

@@ -34,11 +34,19 @@ def test_defaults_with_empty_environment() -> None:
 
 def test_env_vars_are_read() -> None:
     env = {
-        "LANGFUSE_PUBLIC_KEY": "pk", "LANGFUSE_SECRET_KEY": "sk", "LANGFUSE_BASE_URL": "http://x",
-        "LANGFUSE_TIMEOUT": "9", "LANGFUSE_FLUSH_AT": "7", "LANGFUSE_FLUSH_INTERVAL": "0.5",
-        "LANGFUSE_SAMPLE_RATE": "0.25", "LANGFUSE_TRACING_ENVIRONMENT": "staging", "LANGFUSE_RELEASE": "r9",
-        "LANGFUSE_DEBUG": "true", "LANGFUSE_MEDIA_UPLOAD_THREAD_COUNT": "3",
-        "LANGFUSE_OTEL_TRACES_EXPORT_PATH": "/custom/path", "OTEL_BSP_MAX_QUEUE_SIZE": "5000",
+        "LANGFUSE_PUBLIC_KEY": "pk",
+        "LANGFUSE_SECRET_KEY": "sk",
+        "LANGFUSE_BASE_URL": "http://x",
+        "LANGFUSE_TIMEOUT": "9",
+        "LANGFUSE_FLUSH_AT": "7",
+        "LANGFUSE_FLUSH_INTERVAL": "0.5",
+        "LANGFUSE_SAMPLE_RATE": "0.25",
+        "LANGFUSE_TRACING_ENVIRONMENT": "staging",
+        "LANGFUSE_RELEASE": "r9",
+        "LANGFUSE_DEBUG": "true",
+        "LANGFUSE_MEDIA_UPLOAD_THREAD_COUNT": "3",
+        "LANGFUSE_OTEL_TRACES_EXPORT_PATH": "/custom/path",
+        "OTEL_BSP_MAX_QUEUE_SIZE": "5000",
     }
     s = resolve_settings(environ=env)
     assert (s.public_key, s.secret_key, s.base_url, s.timeout) == ("pk", "sk", "http://x", 9)
@@ -88,9 +96,11 @@ def test_nothing_reads_env_at_import_time() -> None:
     import subprocess
     import sys
 
-    code = ("import os, langfuse_nb.sdk.client, langfuse_nb.sdk.observe; "
-            "os.environ['LANGFUSE_PUBLIC_KEY']='late'; "
-            "from langfuse_nb._settings import resolve_settings; print(resolve_settings().public_key)")
+    code = (
+        "import os, langfuse_nb.sdk.client, langfuse_nb.sdk.observe; "
+        "os.environ['LANGFUSE_PUBLIC_KEY']='late'; "
+        "from langfuse_nb._settings import resolve_settings; print(resolve_settings().public_key)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "late", out.stderr
 
@@ -185,8 +195,9 @@ def test_progress_switch_is_read_through_the_table() -> None:
 
 
 @pytest.mark.parametrize("raw", ["off", "OFF", "no", "0", "False"])
-def test_observe_honours_every_false_word_of_io_capture(lf: Any, monkeypatch: pytest.MonkeyPatch,
-                                                          raw: str) -> None:
+def test_observe_honours_every_false_word_of_io_capture(
+    lf: Any, monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
     """Settings said "disabled" for ``off`` while @observe still captured (issue 9, item 6)."""
     monkeypatch.setenv("LANGFUSE_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED", raw)
     client = lf.client()
@@ -205,16 +216,21 @@ def test_observe_honours_every_false_word_of_io_capture(lf: Any, monkeypatch: py
 PACKAGE = Path(__file__).resolve().parents[2] / "langfuse_nb"
 # Files that still read a variable themselves; each owner moves the read to env_setting()/Settings.
 # The test fails when this list is out of date in either direction.
-PENDING: dict[str, str] = {
-}
+PENDING: dict[str, str] = {}
 SERVER_SIDE = ("server/", "cli.py", "__main__.py")  # the server's own LANGFUSE_NB_* (server config)
 
 
 def _env_reads(tree: ast.AST) -> set[str]:
     """Names of LANGFUSE_* variables read through ``environ.get``/``getenv``/``environ[...]``."""
-    constants = {t.id: node.value.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
-                 and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-                 for t in node.targets if isinstance(t, ast.Name)}
+    constants = {
+        t.id: node.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
 
     def name_of(arg: ast.expr) -> str | None:
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -228,8 +244,11 @@ def _env_reads(tree: ast.AST) -> set[str]:
             func = ast.unparse(node.func)
             if func.endswith("getenv") or (func.endswith(".get") and "env" in func):
                 target = name_of(node.args[0])
-        elif (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
-              and "env" in ast.unparse(node.value)):
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.ctx, ast.Load)
+            and "env" in ast.unparse(node.value)
+        ):
             target = name_of(node.slice)
         if target and target.startswith("LANGFUSE_"):
             found.add(target)

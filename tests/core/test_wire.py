@@ -31,8 +31,11 @@ def test_scope_ids_and_resource(lf: Any) -> None:
         child.end()
     spans = {s["name"]: s for s in lf.spans(client)}
     root_span, child_span = spans["root"], spans["child"]
-    assert root_span["scope"] == {"name": "langfuse-sdk", "version": "3.11.2",
-                                  "attributes": {"public_key": client._settings.public_key}}
+    assert root_span["scope"] == {
+        "name": "langfuse-sdk",
+        "version": "3.11.2",
+        "attributes": {"public_key": client._settings.public_key},
+    }
     assert len(root_span["trace_id"]) == 32 and len(root_span["span_id"]) == 16
     assert root.id == root_span["span_id"] and root.trace_id == root_span["trace_id"]
     assert child_span["parent_span_id"] == root_span["span_id"]
@@ -50,12 +53,21 @@ def test_generation_worked_example(lf: Any, attrs_of: Any) -> None:
         name, version, is_fallback = "greeting", 3, False
 
     client = lf.client(environment="dev")
-    with client.start_as_current_observation(name="llm-call", as_type="generation",
-                                             input=[{"role": "user", "content": "hi"}], model="gpt-4o",
-                                             model_parameters={"temperature": 0.2}, prompt=Prompt(),
-                                             metadata={"team": "search", "k": 7}) as gen:
-        gen.update(output="Hello!", usage_details={"input": 5, "output": 2}, cost_details={"total": 0.0001},
-                   completion_start_time=dt.datetime(2025, 5, 1, 10, 0, 0, 250000, tzinfo=dt.timezone.utc))
+    with client.start_as_current_observation(
+        name="llm-call",
+        as_type="generation",
+        input=[{"role": "user", "content": "hi"}],
+        model="gpt-4o",
+        model_parameters={"temperature": 0.2},
+        prompt=Prompt(),
+        metadata={"team": "search", "k": 7},
+    ) as gen:
+        gen.update(
+            output="Hello!",
+            usage_details={"input": 5, "output": 2},
+            cost_details={"total": 0.0001},
+            completion_start_time=dt.datetime(2025, 5, 1, 10, 0, 0, 250000, tzinfo=dt.timezone.utc),
+        )
     assert attrs_of(client, "llm-call") == {
         A.OBSERVATION_TYPE: "generation",
         A.ENVIRONMENT: "dev",
@@ -86,14 +98,21 @@ def test_fallback_prompt_and_span_types_ignore_generation_fields(lf: Any, attrs_
 
 def test_metadata_flattening_k2(lf: Any, attrs_of: Any) -> None:
     client = lf.client()
-    client.start_span(name="m", metadata={"s": "x", "i": 1, "b": False, "f": 0.5, "l": [1], "n": None,
-                                          "d": {"k": 1}}).end()
+    client.start_span(
+        name="m", metadata={"s": "x", "i": 1, "b": False, "f": 0.5, "l": [1], "n": None, "d": {"k": 1}}
+    ).end()
     client.start_span(name="m2", metadata=["a", 1]).end()
     client.start_span(name="m3", metadata="just text").end()
     a = attrs_of(client, "m")
     prefix = "langfuse.observation.metadata."
-    assert {k[len(prefix):]: v for k, v in a.items() if k.startswith(prefix)} == {
-        "s": "x", "i": 1, "b": False, "f": "0.5", "l": "[1]", "d": '{"k": 1}'}
+    assert {k[len(prefix) :]: v for k, v in a.items() if k.startswith(prefix)} == {
+        "s": "x",
+        "i": 1,
+        "b": False,
+        "f": "0.5",
+        "l": "[1]",
+        "d": '{"k": 1}',
+    }
     assert attrs_of(client, "m2")[A.OBSERVATION_METADATA] == '["a", 1]'
     assert attrs_of(client, "m3")[A.OBSERVATION_METADATA] == "just text"
 
@@ -109,12 +128,28 @@ def test_string_io_raw_and_json_otherwise_k1(lf: Any, attrs_of: Any) -> None:
 def test_update_trace_attributes(lf: Any, attrs_of: Any) -> None:
     client = lf.client()
     with client.start_as_current_span(name="t"):
-        client.update_current_trace(name="N", user_id="u", session_id="s", version="v", input={"i": 1},
-                                    output="o", metadata={"m": "x"}, tags=["a", "b"], public=True)
+        client.update_current_trace(
+            name="N",
+            user_id="u",
+            session_id="s",
+            version="v",
+            input={"i": 1},
+            output="o",
+            metadata={"m": "x"},
+            tags=["a", "b"],
+            public=True,
+        )
     assert attrs_of(client, "t") == {
-        A.OBSERVATION_TYPE: "span", A.TRACE_NAME: "N", A.TRACE_USER_ID: "u", A.TRACE_SESSION_ID: "s",
-        A.VERSION: "v", A.TRACE_INPUT: '{"i": 1}', A.TRACE_OUTPUT: "o", "langfuse.trace.metadata.m": "x",
-        A.TRACE_TAGS: ["a", "b"], A.TRACE_PUBLIC: True,
+        A.OBSERVATION_TYPE: "span",
+        A.TRACE_NAME: "N",
+        A.TRACE_USER_ID: "u",
+        A.TRACE_SESSION_ID: "s",
+        A.VERSION: "v",
+        A.TRACE_INPUT: '{"i": 1}',
+        A.TRACE_OUTPUT: "o",
+        "langfuse.trace.metadata.m": "x",
+        A.TRACE_TAGS: ["a", "b"],
+        A.TRACE_PUBLIC: True,
     }
 
 
@@ -184,8 +219,18 @@ def test_all_ten_types_via_registry(lf: Any) -> None:
     from langfuse_nb.sdk.observations import OBSERVATION_CLASSES
 
     client = lf.client()
-    types = ["span", "generation", "event", "agent", "tool", "chain", "retriever", "evaluator", "embedding",
-             "guardrail"]
+    types = [
+        "span",
+        "generation",
+        "event",
+        "agent",
+        "tool",
+        "chain",
+        "retriever",
+        "evaluator",
+        "embedding",
+        "guardrail",
+    ]
     assert set(OBSERVATION_CLASSES) == set(types)
     for t in types:
         obs = client.start_observation(name=f"x-{t}", as_type=t)  # type: ignore[arg-type]
@@ -206,9 +251,10 @@ def test_event_update_is_ignored(lf: Any, attrs_of: Any) -> None:
 
 def test_child_inherits_environment_and_nested_context(lf: Any) -> None:
     client = lf.client(environment="prod")
-    with client.start_as_current_span(name="outer") as outer, outer.start_as_current_observation(
-        name="inner", as_type="tool"
-    ) as inner:
+    with (
+        client.start_as_current_span(name="outer") as outer,
+        outer.start_as_current_observation(name="inner", as_type="tool") as inner,
+    ):
         assert client.get_current_observation_id() == inner.id
         assert client.get_current_trace_id() == outer.trace_id
     spans = {s["name"]: s for s in lf.spans(client)}

@@ -57,7 +57,8 @@ def test_batch_evaluation_bar_ends_at_what_was_fetched(lf: Any, reader: Any, bar
 
 
 def test_experiment_bar_is_green_when_done(lf: Any, bars: list[Any]) -> None:
-    lf.run_experiment(name="bar", data=[{"input": i} for i in range(4)], task=lambda *, item, **_: 1,
-                      progress=True)
+    lf.run_experiment(
+        name="bar", data=[{"input": i} for i in range(4)], task=lambda *, item, **_: 1, progress=True
+    )
     (bar,) = bars
     assert (bar.n, bar.total) == (4, 4) and _widget(bar).bar_style == "success"

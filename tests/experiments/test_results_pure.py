@@ -312,7 +312,12 @@ def test_an_interrupted_run_renders_as_one_line_in_ipython() -> None:
         item={"input": 1}, output=1, evaluations=[], trace_id=None, dataset_run_id=None
     )
     partial = ExperimentResult(
-        name="e", run_name="r", description=None, item_results=[done], run_evaluations=[], completed=False,
+        name="e",
+        run_name="r",
+        description=None,
+        item_results=[done],
+        run_evaluations=[],
+        completed=False,
         planned_items=10,
     )
     exc = RunInterrupted()
@@ -323,9 +328,19 @@ def test_an_interrupted_run_renders_as_one_line_in_ipython() -> None:
         "client.last_experiment_result (and exc.partial_result)"
     ]
     batch = BatchEvaluationResult(
-        total_items_fetched=5, total_items_processed=4, total_items_failed=0, total_scores_created=0,
-        total_composite_scores_created=0, total_evaluations_failed=0, evaluator_stats=[], resume_token=None,
-        completed=False, duration_seconds=1.0, failed_item_ids=[], error_summary={}, has_more_items=False,
+        total_items_fetched=5,
+        total_items_processed=4,
+        total_items_failed=0,
+        total_scores_created=0,
+        total_composite_scores_created=0,
+        total_evaluations_failed=0,
+        evaluator_stats=[],
+        resume_token=None,
+        completed=False,
+        duration_seconds=1.0,
+        failed_item_ids=[],
+        error_summary={},
+        has_more_items=False,
         item_evaluations={},
     )
     exc.partial_result = batch

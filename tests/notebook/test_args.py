@@ -80,7 +80,7 @@ def test_describe_lists_every_key() -> None:
         ("metadata={'k': 1}", {"metadata": {"k": 1}}),
         ('tags=["a", "b c"]', {"tags": ["a", "b c"]}),
         ("tags=a,b user_id=u\\ 1", {"tags": ["a", "b"], "user_id": "u 1"}),
-        ("name=\"say \\\"hi\\\"\"", {"name": 'say "hi"'}),
+        ('name="say \\"hi\\""', {"name": 'say "hi"'}),
     ],
 )
 def test_what_people_type(line: str, expected: dict) -> None:

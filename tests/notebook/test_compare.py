@@ -61,7 +61,11 @@ def test_failed_items_show_their_error_instead_of_a_blank() -> None:
         item_id="id-9-5",
     )
     broken = ExperimentResult(
-        name="calc", run_name="v3", description=None, item_results=[], run_evaluations=[],
+        name="calc",
+        run_name="v3",
+        description=None,
+        item_results=[],
+        run_evaluations=[],
         failed_item_results=[failed],
     )
     comparison = compare_experiments(B, broken)

@@ -31,8 +31,12 @@ class Stack:
 
         options.setdefault("flush_interval", 0.2)
         options.setdefault("timeout", 2)
-        client = Langfuse(public_key=self.server.public_key, secret_key=self.server.secret_key,
-                          base_url=self.proxy.url, **options)
+        client = Langfuse(
+            public_key=self.server.public_key,
+            secret_key=self.server.secret_key,
+            base_url=self.proxy.url,
+            **options,
+        )
         self.clients.append(client)
         return client
 
@@ -63,8 +67,9 @@ def isolated() -> Iterator[None]:
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
     suffix = uuid.uuid4().hex[:12]
-    server = start_in_thread(port=0, db_path=tmp_path / "lf.db", public_key=f"pk-lf-{suffix}",
-                             secret_key=f"sk-lf-{suffix}")
+    server = start_in_thread(
+        port=0, db_path=tmp_path / "lf.db", public_key=f"pk-lf-{suffix}", secret_key=f"sk-lf-{suffix}"
+    )
     proxy = FaultProxy(server.url).start()
     found = Stack(server, proxy)
     yield found

@@ -13,12 +13,18 @@ from nbclient import NotebookClient
 
 
 def test_traced_cells_in_a_real_kernel_against_a_hung_server(stack: Any, tmp_path: Path) -> None:
-    env = {**os.environ, "LANGFUSE_PUBLIC_KEY": stack.server.public_key,
-           "LANGFUSE_SECRET_KEY": stack.server.secret_key, "LANGFUSE_BASE_URL": stack.proxy.url,
-           "HOME": str(tmp_path), "LANGFUSE_NB_DB": str(tmp_path / "unused.db")}
+    env = {
+        **os.environ,
+        "LANGFUSE_PUBLIC_KEY": stack.server.public_key,
+        "LANGFUSE_SECRET_KEY": stack.server.secret_key,
+        "LANGFUSE_BASE_URL": stack.proxy.url,
+        "HOME": str(tmp_path),
+        "LANGFUSE_NB_DB": str(tmp_path / "unused.db"),
+    }
     cells = [nbformat.v4.new_code_cell("%load_ext langfuse_nb")]
-    cells += [nbformat.v4.new_code_cell(f"%%langfuse_trace name=k{i} display=link\n{i} + 1")
-              for i in range(3)]
+    cells += [
+        nbformat.v4.new_code_cell(f"%%langfuse_trace name=k{i} display=link\n{i} + 1") for i in range(3)
+    ]
     nb = nbformat.v4.new_notebook(cells=cells)
     client = NotebookClient(nb, timeout=60, kernel_name="python3")
     costs, stderr = [], []

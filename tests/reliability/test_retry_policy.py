@@ -21,8 +21,19 @@ class Clock:
         return self.now
 
 
-@pytest.mark.parametrize(("status", "retried"), [(500, True), (502, True), (503, True), (429, True),
-                                                 (408, True), (400, False), (401, False), (404, False)])
+@pytest.mark.parametrize(
+    ("status", "retried"),
+    [
+        (500, True),
+        (502, True),
+        (503, True),
+        (429, True),
+        (408, True),
+        (400, False),
+        (401, False),
+        (404, False),
+    ],
+)
 def test_retryable_statuses(status: int, retried: bool) -> None:
     assert retryable_status(status) is retried
     assert is_retryable_error(ApiError(status_code=status, body="")) is retried

@@ -33,8 +33,18 @@ def run_mypy() -> dict[str, set[int]]:
     pytest.importorskip("mypy", reason="mypy is part of the test extra")
     env = {**os.environ, "MYPYPATH": str(REPO)}
     # silent: errors inside langfuse_nb are the package gate's business, not this test's
-    cmd = [sys.executable, "-m", "mypy", "--no-incremental", "--follow-imports=silent",
-           "--python-version", "3.10", "--show-error-codes", str(CLEAN), str(MISTAKES)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--no-incremental",
+        "--follow-imports=silent",
+        "--python-version",
+        "3.10",
+        "--show-error-codes",
+        str(CLEAN),
+        str(MISTAKES),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=500)
     found: dict[str, set[int]] = {CLEAN.name: set(), MISTAKES.name: set()}
     for match in re.finditer(r"^(?:.*[/\\])?(user_\w+\.py):(\d+): error:", out.stdout, re.M):

@@ -21,8 +21,13 @@ from langfuse_nb.api import LangfuseAPI
 from langfuse_nb.experiment import Evaluation
 from langfuse_nb.model import ChatPromptClient, TextPromptClient
 
-langfuse = Langfuse(public_key="pk-lf-local", secret_key="sk-lf-local", base_url="http://127.0.0.1:3939",
-                    flush_at=10, debug=False)
+langfuse = Langfuse(
+    public_key="pk-lf-local",
+    secret_key="sk-lf-local",
+    base_url="http://127.0.0.1:3939",
+    flush_at=10,
+    debug=False,
+)
 
 
 @observe
@@ -48,8 +53,9 @@ def main() -> None:
     answer: str = asyncio.run(ask("why?"))
     span: LangfuseSpan = langfuse.start_span(name="root", input={"q": "hi"}, level="DEBUG")
     child: LangfuseSpan = span.start_span("child", {"x": 1})
-    gen: LangfuseGeneration = span.start_observation(name="llm", as_type="generation", model="gpt-4o",
-                                                     usage_details={"input": 3, "output": 5})
+    gen: LangfuseGeneration = span.start_observation(
+        name="llm", as_type="generation", model="gpt-4o", usage_details={"input": 3, "output": 5}
+    )
     gen.update(output="hello", cost_details={"total": 0.01}).end()
     tool: LangfuseTool = langfuse.start_observation(name="search", as_type="tool", input="query")
     emb: LangfuseEmbedding = langfuse.start_observation(name="embed", as_type="embedding", model="e5")
@@ -59,8 +65,9 @@ def main() -> None:
     span.score(name="quality", value=0.9, comment="good")
     span.update_trace(user_id="u-1", tags=["typed"]).end()
     trace_id = langfuse.create_trace_id()
-    with langfuse.start_as_current_observation(name="agent", as_type="agent",
-                                               trace_context={"trace_id": trace_id}) as agent:
+    with langfuse.start_as_current_observation(
+        name="agent", as_type="agent", trace_context={"trace_id": trace_id}
+    ) as agent:
         same_agent: LangfuseAgent = agent
         same_agent.update(metadata={"step": 1})
         langfuse.update_current_trace(session_id="s-1", public=False)
@@ -76,8 +83,13 @@ def main() -> None:
     greeting: str = text_prompt.compile(name="Ada")
     chat_prompt: ChatPromptClient = langfuse.get_prompt("chat", type="chat", label="production")
     messages: list[dict[str, Any]] = chat_prompt.compile()
-    result = langfuse.run_experiment(name="exp", data=[{"input": 1, "expected_output": "1"}], task=task,
-                                     evaluators=[exact], max_concurrency=4)
+    result = langfuse.run_experiment(
+        name="exp",
+        data=[{"input": 1, "expected_output": "1"}],
+        task=task,
+        evaluators=[exact],
+        max_concurrency=4,
+    )
     print(result.format(), total, answer, greeting, messages)
     dataset = langfuse.create_dataset(name="qa", description="questions")
     langfuse.create_dataset_item(dataset_name=dataset.name, input={"q": 1}, expected_output="1")

@@ -185,8 +185,16 @@ class PromptBrowser(StaticMirror, W.VBox):
         self.status = W.HTML()
         self._wire()
         edit = W.VBox(
-            [self.new_box, self.editor, self.config, self.tags, self.labels, self.commit, self.save,
-             self.conflict_box]
+            [
+                self.new_box,
+                self.editor,
+                self.config,
+                self.tags,
+                self.labels,
+                self.commit,
+                self.save,
+                self.conflict_box,
+            ]
         )
         try_it = W.VBox(
             [W.HTML("<b>Variables</b>"), self.variables, W.HTML("<b>Compiled preview</b>"), self.preview]

@@ -159,8 +159,10 @@ class BatchRun:
         self._log(f"Starting batch evaluation on {spec.scope}")
         if spec.resume_from is not None:
             token = spec.resume_from
-            self._log(f"Resuming from {token.last_processed_timestamp} "
-                      f"({token.items_processed} items already processed)")
+            self._log(
+                f"Resuming from {token.last_processed_timestamp} "
+                f"({token.items_processed} items already processed)"
+            )
         progress = Progress(resolve(spec.progress), total=spec.max_items, desc=f"evaluating {spec.scope}")
         try:
             await self._pages(progress)
@@ -326,8 +328,9 @@ class BatchRun:
             except Exception as exc:
                 stats.failed_runs += 1
                 self._counts.evaluations_failed += 1
-                logger.warning("langfuse_nb: Evaluator %s failed on item %s: %s", evaluator.name, item.id,
-                               exc)  # the reference's text
+                logger.warning(
+                    "langfuse_nb: Evaluator %s failed on item %s: %s", evaluator.name, item.id, exc
+                )  # the reference's text
                 continue
             stats.successful_runs += 1
             stats.total_scores_created += len(results)
@@ -357,8 +360,12 @@ class BatchRun:
             target = {"trace_id": getattr(item, "trace_id", None), "observation_id": item.id}
         metadata = {**(evaluation.metadata or {}), **(self._spec.metadata or {})}
         scored = Evaluation(
-            name=evaluation.name, value=evaluation.value, comment=evaluation.comment,
-            metadata=metadata or None, data_type=evaluation.data_type, config_id=evaluation.config_id,
+            name=evaluation.name,
+            value=evaluation.value,
+            comment=evaluation.comment,
+            metadata=metadata or None,
+            data_type=evaluation.data_type,
+            config_id=evaluation.config_id,
         )
         return send_score(self._client, scored, **target)
 
@@ -370,12 +377,14 @@ class BatchRun:
             return self._spec.filter
         conditions = _filter_list(self._spec.filter)
         if token.last_processed_timestamp:
-            conditions.append({
-                "type": "datetime",
-                "column": SCOPES[self._spec.scope][0],
-                "operator": "<=" if token.direction == "desc" else ">=",
-                "value": token.last_processed_timestamp,
-            })
+            conditions.append(
+                {
+                    "type": "datetime",
+                    "column": SCOPES[self._spec.scope][0],
+                    "operator": "<=" if token.direction == "desc" else ">=",
+                    "value": token.last_processed_timestamp,
+                }
+            )
         return json.dumps(conditions)
 
     def _resume_token(self) -> BatchEvaluationResumeToken:
@@ -400,8 +409,10 @@ class BatchRun:
     def _log_progress(self) -> None:
         counts, max_items = self._counts, self._spec.max_items
         if max_items:
-            self._log(f"Progress: {counts.processed}/{max_items} items "
-                      f"({counts.processed / max_items * 100:.1f}%), {counts.scores} scores created")
+            self._log(
+                f"Progress: {counts.processed}/{max_items} items "
+                f"({counts.processed / max_items * 100:.1f}%), {counts.scores} scores created"
+            )
         else:
             self._log(f"Progress: {counts.processed} items processed, {counts.scores} scores created")
 
@@ -422,8 +433,10 @@ def to_evaluator_inputs(value: Any) -> EvaluatorInputs:
         return value
     if isinstance(value, dict):
         return EvaluatorInputs(
-            input=value.get("input"), output=value.get("output"),
-            expected_output=value.get("expected_output"), metadata=value.get("metadata"),
+            input=value.get("input"),
+            output=value.get("output"),
+            expected_output=value.get("expected_output"),
+            metadata=value.get("metadata"),
         )
     if hasattr(value, "input") and hasattr(value, "output"):
         return EvaluatorInputs(
@@ -453,4 +466,3 @@ def _retryable(exc: BaseException) -> bool:
     """Network errors, 429 and 5xx are retried; other HTTP errors are final."""
     status = getattr(exc, "status_code", None)
     return not (isinstance(status, int) and 400 <= status < 500 and status != 429)
-

@@ -159,8 +159,9 @@ def _table(headers: list[str], rows: list[list[str]], total: int) -> str:
 
 
 def _dl(pairs: list[tuple[str, str]]) -> str:
-    rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v}</td></tr>"
-                   for k, v in pairs)
+    rows = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in pairs
+    )
     return f"<table>{rows}</table>"
 
 
@@ -327,8 +328,11 @@ def batch_html(result: BatchEvaluationResult) -> str:
     pairs = [
         ("Status", "completed" if result.completed else "incomplete"),
         ("Duration", f"{result.duration_seconds:.2f}s"),
-        ("Items", f"{result.total_items_processed} processed, {result.total_items_failed} failed "
-                  f"(of {result.total_items_fetched} fetched)"),
+        (
+            "Items",
+            f"{result.total_items_processed} processed, {result.total_items_failed} failed "
+            f"(of {result.total_items_fetched} fetched)",
+        ),
         ("Scores", f"{total} ({result.total_composite_scores_created} composite)"),
     ]
     if result.fetch_error:

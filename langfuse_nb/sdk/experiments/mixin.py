@@ -162,4 +162,3 @@ def bind_arguments(method: Callable[..., Any], arguments: Mapping[str, Any]) -> 
     bound = inspect.signature(method).bind(None, **arguments)
     bound.apply_defaults()
     return _arguments(bound.arguments)
-

@@ -177,7 +177,10 @@ class _ItemFields:
         if is_dataset_item(item):
             return cls(item_input, item.expected_output, item.metadata, item.dataset_id, item.id)
         return cls(
-            item_input, item_field(item, "expected_output"), item_field(item, "metadata"), None,
+            item_input,
+            item_field(item, "expected_output"),
+            item_field(item, "metadata"),
+            None,
             local_item_id(item_input),
         )
 
@@ -229,7 +232,10 @@ class ExperimentRunner:
         for page in range(1, SERVER_COST_PAGES + 1):
             try:
                 response = self._client.api.observations.get_many(
-                    page=page, limit=100, type="GENERATION", from_start_time=self._started_at,
+                    page=page,
+                    limit=100,
+                    type="GENERATION",
+                    from_start_time=self._started_at,
                     request_options={"timeout_in_seconds": 3, "max_retries": 0},
                 )
             except Exception:  # a missing cost is not worth failing a finished run for
@@ -299,16 +305,25 @@ class ExperimentRunner:
         except Exception as exc:  # one failing item never stops the run
             logger.error("langfuse_nb: Item %d failed: %s", index, exc)  # the reference's text
             failed = ExperimentItemResult(
-                item=item, output=None, evaluations=[], trace_id=state["trace_id"],
-                dataset_run_id=state["dataset_run_id"], error=error_text(exc), item_id=fields.item_id,
+                item=item,
+                output=None,
+                evaluations=[],
+                trace_id=state["trace_id"],
+                dataset_run_id=state["dataset_run_id"],
+                error=error_text(exc),
+                item_id=fields.item_id,
             )
             failed.latency = time.perf_counter() - started
             return failed
         latency = time.perf_counter() - started
         evaluations = await self._evaluate(item, fields, output, state)
         done = ExperimentItemResult(
-            item=item, output=output, evaluations=evaluations, trace_id=state["trace_id"],
-            dataset_run_id=state["dataset_run_id"], item_id=fields.item_id,
+            item=item,
+            output=output,
+            evaluations=evaluations,
+            trace_id=state["trace_id"],
+            dataset_run_id=state["dataset_run_id"],
+            item_id=fields.item_id,
         )
         done.latency = latency
         return done
@@ -382,8 +397,9 @@ class ExperimentRunner:
     def _warn_dropped(self, key: str) -> None:
         if key not in self._dropped_keys:
             self._dropped_keys.add(key)
-            logger.warning("langfuse_nb: %s is longer than %d characters; not propagated", key,
-                           MAX_PROPAGATED_LENGTH)
+            logger.warning(
+                "langfuse_nb: %s is longer than %d characters; not propagated", key, MAX_PROPAGATED_LENGTH
+            )
 
     def _root_metadata(self, fields: _ItemFields) -> dict[str, Any]:
         metadata: dict[str, Any] = {

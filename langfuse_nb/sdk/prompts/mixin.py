@@ -59,8 +59,9 @@ def call_with_retries(call: Callable[[], Any], retries: int) -> Any:
 
 
 def _policy(retries: int, budget: float | None) -> RetryPolicy:
-    return RetryPolicy(max_attempts=retries + 1, budget=budget, initial_delay=_BACKOFF_BASE,
-                       max_delay=_BACKOFF_CAP)
+    return RetryPolicy(
+        max_attempts=retries + 1, budget=budget, initial_delay=_BACKOFF_BASE, max_delay=_BACKOFF_CAP
+    )
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,9 @@ class PromptsMixin:
         if fresh is not None:  # the hot path: no closures, no locks
             return fresh
 
-        query = _PromptQuery(name, version, label, cache_ttl_seconds, max_retries, fetch_timeout_seconds,
-                             bool(fallback))
+        query = _PromptQuery(
+            name, version, label, cache_ttl_seconds, max_retries, fetch_timeout_seconds, bool(fallback)
+        )
         fetch = functools.partial(self._fetch_prompt, cache, key, query)
         try:
             return fetch() if cache_ttl_seconds == 0 else _cached(cache, key, fetch)
@@ -266,8 +268,14 @@ class PromptsMixin:
         return updated
 
 
-def _keyless_prompt(key: str, name: str, type: Literal["chat", "text"], version: int | None,
-                    label: str | None, fallback: list[ChatMessageDict] | str | None) -> PromptClient:
+def _keyless_prompt(
+    key: str,
+    name: str,
+    type: Literal["chat", "text"],
+    version: int | None,
+    label: str | None,
+    fallback: list[ChatMessageDict] | str | None,
+) -> PromptClient:
     """What ``get_prompt`` gives without keys: the reference's error; a given fallback is returned instead
     (DEVIATIONS: the reference raises even then)."""
     error = Error("SDK is not correctly initialized. Check the init logs for more details.")
