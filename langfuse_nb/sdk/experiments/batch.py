@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from langfuse_nb._retry import RetryPolicy, is_retryable_error, retry_after
 from langfuse_nb.sdk.experiments.batch_results import (
     BatchEvaluationResult,
     BatchEvaluationResumeToken,
@@ -243,17 +244,20 @@ class BatchRun:
         return max_items is not None and self._counts.fetched + len(items) >= max_items
 
     async def _fetch(self, page: int) -> list[Any]:
-        attempts = self._spec.max_retries + 1
-        for attempt in range(attempts):
+        # the SDK's one retry policy (langfuse_nb/_retry.py), with the run's max_retries as its attempts
+        policy = RetryPolicy(
+            max_attempts=self._spec.max_retries + 1, initial_delay=RETRY_BASE_DELAY, jitter=0
+        )
+        state = policy.start()
+        while True:
             try:
                 return await asyncio.to_thread(self._list_page, page)
             except Exception as exc:
-                if attempt + 1 >= attempts or not _retryable(exc):
+                delay = state.next_delay(retry_after_of(exc)) if _retryable(exc) else None
+                if delay is None:
                     raise
-                delay = RETRY_BASE_DELAY * 2**attempt
                 logger.warning("langfuse_nb: fetching page %d failed (%s); retry in %.1fs", page, exc, delay)
                 await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
 
     def _list_page(self, page: int) -> list[Any]:
         spec = self._spec
@@ -463,6 +467,11 @@ def _filter_list(raw: str | None) -> list[Any]:
 
 
 def _retryable(exc: BaseException) -> bool:
-    """Network errors, 429 and 5xx are retried; other HTTP errors are final."""
-    status = getattr(exc, "status_code", None)
-    return not (isinstance(status, int) and 400 <= status < 500 and status != 429)
+    """Network errors, 408, 429 and 5xx are retried (the one policy's rule); other HTTP errors are final."""
+    return is_retryable_error(exc)
+
+
+def retry_after_of(exc: BaseException) -> float | None:
+    """The wait a 429/503 asked for (``Retry-After``), when the error carries its headers."""
+    headers = getattr(exc, "headers", None)
+    return retry_after(headers) if headers else None
