@@ -56,13 +56,20 @@ def install() -> int:
     return count
 
 
+def _bound(original: Any, instance: Any) -> Callable[..., Any]:
+    """``original`` bound to ``instance`` through the descriptor protocol, so a method another
+    instrumentation wrapped first (wrapt's function wrappers, e.g. the reference's own drop-in) is called
+    as that wrapper expects, not as a plain function."""
+    return original.__get__(instance, type(instance))  # type: ignore[no-any-return]
+
+
 def _sync_wrapper(endpoint: Endpoint, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
         ours, kwargs = split_kwargs(kwargs)
         observation = _start(endpoint, ours, kwargs)
         try:
-            response = original(self, *args, **kwargs)
+            response = _bound(original, self)(*args, **kwargs)
         except BaseException as exc:
             _fail(observation, kwargs, exc)
             raise
@@ -77,7 +84,7 @@ def _async_wrapper(endpoint: Endpoint, original: Callable[..., Any]) -> Callable
         ours, kwargs = split_kwargs(kwargs)
         observation = _start(endpoint, ours, kwargs)
         try:
-            response = await original(self, *args, **kwargs)
+            response = await _bound(original, self)(*args, **kwargs)
         except BaseException as exc:
             _fail(observation, kwargs, exc)
             raise

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
 from langfuse_nb.notebook import connect as C
 from langfuse_nb.server import runner
+
+
+def _own_keys() -> dict[str, str]:
+    """Keys no other test uses: clients of one public key share their span pipeline (and its endpoint)."""
+    suffix = uuid.uuid4().hex[:12]
+    return {"public_key": f"pk-lf-fast-{suffix}", "secret_key": f"sk-lf-fast-{suffix}"}
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +33,7 @@ def test_message_comes_before_readiness_and_first_span_arrives(
 
     env: dict[str, str] = {}
     started = time.monotonic()
-    conn = C.connect(env, port=0, db_path=tmp_path / "lf.db")
+    conn = C.connect(env, port=0, db_path=tmp_path / "lf.db", **_own_keys())
     took = time.monotonic() - started
     server = conn.server
     assert server is not None
@@ -81,7 +88,7 @@ def test_a_rest_call_right_after_the_launch_waits_for_the_server(tmp_path: Path)
     from langfuse_nb import Langfuse
 
     env: dict[str, str] = {}
-    conn = C.connect(env, port=0, db_path=tmp_path / "lf.db")
+    conn = C.connect(env, port=0, db_path=tmp_path / "lf.db", **_own_keys())
     server = conn.server
     assert server is not None
     try:
@@ -94,5 +101,6 @@ def test_a_rest_call_right_after_the_launch_waits_for_the_server(tmp_path: Path)
         )
         client.create_prompt(name="first-cell", prompt="Hi {{name}}", labels=["production"])
         assert client.get_prompt("first-cell").compile(name="Ada") == "Hi Ada"
+        client.shutdown(timeout=5)  # unregistered: later tests' get_client() must not see it
     finally:
         server.stop()

@@ -241,10 +241,12 @@ def _langchain_placeholder(name: str) -> Any:
     try:
         from langchain_core.prompts.chat import MessagesPlaceholder
     except ImportError as exc:
-        raise ImportError(
-            "langchain_core is required to use get_langchain_prompt() with unresolved placeholders. "
-            "Install it with: pip install 'langfuse-nb[langchain]'"
-        ) from exc
+        error = ImportError(
+            "langchain_core is required to use get_langchain_prompt() with unresolved placeholders."
+        )
+        if hasattr(error, "add_note"):  # 3.11+: a traceback note; the message stays the reference's
+            error.add_note("Install it with: pip install 'langfuse-nb[langchain]'")
+        raise error from exc
     return MessagesPlaceholder(variable_name=name)
 
 
