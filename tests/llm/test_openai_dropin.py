@@ -191,7 +191,8 @@ def test_nests_under_observe_and_explicit_trace_id(traced):
         )
 
     with traced.langfuse.start_as_current_span(name="outer") as outer:
-        pipeline()
+        # several clients live in this test process: name ours, as users with several projects do
+        pipeline(langfuse_public_key=traced.key)
     trace_id = traced.langfuse.create_trace_id()
     traced.openai().chat.completions.create(
         model="gpt-4o-mini", messages=MESSAGES, trace_id=trace_id, langfuse_public_key=traced.key
