@@ -26,6 +26,7 @@ from langfuse_nb.server.redact import redact_logger
 from langfuse_nb.server.routes import all_routes
 from langfuse_nb.server.store import media
 from langfuse_nb.server.store.db import Database
+from langfuse_nb.server.store.models import project_models
 from langfuse_nb.server.store.resources import BlobCache
 
 log = logging.getLogger("langfuse_nb.server")
@@ -188,6 +189,9 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
     app.state.blobs = BlobCache()
     with database.write() as conn:
         app.state.media_key = media.secret(conn)
+        # the observation read path prices rows from the known project models: know them from the start,
+        # or a restarted server reads back null prices until someone lists the models
+        project_models(conn)
     for route in all_routes():
         app.add_api_route(route.path, route.endpoint, methods=[route.method], response_class=JsonResponse)
     app.add_middleware(_LastResort, in_flight=in_flight)  # inside auth: added first, wraps the routes only

@@ -194,3 +194,25 @@ def test_openai_usage_keys_and_update_recomputes(fresh_server):
     assert again["calculatedTotalCost"] == pytest.approx(10 * 1.5e-7 + 1 * 6e-7)
     assert again["modelId"] is not None and again["inputPrice"] == 1.5e-7
     assert trace["totalCost"] == pytest.approx(again["calculatedTotalCost"])
+
+
+def test_project_model_prices_survive_a_restart(tmp_path):
+    """A restarted server (a new process) prices observations of project models without a models read."""
+    from langfuse_nb.server.runner import start_detached
+
+    db = tmp_path / "restart.db"
+    body = {"modelName": "mine", "matchPattern": "(?i)^mine$", "unit": "TOKENS", "inputPrice": 3e-6}
+    first = start_detached(port=0, db_path=db, public_key="pk-lf-restart", secret_key="sk-lf-restart")
+    try:
+        with _raw(first) as client:
+            assert client.post("/api/public/models", json=body).status_code == 200
+            seen = _ingest_generation(client, {"model": "mine", "usageDetails": {"input": 10}})
+    finally:
+        first.stop()
+    second = start_detached(port=0, db_path=db, public_key="pk-lf-restart", secret_key="sk-lf-restart")
+    try:
+        with _raw(second) as client:
+            again = client.get(f"/api/public/observations/{seen['id']}").json()
+    finally:
+        second.stop()
+    assert seen["inputPrice"] == again["inputPrice"] == 3e-6
