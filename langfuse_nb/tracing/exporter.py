@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from langfuse_nb._retry import is_transport_error, retry_after, retryable_status
 from langfuse_nb._settings import Settings
+from langfuse_nb.tracing.otlp import Encoded, SpanEncoder, request_body
 from langfuse_nb.wire.attributes import SDK_NAME, SDK_VERSION
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class LangfuseSpanExporter(SpanExporter):
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self.in_flight_since: float | None = None  # monotonic start of the request being sent, if any
+        self._encoder = SpanEncoder()
 
     def _client(self) -> httpx.Client:
         if self._pid != os.getpid():  # a forked child must not share the parent's pooled connections
@@ -83,15 +85,19 @@ class LangfuseSpanExporter(SpanExporter):
 
     def send(self, spans: Sequence[ReadableSpan]) -> Attempt:
         """Encode and POST ``spans`` once; never raises."""
-        # imported here: protobuf encoding is not needed by `import langfuse_nb`
-        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-
         try:
-            body = encode_spans(spans).SerializePartialToString()
+            return self.send_encoded([self._encoder.encode(span) for span in spans])
         except Exception as exc:  # a span that cannot be encoded will never be: do not retry it
             logger.warning("langfuse_nb: could not encode %d spans: %s", len(spans), exc)
             return Attempt(ok=False, error=f"encoding failed: {exc}")
-        return self._post(body)
+
+    def encode(self, span: ReadableSpan) -> Encoded:
+        """``span`` in its compact queued form (its OTLP bytes); see `send_encoded`."""
+        return self._encoder.encode(span)
+
+    def send_encoded(self, spans: Sequence[Encoded]) -> Attempt:
+        """POST spans already encoded by `encode` once; never raises."""
+        return self._post(request_body(spans))
 
     def _post(self, body: bytes) -> Attempt:
         self.in_flight_since = time.monotonic()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context as context_api
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from langfuse_nb._retry import Delivery
+from langfuse_nb._retry import Delivery, RetryState
 from langfuse_nb.tracing import recorder
 from langfuse_nb.tracing.exporter import Attempt
 from langfuse_nb.tracing.propagation import EXPERIMENT_ENVIRONMENT, get_propagated
@@ -18,6 +21,7 @@ from langfuse_nb.wire.attributes import SDK_SCOPE_NAME
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
 logger = logging.getLogger("langfuse_nb")
+COMPACT_EVERY = 0.05  # seconds between encodings of the queue while a batch waits to be retried
 
 
 class LangfuseSpanProcessor(SpanProcessor):
@@ -50,12 +54,17 @@ class LangfuseSpanProcessor(SpanProcessor):
         self._closed = False
         self._failed_exports = 0
         self._scopes: dict[int, tuple[Any, bool]] = {}
+        # our exporter takes spans encoded on the worker thread: a queued span is its OTLP bytes, not
+        # a ReadableSpan (~0.3 KB instead of several), and a batch is sent without encoding it again
+        encode = getattr(exporter, "encode", None) if hasattr(exporter, "send_encoded") else None
+        self._encode: Callable[[ReadableSpan], Any] | None = encode
         self._worker: BatchWorker[ReadableSpan] = BatchWorker(
             self._export,
             max_batch=max_batch,
             interval=interval,
             max_queue=max_queue,
             name=f"langfuse-nb-spans-{public_key[:12]}",
+            prepare=None if encode is None else self._prepare,
         )
 
     def on_start(self, span: Span, parent_context: Any = None) -> None:
@@ -99,7 +108,16 @@ class LangfuseSpanProcessor(SpanProcessor):
             known = self._scopes[id(scope)] = (scope, mine)
         return known[1]
 
-    def _export(self, batch: list[ReadableSpan]) -> None:
+    def _prepare(self, span: ReadableSpan) -> Any:
+        """The queued form of ``span`` (worker thread); None, counted as dropped, if it cannot be encoded."""
+        try:
+            return self._encode(span)  # type: ignore[misc]
+        except Exception as exc:
+            logger.warning("langfuse_nb: could not encode span %r: %s", getattr(span, "name", "?"), exc)
+            self._drop(1, f"encoding failed: {exc}")
+            return None
+
+    def _export(self, batch: list[Any]) -> None:
         """Send one batch, retrying within the outage budget; count it as dropped when that fails."""
         delivery = self.delivery
         if not delivery.should_attempt():
@@ -117,12 +135,28 @@ class LangfuseSpanProcessor(SpanProcessor):
                 return
             delivery.failed(attempt.error, no_answer=attempt.no_answer)
             state.started = delivery.failing_since or state.started
-            if not state.wait(attempt.retry_after, abort=delivery.abort):
+            if not self._wait(state, attempt.retry_after, delivery.abort):
                 reason = "shutdown" if delivery.abort.is_set() else f"retried for {delivery.budget:.0f}s"
                 self._drop(len(batch), f"{reason}; last error {attempt.error}")
                 return
 
-    def _send(self, batch: list[ReadableSpan]) -> Attempt:
+    def _wait(self, state: RetryState, hint: float | None, abort: threading.Event) -> bool:
+        """Wait before a retry, encoding what is queued meanwhile; False when out of budget or aborted."""
+        delay = state.next_delay(hint)
+        if delay is None:
+            return False
+        end = time.monotonic() + delay
+        while True:
+            self._worker.compact()  # spans ended during an outage wait as bytes, not as objects
+            left = end - time.monotonic()
+            if left <= 0:
+                return not abort.is_set()
+            if abort.wait(min(left, COMPACT_EVERY)):
+                return False
+
+    def _send(self, batch: list[Any]) -> Attempt:
+        if self._encode is not None:
+            return self._exporter.send_encoded(batch)  # type: ignore[attr-defined,no-any-return]
         send = getattr(self._exporter, "send", None)
         if send is not None:
             return send(batch)  # type: ignore[no-any-return]

@@ -32,6 +32,11 @@ class BatchWorker(Generic[T]):
     ``max_drain`` items (default ``max_batch``), so a flush of many small items is a few requests,
     not hundreds. ``put`` never blocks; beyond ``max_queue`` items are dropped with one warning.
     Handler errors are logged and never propagate.
+
+    With ``prepare``, the worker thread turns each queued item into its compact form (spans: their OTLP
+    bytes) before handling it, and whenever ``compact()`` is called: a handler that waits to retry calls
+    it, so a backlog that builds up during an outage is held compactly. ``prepare`` returning None
+    drops the item (the caller counts it).
     """
 
     def __init__(
@@ -43,13 +48,16 @@ class BatchWorker(Generic[T]):
         max_queue: int = 1_000_000,
         max_drain: int | None = None,
         name: str = "langfuse-nb-worker",
+        prepare: Callable[[T], Any] | None = None,
     ) -> None:
         self._handler = handler
+        self._prepare = prepare
         self._max_batch = max(1, int(max_batch))
         self._max_drain = max(self._max_batch, int(max_drain or 0))
         self._interval = max(0.001, float(interval))
         self._max_queue = max_queue
-        self._queue: deque[Any] = deque()
+        self._queue: deque[Any] = deque()  # as put: filled on any thread
+        self._ready: deque[Any] = deque()  # prepared, in order, flush markers included: the worker's own
         self._wake = threading.Event()
         self._closed = False
         self._warned_full = False
@@ -66,6 +74,7 @@ class BatchWorker(Generic[T]):
     def _restart_in_child(self) -> None:
         """After fork: the parent's thread is gone and its queued items are the parent's to send."""
         self._queue = deque()
+        self._ready = deque()
         self._wake = threading.Event()
         if not self._closed:
             self._thread = self._start_thread()
@@ -75,7 +84,7 @@ class BatchWorker(Generic[T]):
         queue = self._queue
         if self._closed:
             return False
-        if len(queue) >= self._max_queue:
+        if len(queue) + len(self._ready) >= self._max_queue:
             self.dropped_full += 1
             if not self._warned_full:
                 self._warned_full = True
@@ -109,21 +118,42 @@ class BatchWorker(Generic[T]):
     def abandon(self) -> int:
         """Give up on everything still queued (after a timed-out shutdown); returns how many items."""
         count = 0
-        queue = self._queue
-        while queue:
-            try:
-                item = queue.popleft()
-            except IndexError:  # the worker thread took the last one
-                break
-            if isinstance(item, _Marker):
-                item.done.set()  # nobody waits for these any more, but never leave a waiter hanging
-            else:
-                count += 1
+        for queue in (self._ready, self._queue):
+            while queue:
+                try:
+                    item = queue.popleft()
+                except IndexError:  # the worker thread took the last one
+                    break
+                if isinstance(item, _Marker):
+                    item.done.set()  # nobody waits for these any more, but never leave a waiter hanging
+                else:
+                    count += 1
         return count
 
     @property
     def pending(self) -> int:
-        return len(self._queue)
+        return len(self._queue) + len(self._ready)
+
+    def compact(self) -> None:
+        """Move what was put so far to the ready queue, prepared; the worker thread (or its handler) only."""
+        queue, ready, prepare = self._queue, self._ready, self._prepare
+        while queue:
+            try:
+                item = queue.popleft()
+            except IndexError:  # abandon() on another thread took the last one
+                break
+            if prepare is not None and not isinstance(item, _Marker):
+                item = self._prepared(item)
+                if item is None:
+                    continue
+            ready.append(item)
+
+    def _prepared(self, item: Any) -> Any:
+        try:
+            return self._prepare(item)  # type: ignore[misc]
+        except Exception:  # the telemetry path never raises into the process, nor stops this thread
+            logger.warning("langfuse_nb: could not prepare a queued item; dropped", exc_info=True)
+            return None
 
     def _run(self) -> None:
         while True:
@@ -134,10 +164,14 @@ class BatchWorker(Generic[T]):
                 return
 
     def _drain(self) -> None:
-        queue = self._queue
+        ready = self._ready
         batch: list[Any] = []
-        while queue:
-            item = queue.popleft()
+        self.compact()
+        while ready:
+            try:
+                item = ready.popleft()
+            except IndexError:  # abandon() on another thread took the last one
+                break
             if isinstance(item, _Marker):
                 self._handle(batch)
                 batch = []
@@ -147,6 +181,9 @@ class BatchWorker(Generic[T]):
             if len(batch) >= self._max_drain:
                 self._handle(batch)
                 batch = []
+                self.compact()  # what arrived while sending joins the backlog, in its compact form
+            elif not ready:
+                self.compact()
         self._handle(batch)
 
     def _handle(self, batch: list[Any]) -> None:
