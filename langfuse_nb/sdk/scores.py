@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from langfuse_nb._retry import Delivery, is_transport_error, retry_after, retryable_status
 from langfuse_nb._settings import Settings
 from langfuse_nb.sdk import params as P
-from langfuse_nb.sdk.ids import create_observation_id, create_trace_id, current_span_ids, is_valid_trace_id
+from langfuse_nb.sdk.ids import current_span_ids, is_valid_trace_id
 from langfuse_nb.sdk.params import public_signature
 from langfuse_nb.sdk.serialize import dumps, serialize_datetime
 from langfuse_nb.tracing.exporter import auth_header
@@ -47,11 +49,25 @@ _MAX_QUEUED_SCORES = 100_000  # beyond it, new scores are dropped (counted) whil
 _sleep: Callable[[float], None] = time.sleep  # patched by tests
 
 
+def _random_ids() -> tuple[str, str]:
+    """An event id (32 hex) and a score id (16 hex) from one draw.
+
+    The module-level PRNG (reseeded after ``fork``, as OpenTelemetry's span ids are) instead of the system
+    one: these ids need to be unique, not secret, and ``os.urandom`` releases the GIL on every call, which
+    lets a busy export thread take it for a whole switch interval per score.
+    """
+    bits = random.getrandbits(192) or 1
+    return format(bits >> 64, "032x"), format(bits & _LOW_64 or 1, "016x")
+
+
+_LOW_64 = (1 << 64) - 1
+
+
 def score_event(fields: Mapping[str, Any], *, environment: str | None) -> dict[str, Any]:
     """One ``score-create`` event; null fields omitted, numeric values as floats."""
     fields = dict(fields)
-    fields.setdefault("score_id", None)
-    fields["score_id"] = fields["score_id"] or create_observation_id()
+    event_id, score_id = _random_ids()
+    fields["score_id"] = fields.get("score_id") or score_id
     fields["environment"] = environment
     value, data_type = fields.get("value"), fields.get("data_type")
     if data_type != "CATEGORICAL" and isinstance(value, (int, float)):
@@ -59,7 +75,7 @@ def score_event(fields: Mapping[str, Any], *, environment: str | None) -> dict[s
     body = {wire: fields[py] for py, wire in _BODY_KEYS if fields.get(py) is not None}
     stamp = fields.get("timestamp") or dt.datetime.now(dt.timezone.utc)
     return {
-        "id": create_trace_id(),
+        "id": event_id,
         "type": "score-create",
         "timestamp": serialize_datetime(stamp),
         "body": body,
@@ -178,6 +194,22 @@ def _invalid_score(fields: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _verify_for(base_url: str) -> ssl.SSLContext | bool:
+    """``verify=`` of the score channel's HTTP client.
+
+    httpx reads the whole CA bundle whenever a client is made (50-100 ms, more on a loaded machine). A
+    plain-http endpoint without a proxy never makes a TLS connection (the client follows no redirects),
+    so it gets a verifying context with no trusted certificates: nothing is read, and a TLS connection,
+    should one ever be attempted, fails closed. (``langfuse_nb.api._tls`` has a lazy-loading context,
+    but importing it imports the whole REST client, ~0.4 s.)
+    """
+    import urllib.request  # loaded already by httpx
+
+    if not base_url.lower().startswith("http://") or urllib.request.getproxies():
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 class ScoresMixin:
     """create_score / score_current_span / score_current_trace of the Langfuse client."""
 
@@ -239,7 +271,9 @@ class ScoresMixin:
         def make() -> BatchWorker[dict[str, Any]]:
             import httpx
 
-            http = settings.httpx_client or httpx.Client(timeout=settings.timeout)
+            http = settings.httpx_client or httpx.Client(
+                timeout=settings.timeout, verify=_verify_for(settings.base_url)
+            )
             return BatchWorker(
                 ingestion_sender(settings, http, self._resources.delivery("scores")),
                 max_batch=settings.flush_at if "flush_at" in explicit else 15,

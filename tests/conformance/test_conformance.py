@@ -41,7 +41,6 @@ KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
     ("failing_mask", "spans"): "F11: the mask applies only to values that are present",
     ("failing_mask", "logs"): "F11: so the mask also fails only for those (one error log per present value)",
     ("experiment_local", "spans"): "F23: one experiment id per local run (the reference: one per item)",
-    ("experiment_local", "requests"): "F29: a local run looks up the project id for its trace links",
     ("datasets", "requests"): "F24: NaN and integers beyond 2**53 are sent as strings; the reference fails",
     ("datasets", "results"): "F24: ... so its create_dataset_item raises ValueError (out of range float)",
     ("batch_evaluation", "ingestion"): "F26: empty score metadata ({}) is omitted",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from langfuse_nb.sdk.experiments.evaluation import Evaluation
 
 if TYPE_CHECKING:
     import pandas
+
+logger = logging.getLogger("langfuse_nb")
 
 
 def item_field(item: Any, key: str) -> Any:
@@ -36,7 +40,8 @@ class ExperimentItemResult:
         "latency",
         "usage",
         "cost",
-        "trace_url",
+        "_trace_url",
+        "_url_of",
         "_index",
     )
 
@@ -62,8 +67,28 @@ class ExperimentItemResult:
         # token counts and cost (USD) summed over the item's trace, as its generations recorded them
         self.usage: dict[str, float] | None = None
         self.cost: dict[str, float] | None = None
-        self.trace_url: str | None = None
+        self._trace_url: str | None = None
+        self._url_of: Callable[[str], str | None] | None = None  # resolves trace_url on first read
         self._index: int | None = None  # position in the input data, for ordered tables
+
+    @property
+    def trace_url(self) -> str | None:
+        """Link to the item's trace in the UI, looked up when first read (None when unknown).
+
+        Lazy because the link needs the project id from the server: a run whose results are never shown
+        as HTML need not wait for that request (nor import the REST client for it).
+        """
+        if self._trace_url is None and self._url_of is not None and self.trace_id:
+            url_of, self._url_of = self._url_of, None  # one attempt per item
+            try:
+                self._trace_url = url_of(self.trace_id)
+            except Exception:  # a link is a nicety
+                logger.debug("langfuse_nb: no trace url", exc_info=True)
+        return self._trace_url
+
+    @trace_url.setter
+    def trace_url(self, value: str | None) -> None:
+        self._trace_url = value
 
     def __repr__(self) -> str:
         state = f"error={self.error!r}" if self.error else f"output={_short(self.output)}"

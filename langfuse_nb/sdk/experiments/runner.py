@@ -214,7 +214,7 @@ class ExperimentRunner:
         await self._run_level_evaluations()
         self._completed = True
         await asyncio.to_thread(self._client.flush)
-        await asyncio.to_thread(self._add_trace_urls)
+        self._add_trace_urls()
         await asyncio.to_thread(self._add_server_costs)
         return self.result()
 
@@ -251,14 +251,14 @@ class ExperimentRunner:
         self._usage.cost.update(found)
 
     def _add_trace_urls(self) -> None:
-        """Links for the result tables (the project id is fetched once and cached by the client)."""
+        """Links for the result tables, resolved when first shown (the client caches the project id)."""
+        url_of = self._trace_url_of
         for slot in self._slots:
             if slot is not None and slot.trace_id:
-                try:
-                    slot.trace_url = self._client.get_trace_url(trace_id=slot.trace_id)
-                except Exception:  # a link is a nicety; one failure means the rest fail too
-                    logger.debug("langfuse_nb: no trace url", exc_info=True)
-                    return
+                slot._url_of = url_of
+
+    def _trace_url_of(self, trace_id: str) -> str | None:
+        return self._client.get_trace_url(trace_id=trace_id)
 
     def result(self) -> ExperimentResult:
         finished = [slot for slot in self._slots if slot is not None]

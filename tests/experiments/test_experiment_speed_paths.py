@@ -1,0 +1,63 @@
+"""The fast paths of a local run: no REST client for links, no CA bundle for plain http, every item sent."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import uuid
+from typing import Any
+
+import pytest
+
+from langfuse_nb.sdk.scores import _random_ids, _verify_for
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_trace_links_are_looked_up_when_first_read(lf: Any) -> None:
+    data = [{"input": f"q{i}"} for i in range(3)]
+    result = lf.run_experiment(name=f"links-{uuid.uuid4().hex[:8]}", data=data, task=lambda *, item, **_: 1)
+    first = result.item_results[0]
+    assert first._trace_url is None  # nothing asked the server while the run was going
+    assert first.trace_url == lf.get_trace_url(trace_id=first.trace_id)
+    assert f"href='{first.trace_url}'" in result._repr_html_()
+
+
+def test_a_run_does_not_build_the_rest_client(server: Any) -> None:
+    """A local run on a fresh client sends spans and scores without importing the REST API models."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from langfuse_nb import Langfuse
+        lf = Langfuse(base_url={server.url!r}, public_key={server.public_key!r},
+                      secret_key={server.secret_key!r})
+        result = lf.run_experiment(name="no-rest", data=[{{"input": "a"}}], task=lambda *, item, **_: 1,
+                                   evaluators=[lambda **_: {{"name": "one", "value": 1}}], progress=False)
+        lf.flush()
+        assert len(result.item_results) == 1, result
+        print("langfuse_nb.api.client" in sys.modules)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_score_channel_of_a_plain_http_endpoint_reads_no_certificates(monkeypatch: Any) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    context = _verify_for("http://127.0.0.1:3939")
+    assert not isinstance(context, bool)
+    assert context.cert_store_stats()["x509_ca"] == 0  # a TLS connection would fail closed
+    assert context.verify_mode.name == "CERT_REQUIRED" and context.check_hostname
+    assert _verify_for("https://cloud.langfuse.com") is True
+    monkeypatch.setenv("HTTP_PROXY", "https://proxy.example:8443")
+    assert _verify_for("http://127.0.0.1:3939") is True  # a TLS proxy needs the real trust store
+
+
+def test_score_ids_are_well_formed_and_distinct() -> None:
+    ids = [_random_ids() for _ in range(2000)]
+    assert all(len(event) == 32 and len(score) == 16 for event, score in ids)
+    assert all(int(event, 16) >= 0 and int(score, 16) > 0 for event, score in ids)
+    assert len({event for event, _ in ids}) == len({score for _, score in ids}) == 2000
