@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-import urllib.parse
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,9 @@ from typing import Any, Generic, TypedDict, TypeVar
 from pydantic import BaseModel, TypeAdapter
 
 from langfuse_nb.wire.models._base import WireModel, serialize_datetime
+
+from ._url import path as path
+from ._url import scalar as _scalar
 
 T = TypeVar("T")
 
@@ -52,15 +54,6 @@ class Request(Generic[T]):
     body: Any = OMIT
     response: Any = None
     options: RequestOptions | None = None
-
-
-def path(template: str, *segments: Any) -> str:
-    """Fill ``{}`` placeholders with percent-encoded segments (``/`` and spaces too: names may hold them)."""
-    return template.format(*(urllib.parse.quote(str(_scalar(s)), safe="") for s in segments))
-
-
-def _scalar(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
 
 
 def query_params(query: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -2,48 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._http import AsyncExecutor, HttpCore, SyncExecutor
 from ._tls import verify_for
 from .headers import rest_headers
-from .resources import (
-    RESOURCES,
-    AsyncDatasetItemsClient,
-    AsyncDatasetRunItemsClient,
-    AsyncDatasetsClient,
-    AsyncHealthClient,
-    AsyncIngestionClient,
-    AsyncMediaClient,
-    AsyncModelsClient,
-    AsyncObservationsClient,
-    AsyncProjectsClient,
-    AsyncPromptsClient,
-    AsyncPromptVersionClient,
-    AsyncScoreClient,
-    AsyncScoreConfigsClient,
-    AsyncScoreV2Client,
-    AsyncSessionsClient,
-    AsyncTraceClient,
-    DatasetItemsClient,
-    DatasetRunItemsClient,
-    DatasetsClient,
-    HealthClient,
-    IngestionClient,
-    MediaClient,
-    ModelsClient,
-    ObservationsClient,
-    ProjectsClient,
-    PromptsClient,
-    PromptVersionClient,
-    ScoreClient,
-    ScoreConfigsClient,
-    ScoreV2Client,
-    SessionsClient,
-    TraceClient,
-)
+from .resources import RESOURCE_TABLE, resource_class
+
+if TYPE_CHECKING:
+    from .resources import (
+        AsyncDatasetItemsClient,
+        AsyncDatasetRunItemsClient,
+        AsyncDatasetsClient,
+        AsyncHealthClient,
+        AsyncIngestionClient,
+        AsyncMediaClient,
+        AsyncModelsClient,
+        AsyncObservationsClient,
+        AsyncProjectsClient,
+        AsyncPromptsClient,
+        AsyncPromptVersionClient,
+        AsyncScoreClient,
+        AsyncScoreConfigsClient,
+        AsyncScoreV2Client,
+        AsyncSessionsClient,
+        AsyncTraceClient,
+        DatasetItemsClient,
+        DatasetRunItemsClient,
+        DatasetsClient,
+        HealthClient,
+        IngestionClient,
+        MediaClient,
+        ModelsClient,
+        ObservationsClient,
+        ProjectsClient,
+        PromptsClient,
+        PromptVersionClient,
+        ScoreClient,
+        ScoreConfigsClient,
+        ScoreV2Client,
+        SessionsClient,
+        TraceClient,
+    )
 
 
 def _core(
@@ -60,6 +62,15 @@ def _core(
         timeout=timeout,
         max_retries=max_retries,
     )
+
+
+def _resource(api: LangfuseAPI | AsyncLangfuseAPI, name: str, *, asynchronous: bool) -> Any:
+    """``api.<name>``, made on first access: only the resources a program uses import their models."""
+    if name not in RESOURCE_TABLE or "_executor" not in vars(api):
+        raise AttributeError(f"{type(api).__name__!r} object has no attribute {name!r}")
+    resource = resource_class(name, asynchronous=asynchronous)(api._executor)
+    setattr(api, name, resource)  # kept: later reads are plain attribute reads
+    return resource
 
 
 class LangfuseAPI:
@@ -107,8 +118,12 @@ class LangfuseAPI:
         )
         core = _core(base_url, username, password, headers, timeout, max_retries)
         self._executor = SyncExecutor(core, self.httpx_client)
-        for name, (sync_cls, _) in RESOURCES.items():
-            setattr(self, name, sync_cls(self._executor))
+
+    def __getattr__(self, name: str) -> Any:
+        return _resource(self, name, asynchronous=False)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *RESOURCE_TABLE})
 
     def close(self) -> None:
         """Close the underlying httpx client if this object created it."""
@@ -156,8 +171,12 @@ class AsyncLangfuseAPI:
         self.httpx_client = httpx_client  # None: one client per event loop, made on first use
         core = _core(base_url, username, password, headers, timeout, max_retries)
         self._executor = AsyncExecutor(core, httpx_client)
-        for name, (_, async_cls) in RESOURCES.items():
-            setattr(self, name, async_cls(self._executor))
+
+    def __getattr__(self, name: str) -> Any:
+        return _resource(self, name, asynchronous=True)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *RESOURCE_TABLE})
 
     async def aclose(self) -> None:
         """Close the httpx client this object created for the running event loop."""

@@ -10,6 +10,7 @@ from langfuse_nb.wire.models import CreatePromptRequest, Prompt, PromptMetaListR
 
 from .._resource import AsyncResource, SyncResource, endpoint
 from .._spec import Request, RequestOptions, as_body, path
+from .._url import PROMPT_PATH
 
 
 class _Prompts:
@@ -23,7 +24,7 @@ class _Prompts:
         request_options: RequestOptions | None = None,
     ) -> Request[Prompt]:
         """One prompt version by ``version`` or ``label`` (the server defaults to ``production``)."""
-        url = path("api/public/v2/prompts/{}", prompt_name)
+        url = path(PROMPT_PATH, prompt_name)
         query = {"version": version, "label": label}
         return Request("GET", url, query=query, response=Prompt, options=request_options)
 
@@ -77,7 +78,7 @@ class _Prompts:
         version: int | None = None,
         request_options: RequestOptions | None = None,
     ) -> Request[None]:
-        url = path("api/public/v2/prompts/{}", prompt_name)
+        url = path(PROMPT_PATH, prompt_name)
         return Request("DELETE", url, query={"label": label, "version": version}, options=request_options)
 
 

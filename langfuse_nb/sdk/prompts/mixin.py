@@ -206,14 +206,49 @@ class PromptsMixin:
             if timeout is not None:
                 options["timeout_in_seconds"] = timeout
             try:
-                return self.api.prompts.get(
-                    query.name, version=query.version, label=query.label, request_options=options
-                )
+                return self._get_prompt_data(query, options)
             except Exception as exc:
                 delay = state.next_delay() if is_retryable(exc) else None
                 if delay is None:
                     raise
             _sleep(delay)
+
+    def _get_prompt_data(self, query: _PromptQuery, options: RequestOptions) -> Any:
+        """One attempt: the prompt as JSON over the light path, else as a model from the REST client.
+
+        The REST client is used once it exists (built by an earlier call or given by the caller: its
+        connections are warm and its imports paid) or when the light path cannot behave like it (a
+        caller's ``httpx_client``, a proxy, a redirect). Otherwise one GET must not cost the ~0.4 s of
+        CPU that importing httpx, pydantic and the models costs in a fresh process.
+        """
+        if "api" not in getattr(self, "__dict__", {}):
+            from langfuse_nb.api import _light
+
+            s = self._settings
+            if _light.usable(str(s.base_url), s.httpx_client):
+                timeout = options.get("timeout_in_seconds", s.timeout)
+                try:
+                    return _light.get_prompt_json(
+                        str(s.base_url),
+                        self._rest_headers,
+                        query.name,
+                        version=query.version,
+                        label=query.label,
+                        timeout=_light.DEFAULT_TIMEOUT if timeout is None else timeout,
+                    )
+                except _light.NeedsFullClient:
+                    pass  # e.g. a redirect: the REST client follows it
+        return self.api.prompts.get(
+            query.name, version=query.version, label=query.label, request_options=options
+        )
+
+    @functools.cached_property
+    def _rest_headers(self) -> dict[str, str]:
+        """The REST client's headers (auth, SDK identification, the caller's extra headers)."""
+        from langfuse_nb.api.headers import rest_headers
+
+        s = self._settings
+        return rest_headers(s.public_key or "", s.secret_key or "", dict(s.additional_headers or {}))
 
     # -- create / update ---------------------------------------------------------------------------------
     @overload
