@@ -192,7 +192,8 @@ def _handler_for(sink: Sink) -> type[BaseHTTPRequestHandler]:
 
 
 if __name__ == "__main__":
-    sink = Sink(store="--store" in sys.argv)
+    port = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 0
+    sink = Sink(store="--store" in sys.argv, port=port)
     print(sink.url, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         sink._server.serve_forever()

@@ -198,12 +198,7 @@ def work_burst(impl: str, url: str, n: int) -> dict[str, float]:
     flush()
     _get(f"{url}/_reset")
     start = time.perf_counter()
-    if impl == "otel":
-        for _ in range(n):
-            client.tracer.start_span("burst").end()
-    else:
-        for _ in range(n):
-            client.start_span(name="burst").end()
+    _burst(impl, client, n)
     created = time.perf_counter() - start
     flush()
     total = time.perf_counter() - start
@@ -216,6 +211,48 @@ def work_burst(impl: str, url: str, n: int) -> dict[str, float]:
         "burst_delivered_per_s": received / total,
         "burst_peak_rss_mb": rss_mb,
     }
+
+
+def work_outage(impl: str, n: int) -> dict[str, float]:
+    """A burst of ``n`` spans while the server is down, then the server starts: what arrives, peak RSS."""
+    import resource
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: every export attempt is refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client, _, flush = _setup(impl, f"http://127.0.0.1:{port}")
+    before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    _burst(impl, client, n)
+    created = time.perf_counter() - start
+    time.sleep(1.0)  # the server stays down a little after the burst
+    sink, url = start_sink(port)
+    try:
+        up = time.perf_counter()
+        flush()
+        recovered = time.perf_counter() - up
+        received = _get(f"{url}/_stats")["spans"]
+    finally:
+        sink.terminate()
+        sink.wait()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "outage_create_us": created / n * 1e6,
+        "outage_recover_s": recovered,
+        "outage_lost": n - received,
+        "outage_peak_rss_mb": peak_mb,
+        "outage_rss_growth_mb": peak_mb - before_mb,
+    }
+
+
+def _burst(impl: str, client: Any, n: int) -> None:
+    if impl == "otel":
+        for _ in range(n):
+            client.tracer.start_span("burst").end()
+    else:
+        for _ in range(n):
+            client.start_span(name="burst").end()
 
 
 def _one_span(impl: str, client: Any) -> None:
@@ -234,6 +271,8 @@ def worker_main(argv: list[str]) -> None:
     impl, group, url = argv[:3]
     if group == "burst":
         result = work_burst(impl, url, int(argv[3]))
+    elif group == "outage":
+        result = work_outage(impl, int(argv[3]))
     else:
         result = {"import": work_import, "micro": work_micro, "disabled": work_disabled}[group](impl, url)
     print("RESULT " + json.dumps(result), flush=True)
@@ -274,8 +313,9 @@ def run_worker(python: str, impl: str, group: str, url: str, *extra: str) -> dic
     return json.loads(line[len("RESULT ") :])
 
 
-def start_sink() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, str(HERE / "_sink.py")], stdout=subprocess.PIPE, text=True)
+def start_sink(port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, str(HERE / "_sink.py"), "--port", str(port)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     return proc, proc.stdout.readline().strip()
 
@@ -285,6 +325,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--spans", type=int, default=50_000)
     parser.add_argument("--burst-rounds", type=int, default=1)
+    parser.add_argument("--outage-spans", type=int, default=50_000, help="burst while the server is down")
+    parser.add_argument("--outage-rounds", type=int, default=1)
+    parser.add_argument("--save", help="write every sample and the machine's load as JSON to this file")
     args = parser.parse_args()
     pythons = {"nb": sys.executable, "ref": ensure_ref_python(), "otel": sys.executable}
     sink, url = start_sink()
@@ -297,11 +340,30 @@ def main() -> None:
                     row.update(run_worker(pythons[impl], impl, group, url))
                 if r < args.burst_rounds:
                     row.update(run_worker(pythons[impl], impl, "burst", url, str(args.spans)))
+                if r < args.outage_rounds:
+                    row.update(run_worker(pythons[impl], impl, "outage", url, str(args.outage_spans)))
                 results[impl].append(row)
             print(f"round {r + 1}/{args.rounds} done", flush=True)
     finally:
         sink.terminate()
-    print_table(results, args.spans)
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
+    print_table(results, args.spans, args.outage_spans)
+    if args.save:
+        _save(args, results)
+
+
+def _save(args: argparse.Namespace, results: dict[str, list[dict[str, float]]]) -> None:
+    out = Path(args.save)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "args": vars(args),
+        "loadavg": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "python": sys.version,
+        "samples": results,
+    }
+    out.write_text(json.dumps(payload, indent=1))
+    print(f"raw samples: {out}")
 
 
 METRICS = [
@@ -318,6 +380,11 @@ METRICS = [
     ("burst_delivered_per_s", "burst: delivered spans/s"),
     ("burst_lost", "burst: spans lost"),
     ("burst_peak_rss_mb", "burst: peak RSS (MB)"),
+    ("outage_create_us", "server down: create+end per span, wall (us)"),
+    ("outage_recover_s", "server down: server start until flushed (s)"),
+    ("outage_lost", "server down: spans lost"),
+    ("outage_peak_rss_mb", "server down: peak RSS (MB)"),
+    ("outage_rss_growth_mb", "server down: peak RSS growth over the burst (MB)"),
 ]
 
 
@@ -331,14 +398,15 @@ def _paired(a: list[dict[str, float]], b: list[dict[str, float]], key: str) -> f
     return statistics.median(ratios) if ratios else None
 
 
-def print_table(results: dict[str, list[dict[str, float]]], spans: int) -> None:
+def print_table(results: dict[str, list[dict[str, float]]], spans: int, outage_spans: int) -> None:
     def fmt(v: float | None) -> str:
         if v is None:
             return "-"
         return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
 
     print(
-        f"\n| metric (median of rounds; burst = {spans:,} spans) | langfuse_nb | reference | bare OTel "
+        f"\n| metric (median of rounds; burst = {spans:,} spans, server down = {outage_spans:,}) "
+        "| langfuse_nb | reference | bare OTel "
         "| nb/ref | nb/OTel |"
     )
     print("|---|---:|---:|---:|---:|---:|")
