@@ -18,9 +18,10 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from opentelemetry.sdk.trace import ReadableSpan
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import ReadableSpan
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 logger = logging.getLogger("langfuse_nb")
@@ -156,6 +157,11 @@ def attributes(tag: bytes, attrs: Mapping[str, Any] | None) -> bytes:
 
 # -- spans -----------------------------------------------------------------------------------------------
 _SPAN_START_END = struct.Struct("<BQBQ").pack  # fields 7 and 8, both fixed64
+_IDS = struct.Struct(">HQQHQ").pack  # fields 1 (16-byte trace id) and 2 (8-byte span id)
+_PARENT = struct.Struct(">HQ").pack  # field 4 (8-byte parent span id)
+_LOW64 = (1 << 64) - 1
+_KINDS = [b"\x30" + _SMALL[i + 1] for i in range(5)]  # SpanKind.value -> OTLP kind (INTERNAL is 1)
+_NO_STATUS = b"\x7a\x00"  # an unset status without a message: present, empty
 
 
 def encode_span(span: ReadableSpan) -> bytes:
@@ -163,15 +169,16 @@ def encode_span(span: ReadableSpan) -> bytes:
     ctx = span.get_span_context()
     if ctx is None:
         raise ValueError("the span has no span context")
-    parts = [b"\x0a\x10" + ctx.trace_id.to_bytes(16, "big") + b"\x12\x08" + ctx.span_id.to_bytes(8, "big")]
+    trace_id = ctx.trace_id
+    parts = [_IDS(0x0A10, trace_id >> 64, trace_id & _LOW64, 0x1208, ctx.span_id)]
     if ctx.trace_state:
         parts.append(_str(b"\x1a", ",".join([f"{k}={v}" for k, v in ctx.trace_state.items()])))
     parent = span.parent
     if parent:
-        parts.append(b"\x22\x08" + parent.span_id.to_bytes(8, "big"))
+        parts.append(_PARENT(0x2208, parent.span_id))
     if span.name:
         parts.append(_str(b"\x2a", span.name))
-    parts.append(b"\x30" + _SMALL[span.kind.value + 1])
+    parts.append(_KINDS[span.kind.value])
     start, end = span.start_time or 0, span.end_time or 0
     if start and end:
         parts.append(_SPAN_START_END(0x39, start, 0x41, end))
@@ -179,15 +186,23 @@ def encode_span(span: ReadableSpan) -> bytes:
         parts.append(
             (b"\x39" + _FIXED64(start) if start else b"") + (b"\x41" + _FIXED64(end) if end else b"")
         )
-    parts.append(attributes(b"\x4a", span.attributes))
+    if isinstance(span, ReadableSpan):  # the SDK's spans: their fields, without the copies properties make
+        attrs, events, links = span._attributes, span._events, span._links
+    else:
+        attrs, events, links = span.attributes, span.events, span.links
+    parts.append(attributes(b"\x4a", attrs))
     parts.append(_counts(b"\x50", span.dropped_attributes))
-    if span.events:
-        parts.extend([_field(b"\x5a", _event(e)) for e in span.events])
+    if events:
+        parts.extend([_field(b"\x5a", _event(e)) for e in events])
     parts.append(_counts(b"\x60", span.dropped_events))
-    if span.links:
-        parts.extend([_field(b"\x6a", _link(link)) for link in span.links])
+    if links:
+        parts.extend([_field(b"\x6a", _link(link)) for link in links])
     parts.append(_counts(b"\x70", span.dropped_links))
-    parts.append(_field(b"\x7a", _status(span.status)))
+    status = span.status
+    if status is not None and (status.status_code.value or status.description):
+        parts.append(_field(b"\x7a", _status(status)))
+    else:
+        parts.append(_NO_STATUS)
     parts.append(_FLAGS[bool(parent and parent.is_remote)])
     return b"".join(parts)
 

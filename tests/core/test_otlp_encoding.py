@@ -136,3 +136,22 @@ def test_nested_values_match_protobuf() -> None:
 
     for value in [{"a": [1, {"b": None}], "c": b"\x00\x01"}, (1.0, "x", True), {}, None]:
         assert any_value(value) == _encode_value(value).SerializeToString()
+
+
+def test_dropped_counts_encode_like_opentelemetry() -> None:
+    from opentelemetry.sdk.trace import SpanLimits
+
+    exporter = InMemorySpanExporter()
+    limits = SpanLimits(max_span_attributes=2, max_events=0, max_links=1, max_event_attributes=1)
+    provider = TracerProvider(span_limits=limits)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    remote = SpanContext(0x1, 0x2, is_remote=False)
+    span = provider.get_tracer("t").start_span(
+        "s", attributes={"a": 1, "b": 2, "c": 3}, links=[Link(remote)] * 3
+    )
+    span.add_event("gone", {"x": 1, "y": 2})
+    span.end()
+    spans = list(exporter.get_finished_spans())
+    assert spans[0].dropped_attributes and spans[0].dropped_events and spans[0].dropped_links
+    assert _ours(spans) == _reference(spans)
+    provider.shutdown()
