@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,12 @@ from langfuse_nb.server.values import parse_iso
 
 MAX_LIMIT = 1000
 MAX_PARAMS = 10_000
+# Estimator(sql, params) -> the number its capped count query returns; lets a condition pick its plan
+Estimator = Callable[[str, Sequence[Any]], int]
+# below this many matching entries a side-table condition drives the page query from its matches (then
+# sorts them); above it, walking the ordering index and probing each row finds a page sooner
+RARE = 5000
+TRACE_ROW_ID = "t.id"  # how the trace list names a trace's id (side tables key their entries by it)
 
 
 @dataclass
@@ -24,13 +30,32 @@ class Where:
     params: list[Any] = field(default_factory=list)
     # same conditions and parameters, phrased for counting (a form SQLite plans better without LIMIT)
     count_clauses: list[str] = field(default_factory=list)
+    # per clause: a complete count query with the same parameters, valid when that clause is the only one
+    # (e.g. counting a side table's index entries instead of looking up every matching row)
+    alone_counts: list[str | None] = field(default_factory=list)
+    estimate: Estimator | None = None
 
-    def add(self, clause: str, *params: Any, count_clause: str | None = None) -> None:
+    def add(
+        self, clause: str, *params: Any, count_clause: str | None = None, count_alone: str | None = None
+    ) -> None:
         if len(self.params) + len(params) > MAX_PARAMS:  # SQLite's own limit is 32,766 variables
             raise BadRequest(f"too many filter values in one request (at most {MAX_PARAMS:,})")
         self.clauses.append(clause)
         self.count_clauses.append(count_clause or clause)
+        self.alone_counts.append(count_alone)
         self.params.extend(params)
+
+    def count_query(self, source: str) -> str:
+        """SQL counting the rows of ``source`` that match (parameters: ``self.params``)."""
+        if len(self.clauses) == 1 and self.alone_counts[0]:
+            return self.alone_counts[0]
+        return f"SELECT count(*) FROM {source} {self.count_sql()}"
+
+    def is_rare(self, entries_sql: str, params: Sequence[Any]) -> bool:
+        """Whether ``entries_sql`` (a SELECT of matching entries) has fewer than RARE rows."""
+        if self.estimate is None:
+            return False
+        return self.estimate(f"SELECT count(*) FROM ({entries_sql} LIMIT {RARE})", params) < RARE
 
     def eq(self, column: str, value: Any) -> None:
         if value is not None:
@@ -96,6 +121,12 @@ class Column:
     sql: str
     kind: str  # string | datetime | number | boolean | tags | json
     transform: Callable[[str], str] | None = None
+    # json columns with a side table (key, value, trace_id): (row id sql, table), used for = and any of
+    # (index lookups instead of json_extract on every row)
+    members: tuple[str, str] | None = None
+    # number columns that count rows: "<row id sql> IN (SELECT ...)" of the rows with at least one, used
+    # when a condition only asks "any?" or "none?" (count > 0, = 0, ...) instead of counting per row
+    any_of_set: str | None = None
 
 
 _STRING_OPS = {
@@ -147,6 +178,8 @@ def _condition(where: Where, column: Column, op: str, value: Any, condition: dic
         key = condition.get("key")
         if not isinstance(key, str) or not key:
             raise BadRequest(f"filter on {name!r} needs a 'key'")
+        if column.members and _member_lookup(where, column.members, key, op, value, name):
+            return
         sql, key_param = _json_member(column.sql, key)
         where.params.append(key_param)
     if op in ("any of", "none of"):
@@ -167,6 +200,8 @@ def _condition(where: Where, column: Column, op: str, value: Any, condition: dic
         return
     if op not in _COMPARE_OPS:
         raise BadRequest(f"operator {op!r} is not supported for filter column {name!r}")
+    if column.any_of_set and _presence(where, column.any_of_set, op, value):
+        return
     where.add(f"{sql} {_COMPARE_OPS[op]} ?", _typed(column, value, name))
 
 
@@ -184,6 +219,59 @@ def _json_member(column_sql: str, key: str) -> tuple[str, str]:
         # a JSON path cannot quote a key containing '"'; look it up by exact key instead
         return f"(SELECT value FROM json_each({column_sql}) WHERE key = ?)", key
     return f"json_extract({column_sql}, ?)", f'$."{key}"'
+
+
+def _member_lookup(where: Where, members: tuple[str, str], key: str, op: str, value: Any, name: Any) -> bool:
+    """``=`` / ``any of`` on a JSON member through its side table; False when the form does not apply.
+
+    The side table holds json_each's values (JSON null left out), which compare exactly as json_extract's
+    do: same types, no affinity on either side, and a missing member or null never matches either way.
+    """
+    if op == "=" and isinstance(value, _SCALARS) and not _non_finite(value):
+        values = [value]
+    elif op == "any of" and isinstance(value, list) and value:
+        values = [_typed(Column("", "json"), item, name) for item in value]
+    else:
+        return False
+    row_id, table = members
+    # a trace has one value per key, so the entries matching (key, value set) are one per trace
+    member = f"key = ? AND value IN ({', '.join('?' * len(values))})"
+    side_table_condition(where, row_id, table, member, [key, *values])
+    return True
+
+
+def side_table_condition(where: Where, row_id: str, table: str, member: str, params: list[Any]) -> None:
+    """Rows with an entry in ``table`` (columns ..., trace_id) matching ``member``, one entry per row.
+
+    Pages of rare matches are driven from the entries (then sorted); pages of common ones walk the
+    ordering index and probe each row, which stops after one page. Counts come from the entries alone.
+    """
+    entries = f"SELECT trace_id FROM {table} WHERE {member}"
+    listed = f"{row_id} IN ({entries})"
+    probe = f"EXISTS ({entries} AND trace_id = {row_id})"
+    page = listed if where.is_rare(entries, params) else probe
+    # entries count the rows themselves only when the rows are traces (not, e.g., their observations)
+    alone = f"SELECT count(*) FROM {table} WHERE {member}" if row_id == TRACE_ROW_ID else None
+    where.add(page, *params, count_clause=listed, count_alone=alone)
+
+
+def _presence(where: Where, any_set: str, op: str, value: Any) -> bool:
+    """A count compared with a bound that only separates 0 from >= 1, as (NOT) IN the set; else False."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or _non_finite(value):
+        return False
+    some = (
+        (op == ">" and 0 <= value < 1)
+        or (op == ">=" and 0 < value <= 1)
+        or (op in ("!=", "<>") and value == 0)
+    )
+    none = (op == "=" and value == 0) or (op == "<" and 0 < value <= 1) or (op == "<=" and 0 <= value < 1)
+    if some or none:
+        where.add(any_set if some else f"NOT ({any_set})")
+    return some or none
+
+
+def _non_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 def _typed(column: Column, value: Any, name: Any) -> Any:
@@ -207,6 +295,9 @@ def _tags_condition(where: Where, column: Column, op: str, value: Any) -> None:
     if not values or not all(isinstance(v, str) for v in values):
         raise BadRequest("a tags filter needs a list of strings")
     values = list(dict.fromkeys(values))
+    if op in ("all of", "any of") and len(values) == 1:
+        side_table_condition(where, column.sql, "trace_tags", "tag = ?", values)
+        return
     probe = f"EXISTS (SELECT 1 FROM trace_tags g WHERE g.tag {{}} AND g.trace_id = {column.sql})"
     listed = f"{column.sql} IN (SELECT trace_id FROM trace_tags WHERE tag {{}})"
     marks = f"IN ({', '.join('?' * len(values))})"

@@ -12,7 +12,7 @@ from langfuse_nb.server.query import Column, Where, apply_filter, parse_filter
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.spans import OBSERVATION_TYPES
-from langfuse_nb.server.store import observations
+from langfuse_nb.server.store import counts, observations
 from langfuse_nb.server.store.observations import epoch_sql
 
 _TRACE = "(SELECT {0} FROM traces t WHERE t.id = o.trace_id)"
@@ -137,9 +137,7 @@ def list_observations(
         f"SELECT * FROM observations o {where.sql()} ORDER BY o.start_time DESC, o.id LIMIT ? OFFSET ?",
         [*where.params, paging.limit, paging.offset],
     ).fetchall()
-    total = conn.execute(f"SELECT count(*) FROM observations o {where.count_sql()}", where.params).fetchone()[
-        0
-    ]
+    total = counts.count(conn, where.count_query("observations o"), where.params)
     blobs, project_id = blobs_of(request), config_of(request).project_id
     data = [observations.to_view(r, conn, blobs, project_id) for r in rows]
     return ok({"data": data, "meta": paging.meta(total)})

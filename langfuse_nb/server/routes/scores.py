@@ -23,7 +23,7 @@ from langfuse_nb.server.query import Column, Where, apply_filter, parse_filter
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.routes.score_configs import score_check
-from langfuse_nb.server.store import ingest, scores
+from langfuse_nb.server.store import counts, ingest, scores
 from langfuse_nb.server.values import loads
 
 _TRACE = "(SELECT {0} FROM traces t WHERE t.id = s.trace_id)"
@@ -112,7 +112,7 @@ def list_scores(
         "ORDER BY s.timestamp DESC, s.id LIMIT ? OFFSET ?",
         [*where.params, paging.limit, paging.offset],
     ).fetchall()
-    total = conn.execute(f"SELECT count(*) FROM scores s {where.count_sql()}", where.params).fetchone()[0]
+    total = counts.count(conn, where.count_query("scores s"), where.params)
     project_id = config_of(request).project_id
     data = [
         _with_trace(r, project_id) if with_trace else scores.to_view(r, project_id=project_id) for r in rows

@@ -14,7 +14,7 @@ from langfuse_nb.server.query import Where
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.routes.traces import trace_view
-from langfuse_nb.server.store import sessions
+from langfuse_nb.server.store import counts, sessions
 
 StrList = Annotated[list[str] | None, Query()]
 
@@ -60,7 +60,7 @@ def query_sessions(
         f"SELECT * FROM sessions {where.sql()} ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
         [*where.params, paging.limit, paging.offset],
     ).fetchall()
-    total = conn.execute(f"SELECT count(*) FROM sessions {where.sql()}", where.params).fetchone()[0]
+    total = counts.count(conn, f"SELECT count(*) FROM sessions {where.sql()}", where.params)
     return {"data": [sessions.to_view(r, project_id) for r in rows], "meta": paging.meta(total)}
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from langfuse_nb.server import costs
 from langfuse_nb.server.config import PROJECT_ID
 from langfuse_nb.server.store import models
 from langfuse_nb.server.store.resources import BlobCache
@@ -120,19 +121,50 @@ def trace_of(conn: sqlite3.Connection, observation_id: str) -> str | None:
     return row[0] if row else None
 
 
+# A JSON text starts (after optional whitespace) with one of these; anything else is stored plain text,
+# which would otherwise cost a raised-and-caught decode error per value (most outputs are plain text).
+_JSON_STARTS = frozenset(' \t\n\r{["-0123456789tfn')
+
+
 def read_io(text: str | None) -> Any:
     """Stored input/output as the API returns it: JSON-decoded when it parses; an empty string is null."""
-    return parse_lenient(text) if text else None
+    if not text:
+        return None
+    if not isinstance(text, str):  # a packed (compressed) value: parse_lenient unpacks it
+        return parse_lenient(text)
+    return parse_lenient(text) if text[0] in _JSON_STARTS else text
 
 
 def _optional(row: sqlite3.Row, column: str) -> Any:
     # columns added by later migrations: absent from rows selected with an explicit column list
-    # (`in row` would search the values of a sqlite3.Row, not its column names)
-    return row[column] if column in row.keys() else None  # noqa: SIM118
+    try:
+        return row[column]
+    except IndexError:
+        return None
+
+
+# price fields per built-in model id: the price table is fixed for the life of the process
+_BUILTIN_PRICES: dict[str, dict[str, Any]] = {}
+
+
+def _price_fields(model_id: str | None) -> dict[str, Any]:
+    if model_id is None:
+        return _NO_PRICES
+    found = _BUILTIN_PRICES.get(model_id)
+    if found is None:
+        found = models.price_fields(model_id)
+        if model_id in costs.builtin_by_id():  # project models can be deleted: never cached
+            _BUILTIN_PRICES[model_id] = found
+    return found
+
+
+_NO_PRICES: dict[str, Any] = {"inputPrice": None, "outputPrice": None, "totalPrice": None}
 
 
 def _sum_prefixed(details: dict[str, Any], prefix: str) -> float | None:
     """Langfuse's reduction of usage/cost details: every key starting with ``prefix`` counts."""
+    if not details:  # most observations carry no usage or cost at all
+        return None
     values = [v for k, v in details.items() if k.startswith(prefix) and isinstance(v, int | float)]
     return sum(values) if values else None
 
@@ -174,10 +206,11 @@ def _usage_fields(usage: dict[str, Any]) -> dict[str, Any]:
 
 def _cost_fields(row: sqlite3.Row, cost: dict[str, Any]) -> dict[str, Any]:
     total = cost.get("total", row["total_cost"])
+    model_id = _optional(row, "model_id")
     return {
         "costDetails": cost,
-        "modelId": _optional(row, "model_id"),
-        **models.price_fields(_optional(row, "model_id")),  # the matched model's default-tier prices
+        "modelId": model_id,
+        **_price_fields(model_id),  # the matched model's default-tier prices
         "usagePricingTierId": _optional(row, "usage_pricing_tier_id"),
         "usagePricingTierName": _optional(row, "usage_pricing_tier_name"),
         "calculatedInputCost": _sum_prefixed(cost, "input"),

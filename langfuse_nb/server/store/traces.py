@@ -124,6 +124,7 @@ def upsert(
         row["timestamp"] = row["timestamp"] or now
         row["environment"] = row["environment"] or "default"
     conn.executemany(_INSERT, [_ROW_GETTER({**_EMPTY_ROW, **row}) for row in rows])
+    _index_metadata(conn, rows, existing)
     tag_rows = [(tag, row["id"]) for row in rows for tag in row.pop("_tags")]
     if tag_rows:
         conn.executemany("INSERT OR IGNORE INTO trace_tags (tag, trace_id) VALUES (?, ?)", tag_rows)
@@ -135,17 +136,50 @@ def upsert(
     return rows
 
 
+# trace_metadata holds one (key, value, trace_id) entry per top-level metadata member, so that metadata
+# filters are index lookups instead of a json_extract per stored trace. SQLite's json_each fills it, so a
+# value compares exactly as json_extract(metadata, '$."key"') does (JSON null never matches: left out).
+_METADATA_ADD = (
+    "INSERT OR IGNORE INTO trace_metadata (key, value, trace_id) "
+    "SELECT j.key, j.value, ?1 FROM json_each(?2) j WHERE j.type != 'null'"
+)
+_METADATA_DROP = (
+    "DELETE FROM trace_metadata WHERE (key, value, trace_id) IN "
+    "(SELECT j.key, j.value, ?1 FROM json_each(?2) j WHERE j.type != 'null')"
+)
+
+
+def _index_metadata(
+    conn: sqlite3.Connection, rows: Sequence[dict[str, Any]], existing: dict[str, dict[str, Any]]
+) -> None:
+    """Keep trace_metadata in step with the rows just written (only where the metadata changed)."""
+    drops, adds = [], []
+    for row in rows:
+        before = (existing.get(row["id"]) or {}).get("metadata")
+        if row["metadata"] == before:
+            continue
+        if before:
+            drops.append((row["id"], before))
+        if row["metadata"]:
+            adds.append((row["id"], row["metadata"]))
+    if drops:
+        conn.executemany(_METADATA_DROP, drops)
+    if adds:
+        conn.executemany(_METADATA_ADD, adds)
+
+
 def delete(conn: sqlite3.Connection, ids: Sequence[str]) -> int:
     """Delete traces with their observations, tags and trace-level scores."""
     deleted = 0
     for part in chunks(list(ids)):
         marks = ", ".join("?" * len(part))
-        tagged = conn.execute(f"SELECT id, tags FROM traces WHERE id IN ({marks})", part).fetchall()
+        tagged = conn.execute(f"SELECT id, tags, metadata FROM traces WHERE id IN ({marks})", part).fetchall()
         # trace_tags is keyed (tag, trace_id); the row's own tag list names exactly the entries to drop
         conn.executemany(
             "DELETE FROM trace_tags WHERE tag = ? AND trace_id = ?",
-            [(tag, trace_id) for trace_id, tags in tagged for tag in loads(tags) or ()],
+            [(tag, trace_id) for trace_id, tags, _ in tagged for tag in loads(tags) or ()],
         )
+        conn.executemany(_METADATA_DROP, [(trace_id, meta) for trace_id, _, meta in tagged if meta])
         deleted += conn.execute(f"DELETE FROM traces WHERE id IN ({marks})", part).rowcount
         conn.execute(f"DELETE FROM observations WHERE trace_id IN ({marks})", part)
         conn.execute(f"DELETE FROM scores WHERE trace_id IN ({marks})", part)
