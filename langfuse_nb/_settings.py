@@ -283,8 +283,13 @@ def _check_sample_rate(value: float) -> float:
     return value
 
 
+_OPTION_NAMES = frozenset(ClientOptions.__annotations__)
+
+
 def _check_options(options: Mapping[str, Any]) -> None:
-    unknown = options.keys() - ClientOptions.__annotations__.keys()
+    if _OPTION_NAMES.issuperset(options):
+        return
+    unknown = options.keys() - _OPTION_NAMES
     if unknown:
         raise TypeError(f"Langfuse() got an unexpected keyword argument {min(unknown)!r}")
 
@@ -294,10 +299,67 @@ def resolve_settings(
 ) -> Settings:
     """Build the frozen settings from ``Langfuse(...)``'s arguments (:class:`ClientOptions`).
 
-    ``environ`` is injectable for tests (defaults to ``os.environ``); it is read once, here.
+    ``environ`` is injectable for tests (defaults to ``os.environ``); it is read once, here. The same
+    plain arguments and the same variables give the same (immutable) `Settings` object again: re-creating
+    a client costs a dictionary lookup instead of a second resolution.
     """
     _check_options(options)
-    environ = os.environ if environ is None else environ
+    snapshot = environment_snapshot(environ)
+    key = _cache_key(options, snapshot)
+    found = _RESOLVED.get(key) if key is not None else None
+    if found is not None:
+        return found
+    settings = _resolve(options, snapshot)
+    if key is not None:
+        if len(_RESOLVED) >= _RESOLVED_MAX:
+            _RESOLVED.clear()  # a handful of configurations per process; never grow without bound
+        _RESOLVED[key] = settings
+    return settings
+
+
+# every variable resolve_settings reads
+_READ_NAMES: frozenset[str] = frozenset(
+    {*ENV, *_CI_RELEASE_VARS, "OTEL_SDK_DISABLED", "OTEL_BSP_MAX_QUEUE_SIZE"}
+)
+_ENCODED_NAMES: dict[bytes, str] = (
+    {os.fsencode(name): name for name in _READ_NAMES} if os.supports_bytes_environ else {}
+)
+_ENCODED_KEYS = frozenset(_ENCODED_NAMES)
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+_RESOLVED: dict[tuple[Any, ...], Settings] = {}
+_RESOLVED_MAX = 64
+
+
+def environment_snapshot(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables resolve_settings reads that are set, as a plain dict.
+
+    Looking up an unset name in ``os.environ`` is its slow path (a KeyError raised and caught, ~2 us), and
+    ~45 names are read, most of them unset: that was most of the cost of ``Langfuse(...)``. On POSIX,
+    ``os.environ`` keeps the variables in a dict of encoded names (a CPython detail, checked before use):
+    intersecting our names with its keys finds the set ones in one pass; elsewhere each name is looked up.
+    """
+    if environ is None or environ is os.environ:
+        data = getattr(os.environ, "_data", None)
+        if _ENCODED_NAMES and isinstance(data, dict):
+            found = _ENCODED_KEYS.intersection(data)
+            return {_ENCODED_NAMES[key]: os.environ[_ENCODED_NAMES[key]] for key in found} if found else {}
+        environ = os.environ
+    return {name: environ[name] for name in _READ_NAMES if environ.get(name) is not None}
+
+
+def _cache_key(options: Mapping[str, Any], snapshot: Mapping[str, str]) -> tuple[Any, ...] | None:
+    """A key for plain arguments (text, numbers, flags); None when any is an object (a client, a mask).
+
+    The types are part of it (1, 1.0 and True are equal keys but not equal settings). Arguments in
+    another order make another key: a cache miss, not a wrong answer.
+    """
+    types = tuple(map(type, options.values()))
+    if not _PLAIN_TYPES.issuperset(types):
+        return None
+    return (tuple(options.items()), types, tuple(snapshot.items()))
+
+
+def _resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
     env = read_environment(environ)
     seen: set[str] = set()
     num = _numbers(options, env, seen)
