@@ -39,7 +39,7 @@ def test_same_arguments_and_environment_give_the_same_settings(monkeypatch: pyte
 
 def test_equal_but_different_values_and_objects_are_not_confused() -> None:
     assert resolve_settings(public_key="pk", secret_key="sk", timeout=1).timeout == 1
-    assert type(resolve_settings(public_key="pk", secret_key="sk", timeout=1.0).timeout) is float
+    assert type(resolve_settings(public_key="pk", secret_key="sk", timeout=1.0).timeout) is float  # type: ignore[arg-type]
     headers = {"x-a": "1"}
     first = resolve_settings(public_key="pk", secret_key="sk", additional_headers=headers)
     headers["x-a"] = "2"  # a mutable argument is never a cache key
