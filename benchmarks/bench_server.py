@@ -7,7 +7,10 @@ Runs the server as its own process (``python -m langfuse_nb serve``) on a tempor
 3. get one trace with 1,000 observations (median);
 4. database size per 100,000 spans.
 
-Usage: python benchmarks/bench_server.py [--traces 100000] [--spans-per-trace 3] [--senders 2]
+5. with ``--io-bytes N``: the storage ratio for SDK-shaped spans carrying about N bytes of JSON input and N of
+   output each (database bytes / raw input+output bytes; issue 15 asks for at most 2x at ~1 KB).
+
+Usage: python benchmarks/bench_server.py [--traces 100000] [--spans-per-trace 3] [--io-bytes 1000]
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -60,8 +66,31 @@ def _add_span(
     span.attributes.extend(_kv(k, v) for k, v in attributes.items())
 
 
-def build_batch(first_trace: int, traces: int, spans_per_trace: int, start_ns: int) -> bytes:
-    """SDK-shaped spans: a root with trace attributes, children as generations with usage and model."""
+# English prose for the storage-ratio run: this repository's manual, cut at seeded offsets. Chat messages
+# compress about like prose; a small repeated vocabulary would flatter compression.
+_PROSE = " ".join(
+    " ".join(p.read_text(encoding="utf-8").split())
+    for p in sorted((Path(__file__).parent.parent / "docs").glob("*.md"))
+)
+
+
+def io_text(size: int, seed: int, shape: str) -> str:
+    """About ``size`` bytes of JSON text (a chat message list or an assistant message) holding prose."""
+    rng = random.Random(seed)
+    start = rng.randrange(0, max(1, len(_PROSE) - size))
+    if shape == "input":
+        system = {"role": "system", "content": "You answer briefly."}
+        text = _PROSE[start : start + max(0, size - 90)]
+        return json.dumps([system, {"role": "user", "content": text}])
+    return json.dumps({"role": "assistant", "content": _PROSE[start : start + max(0, size - 40)]})
+
+
+def build_batch(
+    first_trace: int, traces: int, spans_per_trace: int, start_ns: int, io_bytes: int = 0
+) -> bytes:
+    """SDK-shaped spans: a root with trace attributes, children as generations with usage and model.
+
+    With ``io_bytes``, every span's input and output are JSON of about that size (else short literals)."""
     request = ExportTraceServiceRequest()
     resource_spans = request.resource_spans.add()
     resource_spans.resource.attributes.extend(
@@ -74,6 +103,8 @@ def build_batch(first_trace: int, traces: int, spans_per_trace: int, start_ns: i
         trace_id = n.to_bytes(16, "big")
         root = (n << 8).to_bytes(8, "big")
         at = start_ns + n * 1_000_000
+        big_in = io_text(io_bytes, n, "input") if io_bytes else '{"question": "why?"}'
+        big_out = io_text(io_bytes, -n - 1, "output") if io_bytes else "because"
         _add_span(
             scope_spans,
             trace_id,
@@ -86,8 +117,8 @@ def build_batch(first_trace: int, traces: int, spans_per_trace: int, start_ns: i
                 "user.id": f"user-{n % 1000}",
                 "session.id": f"s-{n % 5000}",
                 "langfuse.trace.tags": ["bench", f"t{n % 10}"],
-                "langfuse.observation.input": '{"question": "why?"}',
-                "langfuse.observation.output": "because",
+                "langfuse.observation.input": big_in,
+                "langfuse.observation.output": big_out,
                 "langfuse.observation.metadata.step": n % 7,
             },
         )
@@ -104,29 +135,49 @@ def build_batch(first_trace: int, traces: int, spans_per_trace: int, start_ns: i
                     "langfuse.observation.model.name": "gpt-4o",
                     "langfuse.observation.usage_details": '{"input": 12, "output": 30}',
                     "langfuse.observation.cost_details": '{"total": 0.0004}',
-                    "langfuse.observation.input": '[{"role": "user", "content": "why?"}]',
-                    "langfuse.observation.output": "because",
+                    "langfuse.observation.input": (
+                        io_text(io_bytes, n * 31 + child, "input")
+                        if io_bytes
+                        else '[{"role": "user", "content": "why?"}]'
+                    ),
+                    "langfuse.observation.output": (
+                        io_text(io_bytes, -n * 31 - child, "output") if io_bytes else "because"
+                    ),
                     "user.id": f"user-{n % 1000}",
                 },
             )
     return request.SerializeToString()
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def start_server(db: Path, port: int, root: Path = REPO) -> subprocess.Popen[bytes]:
+    """``langfuse_nb serve`` of the package under ``root`` (this checkout, or an older one to compare)."""
+    log = (db.parent / "server.log").open("wb")  # kept next to the database: why a start failed
+    env = {**os.environ, "PYTHONPATH": str(root)}
     process = subprocess.Popen(
         [sys.executable, "-m", "langfuse_nb", "serve", "--port", str(port), "--db", str(db)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=root,
+        env=env,
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/public/health", timeout=0.5).status_code == 200:
                 return process
         except httpx.HTTPError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("server did not start")
+    raise RuntimeError(f"server did not start; see {db.parent / 'server.log'}")
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -176,41 +227,87 @@ def median_ms(http: httpx.Client, path: str, params: dict[str, object], repeat: 
     return statistics.median(samples)
 
 
-def main() -> None:
+def io_bytes_of(batches: list[bytes]) -> int:
+    """Raw bytes of every span's input and output attribute values, as the client sent them."""
+    total = 0
+    for body in batches:
+        request = ExportTraceServiceRequest.FromString(body)
+        for resource_spans in request.resource_spans:
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    for kv in span.attributes:
+                        if kv.key in ("langfuse.observation.input", "langfuse.observation.output"):
+                            total += len(kv.value.string_value.encode())
+    return total
+
+
+def measure_reads(http: httpx.Client, start_ns: int, results: dict[str, object]) -> None:
+    results["trace_list_userId_filter_median_ms"] = round(
+        median_ms(http, "/api/public/traces", {"userId": "user-17", "limit": 50}, 50), 2
+    )
+    results["trace_list_tags_filter_median_ms"] = round(
+        median_ms(http, "/api/public/traces", {"tags": "t3", "limit": 50}, 50), 2
+    )
+    session_filter = [{"type": "string", "column": "sessionId", "operator": "=", "value": "s-42"}]
+    results["trace_list_filter_json_median_ms"] = round(
+        median_ms(http, "/api/public/traces", {"filter": json.dumps(session_filter), "limit": 50}, 50), 2
+    )
+    results["trace_list_unfiltered_median_ms"] = round(
+        median_ms(http, "/api/public/traces", {"limit": 50}, 50), 2
+    )
+    big = build_batch(10**9, 1, 1000, start_ns)
+    http.post("/api/public/otel/v1/traces", content=big, headers=PROTOBUF).raise_for_status()
+    big_id = (10**9).to_bytes(16, "big").hex()
+    results["big_trace_observations"] = len(http.get(f"/api/public/traces/{big_id}").json()["observations"])
+    results["get_trace_1000_observations_median_ms"] = round(
+        median_ms(http, f"/api/public/traces/{big_id}", {}, 20), 2
+    )
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--traces", type=int, default=100_000)
     parser.add_argument("--spans-per-trace", type=int, default=3)
     parser.add_argument("--batch-traces", type=int, default=200, help="traces per OTLP request")
     parser.add_argument("--senders", type=int, default=2)
-    parser.add_argument("--port", type=int, default=39391)
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
+    parser.add_argument("--io-bytes", type=int, default=0, help="JSON input and output bytes per span")
     parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--compare-root",
+        type=Path,
+        help="a directory holding another langfuse_nb package (e.g. `git archive` of an older commit): "
+        "ingest and size are measured for both, alternating, and reported as paired ratios",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per package with --compare-root")
+    return parser.parse_args()
+
+
+def run_once(args: argparse.Namespace, batches: list[bytes], root: Path = REPO) -> dict[str, object]:
+    """One server on a fresh database: ingest every batch, count what arrived, read, measure the file."""
     workdir = Path(tempfile.mkdtemp(prefix="lfnb-bench-"))
     db = workdir / "bench.db"
-    url = f"http://127.0.0.1:{args.port}"
-    start_ns = 1_700_000_000_000_000_000
-    batches = [
-        build_batch(first, min(args.batch_traces, args.traces - first), args.spans_per_trace, start_ns)
-        for first in range(0, args.traces, args.batch_traces)
-    ]
+    port = args.port or free_port()
+    url = f"http://127.0.0.1:{port}"
     total_spans = args.traces * args.spans_per_trace
-    server = start_server(db, args.port)
+    server = start_server(db, port, root)
     results: dict[str, object] = {
+        "package": str(root),
         "traces": args.traces,
         "spans": total_spans,
         "spans_per_request": args.batch_traces * args.spans_per_trace,
+        "io_bytes_per_span_field": args.io_bytes,
     }
     try:
         cpu_before = cpu_seconds(server.pid)
-        load_before = os.getloadavg()[0]
+        results["load_average_at_start"] = round(os.getloadavg()[0], 2)
         elapsed = ingest(url, batches, args.senders)
         cpu_after = cpu_seconds(server.pid)
         results["ingest_seconds"] = round(elapsed, 2)
         results["ingest_spans_per_second"] = round(total_spans / elapsed)
-        results["load_average_at_start"] = round(load_before, 2)
         if cpu_before is not None and cpu_after is not None:
             results["server_cpu_seconds"] = round(cpu_after - cpu_before, 2)
-            results["spans_per_server_cpu_second"] = round(total_spans / (cpu_after - cpu_before))
+            results["spans_per_server_cpu_second"] = round(total_spans / max(cpu_after - cpu_before, 1e-9))
         with httpx.Client(base_url=url, auth=AUTH, timeout=60) as http:
             stored_traces = http.get("/api/public/traces", params={"limit": 1}).json()["meta"]["totalItems"]
             stored_obs = http.get("/api/public/observations", params={"limit": 1}).json()["meta"][
@@ -218,50 +315,70 @@ def main() -> None:
             ]
             results["lost_spans"] = total_spans - stored_obs
             results["lost_traces"] = args.traces - stored_traces
-            results["trace_list_userId_filter_median_ms"] = round(
-                median_ms(http, "/api/public/traces", {"userId": "user-17", "limit": 50}, 50), 2
-            )
-            results["trace_list_tags_filter_median_ms"] = round(
-                median_ms(http, "/api/public/traces", {"tags": "t3", "limit": 50}, 50), 2
-            )
-            results["trace_list_filter_json_median_ms"] = round(
-                median_ms(
-                    http,
-                    "/api/public/traces",
-                    {
-                        "filter": json.dumps(
-                            [{"type": "string", "column": "sessionId", "operator": "=", "value": "s-42"}]
-                        ),
-                        "limit": 50,
-                    },
-                    50,
-                ),
-                2,
-            )
-            results["trace_list_unfiltered_median_ms"] = round(
-                median_ms(http, "/api/public/traces", {"limit": 50}, 50), 2
-            )
-            big = build_batch(10**9, 1, 1000, start_ns)
-            http.post("/api/public/otel/v1/traces", content=big, headers=PROTOBUF).raise_for_status()
-            big_id = (10**9).to_bytes(16, "big").hex()
-            observations = len(http.get(f"/api/public/traces/{big_id}").json()["observations"])
-            results["big_trace_observations"] = observations
-            results["get_trace_1000_observations_median_ms"] = round(
-                median_ms(http, f"/api/public/traces/{big_id}", {}, 20), 2
-            )
+            if not args.io_bytes and not args.compare_root:  # size and ingest only in those runs
+                measure_reads(http, START_NS, results)
     finally:
         server.send_signal(2)
         server.wait(timeout=30)
     size = sum(p.stat().st_size for p in workdir.glob("bench.db*"))
     results["db_bytes"] = size
-    results["db_mb_per_100k_spans"] = round(size / (total_spans + 1000) * 100_000 / 1e6, 1)
-    print(json.dumps(results, indent=2))
+    stored_spans = total_spans + (1000 if "big_trace_observations" in results else 0)
+    results["db_mb_per_100k_spans"] = round(size / stored_spans * 100_000 / 1e6, 1)
+    if args.io_bytes:
+        raw = io_bytes_of(batches)
+        results["raw_io_bytes"] = raw
+        results["db_bytes_per_raw_io_byte"] = round(size / raw, 2)
+    results["load_average_at_end"] = round(os.getloadavg()[0], 2)
     if args.keep_db:
-        print(f"database kept at {db}")
-        return
-    for path in workdir.glob("*"):
-        path.unlink()
-    os.rmdir(workdir)
+        results["kept_database"] = str(db)
+    else:
+        shutil.rmtree(workdir)  # the server also made a media directory there
+    return results
+
+
+START_NS = 1_700_000_000_000_000_000
+
+
+def compare(args: argparse.Namespace, batches: list[bytes]) -> dict[str, object]:
+    """Interleaved rounds (order alternating) of this checkout and --compare-root; paired ratios."""
+    runs: dict[str, list[dict[str, object]]] = {"this": [], "other": []}
+    for number in range(args.rounds):
+        order = [("this", REPO), ("other", args.compare_root)]
+        for name, root in order if number % 2 == 0 else reversed(order):
+            runs[name].append(run_once(args, batches, root))
+            print(name, json.dumps(runs[name][-1]), flush=True)
+    summary: dict[str, object] = {"rounds": args.rounds}
+    for key in ("spans_per_server_cpu_second", "ingest_spans_per_second", "db_bytes", "lost_spans"):
+        mine = [float(str(r.get(key, "nan"))) for r in runs["this"]]
+        other = [float(str(r.get(key, "nan"))) for r in runs["other"]]
+        summary[key] = {
+            "this_median": statistics.median(mine),
+            "other_median": statistics.median(other),
+            "paired_ratio_median": round(
+                statistics.median(a / b for a, b in zip(mine, other, strict=True) if b), 3
+            ),
+        }
+    return {"summary": summary, "runs": runs}
+
+
+def main() -> None:
+    args = parse_args()
+    batches = [
+        build_batch(
+            first, min(args.batch_traces, args.traces - first), args.spans_per_trace, START_NS, args.io_bytes
+        )
+        for first in range(0, args.traces, args.batch_traces)
+    ]
+    results = compare(args, batches) if args.compare_root else run_once(args, batches)
+    print(json.dumps(results.get("summary", results), indent=2))
+    save(results)
+
+
+def save(results: dict[str, object]) -> None:
+    out = Path(__file__).resolve().parent / "results"
+    out.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    (out / f"bench_server-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

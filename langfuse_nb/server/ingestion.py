@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langfuse_nb.server.spans import LEVELS, OBSERVATION_TYPES, usage_and_cost
-from langfuse_nb.server.values import dumps, dumps_or_none, io_text, new_id, now_iso, parse_iso
+from langfuse_nb.server.values import dumps, dumps_or_none, io_text, new_id, now_iso, pack_io, parse_iso
 
 SCORE_TYPES = frozenset({"NUMERIC", "CATEGORICAL", "BOOLEAN"})
 SCORE_SOURCES = frozenset({"API", "ANNOTATION", "EVAL"})
@@ -83,8 +83,8 @@ def _trace_create(body: dict[str, Any], stamp: str, out: MappedBatch) -> None:
             "environment": _opt_str(body, "environment"),
             "is_root": True,
             "name": _opt_str(body, "name"),
-            "input": io_text(body.get("input")),
-            "output": io_text(body.get("output")),
+            "input": pack_io(io_text(body.get("input"))),
+            "output": pack_io(io_text(body.get("output"))),
             "user_id": _opt_str(body, "userId"),
             "session_id": _opt_str(body, "sessionId"),
             "release": _opt_str(body, "release"),
@@ -151,8 +151,8 @@ def _observation(
             "level": level,
             "status_message": _opt_str(body, "statusMessage"),
             "version": _opt_str(body, "version"),
-            "input": io_text(body.get("input")),
-            "output": io_text(body.get("output")),
+            "input": pack_io(io_text(body.get("input"))),
+            "output": pack_io(io_text(body.get("output"))),
             "metadata": dumps(metadata if isinstance(metadata, dict) else {"metadata": metadata})
             if metadata is not None
             else None,

@@ -15,7 +15,7 @@ from langfuse_nb.server import otel_mapping as mapping
 from langfuse_nb.server.costs import normalize_cost, normalize_usage
 from langfuse_nb.server.errors import BadRequest
 from langfuse_nb.server.otlp import ScopeSpans, SpanRecord
-from langfuse_nb.server.values import dumps, ns_to_iso, parse_iso
+from langfuse_nb.server.values import dumps, ns_to_iso, pack_io, parse_iso, second_prefix
 from langfuse_nb.wire.attributes import SDK_SCOPE_NAME
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
@@ -153,8 +153,8 @@ class _GroupContext:
 
 def _ns_to_iso_us(ns: int) -> str:
     """OTLP nanoseconds -> the stored ISO form keeping microseconds (sub-ms durations stay visible)."""
-    # values.ns_to_iso renders whole seconds (cached) plus milliseconds; splice the microseconds in
-    return f"{ns_to_iso(ns)[:-7]}{int(ns) // 1000 % 1_000_000:06d}Z"
+    seconds, rest = divmod(int(ns), 1_000_000_000)
+    return f"{second_prefix(seconds)}.{rest // 1000:06d}Z"  # whole seconds formatted once (cached)
 
 
 def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -174,7 +174,9 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         metadata["attributes"] = unmapped
     llm = _llm_fields(span, ctx)
     obs_input, obs_output = llm.pop("input"), llm.pop("output")
-    obs_input = otel_io.move_tool_definitions(metadata, obs_input)
+    # stored compressed when long (values.pack_io); the trace's fallback below shares the packed value
+    obs_input = pack_io(otel_io.move_tool_definitions(metadata, obs_input))
+    obs_output = pack_io(obs_output)
     observation = {
         "id": span.span_id,
         "trace_id": span.trace_id,
@@ -213,6 +215,7 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
 
 
 _MODEL_FIELDS = ("model", "model_parameters", "completion_start_time", "prompt_name", "prompt_version")
+_NO_MODEL: dict[str, Any] = {}  # filled below _NO_USAGE: every model and usage column empty
 
 
 def _llm_fields(span: SpanRecord, ctx: _GroupContext) -> dict[str, Any]:
@@ -220,6 +223,15 @@ def _llm_fields(span: SpanRecord, ctx: _GroupContext) -> dict[str, Any]:
     third-party conventions (otel_mapping.py, otel_io.py) for spans of other instrumentations."""
     attrs = span.attributes
     obs_type = observation_type(attrs, ctx.scope_name, span.name)
+    if ctx.is_sdk and obs_type in ("SPAN", "EVENT"):
+        # the SDK's spans and events: nothing below survives for these types but name and I/O (§8)
+        return {
+            "type": obs_type,
+            "name": observation_name(span.name, attrs),
+            "input": _io(attrs.get(A.OBSERVATION_INPUT)),
+            "output": _io(attrs.get(A.OBSERVATION_OUTPUT)),
+            **_NO_MODEL,
+        }
     fields = {
         "type": obs_type,
         "name": observation_name(span.name, attrs),
@@ -286,8 +298,8 @@ def _trace_fields(attrs: dict[str, Any], ctx: _GroupContext, metadata: dict[str,
     """Trace-level values one span carries (server-ingestion.md §2.2)."""
     return {
         "name": _str_or_none(attrs.get(A.TRACE_NAME)),
-        "input": attrs.get(A.TRACE_INPUT) or None,
-        "output": attrs.get(A.TRACE_OUTPUT) or None,
+        "input": pack_io(attrs.get(A.TRACE_INPUT) or None),
+        "output": pack_io(attrs.get(A.TRACE_OUTPUT) or None),
         "metadata": metadata,
         "user_id": _stringify(_first(attrs, _USER_KEYS)),
         "session_id": _stringify(_first(attrs, _SESSION_KEYS)),
@@ -408,6 +420,9 @@ _NO_USAGE: dict[str, Any] = {
     "usage_pricing_tier_id": None,
     "usage_pricing_tier_name": None,
 }
+
+
+_NO_MODEL.update(dict.fromkeys(_MODEL_FIELDS), **_NO_USAGE)
 
 
 def usage_and_cost(usage: dict[str, Any] | None, cost: dict[str, Any] | None) -> dict[str, Any]:

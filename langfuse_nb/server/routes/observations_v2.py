@@ -16,7 +16,7 @@ from langfuse_nb.server.query import MAX_LIMIT
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.observations import observation_filters
 from langfuse_nb.server.store.observations import seconds_between
-from langfuse_nb.server.values import dumps, loads
+from langfuse_nb.server.values import dumps, loads, unpack_io
 
 StrList = Annotated[list[str] | None, Query()]
 METADATA_PREVIEW = 200  # characters of a metadata value unless its key is in expandMetadata
@@ -74,7 +74,8 @@ def _time(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def _io(row: sqlite3.Row) -> dict[str, Any]:
-    return {"input": row["input"], "output": row["output"]}  # raw strings, as v2 returns them
+    # raw strings, as v2 returns them (long ones are stored compressed: values.unpack_io)
+    return {"input": unpack_io(row["input"]), "output": unpack_io(row["output"])}
 
 
 def _metadata(row: sqlite3.Row, expand: set[str]) -> dict[str, Any]:

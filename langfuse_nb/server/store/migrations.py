@@ -141,9 +141,24 @@ ALTER TABLE observations ADD COLUMN usage_pricing_tier_id TEXT;
 ALTER TABLE observations ADD COLUMN usage_pricing_tier_name TEXT;
 """
 
+# v5 (issue 15): (1) trace metadata as key/value entries, so a metadata filter on the trace list is an index
+# lookup instead of a json_extract per trace; SQLite's json_each fills it, so values compare exactly as
+# json_extract does (no affinity on `value`; JSON null is left out). WITHOUT ROWID: the primary key is the
+# (key, value) index itself, and it also serves the per-trace deletes, which name all three columns.
+# (2) From this version on, inputs/outputs may be stored compressed (values.pack_io, BLOBs); no DDL is
+# needed for that, but the version bump makes older langfuse_nb refuse the file instead of misreading it.
+_TRACE_METADATA = """
+CREATE TABLE trace_metadata (
+  key TEXT NOT NULL, value NOT NULL, trace_id TEXT NOT NULL, PRIMARY KEY (key, value, trace_id)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO trace_metadata (key, value, trace_id)
+  SELECT j.key, j.value, t.id FROM traces t, json_each(t.metadata) j
+  WHERE t.metadata IS NOT NULL AND json_valid(t.metadata) AND j.type NOT IN ('object', 'array', 'null');
+"""
+
 # Partial indexes (WHERE x IS NOT NULL) serve `x = ?` filters and cost nothing for rows without x.
 # index i holds the SQL that moves the schema from version i to i + 1; append only, never edit
-MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_LEVEL_INDEX, _SCORE_CONFIGS, _MODELS)
+MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_LEVEL_INDEX, _SCORE_CONFIGS, _MODELS, _TRACE_METADATA)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
