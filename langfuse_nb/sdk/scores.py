@@ -224,19 +224,33 @@ class ScoresMixin:
             return
         try:
             P.check_params(fields, self.create_score.__allowed_params__, "create_score")  # type: ignore[attr-defined]
-            problem = _invalid_score(fields)
-            if problem is not None:
-                logger.error("langfuse_nb: score %r not sent: %s", fields.get("name"), problem)
-                return
-            if not self._score_sampled(fields.get("trace_id")):
-                return
-            event = score_event(fields, environment=self._settings.environment)
-            if not self._score_worker().put(event):
-                self._resources.delivery("scores").drop(1, "score queue full or client shut down")
+            event = self._score_event_of(fields)
+            if event is not None:
+                self._queue_score_events([event])
         except TypeError:
             raise
         except Exception:
             logger.warning("langfuse_nb: could not queue score %r", fields.get("name"), exc_info=True)
+
+    def _score_event_of(self, fields: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The ``score-create`` event of ``fields`` (names already checked), stamped now; None when the
+        score is not to be sent (client disabled, invalid value, trace sampled out)."""
+        if not self._enabled:
+            return None
+        problem = _invalid_score(fields)
+        if problem is not None:
+            logger.error("langfuse_nb: score %r not sent: %s", fields.get("name"), problem)
+            return None
+        if not self._score_sampled(fields.get("trace_id")):
+            return None
+        return score_event(fields, environment=self._settings.environment)
+
+    def _queue_score_events(self, events: list[dict[str, Any]]) -> None:
+        """Hand events to the score channel; those it refuses are counted as dropped."""
+        worker = self._score_worker()
+        for event in events:
+            if not worker.put(event):
+                self._resources.delivery("scores").drop(1, "score queue full or client shut down")
 
     @public_signature
     def score_current_span(self, **fields: Unpack[P.ScoreFields]) -> None:

@@ -19,12 +19,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from langfuse_nb.sdk.context import propagate_span_attributes
+from opentelemetry import context as context_api
+from opentelemetry import trace as trace_api
+from opentelemetry.trace import Status, StatusCode
+
 from langfuse_nb.sdk.encode import encode_value
 from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator
 from langfuse_nb.sdk.experiments.progress import Progress, resolve
 from langfuse_nb.sdk.experiments.results import ExperimentItemResult, ExperimentResult, item_field
 from langfuse_nb.sdk.ids import create_observation_id
+from langfuse_nb.sdk.observations import start_observation
+from langfuse_nb.tracing.propagation import PROPAGATED_KEY, with_propagated
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
 if TYPE_CHECKING:
@@ -114,6 +119,38 @@ def _add(sums: dict[str, dict[str, float]], trace_id: str, raw: Any) -> None:
             target[key] = target.get(key, 0) + value
 
 
+def _make_current(span: Any, parent: Any, propagated: dict[str, str]) -> Any:
+    """Make ``span`` current with the item's propagated attributes (on it and on every span inside);
+    the detach token, or None when that failed (the task still runs)."""
+    try:
+        if span.is_recording():
+            span.set_attributes(propagated)
+        outer = parent.get(PROPAGATED_KEY) or {}
+        # the item's values win; the experiment attributes hold no tags, the only merged kind
+        ctx = with_propagated({**outer, **propagated}, trace_api.set_span_in_context(span, parent))
+        return context_api.attach(ctx)
+    except Exception:  # telemetry must not break the item
+        logger.warning("langfuse_nb: could not make the experiment item's span current", exc_info=True)
+        return None
+
+
+def _detach(token: Any) -> None:
+    try:
+        context_api.detach(token)
+    except Exception:
+        logger.debug("langfuse_nb: detach failed", exc_info=True)
+
+
+def _record_failure(span: Any, exc: BaseException) -> None:
+    """As a ``with`` observation does when its block raises: the exception event and an ERROR status."""
+    try:
+        if span.is_recording():
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+    except Exception:
+        logger.debug("langfuse_nb: recording the exception failed", exc_info=True)
+
+
 def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
@@ -198,6 +235,7 @@ class ExperimentRunner:
         self._completed = False
         self._dropped_keys: set[str] = set()
         self._usage = UsageCollector()
+        self._scores = ScoreBurst(client)
         self._started_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
 
     # -------------------------------------------------------------------- public
@@ -210,6 +248,7 @@ class ExperimentRunner:
                 await self._run_items(progress)
             finished = True
         finally:
+            self._scores.release()
             progress.close(completed=finished)
         await self._run_level_evaluations()
         self._completed = True
@@ -329,22 +368,41 @@ class ExperimentRunner:
         return done
 
     async def _traced_task(self, item: Any, fields: _ItemFields, state: dict[str, Any]) -> Any:
-        with self._client.start_as_current_observation(name=ROOT_SPAN_NAME, as_type="span") as span:
+        """The task inside the item's root span, which is current (with the item's propagated
+        attributes) while the task runs.
+
+        One span start carrying the item's fixed attributes and one context switch for span and
+        propagated values together: an item costs about as much as a plain traced call.
+        """
+        parent = context_api.get_current()
+        span = start_observation(
+            self._client,
+            name=ROOT_SPAN_NAME,
+            as_type="span",
+            params={},
+            encoded=self._root_attributes(fields),
+        )
+        otel_span, token = span._otel_span, None
+        try:
             if span.trace_id.strip("0"):  # a no-op span (tracing disabled) has all-zero ids
                 state["trace_id"], state["observation_id"] = span.trace_id, span.id
-            try:
-                if fields.input is None:
-                    raise ValueError("Experiment Item is missing input. Skipping item.")  # reference text
-                if fields.dataset_id is not None and state["trace_id"]:  # no link without a trace
-                    state["dataset_run_id"] = await self._link_dataset_run(span, fields)
-                self._set_root_attributes(span, fields)
-                with propagate_span_attributes(self._propagated(span, fields, state["dataset_run_id"])):
-                    output = await self._spec.task.acall(item=item)
-                span.update(input=fields.input, output=output, metadata=self._root_metadata(fields))
-                return output
-            except Exception as exc:
+            if fields.input is None:
+                raise ValueError("Experiment Item is missing input. Skipping item.")  # reference text
+            if fields.dataset_id is not None and state["trace_id"]:  # no link without a trace
+                state["dataset_run_id"] = await self._link_dataset_run(span, fields)
+            token = _make_current(otel_span, parent, self._propagated(span, fields, state["dataset_run_id"]))
+            output = await self._spec.task.acall(item=item)
+            span.update(input=fields.input, output=output, metadata=self._root_metadata(fields))
+            return output
+        except BaseException as exc:
+            if isinstance(exc, Exception):
                 span.update(output=f"Error: {exc}", level="ERROR", status_message=str(exc))
-                raise
+            _record_failure(otel_span, exc)
+            raise
+        finally:
+            if token is not None:
+                _detach(token)
+            otel_span.end()
 
     async def _link_dataset_run(self, span: Any, fields: _ItemFields) -> str | None:
         """POST /api/public/dataset-run-items while the root span is open (wire-protocol §5.4)."""
@@ -363,14 +421,13 @@ class ExperimentRunner:
             return None
         return getattr(created, "dataset_run_id", None)
 
-    def _set_root_attributes(self, span: Any, fields: _ItemFields) -> None:
+    def _root_attributes(self, fields: _ItemFields) -> dict[str, Any]:
+        """Attributes of the root span known before it starts (set at creation, in one write)."""
         attributes = {
             A.EXPERIMENT_DESCRIPTION: self._spec.description,
             A.EXPERIMENT_ITEM_EXPECTED_OUTPUT: encode_value(fields.expected_output),
         }
-        otel_span = getattr(span, "_otel_span", None)
-        if otel_span is not None and otel_span.is_recording():
-            otel_span.set_attributes({k: v for k, v in attributes.items() if v is not None})
+        return {key: value for key, value in attributes.items() if value is not None}
 
     def _propagated(self, span: Any, fields: _ItemFields, dataset_run_id: str | None) -> dict[str, str]:
         """The ``langfuse.experiment.*`` attributes every span of this item carries (K9)."""
@@ -444,7 +501,7 @@ class ExperimentRunner:
             logger.error("langfuse_nb: Evaluator %s failed: %s", evaluator.name, exc)  # the reference's text
             return []
         for evaluation in evaluations:
-            send_score(self._client, evaluation, **target)
+            self._scores.add(evaluation, **target)
         return evaluations
 
     async def _run_level_evaluations(self) -> None:
@@ -478,6 +535,61 @@ class ExperimentRunner:
             return None
         base = self._client._settings.base_url.rstrip("/")
         return f"{base}/project/{project_id}/datasets/{dataset_id}/runs/{dataset_run_id}"
+
+
+class ScoreBurst:
+    """Score events of a run's items, handed to the score channel once per event-loop iteration.
+
+    Queued one at a time as items finish, the scores of a fast run wake the channel's thread every 15
+    scores (its batch size) for a request of 15, which costs more than building the scores. Held until
+    the loop next runs its callbacks, they go out together, in one request of up to 500. Each event is
+    stamped when its evaluation is done; none waits longer than the loop's next turn, and the run
+    releases what is left when it ends or is interrupted.
+    """
+
+    def __init__(self, client: Langfuse) -> None:
+        self._client = client
+        self._events: list[dict[str, Any]] = []
+        self._scheduled = False
+
+    def add(self, evaluation: Evaluation, **target: Any) -> bool:
+        """Build the score of ``evaluation`` now and queue it at the loop's next turn; False when not sent."""
+        if evaluation.value is None:
+            logger.debug("langfuse_nb: evaluation %s has no value; not sent as a score", evaluation.name)
+            return False
+        try:
+            event = self._client._score_event_of(_score_fields(evaluation, target))
+        except Exception as exc:
+            logger.error("langfuse_nb: could not create score %s: %s", evaluation.name, exc)
+            return False
+        if event is not None:
+            self._events.append(event)
+            if not self._scheduled:
+                asyncio.get_running_loop().call_soon(self.release)
+                self._scheduled = True
+        return True
+
+    def release(self) -> None:
+        """Queue every held event now (also called when the run ends, however it ends)."""
+        self._scheduled = False
+        events, self._events = self._events, []
+        if events:
+            try:
+                self._client._queue_score_events(events)
+            except Exception:  # telemetry never fails the run
+                logger.warning("langfuse_nb: could not queue %d scores", len(events), exc_info=True)
+
+
+def _score_fields(evaluation: Evaluation, target: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": evaluation.name,
+        "value": evaluation.value,
+        "comment": evaluation.comment,
+        "metadata": evaluation.metadata,
+        "data_type": evaluation.data_type,
+        "config_id": evaluation.config_id,
+        **target,
+    }
 
 
 def send_score(client: Langfuse, evaluation: Evaluation, **target: Any) -> bool:
