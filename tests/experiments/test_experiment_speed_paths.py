@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,3 +62,66 @@ def test_score_ids_are_well_formed_and_distinct() -> None:
     assert all(len(event) == 32 and len(score) == 16 for event, score in ids)
     assert all(int(event, 16) >= 0 and int(score, 16) > 0 for event, score in ids)
     assert len({event for event, _ in ids}) == len({score for _, score in ids}) == 2000
+
+
+def _sink() -> Any:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from _sink import Sink
+
+    return Sink().start()
+
+
+def _score_requests(sink: Any) -> list[int]:
+    return [len(batch.get("batch", [])) for batch in list(sink.ingestion)]
+
+
+def test_a_fast_run_sends_its_scores_in_a_few_large_requests() -> None:
+    """Queued one at a time as items finished, 600 scores went out in 10-40 requests of 15-100."""
+    from langfuse_nb import Langfuse
+
+    sink = _sink()
+    try:
+        lf = Langfuse(base_url=sink.url, public_key=f"pk-{uuid.uuid4().hex[:8]}", secret_key="sk")
+        data = [{"input": f"q{i}"} for i in range(600)]
+        result = lf.run_experiment(
+            name="burst",
+            data=data,
+            task=lambda *, item, **_: 1,
+            evaluators=[lambda **_: {"name": "a", "value": 1}],
+        )
+        lf.flush()
+        assert len(result.item_results) == 600
+        sizes = _score_requests(sink)
+        assert sum(sizes) == 600
+        assert len(sizes) <= 4, sizes  # one burst, sent as requests of up to 500
+        lf.shutdown()
+    finally:
+        sink.stop()
+
+
+def test_scores_of_finished_items_are_sent_when_a_run_is_interrupted() -> None:
+    from langfuse_nb import Langfuse
+
+    sink = _sink()
+    try:
+        lf = Langfuse(base_url=sink.url, public_key=f"pk-{uuid.uuid4().hex[:8]}", secret_key="sk")
+
+        def task(*, item, **_):
+            if item["input"] == "q5":
+                raise KeyboardInterrupt
+            return 1
+
+        data = [{"input": f"q{i}"} for i in range(10)]
+        with pytest.raises(KeyboardInterrupt):
+            lf.run_experiment(
+                name="stop",
+                data=data,
+                task=task,
+                max_concurrency=1,
+                evaluators=[lambda **_: {"name": "a", "value": 1}],
+            )
+        lf.flush()
+        assert sum(_score_requests(sink)) == 5
+        lf.shutdown()
+    finally:
+        sink.stop()
