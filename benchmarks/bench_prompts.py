@@ -1,19 +1,25 @@
 """Prompt and media hot paths of langfuse_nb vs the reference SDK (langfuse==3.11.2), same process.
 
-Run: ``python benchmarks/bench_prompts.py``. Targets (ratio = ours / reference):
+Run: ``python benchmarks/bench_prompts.py [--rounds 7]``. Targets (ratio = ours / reference):
 cached get_prompt <= 0.5, compile() <= 1.0, 100 KB payload without media (scan + encode) <= 0.6.
 No server is needed: both prompt caches are filled directly, so only the cached path is timed.
+Each round times every case for both SDKs back to back (ours first on even rounds, theirs on odd); the
+ratio reported is the median of the per-round ratios, and the raw samples go to ``results/``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
 import queue
+import statistics
 import sys
+import time
 import timeit
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -62,6 +68,14 @@ def payload_100kb() -> dict[str, Any]:
     return {"messages": messages, "model": "gpt-x", "params": {"temperature": 0.2, "max_tokens": 512}}
 
 
+_counter = iter(range(10**12))
+
+
+def _fresh_template() -> str:
+    """TEXT with a suffix never seen before: compile() cannot reuse an earlier split of it."""
+    return f"{TEXT}{next(_counter)}"
+
+
 def best_of(fn: Callable[[], Any], number: int, repeat: int = 5) -> float:
     """Best per-call time in microseconds."""
     return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
@@ -71,6 +85,7 @@ def ours() -> dict[str, Callable[[], Any]]:
     from langfuse_nb.sdk.media import MediaManager
     from langfuse_nb.sdk.prompts.cache import PromptCache, cache_key
     from langfuse_nb.sdk.prompts.clients import ChatPromptClient, TextPromptClient
+    from langfuse_nb.sdk.prompts.compile import compile_template
     from langfuse_nb.sdk.prompts.mixin import PromptsMixin
     from langfuse_nb.sdk.serialize import dumps
 
@@ -88,6 +103,7 @@ def ours() -> dict[str, Callable[[], Any]]:
     return {
         "cached get_prompt": lambda: client.get_prompt("bench"),
         "text compile()": lambda: text.compile(**VARIABLES),
+        "text compile(), new template": lambda: compile_template(_fresh_template(), VARIABLES),
         "chat compile() + placeholder": lambda: chat.compile(history=HISTORY, **VARIABLES),
         "100 KB no-media scan": lambda: media.process(data, field="input", trace_id="t", observation_id="o"),
         "100 KB no-media scan+encode": scan_encode,
@@ -114,7 +130,7 @@ def reference() -> dict[str, Callable[[], Any]]:
     from langfuse._task_manager.media_manager import MediaManager
     from langfuse._utils.serializer import EventSerializer
     from langfuse.api.resources.prompts import Prompt_Chat, Prompt_Text
-    from langfuse.model import ChatPromptClient, TextPromptClient
+    from langfuse.model import ChatPromptClient, TemplateParser, TextPromptClient
 
     client = Langfuse(
         public_key="pk-bench-ref", secret_key="sk", base_url="http://127.0.0.1:9", tracing_enabled=False
@@ -131,6 +147,7 @@ def reference() -> dict[str, Callable[[], Any]]:
     return {
         "cached get_prompt": lambda: client.get_prompt("bench"),
         "text compile()": lambda: text.compile(**VARIABLES),
+        "text compile(), new template": lambda: TemplateParser.compile_template(_fresh_template(), VARIABLES),
         "chat compile() + placeholder": lambda: chat.compile(history=HISTORY, **VARIABLES),
         "100 KB no-media scan": scan,
         "100 KB no-media scan+encode": lambda: json.dumps(scan(), cls=EventSerializer),
@@ -146,22 +163,48 @@ TARGETS = {
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=None, help="raw samples JSON (default: results/)")
+    args = parser.parse_args()
     size = len(json.dumps(payload_100kb()))
     mine, theirs = ours(), reference()
     print(f"payload: {size / 1024:.0f} KB JSON; python {sys.version.split()[0]}")
+    samples: dict[str, dict[str, list[float]]] = {name: {"ours": [], "ref": []} for name in mine}
+    for round_index in range(args.rounds):
+        for name, fn in mine.items():
+            number = 20 if "100 KB" in name else 5000
+            pair = [("ours", fn), ("ref", theirs[name])]
+            for side, call in pair if round_index % 2 == 0 else pair[::-1]:
+                samples[name][side].append(best_of(call, number, repeat=3))
+    failed = _report(samples)
+    _save(args.out, {"rounds": args.rounds, "samples_us": samples, "loadavg": list(os.getloadavg())})
+    return 1 if failed else 0
+
+
+def _report(samples: dict[str, dict[str, list[float]]]) -> bool:
     print(f"{'case':32} {'langfuse_nb µs':>15} {'reference µs':>13} {'ratio':>7} {'target':>7}")
     failed = False
-    for name, fn in mine.items():
-        number = 20 if "100 KB" in name else 20000
-        ours_us, ref_us = best_of(fn, number), best_of(theirs[name], number)
-        ratio = ours_us / ref_us
+    for name, pair in samples.items():
+        ratio = statistics.median(o / r for o, r in zip(pair["ours"], pair["ref"], strict=True))
         target = TARGETS.get(name)
         ok = target is None or ratio <= target
         failed |= not ok
         print(
-            f"{name:32} {ours_us:15.2f} {ref_us:13.2f} {ratio:7.2f} {target or '':>7} {'' if ok else 'MISS'}"
+            f"{name:32} {statistics.median(pair['ours']):15.2f} {statistics.median(pair['ref']):13.2f} "
+            f"{ratio:7.2f} {target or '':>7} {'' if ok else 'MISS'}"
         )
-    return 1 if failed else 0
+    print(f"load average: {os.getloadavg()}")
+    return failed
+
+
+def _save(out: Path | None, data: dict[str, Any]) -> None:
+    if out is None:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        out = Path(__file__).resolve().parent / "results" / f"bench_prompts-{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=1))
+    print(f"raw samples: {out}")
 
 
 if __name__ == "__main__":
