@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -16,7 +17,7 @@ from langfuse_nb._retry import Delivery, RetryState
 from langfuse_nb.tracing import recorder
 from langfuse_nb.tracing.exporter import Attempt
 from langfuse_nb.tracing.propagation import EXPERIMENT_ENVIRONMENT, get_propagated
-from langfuse_nb.tracing.worker import BatchWorker
+from langfuse_nb.tracing.worker import BatchWorker, Runner
 from langfuse_nb.wire.attributes import SDK_SCOPE_NAME
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
@@ -66,6 +67,7 @@ class LangfuseSpanProcessor(SpanProcessor):
             name=f"langfuse-nb-spans-{public_key[:12]}",
             prepare=None if encode is None else self._prepare,
         )
+        self._runner = Runner(f"langfuse-nb-post-{public_key[:12]}")
 
     def on_start(self, span: Span, parent_context: Any = None) -> None:
         if self._closed:
@@ -156,7 +158,9 @@ class LangfuseSpanProcessor(SpanProcessor):
 
     def _send(self, batch: list[Any]) -> Attempt:
         if self._encode is not None:
-            return self._exporter.send_encoded(batch)  # type: ignore[attr-defined,no-any-return]
+            # posted from the runner thread: meanwhile this thread encodes the spans that end
+            post = functools.partial(self._exporter.send_encoded, batch)  # type: ignore[attr-defined]
+            return self._runner.call(post, meanwhile=self._worker.compact, every=COMPACT_EVERY)
         send = getattr(self._exporter, "send", None)
         if send is not None:
             return send(batch)  # type: ignore[no-any-return]
@@ -201,6 +205,7 @@ class LangfuseSpanProcessor(SpanProcessor):
         if not ok:  # the endpoint did not take everything in time: stop retrying, count what is left
             self.delivery.abort.set()
             self._drop(self._worker.abandon(), "not sent before shutdown")
+        self._runner.close()
         try:
             self._exporter.shutdown()
         except Exception:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
 import time
 import weakref
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 logger = logging.getLogger("langfuse_nb")
 
 
@@ -118,10 +120,10 @@ class BatchWorker(Generic[T]):
     def abandon(self) -> int:
         """Give up on everything still queued (after a timed-out shutdown); returns how many items."""
         count = 0
-        for queue in (self._ready, self._queue):
-            while queue:
+        for items in (self._ready, self._queue):
+            while items:
                 try:
-                    item = queue.popleft()
+                    item = items.popleft()
                 except IndexError:  # the worker thread took the last one
                     break
                 if isinstance(item, _Marker):
@@ -195,6 +197,69 @@ class BatchWorker(Generic[T]):
         except Exception:  # the telemetry path never raises into the process
             logger.warning("langfuse_nb: background batch of %d items failed", len(batch), exc_info=True)
         logger.debug("langfuse_nb: handled %d items in %.3fs", len(batch), time.monotonic() - start)
+
+
+class _Job:
+    __slots__ = ("done", "error", "fn", "result")
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.result = self.fn()
+        except BaseException as exc:  # handed back to the caller, which decides
+            self.error = exc
+        self.done.set()
+
+
+class Runner:
+    """A daemon thread that runs one call at a time for another thread, which keeps working meanwhile.
+
+    The span worker sends a batch through it and encodes the spans that end in the meantime, so a slow or
+    hung endpoint does not leave them waiting as objects, and encoding overlaps the server's work.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+
+    def call(self, fn: Callable[[], R], *, meanwhile: Callable[[], Any], every: float) -> R:
+        """``fn()`` on the runner thread; ``meanwhile()`` now and every ``every`` s until it returns."""
+        job = _Job(fn)
+        self._started().put(job)
+        meanwhile()
+        while not job.done.wait(every):
+            meanwhile()
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[no-any-return]  # what fn returned
+
+    def _started(self) -> queue.SimpleQueue[_Job | None]:
+        if self._pid != os.getpid():  # forked: the parent's thread does not exist here
+            self._jobs, self._thread, self._pid = queue.SimpleQueue(), None, os.getpid()
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                    self._thread.start()
+        return self._jobs
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job.run()
+
+    def close(self) -> None:
+        """Let the thread end after the call it is running, if any."""
+        if self._thread is not None and self._pid == os.getpid():
+            self._jobs.put(None)
+            self._thread = None
 
 
 # Workers alive in this process; a forked child (multiprocessing, joblib) restarts them with empty queues,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 import uuid
 from typing import Any
@@ -69,3 +70,40 @@ def test_spans_queued_as_bytes_carry_what_a_directly_exported_span_carries(lf: A
     assert spans["root"]["attributes"]["user.id"] == "u1"
     assert spans["root"]["resource"]["langfuse.environment"] == "staging"
     assert spans["root"]["scope"]["attributes"]["public_key"] == client._settings.public_key
+
+
+def test_spans_ended_while_a_request_hangs_are_encoded_meanwhile() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+
+    def accept_and_never_answer() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+
+    threading.Thread(target=accept_and_never_answer, daemon=True).start()
+    port = listener.getsockname()[1]
+    client = Langfuse(
+        public_key=f"pk-lf-{uuid.uuid4().hex[:12]}",
+        secret_key="sk",
+        base_url=f"http://127.0.0.1:{port}",
+        timeout=20,
+    )
+    worker = client._resources.processor._worker
+    try:
+        client.start_span(name="first").end()
+        client.flush(timeout=0.2)  # the first request is sent and hangs
+        for i in range(2000):
+            client.start_span(name=f"hung-{i}").end()
+        assert _wait_until(lambda: worker.pending == 2000 and not worker._queue, 10), len(worker._queue)
+        assert all(isinstance(item, Encoded) for item in list(worker._ready))
+    finally:
+        client.shutdown(timeout=0.5)
+        listener.close()
+        for conn in held:
+            conn.close()
