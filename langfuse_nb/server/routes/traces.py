@@ -166,13 +166,15 @@ def query_traces(
     apply_filter(where, parse_filter(filter_), FILTER_COLUMNS)
     order = order_by(orderBy, ORDER_COLUMNS, "ORDER BY t.timestamp DESC")
     sql_where = where.sql()
-    rows = conn.execute(
-        f"SELECT * FROM traces t {sql_where} {order}, t.id LIMIT ? OFFSET ?",
-        [*where.params, paging.limit, paging.offset],
-    ).fetchall()
+    rows = observations.records(
+        conn.execute(
+            f"SELECT * FROM traces t {sql_where} {order}, t.id LIMIT ? OFFSET ?",
+            [*where.params, paging.limit, paging.offset],
+        )
+    )
     total = counts.count(conn, where.count_query("traces t"), where.params)
     groups = _field_groups(fields)
-    data = _with_summaries(conn, [dict(r) for r in rows], groups, blobs, project_id)
+    data = _with_summaries(conn, rows, groups, blobs, project_id)
     return {"data": data, "meta": paging.meta(total)}
 
 
@@ -304,9 +306,9 @@ def trace_detail(
     row = traces.get(conn, traceId)
     if row is None:
         return None
-    obs_rows = conn.execute(
-        "SELECT * FROM observations WHERE trace_id = ? ORDER BY start_time, id", (traceId,)
-    ).fetchall()
+    obs_rows = observations.records(
+        conn.execute("SELECT * FROM observations WHERE trace_id = ? ORDER BY start_time, id", (traceId,))
+    )
     obs_views = [observations.to_view(o, conn, blobs, project_id) for o in obs_rows]
     view = trace_view(row, conn, blobs, project_id=project_id)
     starts = [o["start_time"] for o in obs_rows]

@@ -135,12 +135,18 @@ def read_io(text: str | None) -> Any:
     return parse_lenient(text) if text[0] in _JSON_STARTS else text
 
 
-def _optional(row: sqlite3.Row, column: str) -> Any:
-    # columns added by later migrations: absent from rows selected with an explicit column list
-    try:
-        return row[column]
-    except IndexError:
-        return None
+Record = dict[str, Any]  # one stored row by column name (dict lookups: sqlite3.Row searches its names)
+
+
+def as_record(row: sqlite3.Row | Record) -> Record:
+    return row if isinstance(row, dict) else dict(zip(row.keys(), row, strict=True))
+
+
+def records(cursor: sqlite3.Cursor) -> list[Record]:
+    """All rows of ``cursor`` as records, built once per query instead of per column read."""
+    names = [column[0] for column in cursor.description]
+    cursor.row_factory = None  # plain tuples: zip them with the names
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 # price fields per built-in model id: the price table is fixed for the life of the process
@@ -161,12 +167,16 @@ def _price_fields(model_id: str | None) -> dict[str, Any]:
 _NO_PRICES: dict[str, Any] = {"inputPrice": None, "outputPrice": None, "totalPrice": None}
 
 
-def _sum_prefixed(details: dict[str, Any], prefix: str) -> float | None:
-    """Langfuse's reduction of usage/cost details: every key starting with ``prefix`` counts."""
-    if not details:  # most observations carry no usage or cost at all
-        return None
-    values = [v for k, v in details.items() if k.startswith(prefix) and isinstance(v, int | float)]
-    return sum(values) if values else None
+def _input_output_sums(details: dict[str, Any]) -> tuple[Any, Any]:
+    """Langfuse's reduction of usage/cost details, for "input" and "output" in one pass: every key starting
+    with the prefix counts; None when none does (the additions of ``sum``, in the same order)."""
+    sums: list[Any] = [None, None]
+    for key, value in details.items():
+        if isinstance(value, int | float):
+            slot = 0 if key.startswith("input") else 1 if key.startswith("output") else None
+            if slot is not None:
+                sums[slot] = (0 if sums[slot] is None else sums[slot]) + value
+    return sums[0], sums[1]
 
 
 def epoch_sql(column: str) -> str:
@@ -189,9 +199,12 @@ def seconds_between(start: str | None, end: str | None) -> float | None:
 
 
 def _usage_fields(usage: dict[str, Any]) -> dict[str, Any]:
+    if not usage:
+        return _NO_USAGE
+    given_input, given_output = _input_output_sums(usage)
     tokens = {
-        "input": int(_sum_prefixed(usage, "input") or 0),
-        "output": int(_sum_prefixed(usage, "output") or 0),
+        "input": int(given_input or 0),
+        "output": int(given_output or 0),
         "total": int(usage.get("total") or 0),
     }
     return {
@@ -204,26 +217,40 @@ def _usage_fields(usage: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _cost_fields(row: sqlite3.Row, cost: dict[str, Any]) -> dict[str, Any]:
+# the usage fields of an observation without usage (shared: the view is serialised, never mutated)
+_NO_USAGE: dict[str, Any] = {
+    "usageDetails": {},
+    "usage": {"input": 0, "output": 0, "total": 0, "unit": "TOKENS"},
+    "unit": "TOKENS",
+    "promptTokens": 0,
+    "completionTokens": 0,
+    "totalTokens": 0,
+}
+
+
+def _cost_fields(row: Record, cost: dict[str, Any]) -> dict[str, Any]:
     total = cost.get("total", row["total_cost"])
-    model_id = _optional(row, "model_id")
+    # columns added by later migrations may be absent from rows selected with an explicit column list
+    model_id = row.get("model_id")
+    input_cost, output_cost = _input_output_sums(cost)
     return {
         "costDetails": cost,
         "modelId": model_id,
         **_price_fields(model_id),  # the matched model's default-tier prices
-        "usagePricingTierId": _optional(row, "usage_pricing_tier_id"),
-        "usagePricingTierName": _optional(row, "usage_pricing_tier_name"),
-        "calculatedInputCost": _sum_prefixed(cost, "input"),
-        "calculatedOutputCost": _sum_prefixed(cost, "output"),
+        "usagePricingTierId": row.get("usage_pricing_tier_id"),
+        "usagePricingTierName": row.get("usage_pricing_tier_name"),
+        "calculatedInputCost": input_cost,
+        "calculatedOutputCost": output_cost,
         # Langfuse reports 0 (not null) when no total cost is known
         "calculatedTotalCost": total if isinstance(total, int | float) else 0.0,
     }
 
 
 def to_view(
-    row: sqlite3.Row, conn: sqlite3.Connection, blobs: BlobCache, project_id: str = PROJECT_ID
+    row: sqlite3.Row | Record, conn: sqlite3.Connection, blobs: BlobCache, project_id: str = PROJECT_ID
 ) -> dict[str, Any]:
     """The v1 ``ObservationsView`` shape, field for field as Langfuse returns it."""
+    row = as_record(row)
     start, end, first_token = row["start_time"], row["end_time"], row["completion_start_time"]
     metadata = loads(row["metadata"]) or {}
     if row["resource_id"] is not None:
