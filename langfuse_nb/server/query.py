@@ -224,14 +224,18 @@ def _json_member(column_sql: str, key: str) -> tuple[str, str]:
 def _member_lookup(where: Where, members: tuple[str, str], key: str, op: str, value: Any, name: Any) -> bool:
     """``=`` / ``any of`` on a JSON member through its side table; False when the form does not apply.
 
-    The side table holds json_each's values (JSON null left out), which compare exactly as json_extract's
-    do: same types, no affinity on either side, and a missing member or null never matches either way.
+    The side table holds json_each's scalar values, which compare exactly as json_extract's do: same
+    types, no affinity on either side, and a missing member or null never matches either way. Objects and
+    arrays are not in it: json_extract gives them as JSON text, which only a text value starting with
+    '{' or '[' can equal, so such values take the json_extract path.
     """
     if op == "=" and isinstance(value, _SCALARS) and not _non_finite(value):
         values = [value]
     elif op == "any of" and isinstance(value, list) and value:
         values = [_typed(Column("", "json"), item, name) for item in value]
     else:
+        return False
+    if any(isinstance(v, str) and v[:1] in ("{", "[") for v in values):
         return False
     row_id, table = members
     # a trace has one value per key, so the entries matching (key, value set) are one per trace

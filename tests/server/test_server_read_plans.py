@@ -25,7 +25,7 @@ STAMP = "2026-01-01T00:00:{:02d}.000000Z"
 METADATA: list[dict[str, Any]] = [
     {"team": "a", "n": 1, "flag": True, "nested": {"x": [1, 2]}, 'we"ird': "q"},
     {"team": "b", "n": "1", "flag": False, "nested": None},
-    {"team": "a", "n": 1.5, "ratio": 0.25},
+    {"team": "a", "n": 1.5, "ratio": 0.25, "arr": [1, 2]},
     {"team": "c", "n": 2, "flag": 1},
     {},
     {"team": "b", "n": 1},
@@ -93,6 +93,7 @@ def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
         ("flag", False),
         ("flag", 1),
         ("nested", '{"x":[1,2]}'),
+        ("arr", "[1,2]"),
         ('we"ird', "q"),
         ("team", "zzz"),
         ("missing", "a"),

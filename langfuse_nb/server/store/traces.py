@@ -136,17 +136,16 @@ def upsert(
     return rows
 
 
-# trace_metadata holds one (key, value, trace_id) entry per top-level metadata member, so that metadata
-# filters are index lookups instead of a json_extract per stored trace. SQLite's json_each fills it, so a
-# value compares exactly as json_extract(metadata, '$."key"') does (JSON null never matches: left out).
-_METADATA_ADD = (
-    "INSERT OR IGNORE INTO trace_metadata (key, value, trace_id) "
-    "SELECT j.key, j.value, ?1 FROM json_each(?2) j WHERE j.type != 'null'"
+# trace_metadata holds one (key, value, trace_id) entry per top-level scalar metadata member, so that
+# metadata filters are index lookups instead of a json_extract per stored trace. SQLite's json_each fills
+# it, so a value compares exactly as json_extract(metadata, '$."key"') does. JSON null never matches a
+# filter; objects and arrays are left out as migration 5's backfill does (a filter value that looks like
+# one is answered by json_extract instead: query._member_lookup).
+_SCALAR_MEMBERS = (
+    "SELECT j.key, j.value, ?1 FROM json_each(?2) j WHERE j.type NOT IN ('object', 'array', 'null')"
 )
-_METADATA_DROP = (
-    "DELETE FROM trace_metadata WHERE (key, value, trace_id) IN "
-    "(SELECT j.key, j.value, ?1 FROM json_each(?2) j WHERE j.type != 'null')"
-)
+_METADATA_ADD = f"INSERT OR IGNORE INTO trace_metadata (key, value, trace_id) {_SCALAR_MEMBERS}"
+_METADATA_DROP = f"DELETE FROM trace_metadata WHERE (key, value, trace_id) IN ({_SCALAR_MEMBERS})"
 
 
 def _index_metadata(
