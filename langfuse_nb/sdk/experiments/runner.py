@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -435,7 +436,7 @@ class ExperimentRunner:
             A.ENVIRONMENT: EXPERIMENT_ENVIRONMENT,
             A.EXPERIMENT_ID: dataset_run_id or self._local_experiment_id,
             A.EXPERIMENT_NAME: self._spec.run_name,
-            A.EXPERIMENT_METADATA: encode_value(self._spec.metadata),
+            A.EXPERIMENT_METADATA: self._run_metadata_text,
             A.EXPERIMENT_DATASET_ID: fields.dataset_id,
             A.EXPERIMENT_ITEM_ID: fields.item_id,
             A.EXPERIMENT_ITEM_METADATA: encode_value(fields.metadata),
@@ -450,6 +451,11 @@ class ExperimentRunner:
                 continue
             kept[key] = value
         return kept
+
+    @functools.cached_property
+    def _run_metadata_text(self) -> str | None:
+        """The run's metadata as sent (the same for every item: serialized once)."""
+        return encode_value(self._spec.metadata)
 
     def _warn_dropped(self, key: str) -> None:
         if key not in self._dropped_keys:
