@@ -303,7 +303,8 @@ def resolve_settings(
     plain arguments and the same variables give the same (immutable) `Settings` object again: re-creating
     a client costs a dictionary lookup instead of a second resolution.
     """
-    _check_options(options)
+    if not _OPTION_NAMES.issuperset(options):  # inline: this path runs on every Langfuse(...)
+        _check_options(options)
     snapshot = environment_snapshot(environ)
     key = _cache_key(options, snapshot)
     found = _RESOLVED.get(key) if key is not None else None
@@ -325,6 +326,11 @@ _ENCODED_NAMES: dict[bytes, str] = (
     {os.fsencode(name): name for name in _READ_NAMES} if os.supports_bytes_environ else {}
 )
 _ENCODED_KEYS = frozenset(_ENCODED_NAMES)
+# os.environ's own dict of encoded names (updated in place by every change made through os.environ)
+_ENVIRON = os.environ
+_ENV_DATA: dict[bytes, bytes] | None = getattr(_ENVIRON, "_data", None) if _ENCODED_NAMES else None
+if not isinstance(_ENV_DATA, dict) or not all(isinstance(key, bytes) for key in _ENV_DATA):
+    _ENV_DATA = None  # not the layout this relies on: look each name up instead
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 _RESOLVED: dict[tuple[Any, ...], Settings] = {}
 _RESOLVED_MAX = 64
@@ -338,12 +344,11 @@ def environment_snapshot(environ: Mapping[str, str] | None = None) -> dict[str, 
     ``os.environ`` keeps the variables in a dict of encoded names (a CPython detail, checked before use):
     intersecting our names with its keys finds the set ones in one pass; elsewhere each name is looked up.
     """
-    if environ is None or environ is os.environ:
-        data = getattr(os.environ, "_data", None)
-        if _ENCODED_NAMES and isinstance(data, dict):
-            found = _ENCODED_KEYS.intersection(data)
-            return {_ENCODED_NAMES[key]: os.environ[_ENCODED_NAMES[key]] for key in found} if found else {}
+    if environ is None:
         environ = os.environ
+    if environ is _ENVIRON and _ENV_DATA is not None:
+        found = _ENCODED_KEYS.intersection(_ENV_DATA)
+        return {_ENCODED_NAMES[key]: environ[_ENCODED_NAMES[key]] for key in found} if found else {}
     return {name: environ[name] for name in _READ_NAMES if environ.get(name) is not None}
 
 
