@@ -6,7 +6,6 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from langfuse_nb._retry import (
@@ -64,17 +63,27 @@ def _policy(retries: int, budget: float | None) -> RetryPolicy:
     )
 
 
-@dataclass(frozen=True)
 class _PromptQuery:
-    """What one get_prompt call asks the server for, and how."""
+    """What one get_prompt call asks the server for, and how.
 
-    name: str
-    version: int | None
-    label: str | None
-    ttl_seconds: float | None
-    max_retries: int | None
-    timeout: float | None
-    has_fallback: bool = False
+    A plain class, not a dataclass: building a dataclass costs ~2 ms of ``import langfuse_nb`` + client.
+    """
+
+    __slots__ = ("name", "version", "label", "ttl_seconds", "max_retries", "timeout", "has_fallback")
+
+    def __init__(
+        self,
+        name: str,
+        version: int | None,
+        label: str | None,
+        ttl_seconds: float | None,
+        max_retries: int | None,
+        timeout: float | None,
+        has_fallback: bool = False,
+    ) -> None:
+        self.name, self.version, self.label = name, version, label
+        self.ttl_seconds, self.max_retries, self.timeout = ttl_seconds, max_retries, timeout
+        self.has_fallback = has_fallback
 
 
 class PromptsMixin:
