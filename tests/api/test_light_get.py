@@ -15,6 +15,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,11 +44,11 @@ Answer = Callable[[bytes], bytes]  # request bytes -> raw response bytes
 class RawServer:
     """A loopback server answering each request with ``answer(request)``; records what it received."""
 
-    def __init__(self, answer: Answer, *, close_after: bool = False) -> None:
+    def __init__(self, answer: Answer, *, close_after: bool = False, port: int = 0) -> None:
         self.answer, self.close_after = answer, close_after
         self.requests: list[bytes] = []
         self.connections = 0
-        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock = socket.create_server(("127.0.0.1", port))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         threading.Thread(target=self._serve, daemon=True).start()
 
@@ -241,6 +242,24 @@ def test_transport_errors_are_httpx_errors() -> None:
             _light.get_json(f"http://127.0.0.1:{silent.getsockname()[1]}", "x", {}, 0.2)
     finally:
         silent.close()
+
+
+def test_a_server_being_launched_is_waited_for(raw_server: Callable[..., RawServer]) -> None:
+    from langfuse_nb._retry import expect_startup
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url, ready = f"http://127.0.0.1:{port}", threading.Event()
+    expect_startup(url, ready)  # what %load_ext does when it launches the local server
+
+    def launch() -> None:
+        time.sleep(0.3)
+        raw_server(lambda request: _json_answer(PROMPT), port=port)
+        ready.set()
+
+    threading.Thread(target=launch, daemon=True).start()
+    assert _get(url) == PROMPT  # refused at first: waited for the launch instead of failing
 
 
 def test_header_values_cannot_split_the_request() -> None:
