@@ -31,7 +31,7 @@ from langfuse_nb.sdk.experiments.batch_results import (
 )
 from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator
 from langfuse_nb.sdk.experiments.progress import Progress, resolve
-from langfuse_nb.sdk.experiments.runner import error_text, gather_or_cancel, send_score
+from langfuse_nb.sdk.experiments.runner import ScoreBurst, error_text, gather_or_cancel
 
 if TYPE_CHECKING:
     from langfuse_nb.sdk.client import Langfuse
@@ -143,6 +143,7 @@ class BatchRun:
 
     def __init__(self, client: Langfuse, spec: BatchSpec) -> None:
         self._client = client
+        self._scores = ScoreBurst(client)  # queued once per loop turn, as a run's item scores are
         self._spec = spec
         self._counts = _Counters()
         self._boundary = _Boundary(spec.resume_from)
@@ -168,6 +169,7 @@ class BatchRun:
         try:
             await self._pages(progress)
         finally:
+            self._scores.release()
             progress.close(completed=self._state == "completed")  # ends at what was fetched
         self._log("Flushing scores to Langfuse...")
         await asyncio.to_thread(self._client.flush)
@@ -371,7 +373,7 @@ class BatchRun:
             data_type=evaluation.data_type,
             config_id=evaluation.config_id,
         )
-        return send_score(self._client, scored, **target)
+        return self._scores.add(scored, **target)
 
     # -------------------------------------------------------------------- resume
 
