@@ -351,12 +351,11 @@ def compare(args: argparse.Namespace, batches: list[bytes]) -> dict[str, object]
     for key in ("spans_per_server_cpu_second", "ingest_spans_per_second", "db_bytes", "lost_spans"):
         mine = [float(str(r.get(key, "nan"))) for r in runs["this"]]
         other = [float(str(r.get(key, "nan"))) for r in runs["other"]]
+        ratios = [a / b for a, b in zip(mine, other, strict=True) if b]
         summary[key] = {
             "this_median": statistics.median(mine),
             "other_median": statistics.median(other),
-            "paired_ratio_median": round(
-                statistics.median(a / b for a, b in zip(mine, other, strict=True) if b), 3
-            ),
+            "paired_ratio_median": round(statistics.median(ratios), 3) if ratios else None,
         }
     return {"summary": summary, "runs": runs}
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from pathlib import Path
 
 import server_testkit as kit
 
 from langfuse_nb.server.store.db import Database
 from langfuse_nb.server.store.migrations import MIGRATIONS, migrate
-from langfuse_nb.server.values import pack_io, parse_lenient, unpack_io
+from langfuse_nb.server.values import PACKED_DEFLATE, pack_io, parse_lenient, unpack_io
 
 A = "langfuse.observation"
 LONG_INPUT = json.dumps([{"role": "user", "content": "why is the sky blue? " * 40}])
@@ -30,6 +31,10 @@ def test_pack_io_round_trips_and_leaves_short_or_odd_values_alone() -> None:
     random_text = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(300))
     assert unpack_io(pack_io(random_text)) == random_text  # whatever form it took
     assert parse_lenient(pack_io(LONG_INPUT)) == json.loads(LONG_INPUT)
+    # the first compressed form (raw deflate, format byte 1) stays readable
+    packer = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
+    deflated = bytes((PACKED_DEFLATE,)) + packer.compress(LONG_OUTPUT.encode()) + packer.flush()
+    assert unpack_io(deflated) == LONG_OUTPUT
     assert parse_lenient(pack_io(LONG_OUTPUT)) == LONG_OUTPUT
 
 
