@@ -438,6 +438,9 @@ class TracingMixin:
             registry.unregister(self)  # type: ignore[arg-type]
 
 
+_NOOP_TRACER = trace_api.NoOpTracer()  # stateless: one for every disabled client (re-creation cost)
+
+
 class Langfuse(
     TracingMixin, ScoresMixin, PromptsMixin, DatasetsMixin, MediaMixin, ExperimentsMixin, AnalysisMixin
 ):
@@ -470,7 +473,7 @@ class Langfuse(
         self._mask = settings.mask
         self._project_id: str | None = None
         self._resources = None
-        self._tracer = trace_api.NoOpTracer()
+        self._tracer = _NOOP_TRACER
         if settings.debug:
             logging.getLogger("langfuse_nb").setLevel(logging.DEBUG)
         if register and not settings.has_keys:
