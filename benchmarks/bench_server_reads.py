@@ -149,8 +149,8 @@ Params = Callable[[int], dict[str, Any]]  # round number -> query parameters
 def read_calls(traces: int) -> dict[str, tuple[str, Params]]:
     """name -> (path, params of round r) of every read measured at scale.
 
-    Filter values change from round to round (same selectivity), so no answer is served from the
-    server's remembered counts; the default page and gets repeat, as a notebook repeats them.
+    Filter values change from round to round (same selectivity), and the measuring loops write one tiny
+    row before each round, so no answer is served from the server's remembered counts.
     """
     mid = traces // 2
     some_trace = f"{mid:032x}"
@@ -228,15 +228,57 @@ def _timed(http: httpx.Client, path: str, params: dict[str, Any]) -> float:
     return elapsed
 
 
+_BUMP = {
+    "batch": [
+        {
+            "id": "bench-bump",
+            "type": "trace-create",
+            "timestamp": "2020-01-01T00:00:00.000Z",
+            "body": {"id": "bench-bump", "timestamp": "2020-01-01T00:00:00.000Z"},
+        }
+    ]
+}
+
+
+def _bump(http: httpx.Client) -> None:
+    """One tiny committed write (the same old trace again), so no round reuses a remembered count."""
+    http.post("/api/public/ingestion", json=_BUMP).raise_for_status()
+
+
 def measure(http: httpx.Client, calls: dict[str, tuple[str, Params]], rounds: int) -> dict[str, list[float]]:
     """Interleaved rounds: each round calls every endpoint once, so load drifts hit all alike."""
     for path, params in calls.values():
         http.get(path, params=params(-1)).raise_for_status()  # warm the page cache and the plans
     samples: dict[str, list[float]] = {name: [] for name in calls}
     for r in range(rounds):
+        _bump(http)
         for name, (path, params) in calls.items():
             samples[name].append(_timed(http, path, params(r)))
     return samples
+
+
+def measure_paired(
+    ours: httpx.Client, base: httpx.Client, calls: dict[str, tuple[str, Params]], rounds: int
+) -> dict[str, dict[str, float]]:
+    """Each call on this checkout's server then on the baseline's, round after round: paired ratios."""
+    for path, params in calls.values():
+        for http in (ours, base):
+            http.get(path, params=params(-1)).raise_for_status()
+    pairs: dict[str, list[tuple[float, float]]] = {name: [] for name in calls}
+    for r in range(rounds):
+        _bump(ours)
+        for name, (path, params) in calls.items():
+            first, second = (ours, base) if r % 2 == 0 else (base, ours)  # alternate who goes first
+            a, b = _timed(first, path, params(r)), _timed(second, path, params(r))
+            pairs[name].append((a, b) if first is ours else (b, a))
+    return {
+        name: {
+            "ours_p50_ms": round(statistics.median(a for a, _ in values), 2),
+            "baseline_p50_ms": round(statistics.median(b for _, b in values), 2),
+            "paired_ratio_median": round(statistics.median(a / b for a, b in values), 3),
+        }
+        for name, values in pairs.items()
+    }
 
 
 def _p(samples: list[float], q: float) -> float:
@@ -345,6 +387,18 @@ def _add_big_trace(url: str) -> None:
         http.post("/api/public/otel/v1/traces", content=body, headers=PROTOBUF).raise_for_status()
 
 
+def _paired(http: httpx.Client, db: Path, calls: dict[str, tuple[str, Params]], args: Any) -> dict[str, Any]:
+    port = _free_port()
+    baseline = start_server(db, port, root=args.baseline_root)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=AUTH, timeout=120) as base:
+            paired = measure_paired(http, base, calls, args.rounds)
+            return {"baseline_root": str(args.baseline_root), **paired}
+    finally:
+        baseline.send_signal(2)
+        baseline.wait(timeout=60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--traces", type=int, default=1_000_000)
@@ -354,6 +408,9 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--only", default="", help="measure only calls whose name contains this")
+    parser.add_argument(
+        "--baseline-root", type=Path, help="also serve the database from this checkout and pair every call"
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {"traces": args.traces, "load_average_start": os.getloadavg()}
     path, results["build"] = _database(args.traces, args.rebuild)
@@ -365,6 +422,8 @@ def main() -> None:
         calls = {k: v for k, v in read_calls(args.traces).items() if args.only in k or k.startswith("floor")}
         with httpx.Client(base_url=url, auth=AUTH, timeout=120) as http:
             results["reads"] = summary(measure(http, calls, args.rounds), floor="floor: health")
+            if args.baseline_root:
+                results["paired_with_baseline"] = _paired(http, path, calls, args)
         results["load_average_after_reads"] = os.getloadavg()
         if not args.skip_ingest:
             results["during_ingest"] = during_ingest(

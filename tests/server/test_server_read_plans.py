@@ -201,3 +201,29 @@ def test_remembered_counts_follow_new_writes(stocked: Stocked) -> None:
     ids, after = _listed(http)
     assert after == before + 1 and ids[0] == "t-new"
     assert http.get("/api/public/sessions").status_code == 200
+
+
+def test_unfiltered_count_follows_inserts_updates_and_deletes(stocked: Stocked) -> None:
+    http, db_path = stocked
+
+    def stored() -> int:
+        with sqlite3.connect(db_path) as conn:
+            return int(conn.execute("SELECT count(*) FROM traces").fetchone()[0])
+
+    def post(*bodies: dict[str, Any]) -> None:
+        batch = [
+            {"id": f"c-{i}-{b['id']}", "type": "trace-create", "timestamp": STAMP.format(50), "body": b}
+            for i, b in enumerate(bodies)
+        ]
+        assert http.post("/api/public/ingestion", json={"batch": batch}).json()["errors"] == []
+
+    post({"id": "c1", "name": "one"}, {"id": "c2"}, {"id": "c3"})
+    assert _listed(http)[1] == stored()
+    post({"id": "c1", "name": "renamed"}, {"id": "c2", "metadata": {"k": 1}})  # updates add no trace
+    assert _listed(http)[1] == stored()
+    assert http.delete("/api/public/traces/c1").status_code == 200
+    assert (
+        http.request("DELETE", "/api/public/traces", json={"traceIds": ["c2", "c3", "nope"]}).status_code
+        == 200
+    )
+    assert _listed(http)[1] == stored()

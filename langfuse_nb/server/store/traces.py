@@ -30,7 +30,12 @@ COLUMNS = (
     "created_at",
     "updated_at",
 )
-_INSERT = f"INSERT OR REPLACE INTO traces ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+# An upsert rather than INSERT OR REPLACE: a replaced row would be deleted and re-inserted (every index
+# entry rewritten, and no delete trigger fired, which the row count kept by migration 6 relies on).
+_INSERT = (
+    f"INSERT INTO traces ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in COLUMNS if c != 'id')}"
+)
 _ROW_GETTER = operator.itemgetter(*COLUMNS)
 _EMPTY_ROW = dict.fromkeys(COLUMNS)
 _OVERWRITE_IF_SET = ("user_id", "session_id", "release", "version", "public")
