@@ -55,6 +55,8 @@ class LangfuseSpanProcessor(SpanProcessor):
         self._closed = False
         self._failed_exports = 0
         self._scopes: dict[int, tuple[Any, bool]] = {}
+        # the scope of the previous ended span, and whether spans of that scope are exported
+        self._last: tuple[Any, bool] = (object(), True)
         # our exporter takes spans encoded on the worker thread: a queued span is its OTLP bytes, not
         # a ReadableSpan (~0.3 KB instead of several), and a batch is sent without encoding it again
         encode = getattr(exporter, "encode", None) if hasattr(exporter, "send_encoded") else None
@@ -85,15 +87,24 @@ class LangfuseSpanProcessor(SpanProcessor):
         if self._closed:
             return
         scope = span.instrumentation_scope
-        if scope is not None:
-            if scope.name == SDK_SCOPE_NAME and not self._is_own(span):
-                return  # another project's span (multi-project isolation)
-            if scope.name in self._blocked:
-                return
+        last = self._last  # read and replaced as one tuple: threads ending spans race here
+        if last[0] is not scope:  # spans of one tracer come in runs: decide once per run
+            last = self._last = (scope, self._exports(span))
+        if not last[1]:
+            return
         if recorder._listeners:
             recorder.emit(span)
         if not self._worker.put(span) and not self._closed:
             self._drop(1, "queue full")
+
+    def _exports(self, span: ReadableSpan) -> bool:
+        """Whether spans of this span's scope are exported by this processor."""
+        scope = span.instrumentation_scope
+        if scope is None:
+            return True
+        if scope.name == SDK_SCOPE_NAME and not self._is_own(span):
+            return False  # another project's span (multi-project isolation)
+        return scope.name not in self._blocked
 
     def _is_own(self, span: ReadableSpan) -> bool:
         scope = span.instrumentation_scope

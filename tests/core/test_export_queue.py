@@ -107,3 +107,34 @@ def test_spans_ended_while_a_request_hangs_are_encoded_meanwhile() -> None:
         listener.close()
         for conn in held:
             conn.close()
+
+
+def test_interleaved_scopes_from_many_threads_go_only_where_they_belong(lf: Any) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    provider = TracerProvider()
+    a = lf.client(tracer_provider=provider, blocked_instrumentation_scopes=["noisy"])
+    b = lf.client(tracer_provider=provider)
+    noisy, other = provider.get_tracer("noisy"), provider.get_tracer("other-lib")
+    run = uuid.uuid4().hex[:8]
+
+    def end_spans(tag: str) -> None:
+        for i in range(200):  # the scope changes from one span to the next, on every thread
+            a.start_span(name=f"a-{tag}-{i}").end()
+            b.start_span(name=f"b-{tag}-{i}").end()
+            noisy.start_span(f"{run}-noisy-{tag}-{i}").end()
+            other.start_span(f"{run}-other-{tag}-{i}").end()
+
+    threads = [threading.Thread(target=end_spans, args=(str(t),)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    names_a = [s["name"] for s in lf.spans(a)]
+    names_b = [s["name"] for s in lf.spans(b)]
+    assert sorted(names_a) == sorted(f"a-{t}-{i}" for t in range(4) for i in range(200))
+    assert sorted(names_b) == sorted(f"b-{t}-{i}" for t in range(4) for i in range(200))
+    everything = [s["name"] for s in list(lf.sink.spans)]
+    # third-party spans go to every processor on the shared provider that does not block their scope
+    assert len([n for n in everything if n.startswith(f"{run}-noisy-")]) == 800  # b's only
+    assert len([n for n in everything if n.startswith(f"{run}-other-")]) == 2 * 800
