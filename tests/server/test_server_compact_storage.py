@@ -11,7 +11,7 @@ from pathlib import Path
 import server_testkit as kit
 
 from langfuse_nb.server.store.db import Database
-from langfuse_nb.server.store.migrations import MIGRATIONS, migrate
+from langfuse_nb.server.store.migrations import MIGRATIONS, _statements, migrate
 from langfuse_nb.server.values import PACKED_DEFLATE, pack_io, parse_lenient, unpack_io
 
 A = "langfuse.observation"
@@ -142,15 +142,35 @@ def test_migration_v5_keeps_older_rows_and_indexes_their_trace_metadata(tmp_path
     db = Database(path)
     try:
         reader = db.reader
-        assert reader.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 5
+        assert reader.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 6
         row = reader.execute("SELECT input FROM traces WHERE id = 't-old'").fetchone()
         assert row[0] == LONG_INPUT  # old rows keep their TEXT form and read as before
         entries = reader.execute("SELECT key, value FROM trace_metadata ORDER BY key").fetchall()
         assert [tuple(e) for e in entries] == [("n", 3), ("team", "search")]
+        assert reader.execute("SELECT n FROM row_counts WHERE name = 'traces'").fetchone()[0] == 1
+        with db.write() as writer:  # the v6 triggers keep the count exact
+            writer.execute(
+                "INSERT INTO traces (id, timestamp, created_at, updated_at) VALUES ('t-new', ?, ?, ?)",
+                (stamp, stamp, stamp),
+            )
+            writer.execute("DELETE FROM traces WHERE id = 't-old'")
+            writer.execute(
+                "INSERT INTO traces (id, timestamp, created_at, updated_at) VALUES ('t-3', 'x', 'x', 'x')"
+            )
+        assert reader.execute("SELECT n FROM row_counts WHERE name = 'traces'").fetchone()[0] == 2
         with db.write() as writer:  # applying the migrations again is a no-op
-            assert migrate_again(writer) == 5
+            assert migrate_again(writer) == 6
     finally:
         db.close()
+
+
+def test_migration_scripts_split_into_whole_statements() -> None:
+    script = "CREATE TABLE a (x);\n-- a note; with a semicolon\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n"
+    script += "  UPDATE a SET x = 1;\n  UPDATE a SET x = 2;\nEND;\n"
+    assert _statements(script) == [
+        "CREATE TABLE a (x);",
+        "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE a SET x = 1;\n  UPDATE a SET x = 2;\nEND;",
+    ]
 
 
 def migrate_again(conn: sqlite3.Connection) -> int:

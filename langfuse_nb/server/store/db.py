@@ -18,6 +18,10 @@ _PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
     "PRAGMA mmap_size=268435456",  # reads through mmap (shared OS pages) avoid a syscall per page
 )
+# Readers map up to 2 GB (SQLite's own ceiling; virtual address space only): after every commit a reader's
+# page cache is dropped, and pages beyond the mapped part are read() one by one; at 1M traces (2.4 GB) a
+# count over the trace index took 34-81 ms with 256 MB mapped against 2-11 ms with the whole file.
+_READER_MMAP = "PRAGMA mmap_size=2147483648"
 # the writer keeps index pages hot during ingest; readers (one per thread) rely on mmap and stay small
 _WRITER_CACHE = "PRAGMA cache_size=-65536"
 _READER_CACHE = "PRAGMA cache_size=-8192"
@@ -34,6 +38,7 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
         conn.execute(pragma)
     conn.execute(_READER_CACHE if readonly else _WRITER_CACHE)
     if readonly:
+        conn.execute(_READER_MMAP)
         conn.execute("PRAGMA query_only=ON")
     else:
         conn.execute(_WRITER_AUTOCHECKPOINT)

@@ -156,9 +156,30 @@ INSERT OR IGNORE INTO trace_metadata (key, value, trace_id)
   WHERE t.metadata IS NOT NULL AND json_valid(t.metadata) AND j.type NOT IN ('object', 'array', 'null');
 """
 
+# v6 (issue 15): an exact trace count kept by triggers, so the unfiltered trace list (a notebook's first
+# call) reads one row instead of counting every index entry after each commit. Costs one 1-row UPDATE per
+# new trace; store/traces.py writes with ON CONFLICT DO UPDATE (REPLACE's implicit delete fires no trigger).
+_ROW_COUNTS = """
+CREATE TABLE row_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO row_counts SELECT 'traces', count(*) FROM traces;
+CREATE TRIGGER traces_count_insert AFTER INSERT ON traces BEGIN
+  UPDATE row_counts SET n = n + 1 WHERE name = 'traces';
+END;
+CREATE TRIGGER traces_count_delete AFTER DELETE ON traces BEGIN
+  UPDATE row_counts SET n = n - 1 WHERE name = 'traces';
+END;
+"""
+
 # Partial indexes (WHERE x IS NOT NULL) serve `x = ?` filters and cost nothing for rows without x.
 # index i holds the SQL that moves the schema from version i to i + 1; append only, never edit
-MIGRATIONS: tuple[str, ...] = (_V1_TABLES, _V2_LEVEL_INDEX, _SCORE_CONFIGS, _MODELS, _TRACE_METADATA)
+MIGRATIONS: tuple[str, ...] = (
+    _V1_TABLES,
+    _V2_LEVEL_INDEX,
+    _SCORE_CONFIGS,
+    _MODELS,
+    _TRACE_METADATA,
+    _ROW_COUNTS,
+)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -186,4 +207,16 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 def _statements(script: str) -> list[str]:
-    return [part.strip() for part in script.split(";") if part.strip()]
+    """Complete SQL statements of a script; a trigger body's inner ``;`` does not end its CREATE."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--") and not pending:
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())  # a last statement without ';' (SQLite reports its error)
+    return statements
