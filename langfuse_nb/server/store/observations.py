@@ -246,6 +246,22 @@ def _cost_fields(row: Record, cost: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _no_cost_fields(row: Record) -> dict[str, Any]:
+    """``_cost_fields`` of a row without cost details (the common case), without the empty-dict work."""
+    total = row["total_cost"]
+    model_id = row.get("model_id")
+    return {
+        "costDetails": {},
+        "modelId": model_id,
+        **_price_fields(model_id),
+        "usagePricingTierId": row.get("usage_pricing_tier_id"),
+        "usagePricingTierName": row.get("usage_pricing_tier_name"),
+        "calculatedInputCost": None,
+        "calculatedOutputCost": None,
+        "calculatedTotalCost": total if isinstance(total, int | float) else 0.0,
+    }
+
+
 def to_view(
     row: sqlite3.Row | Record, conn: sqlite3.Connection, blobs: BlobCache, project_id: str = PROJECT_ID
 ) -> dict[str, Any]:
@@ -277,14 +293,15 @@ def to_view(
         "promptId": row["prompt_id"],
         "promptName": row["prompt_name"],
         "promptVersion": row["prompt_version"],
-        **_usage_fields(loads(row["usage_details"]) or {}),
-        **_cost_fields(row, loads(row["cost_details"]) or {}),
-        "latency": seconds_between(start, end),
-        "timeToFirstToken": seconds_between(start, first_token),
-        "projectId": project_id,
-        "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"],
     }
+    usage, cost = row["usage_details"], row["cost_details"]
+    view.update(_usage_fields(loads(usage)) if usage else _NO_USAGE)
+    view.update(_cost_fields(row, loads(cost) or {}) if cost else _no_cost_fields(row))
+    view["latency"] = seconds_between(start, end)
+    view["timeToFirstToken"] = seconds_between(start, first_token) if first_token else None
+    view["projectId"] = project_id
+    view["createdAt"] = row["created_at"]
+    view["updatedAt"] = row["updated_at"]
     if row["experiment"]:
         view.update(loads(row["experiment"]))
     return view
