@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import socket
 import threading
 import time
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -57,6 +59,7 @@ class Attempt:
     retry_after: float | None = None
     error: str = ""
     no_answer: bool = False  # timeout or refused connection (the endpoint may be hung or down)
+    refused: bool = False  # nothing listens there (the server is down): cheap to watch for its return
 
 
 class LangfuseSpanExporter(SpanExporter):
@@ -105,7 +108,13 @@ class LangfuseSpanExporter(SpanExporter):
             response = self._client().post(self.endpoint, content=body, headers=self._headers)
         except Exception as exc:
             transport = is_transport_error(exc)
-            return Attempt(ok=False, retryable=transport, error=_describe(exc), no_answer=transport)
+            return Attempt(
+                ok=False,
+                retryable=transport,
+                error=_describe(exc),
+                no_answer=transport,
+                refused=_refused(exc),
+            )
         finally:
             self.in_flight_since = None
         status = response.status_code
@@ -114,6 +123,16 @@ class LangfuseSpanExporter(SpanExporter):
         error = f"HTTP {status}: {response.text[:200]}"
         hint = retry_after(response.headers)
         return Attempt(ok=False, retryable=retryable_status(status), retry_after=hint, error=error)
+
+    def listening(self, timeout: float = 0.2) -> bool:
+        """Whether the endpoint's port accepts a TCP connection now (after refused ones: it is back)."""
+        parts = urllib.parse.urlsplit(self.endpoint)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            with socket.create_connection((parts.hostname or "localhost", port), timeout=timeout):
+                return True
+        except OSError:
+            return False
 
     def hung_for(self) -> float:
         """Seconds the current request has been waiting for an answer (0 when none is in flight)."""
@@ -131,6 +150,18 @@ class LangfuseSpanExporter(SpanExporter):
         http, self._http = self._http, None
         if http is not None:
             http.close()
+
+
+def _refused(exc: BaseException) -> bool:
+    """A connection refused (nothing listening), found in the chain of exceptions httpx wraps it in."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _describe(exc: BaseException) -> str:

@@ -23,6 +23,7 @@ from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
 logger = logging.getLogger("langfuse_nb")
 COMPACT_EVERY = 0.05  # seconds between encodings of the queue while a batch waits to be retried
+PROBE_EVERY = 0.25  # seconds between checks whether a refusing endpoint listens again
 
 
 class LangfuseSpanProcessor(SpanProcessor):
@@ -148,23 +149,33 @@ class LangfuseSpanProcessor(SpanProcessor):
                 return
             delivery.failed(attempt.error, no_answer=attempt.no_answer)
             state.started = delivery.failing_since or state.started
-            if not self._wait(state, attempt.retry_after, delivery.abort):
+            if not self._wait(state, attempt, delivery.abort):
                 reason = "shutdown" if delivery.abort.is_set() else f"retried for {delivery.budget:.0f}s"
                 self._drop(len(batch), f"{reason}; last error {attempt.error}")
                 return
 
-    def _wait(self, state: RetryState, hint: float | None, abort: threading.Event) -> bool:
-        """Wait before a retry, encoding what is queued meanwhile; False when out of budget or aborted."""
-        delay = state.next_delay(hint)
+    def _wait(self, state: RetryState, attempt: Attempt, abort: threading.Event) -> bool:
+        """Wait before a retry, encoding what is queued meanwhile; False when out of budget or aborted.
+
+        After a refused connection the wait ends as soon as the port accepts connections again: a local
+        server that restarts gets the backlog at once, not after up to 5 s of backoff.
+        """
+        delay = state.next_delay(attempt.retry_after)
         if delay is None:
             return False
-        end = time.monotonic() + delay
+        listening = getattr(self._exporter, "listening", None) if attempt.refused else None
+        now = time.monotonic()
+        end, probe_at = now + delay, now + PROBE_EVERY
         while True:
             self._worker.compact()  # spans ended during an outage wait as bytes, not as objects
-            left = end - time.monotonic()
-            if left <= 0:
+            now = time.monotonic()
+            if end - now <= 0:
                 return not abort.is_set()
-            if abort.wait(min(left, COMPACT_EVERY)):
+            if listening is not None and now >= probe_at:
+                if listening():
+                    return not abort.is_set()
+                probe_at = time.monotonic() + PROBE_EVERY
+            if abort.wait(min(end - now, COMPACT_EVERY)):
                 return False
 
     def _send(self, batch: list[Any]) -> Attempt:

@@ -138,3 +138,24 @@ def test_interleaved_scopes_from_many_threads_go_only_where_they_belong(lf: Any)
     # third-party spans go to every processor on the shared provider that does not block their scope
     assert len([n for n in everything if n.startswith(f"{run}-noisy-")]) == 800  # b's only
     assert len([n for n in everything if n.startswith(f"{run}-other-")]) == 2 * 800
+
+
+def test_a_server_that_comes_back_gets_the_backlog_without_waiting_out_the_backoff() -> None:
+    port = _free_port()
+    client = Langfuse(
+        public_key=f"pk-lf-{uuid.uuid4().hex[:12]}", secret_key="sk", base_url=f"http://127.0.0.1:{port}"
+    )
+    sink: Sink | None = None
+    try:
+        client.start_span(name="while-down").end()
+        client.flush(timeout=4.0)  # refused attempts at ~0, 0.5, 1.5 and ~3.2 s: the next waits another 3-4 s
+        sink = Sink(port=port).start()
+        up = time.monotonic()
+        # the wait watches the port, so the span arrives well before the backoff's next attempt (>= 2.2 s)
+        assert _wait_until(lambda: len(sink.spans) == 1, 10)
+        assert time.monotonic() - up < 1.5, "the retry waited for the backoff instead of the server"
+        assert client._resources.dropped["spans"] == 0
+    finally:
+        client.shutdown(timeout=5)
+        if sink is not None:
+            sink.stop()
