@@ -241,6 +241,39 @@ def io_bytes_of(batches: list[bytes]) -> int:
     return total
 
 
+def ingest_via_reference_sdk(url: str, args: argparse.Namespace) -> tuple[float, int]:
+    """Traces made by the reference SDK in a fresh process (it keeps one client per key for the life of a
+    process, so a second run in this one would reuse a shut-down exporter); returns (seconds, raw bytes)."""
+    command = [sys.executable, __file__, "--sdk-worker", url, str(args.traces), str(args.spans_per_trace)]
+    done = subprocess.run([*command, str(args.io_bytes)], capture_output=True, text=True, check=True)
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(answer["seconds"]), int(answer["raw"])
+
+
+def sdk_worker(url: str, traces: int, spans_per_trace: int, io_bytes: int) -> None:
+    """Send ``traces`` traces with the reference SDK (``langfuse`` 3.11.2, the test-only oracle)."""
+    from langfuse import Langfuse
+
+    client = Langfuse(public_key=AUTH[0], secret_key=AUTH[1], host=url, flush_at=500)
+    raw = 0
+    started = time.perf_counter()
+    for n in range(traces):
+        question, answer = io_text(io_bytes, n, "input"), io_text(io_bytes, -n - 1, "output")
+        raw += len(question.encode()) + len(answer.encode())
+        with client.start_as_current_span(name="handle-request", input=question, output=answer):
+            for child in range(1, spans_per_trace):
+                given = io_text(io_bytes, n * 31 + child, "input")
+                said = io_text(io_bytes, -n * 31 - child, "output")
+                raw += len(given.encode()) + len(said.encode())
+                with client.start_as_current_generation(
+                    name="llm", model="gpt-4o", input=given, output=said, usage_details={"input": 12}
+                ):
+                    pass
+    client.flush()
+    client.shutdown()
+    print(json.dumps({"seconds": time.perf_counter() - started, "raw": raw}))
+
+
 def measure_reads(http: httpx.Client, start_ns: int, results: dict[str, object]) -> None:
     results["trace_list_userId_filter_median_ms"] = round(
         median_ms(http, "/api/public/traces", {"userId": "user-17", "limit": 50}, 50), 2
@@ -280,6 +313,11 @@ def parse_args() -> argparse.Namespace:
         "ingest and size are measured for both, alternating, and reported as paired ratios",
     )
     parser.add_argument("--rounds", type=int, default=3, help="rounds per package with --compare-root")
+    parser.add_argument(
+        "--via-reference-sdk",
+        action="store_true",
+        help="with --io-bytes: send through the real langfuse SDK (a span and generations per trace)",
+    )
     return parser.parse_args()
 
 
@@ -301,7 +339,10 @@ def run_once(args: argparse.Namespace, batches: list[bytes], root: Path = REPO) 
     try:
         cpu_before = cpu_seconds(server.pid)
         results["load_average_at_start"] = round(os.getloadavg()[0], 2)
-        elapsed = ingest(url, batches, args.senders)
+        if args.via_reference_sdk:
+            elapsed, raw_io = ingest_via_reference_sdk(url, args)
+        else:
+            elapsed, raw_io = ingest(url, batches, args.senders), 0
         cpu_after = cpu_seconds(server.pid)
         results["ingest_seconds"] = round(elapsed, 2)
         results["ingest_spans_per_second"] = round(total_spans / elapsed)
@@ -325,7 +366,7 @@ def run_once(args: argparse.Namespace, batches: list[bytes], root: Path = REPO) 
     stored_spans = total_spans + (1000 if "big_trace_observations" in results else 0)
     results["db_mb_per_100k_spans"] = round(size / stored_spans * 100_000 / 1e6, 1)
     if args.io_bytes:
-        raw = io_bytes_of(batches)
+        raw = raw_io or io_bytes_of(batches)
         results["raw_io_bytes"] = raw
         results["db_bytes_per_raw_io_byte"] = round(size / raw, 2)
     results["load_average_at_end"] = round(os.getloadavg()[0], 2)
@@ -381,4 +422,7 @@ def save(results: dict[str, object]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--sdk-worker"]:
+        sdk_worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    else:
+        main()
