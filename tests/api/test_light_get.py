@@ -349,3 +349,25 @@ def test_resource_table_matches_the_modules() -> None:
     with pytest.raises(AttributeError):
         api.not_a_resource  # noqa: B018
     api.close()
+
+
+def test_a_callers_httpx_client_carries_the_prompt_fetch(server: ServerHandle) -> None:
+    from langfuse_nb import Langfuse
+
+    name = f"own-client-{uuid.uuid4().hex[:8]}"
+    Langfuse(public_key=server.public_key, secret_key=server.secret_key, base_url=server.url).create_prompt(
+        name=name, prompt="via hooks", labels=["production"]
+    )
+    seen: list[str] = []
+    own = httpx.Client(event_hooks={"request": [lambda request: seen.append(request.url.path)]})
+    lf = Langfuse(
+        public_key=server.public_key,
+        secret_key=server.secret_key,
+        base_url=server.url,
+        httpx_client=own,
+        tracing_enabled=False,
+    )
+    lf.clear_prompt_cache()
+    assert lf.get_prompt(name).prompt == "via hooks"
+    assert seen == [f"/api/public/v2/prompts/{name}"]  # its hooks, proxies and transport were used
+    own.close()
