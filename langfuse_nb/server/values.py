@@ -129,8 +129,8 @@ def unpack_io(value: str | bytes | None) -> str | None:
         raw = _zstd()[1].decompress(value[1:])
     elif kind == bytes((PACKED_DEFLATE,)):
         raw = zlib.decompress(value[1:], -zlib.MAX_WBITS)
-    else:
-        raw = bytes(value)  # a BLOB some other writer stored as is
+    else:  # a BLOB some other writer stored as is: shown as text, never an error on read
+        return bytes(value).decode("utf-8", "replace")
     return raw.decode("utf-8", "surrogatepass")
 
 

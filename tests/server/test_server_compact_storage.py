@@ -35,6 +35,7 @@ def test_pack_io_round_trips_and_leaves_short_or_odd_values_alone() -> None:
     packer = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
     deflated = bytes((PACKED_DEFLATE,)) + packer.compress(LONG_OUTPUT.encode()) + packer.flush()
     assert unpack_io(deflated) == LONG_OUTPUT
+    assert unpack_io(b"plain \xff bytes") == "plain \ufffd bytes"  # a BLOB stored by someone else
     assert parse_lenient(pack_io(LONG_OUTPUT)) == LONG_OUTPUT
 
 
