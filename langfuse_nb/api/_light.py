@@ -77,6 +77,13 @@ def _proxy_configured() -> bool:
     return any(key.lower() in _PROXY_VARIABLES and value for key, value in os.environ.items())
 
 
+def prompt_target(name: str, *, version: int | None, label: str | None) -> str:
+    """The path and query of ``GET /api/public/v2/prompts/{name}`` (what ``api.prompts.get`` sends)."""
+    pairs = (("version", version), ("label", label))
+    query = [(key, str(value)) for key, value in pairs if value is not None]
+    return path(PROMPT_PATH, name) + ("?" + urllib.parse.urlencode(query) if query else "")
+
+
 def get_prompt_json(
     base_url: str,
     headers: Mapping[str, str],
@@ -87,10 +94,7 @@ def get_prompt_json(
     timeout: float | None,
 ) -> Any:
     """``GET /api/public/v2/prompts/{name}`` as decoded JSON (what ``api.prompts.get`` validates)."""
-    pairs = (("version", version), ("label", label))
-    query = [(key, str(value)) for key, value in pairs if value is not None]
-    target = path(PROMPT_PATH, name) + ("?" + urllib.parse.urlencode(query) if query else "")
-    return get_json(base_url, target, headers, timeout)
+    return get_json(base_url, prompt_target(name, version=version, label=label), headers, timeout)
 
 
 def get_json(base_url: str, target: str, headers: Mapping[str, str], timeout: float | None) -> Any:
@@ -309,4 +313,12 @@ class _Pool:
 
 _POOL = _Pool()
 
-__all__ = ["DEFAULT_TIMEOUT", "NeedsFullClient", "ProtocolError", "get_json", "get_prompt_json", "usable"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "NeedsFullClient",
+    "ProtocolError",
+    "get_json",
+    "get_prompt_json",
+    "prompt_target",
+    "usable",
+]

@@ -31,7 +31,7 @@ from langfuse_nb.sdk.observations import (
     start_observation,
 )
 from langfuse_nb.sdk.params import public_signature
-from langfuse_nb.sdk.prompts.mixin import PromptsMixin
+from langfuse_nb.sdk.prompts.mixin import NO_LIGHT, PromptsMixin
 from langfuse_nb.sdk.scores import ScoresMixin
 from langfuse_nb.tracing.exporter import auth_header
 from langfuse_nb.tracing.provider import TracingResources, get_resources
@@ -631,6 +631,9 @@ class Langfuse(
         return True
 
     def _project_ids(self) -> list[str]:
+        found = self._light_get_json("api/public/projects")  # while there is no REST client yet
+        if found is not NO_LIGHT:
+            return [p.get("id") for p in found.get("data") or [] if p]
         try:
             api = self.api
         except ImportError:  # REST client unavailable: one plain GET does the job

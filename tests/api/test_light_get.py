@@ -371,3 +371,29 @@ def test_a_callers_httpx_client_carries_the_prompt_fetch(server: ServerHandle) -
     assert lf.get_prompt(name).prompt == "via hooks"
     assert seen == [f"/api/public/v2/prompts/{name}"]  # its hooks, proxies and transport were used
     own.close()
+
+
+def test_trace_links_and_auth_check_need_no_rest_client(server: ServerHandle) -> None:
+    """get_trace_url() looked the project id up through the REST client: ~0.3 s of imports in a fresh
+    process for a link."""
+    code = f"""
+import sys
+from langfuse_nb import Langfuse
+lf = Langfuse(public_key={server.public_key!r}, secret_key={server.secret_key!r}, base_url={server.url!r},
+              tracing_enabled=False)
+url = lf.get_trace_url(trace_id="0" * 32)
+ok = lf.auth_check()
+loaded = sorted({{m.split(".")[0] for m in sys.modules}} & {{"httpx", "httpcore", "pydantic"}})
+print(url, ok, loaded, "api" in vars(lf))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    url, ok, rest = out.stdout.strip().split(" ", 2)
+    assert url.startswith(server.url) and "/project/" in url and url.endswith("/traces/" + "0" * 32)
+    assert (ok, rest) == ("True", "[] False")
+    from langfuse_nb import Langfuse
+
+    wrong = Langfuse(
+        public_key=server.public_key, secret_key="sk-wrong", base_url=server.url, tracing_enabled=False
+    )
+    with pytest.raises(UnauthorizedError):
+        wrong.auth_check()

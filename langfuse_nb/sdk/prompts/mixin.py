@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("langfuse_nb")
 
+NO_LIGHT: Any = object()  # `_light_get_json`'s "use the REST client" answer
 DEFAULT_MAX_RETRIES = 2
 MAX_RETRIES_BOUND = 4
 _BACKOFF_BASE, _BACKOFF_CAP = 0.5, 10.0
@@ -223,33 +224,45 @@ class PromptsMixin:
             _sleep(delay)
 
     def _get_prompt_data(self, query: _PromptQuery, options: RequestOptions) -> Any:
-        """One attempt: the prompt as JSON over the light path, else as a model from the REST client.
+        """One attempt: the prompt as JSON over the light path, else as a model from the REST client."""
+        from langfuse_nb.api._light import prompt_target
 
-        The REST client is used once it exists (built by an earlier call or given by the caller: its
-        connections are warm and its imports paid) or when the light path cannot behave like it (a
-        caller's ``httpx_client``, a proxy, a redirect). Otherwise one GET must not cost the ~0.4 s of
-        CPU that importing httpx, pydantic and the models costs in a fresh process.
-        """
-        if "api" not in getattr(self, "__dict__", {}):
-            from langfuse_nb.api import _light
-
-            s = self._settings
-            if _light.usable(str(s.base_url), s.httpx_client):
-                timeout = options.get("timeout_in_seconds", s.timeout)
-                try:
-                    return _light.get_prompt_json(
-                        str(s.base_url),
-                        self._rest_headers,
-                        query.name,
-                        version=query.version,
-                        label=query.label,
-                        timeout=_light.DEFAULT_TIMEOUT if timeout is None else timeout,
-                    )
-                except _light.NeedsFullClient:
-                    pass  # e.g. a redirect: the REST client follows it
+        target = prompt_target(query.name, version=query.version, label=query.label)
+        found = self._light_get_json(target, options.get("timeout_in_seconds"))
+        if found is not NO_LIGHT:
+            return found
         return self.api.prompts.get(
             query.name, version=query.version, label=query.label, request_options=options
         )
+
+    def _light_get_json(self, target: str, timeout: float | None = None) -> Any:
+        """``GET base_url/target`` over the light path (`langfuse_nb.api._light`), or `NO_LIGHT`.
+
+        ``timeout`` defaults to the client's, as the REST client's does.
+
+        `NO_LIGHT` when the REST client exists (built by an earlier call or given by the caller: its
+        connections are warm and its imports paid) or the light path cannot behave like it (a caller's
+        ``httpx_client``, a proxy, a redirect). Otherwise one GET must not cost the ~0.4 s of CPU that
+        importing httpx, pydantic and the models costs in a fresh process.
+        """
+        if "api" in getattr(self, "__dict__", {}):
+            return NO_LIGHT
+        from langfuse_nb.api import _light
+
+        s = self._settings
+        if not _light.usable(str(s.base_url), s.httpx_client):
+            return NO_LIGHT
+        if timeout is None:
+            timeout = s.timeout
+        try:
+            return _light.get_json(
+                str(s.base_url),
+                target,
+                self._rest_headers,
+                _light.DEFAULT_TIMEOUT if timeout is None else timeout,
+            )
+        except _light.NeedsFullClient:
+            return NO_LIGHT  # e.g. a redirect: the REST client follows it
 
     @functools.cached_property
     def _rest_headers(self) -> dict[str, str]:
