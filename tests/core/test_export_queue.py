@@ -13,12 +13,18 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from langfuse_nb.sdk.client import Langfuse
 from langfuse_nb.tracing.otlp import Encoded
+from langfuse_nb.tracing.provider import TracingResources
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _resources(client: Langfuse) -> TracingResources:
+    assert client._resources is not None
+    return client._resources
 
 
 def _wait_until(check: Any, timeout: float) -> bool:
@@ -35,7 +41,7 @@ def test_a_burst_while_the_server_is_down_waits_as_bytes_and_arrives_when_it_is_
     client = Langfuse(
         public_key=f"pk-lf-{uuid.uuid4().hex[:12]}", secret_key="sk", base_url=f"http://127.0.0.1:{port}"
     )
-    worker = client._resources.processor._worker
+    worker = _resources(client).processor._worker
     sink: Sink | None = None
     try:
         for i in range(3000):
@@ -50,7 +56,7 @@ def test_a_burst_while_the_server_is_down_waits_as_bytes_and_arrives_when_it_is_
         names = {s["name"] for s in sink.spans}
         assert names == {f"down-{i}" for i in range(3000)}
         assert len(sink.spans) == 3000  # each exactly once
-        assert client._resources.dropped["spans"] == 0
+        assert _resources(client).dropped["spans"] == 0
     finally:
         client.shutdown(timeout=5)
         if sink is not None:
@@ -94,7 +100,7 @@ def test_spans_ended_while_a_request_hangs_are_encoded_meanwhile() -> None:
         base_url=f"http://127.0.0.1:{port}",
         timeout=20,
     )
-    worker = client._resources.processor._worker
+    worker = _resources(client).processor._worker
     try:
         client.start_span(name="first").end()
         client.flush(timeout=0.2)  # the first request is sent and hangs
@@ -154,7 +160,7 @@ def test_a_server_that_comes_back_gets_the_backlog_without_waiting_out_the_backo
         # the wait watches the port, so the span arrives well before the backoff's next attempt (>= 2.2 s)
         assert _wait_until(lambda: len(sink.spans) == 1, 10)
         assert time.monotonic() - up < 1.5, "the retry waited for the backoff instead of the server"
-        assert client._resources.dropped["spans"] == 0
+        assert _resources(client).dropped["spans"] == 0
     finally:
         client.shutdown(timeout=5)
         if sink is not None:
