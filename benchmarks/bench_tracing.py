@@ -1,11 +1,13 @@
 """Tracing benchmarks: langfuse_nb vs the reference SDK (langfuse 3.11.2) vs bare OpenTelemetry.
 
-Run:  python benchmarks/bench_tracing.py [--rounds 3] [--spans 50000]
+Run:  python benchmarks/bench_tracing.py [--rounds 3] [--spans 50000] [--outage-spans 50000] [--save FILE]
 
 Creates benchmarks/.venv-ref with langfuse==3.11.2 on first use (reused afterwards), starts the
 counting sink (benchmarks/_sink.py) as its own process and measures every implementation in fresh
 subprocesses, interleaved round by round. Per-call numbers are caller-thread CPU (time.thread_time),
 so background export work is excluded; the burst test reports wall time, lost spans and peak RSS.
+The server-down test makes a burst against a port nothing listens on, then starts a sink there and
+flushes: spans lost, peak RSS, and the time from the sink's start to the end of the flush.
 """
 
 from __future__ import annotations
