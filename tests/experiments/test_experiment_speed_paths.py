@@ -125,3 +125,44 @@ def test_scores_of_finished_items_are_sent_when_a_run_is_interrupted() -> None:
         lf.shutdown()
     finally:
         sink.stop()
+
+
+def test_the_item_span_is_current_propagates_and_records_a_failure() -> None:
+    """The item's root span (started with its attributes, made current in one step) behaves as a
+    ``with`` observation: children nest under it and carry the experiment attributes; a failing task
+    leaves the error output, an ERROR status naming the exception and the exception event."""
+    from langfuse_nb import Langfuse
+
+    sink = _sink()
+    try:
+        lf = Langfuse(base_url=sink.url, public_key=f"pk-{uuid.uuid4().hex[:8]}", secret_key="sk")
+
+        def task(*, item, **_):
+            with lf.start_as_current_observation(name="inner"):
+                pass
+            if item["input"] == "bad":
+                raise ValueError("broken item")
+            return "ok"
+
+        data = [{"input": "good", "expected_output": "ok"}, {"input": "bad"}]
+        lf.run_experiment(name="shape", data=data, task=task, max_concurrency=1, progress=False)
+        lf.flush()
+        roots = {
+            s["attributes"]["langfuse.experiment.item.root_observation_id"]: s
+            for s in sink.spans_named("experiment-item-run")
+        }
+        assert len(roots) == 2 and all(root_id == s["span_id"] for root_id, s in roots.items())
+        for inner in sink.spans_named("inner"):
+            root = roots[inner["parent_span_id"]]
+            for key in ("langfuse.experiment.id", "langfuse.experiment.item.id", "langfuse.environment"):
+                assert inner["attributes"][key] == root["attributes"][key], key
+        good, bad = sorted(roots.values(), key=lambda s: s["status"]["code"] == 2)
+        assert good["attributes"]["langfuse.experiment.item.expected_output"] == "ok"
+        assert good["attributes"]["langfuse.observation.output"] == "ok" and good["status"]["code"] != 2
+        assert bad["attributes"]["langfuse.observation.output"] == "Error: broken item"
+        assert "langfuse.observation.input" not in bad["attributes"]  # as the reference: no input on failure
+        assert bad["status"] == {"code": 2, "message": "ValueError: broken item"}
+        assert [event["name"] for event in bad["events"]] == ["exception"]
+        lf.shutdown()
+    finally:
+        sink.stop()
