@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -165,3 +166,23 @@ def test_a_server_that_comes_back_gets_the_backlog_without_waiting_out_the_backo
         client.shutdown(timeout=5)
         if sink is not None:
             sink.stop()
+
+
+def test_a_forked_child_exports_its_own_spans_through_fresh_threads(lf: Any) -> None:
+    client = lf.client()
+    client.start_span(name="parent-before").end()
+    client.flush(timeout=10)  # the parent's worker and post threads are running
+    pid = os.fork()
+    if pid == 0:  # the child: its spans go out through threads of its own, or it exits 1
+        code = 1
+        try:
+            client.start_span(name="from-child").end()
+            client.flush(timeout=10)
+            code = 0 if _resources(client).processor.pending == 0 else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    client.start_span(name="parent-after").end()
+    names = sorted(s["name"] for s in lf.spans(client))
+    assert names == ["from-child", "parent-after", "parent-before"]
