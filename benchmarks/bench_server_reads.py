@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -399,6 +400,12 @@ def _paired(http: httpx.Client, db: Path, calls: dict[str, tuple[str, Params]], 
         baseline.wait(timeout=60)
 
 
+def _commit() -> str:
+    command = ["git", "rev-parse", "--short", "HEAD"]
+    found = subprocess.run(command, capture_output=True, text=True, check=False, cwd=Path(__file__).parent)
+    return found.stdout.strip() or "unknown"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--traces", type=int, default=1_000_000)
@@ -412,7 +419,14 @@ def main() -> None:
         "--baseline-root", type=Path, help="also serve the database from this checkout and pair every call"
     )
     args = parser.parse_args()
-    results: dict[str, Any] = {"traces": args.traces, "load_average_start": os.getloadavg()}
+    results: dict[str, Any] = {
+        "traces": args.traces,
+        "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "load_average_start": os.getloadavg(),
+    }
     path, results["build"] = _database(args.traces, args.rebuild)
     port = _free_port()
     server = start_server(path, port)
