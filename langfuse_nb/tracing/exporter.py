@@ -17,13 +17,15 @@ import time
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from langfuse_nb._retry import is_transport_error, retry_after, retryable_status
 from langfuse_nb._settings import Settings
+from langfuse_nb.tracing import plain_http
 from langfuse_nb.tracing.otlp import Encoded, SpanEncoder, request_body
+from langfuse_nb.tracing.plain_http import PlainPoster, is_transport_failure
 from langfuse_nb.wire.attributes import SDK_NAME, SDK_VERSION
 
 if TYPE_CHECKING:
@@ -74,6 +76,8 @@ class LangfuseSpanExporter(SpanExporter):
         self._lock = threading.Lock()
         self.in_flight_since: float | None = None  # monotonic start of the request being sent, if any
         self._encoder = SpanEncoder()
+        # plain http without a proxy (the local server): the standard library, not httpx (see plain_http)
+        self._plain = PlainPoster(endpoint, timeout) if plain_http.usable(endpoint) else None
 
     def _client(self) -> httpx.Client:
         if self._pid != os.getpid():  # a forked child must not share the parent's pooled connections
@@ -105,9 +109,12 @@ class LangfuseSpanExporter(SpanExporter):
     def _post(self, body: bytes) -> Attempt:
         self.in_flight_since = time.monotonic()
         try:
-            response = self._client().post(self.endpoint, content=body, headers=self._headers)
+            if self._plain is not None:
+                response: Any = self._plain.post(body, self._headers)
+            else:
+                response = self._client().post(self.endpoint, content=body, headers=self._headers)
         except Exception as exc:
-            transport = is_transport_error(exc)
+            transport = is_transport_failure(exc) or is_transport_error(exc)
             return Attempt(
                 ok=False,
                 retryable=transport,
@@ -147,6 +154,8 @@ class LangfuseSpanExporter(SpanExporter):
         return True  # nothing is buffered here
 
     def shutdown(self) -> None:
+        if self._plain is not None:
+            self._plain.close()
         http, self._http = self._http, None
         if http is not None:
             http.close()
