@@ -227,3 +227,33 @@ def test_unfiltered_count_follows_inserts_updates_and_deletes(stocked: Stocked) 
         == 200
     )
     assert _listed(http)[1] == stored()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "because",
+        "nothing",
+        "true story",
+        "-dash",
+        "[not json",
+        '{"a": 1}',
+        ' {"a": 1}',
+        "\n[1, 2]",
+        "12",
+        "1e400",
+        '"quoted"',
+        "null",
+        "false",
+        "NaN",
+        "Infinity",
+        "ünïcode",
+        "{",
+        "tru",
+    ],
+)
+def test_read_io_answers_as_the_lenient_parser(text: str) -> None:
+    from langfuse_nb.server.store.observations import read_io
+    from langfuse_nb.server.values import parse_lenient
+
+    assert read_io(text) == parse_lenient(text)
