@@ -89,26 +89,7 @@ def _wait_counts(url: str, spans: int, events: int, timeout: float = 60.0) -> di
         time.sleep(0.01)
 
 
-def _exporter_without_ca_bundle() -> None:
-    """What-if (``--what-if-exporter-skips-ca``): our span exporter's HTTP client built as the score
-    channel's is, without reading the CA bundle for a plain-http endpoint. Measures a change that
-    belongs to the export code (langfuse_nb/tracing/exporter.py); never the default."""
-    import httpx
-
-    from langfuse_nb.sdk.scores import _verify_for
-    from langfuse_nb.tracing import exporter
-
-    original = exporter.LangfuseSpanExporter._client
-
-    def client(self: Any) -> httpx.Client:
-        if self._http is None:
-            self._http = httpx.Client(timeout=self._timeout, verify=_verify_for(self.endpoint))
-        return original(self)
-
-    exporter.LangfuseSpanExporter._client = client  # type: ignore[method-assign]
-
-
-def worker_experiment(sdk: str, url: str, items: int, what_if: bool = False) -> dict[str, Any]:
+def worker_experiment(sdk: str, url: str, items: int) -> dict[str, Any]:
     _quiet()
     if sdk == "ours":
         from langfuse_nb import Langfuse
@@ -123,9 +104,6 @@ def worker_experiment(sdk: str, url: str, items: int, what_if: bool = False) -> 
 
     if sdk == "ours":
         import langfuse_nb.sdk.experiments.runner  # noqa: F401
-
-        if what_if:
-            _exporter_without_ca_bundle()
 
     base = url.rsplit("/sink", 1)[0]
     client = Langfuse(host=base, **KEYS) if sdk == "ref" else Langfuse(base_url=base, **KEYS)
@@ -296,9 +274,7 @@ def start_sink() -> tuple[subprocess.Popen[str], str]:
     return process, process.stdout.readline().strip()
 
 
-def bench_experiment(
-    items: int, rounds: int = 5, target: str = "sink", what_if: bool = False
-) -> dict[str, Any]:
+def bench_experiment(items: int, rounds: int = 5, target: str = "sink") -> dict[str, Any]:
     """Interleaved rounds, each SDK in a fresh process against a fresh sink per run.
 
     The order alternates (ref, ours / ours, ref) so drift in the machine's load hits both alike; each
@@ -312,7 +288,7 @@ def bench_experiment(
         pair: dict[str, Any] = {"round": number, "load_before": os.getloadavg()[0]}
         for sdk, python in order if number % 2 == 0 else order[::-1]:
             with _target(target) as url:
-                row = run_worker(python, "experiment", sdk=sdk, url=url, items=items, what_if=what_if)
+                row = run_worker(python, "experiment", sdk=sdk, url=url, items=items)
             row["items_per_s"] = items / row["arrived_s"]
             row["items_per_cpu_s"] = items / max(row["cpu_s"], 1e-9)
             row["lost"] = max(0, items - row["spans"]) + max(0, items - row["ingestion_events"])
@@ -331,7 +307,6 @@ def bench_experiment(
     ratios = sorted(p["ratio"] for p in samples)
     return {
         "items": items,
-        "what_if_exporter_skips_ca": what_if,
         "rounds": samples,
         "summary": summary,
         "ratio_median": statistics.median(ratios),
@@ -415,8 +390,6 @@ def print_experiment(experiment: dict[str, Any], target: str) -> None:
         f"run_experiment, {items} local items: items/s until every span and score arrived at the {target} "
         f"({len(rounds)} interleaved rounds, a fresh process per run; load {os.getloadavg()[0]:.1f})"
     )
-    if experiment.get("what_if_exporter_skips_ca"):
-        print("  WHAT-IF run: ours with the span exporter's client not reading the CA bundle (not shipped)")
     for pair in rounds:
         cells = "  ".join(
             f"{sdk} {pair[sdk]['items_per_s']:7.0f}/s (spans {pair[sdk]['spans']}, scores "
@@ -450,15 +423,10 @@ def main() -> int:
     parser.add_argument("--traces", type=int, default=10_000)
     parser.add_argument("--skip-batch-reference", action="store_true")
     parser.add_argument("--experiments-only", action="store_true", help="skip batch evaluation and dataframe")
-    parser.add_argument(
-        "--what-if-exporter-skips-ca",
-        action="store_true",
-        help="measure ours with the span exporter's HTTP client not reading the CA bundle (not the default)",
-    )
     parser.add_argument("--out", help="raw samples file (default: benchmarks/results/)")
     args = parser.parse_args()
 
-    experiment = bench_experiment(args.items, args.rounds, args.target, args.what_if_exporter_skips_ca)
+    experiment = bench_experiment(args.items, args.rounds, args.target)
     print_experiment(experiment, args.target)
     payload: dict[str, Any] = {"experiment": experiment}
     if args.experiments_only:
