@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import random
 import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langfuse_nb._retry import Delivery, is_transport_error, retry_after, retryable_status
 from langfuse_nb._settings import Settings
@@ -18,11 +19,11 @@ from langfuse_nb.sdk.ids import current_span_ids, is_valid_trace_id
 from langfuse_nb.sdk.params import public_signature
 from langfuse_nb.sdk.serialize import dumps, serialize_datetime
 from langfuse_nb.tracing.exporter import auth_header
+from langfuse_nb.tracing.plain_http import is_transport_failure
 from langfuse_nb.tracing.worker import BatchWorker
 from langfuse_nb.wire.attributes import SDK_NAME, SDK_VERSION
 
 if TYPE_CHECKING:
-    import httpx
     from typing_extensions import Unpack
 
 logger = logging.getLogger("langfuse_nb")
@@ -82,11 +83,38 @@ def score_event(fields: Mapping[str, Any], *, environment: str | None) -> dict[s
     }
 
 
+class Poster(Protocol):
+    """What the score channel needs of an HTTP client (an ``httpx.Client`` is one)."""
+
+    def post(self, url: str, *, content: bytes, headers: dict[str, str], timeout: float) -> Any: ...
+
+
+class _PlainPoster:
+    """The score channel's POST over the standard library, for a plain-http endpoint without a proxy.
+
+    The same path as the span exporter's (`langfuse_nb.tracing.plain_http`): the first score of a process
+    imports neither httpx nor httpcore (~90 ms) and builds no client, and a request costs about a third
+    of httpx's CPU. Elsewhere (https, proxies, a client of the user's) httpx is used as before.
+    """
+
+    def __init__(self, url: str, timeout: float) -> None:
+        from langfuse_nb.tracing.plain_http import PlainPoster
+
+        self._poster = PlainPoster(url, timeout)
+
+    def post(self, url: str, *, content: bytes, headers: dict[str, str], timeout: float) -> Any:
+        return self._poster.post(content, headers)
+
+
+def ingestion_url(settings: Settings) -> str:
+    return f"{settings.base_url.rstrip('/')}/api/public/ingestion"
+
+
 def ingestion_sender(
-    settings: Settings, http: httpx.Client, delivery: Delivery | None = None
+    settings: Settings, http: Poster, delivery: Delivery | None = None
 ) -> Callable[[list[dict[str, Any]]], None]:
     """The batch handler: POST /api/public/ingestion, retried within the channel's outage budget."""
-    url = f"{settings.base_url.rstrip('/')}/api/public/ingestion"
+    url = ingestion_url(settings)
     headers = {
         "Authorization": auth_header(settings.public_key or "", settings.secret_key or ""),
         "x-langfuse-sdk-name": SDK_NAME,
@@ -133,15 +161,14 @@ class _Outcome:
     no_answer: bool = False
 
 
-def _post_once(
-    http: httpx.Client, url: str, body: bytes, headers: dict[str, str], timeout: float
-) -> _Outcome:
+def _post_once(http: Poster, url: str, body: bytes, headers: dict[str, str], timeout: float) -> _Outcome:
     """One POST; says whether the batch is done or worth retrying."""
     try:
         response = http.post(url, content=body, headers=headers, timeout=timeout)
     except Exception as exc:
         logger.debug("langfuse_nb: score ingestion failed: %s", exc)
-        return _Outcome(False, f"{type(exc).__name__}: {exc}", no_answer=is_transport_error(exc))
+        transport = is_transport_error(exc) or is_transport_failure(exc)
+        return _Outcome(False, f"{type(exc).__name__}: {exc}", no_answer=transport)
     status = response.status_code
     if status == 207:
         # like the reference, a partial success is retried as a whole (ids make the resend idempotent)
@@ -161,7 +188,7 @@ def _log_rejected(response: Any) -> bool:
     Events rejected as invalid (4xx) are logged (at most five) and not retried.
     """
     try:
-        errors = response.json().get("errors") or []
+        errors = json.loads(response.text).get("errors") or []  # httpx's and the plain answer alike
     except Exception:
         return False
     for error in errors[:5]:
@@ -208,6 +235,16 @@ def _verify_for(base_url: str) -> ssl.SSLContext | bool:
     if not base_url.lower().startswith("http://") or urllib.request.getproxies():
         return True
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+def _poster_for(settings: Settings) -> Poster:
+    from langfuse_nb.tracing.plain_http import usable
+
+    if usable(ingestion_url(settings)):
+        return _PlainPoster(ingestion_url(settings), settings.timeout)
+    import httpx
+
+    return httpx.Client(timeout=settings.timeout, verify=_verify_for(settings.base_url))
 
 
 class ScoresMixin:
@@ -283,11 +320,7 @@ class ScoresMixin:
         explicit = settings.explicit
 
         def make() -> BatchWorker[dict[str, Any]]:
-            import httpx
-
-            http = settings.httpx_client or httpx.Client(
-                timeout=settings.timeout, verify=_verify_for(settings.base_url)
-            )
+            http = settings.httpx_client or _poster_for(settings)
             return BatchWorker(
                 ingestion_sender(settings, http, self._resources.delivery("scores")),
                 max_batch=settings.flush_at if "flush_at" in explicit else 15,

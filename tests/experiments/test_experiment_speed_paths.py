@@ -166,3 +166,29 @@ def test_the_item_span_is_current_propagates_and_records_a_failure() -> None:
         lf.shutdown()
     finally:
         sink.stop()
+
+
+def test_scores_to_a_plain_http_endpoint_need_no_httpx(server: Any) -> None:
+    """As the span exporter's: the first score of a process imports neither httpx nor httpcore."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from langfuse_nb import Langfuse
+        lf = Langfuse(base_url={server.url!r}, public_key={server.public_key!r},
+                      secret_key={server.secret_key!r})
+        with lf.start_as_current_observation(name="scored") as span:
+            trace_id = span.trace_id
+        lf.create_score(name="plain", value=1.0, trace_id=trace_id)
+        lf.flush()
+        print(trace_id, "httpx" in sys.modules, "httpcore" in sys.modules)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    trace_id, httpx_loaded, httpcore_loaded = done.stdout.split()
+    assert (httpx_loaded, httpcore_loaded) == ("False", "False")
+    import httpx
+
+    auth = (server.public_key, server.secret_key)
+    scores = httpx.get(f"{server.url}/api/public/v2/scores", params={"traceId": trace_id}, auth=auth).json()
+    assert [s["name"] for s in scores["data"]] == ["plain"]
