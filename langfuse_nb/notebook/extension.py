@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import warnings
 from typing import Any
 
 from langfuse_nb.notebook import commands, store
@@ -53,6 +54,12 @@ class InterruptedRunHandler:
 
     def install(self, ip: Any) -> None:
         ip.set_custom_exc(self.exceptions, self)
+        # trio < 0.23 warns on import when a custom handler is already set (it then skips its own handler
+        # for exception groups, which IPython 8 shows itself). httpx imports it through httpcore, so without
+        # this a user would see trio's warning in whichever later cell first makes a REST call.
+        warnings.filterwarnings(
+            "ignore", message="IPython detected, but you already have a custom exception", module="trio"
+        )
 
     def uninstall(self, ip: Any) -> None:
         if tuple(ip.custom_exceptions) != self.exceptions:
