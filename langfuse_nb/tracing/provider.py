@@ -161,6 +161,8 @@ _PIPELINE_FIELDS = (
 
 def _warn_if_changed(old: Settings, new: Settings) -> None:
     """Same key, different pipeline settings: say so instead of silently keeping the old ones."""
+    if old is new:  # settings resolved from unchanged arguments and environment are reused as one object
+        return
     changed = [f for f in _PIPELINE_FIELDS if getattr(old, f) != getattr(new, f)]
     if changed:
         logger.warning(
