@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from langfuse_nb._retry import Delivery, is_transport_error, retry_after, retryable_status
 from langfuse_nb._settings import Settings
+from langfuse_nb._stdhttp import is_transport_failure
 from langfuse_nb.sdk import params as P
 from langfuse_nb.sdk.ids import current_span_ids, is_valid_trace_id
 from langfuse_nb.sdk.params import public_signature
 from langfuse_nb.sdk.serialize import dumps, serialize_datetime
 from langfuse_nb.tracing.exporter import auth_header
-from langfuse_nb.tracing.plain_http import is_transport_failure
 from langfuse_nb.tracing.worker import BatchWorker
 from langfuse_nb.wire.attributes import SDK_NAME, SDK_VERSION
 
@@ -92,13 +92,13 @@ class Poster(Protocol):
 class _PlainPoster:
     """The score channel's POST over the standard library, for a plain-http endpoint without a proxy.
 
-    The same path as the span exporter's (`langfuse_nb.tracing.plain_http`): the first score of a process
+    The same path as the span exporter's (`langfuse_nb._stdhttp`): the first score of a process
     imports neither httpx nor httpcore (~90 ms) and builds no client, and a request costs about a third
     of httpx's CPU. Elsewhere (https, proxies, a client of the user's) httpx is used as before.
     """
 
     def __init__(self, url: str, timeout: float) -> None:
-        from langfuse_nb.tracing.plain_http import PlainPoster
+        from langfuse_nb._stdhttp import PlainPoster
 
         self._poster = PlainPoster(url, timeout)
 
@@ -238,7 +238,7 @@ def _verify_for(base_url: str) -> ssl.SSLContext | bool:
 
 
 def _poster_for(settings: Settings) -> Poster:
-    from langfuse_nb.tracing.plain_http import usable
+    from langfuse_nb._stdhttp import usable
 
     if usable(ingestion_url(settings)):
         return _PlainPoster(ingestion_url(settings), settings.timeout)

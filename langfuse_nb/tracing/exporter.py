@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+import langfuse_nb._stdhttp as _stdhttp
 from langfuse_nb._retry import is_transport_error, retry_after, retryable_status
 from langfuse_nb._settings import Settings
-from langfuse_nb.tracing import plain_http
 from langfuse_nb.tracing.otlp import Encoded, SpanEncoder, request_body
-from langfuse_nb.tracing.plain_http import PlainPoster, is_transport_failure
 from langfuse_nb.wire.attributes import SDK_NAME, SDK_VERSION
 
 if TYPE_CHECKING:
@@ -76,8 +75,8 @@ class LangfuseSpanExporter(SpanExporter):
         self._lock = threading.Lock()
         self.in_flight_since: float | None = None  # monotonic start of the request being sent, if any
         self._encoder = SpanEncoder()
-        # plain http without a proxy (the local server): the standard library, not httpx (see plain_http)
-        self._plain = PlainPoster(endpoint, timeout) if plain_http.usable(endpoint) else None
+        # plain http without a proxy (the local server): the standard library, not httpx (see _stdhttp)
+        self._plain = _stdhttp.PlainPoster(endpoint, timeout) if _stdhttp.usable(endpoint) else None
 
     def _client(self) -> httpx.Client:
         if self._pid != os.getpid():  # a forked child must not share the parent's pooled connections
@@ -114,7 +113,7 @@ class LangfuseSpanExporter(SpanExporter):
             else:
                 response = self._client().post(self.endpoint, content=body, headers=self._headers)
         except Exception as exc:
-            transport = is_transport_failure(exc) or is_transport_error(exc)
+            transport = _stdhttp.is_transport_failure(exc) or is_transport_error(exc)
             return Attempt(
                 ok=False,
                 retryable=transport,

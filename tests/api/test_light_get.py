@@ -275,7 +275,10 @@ def test_usable_only_where_it_behaves_like_httpx(monkeypatch: pytest.MonkeyPatch
     assert not _light.usable("http://127.0.0.1:3939", object())  # the caller's httpx client decides
     assert not _light.usable("http://user:pw@127.0.0.1:3939", None)
     assert not _light.usable("ftp://127.0.0.1", None)
-    monkeypatch.setenv("https_proxy", "http://proxy:3128")
+    monkeypatch.setenv("https_proxy", "http://proxy:3128")  # httpx sends only https URLs through it
+    assert _light.usable("http://127.0.0.1:3939", None)
+    assert not _light.usable("https://cloud.langfuse.com", None)
+    monkeypatch.setenv("ALL_PROXY", "http://proxy:3128")
     assert not _light.usable("http://127.0.0.1:3939", None)
 
 
@@ -315,10 +318,10 @@ def test_tls_is_verified_like_httpx_default(
     url, cert = tls_server
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    monkeypatch.setattr(_light, "_POOL", _light._Pool())  # a context that has not loaded its trust yet
+    monkeypatch.setattr(_light, "_tls", None)  # a context that has not loaded its trust yet
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE"):
         _get(url)  # self-signed: not in certifi's bundle
-    monkeypatch.setattr(_light, "_POOL", _light._Pool())
+    monkeypatch.setattr(_light, "_tls", None)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     assert _get(url) == PROMPT
 

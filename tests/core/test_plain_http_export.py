@@ -9,8 +9,8 @@ import uuid
 import pytest
 from _sink import Sink
 
+from langfuse_nb import _stdhttp as plain_http
 from langfuse_nb.sdk.client import Langfuse
-from langfuse_nb.tracing import plain_http
 from langfuse_nb.tracing.exporter import LangfuseSpanExporter
 
 
