@@ -18,11 +18,11 @@ _PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
     "PRAGMA mmap_size=268435456",  # reads through mmap (shared OS pages) avoid a syscall per page
 )
-# Readers map up to 2 GB (SQLite's own ceiling; virtual address space only): after every commit a reader's
-# page cache is dropped, and pages beyond the mapped part are read() one by one; at 1M traces (2.4 GB) a
-# count over the trace index took 34-81 ms with 256 MB mapped against 2-11 ms with the whole file.
-_READER_MMAP = "PRAGMA mmap_size=2147483648"
-# the writer keeps index pages hot during ingest; readers (one per thread) rely on mmap and stay small
+# Readers map nothing: while the file grows (every commit of an ingest), a reader's first statement after
+# another connection's commit re-maps its window, which cost ~50 ms with 2 GB mapped, 8-11 ms with 256 MB and
+# 0.8 ms unmapped at 1M traces (bench_server_reads.py); unmapped, pages come from the OS page cache by read().
+_READER_MMAP = "PRAGMA mmap_size=0"
+# the writer keeps index pages hot during ingest; readers (one per thread) stay small: the OS caches the file
 _WRITER_CACHE = "PRAGMA cache_size=-65536"
 _READER_CACHE = "PRAGMA cache_size=-8192"
 # Checkpoints (WAL -> database file, with an fsync) run on a background thread so that no request waits
