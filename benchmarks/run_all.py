@@ -19,16 +19,21 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 
-# script -> the arguments of the run the docs table reports (short enough for one sitting)
-RUNS: dict[str, list[str]] = {
-    "cold": ["--rounds", "5"],
-    "tracing": ["--rounds", "3", "--spans", "50000", "--burst-rounds", "1"],
-    "server": ["--traces", "30000"],
-    "server_reads": [],
-    "prompts": [],
-    "notebook": ["--rounds", "50"],
-    "experiments": ["--items", "1000", "--repeat", "3", "--traces", "2000", "--skip-batch-reference"],
-    "analysis": ["--traces", "10000", "--rounds", "3"],
+# label -> (script name, arguments) of the run the docs table reports (short enough for one sitting)
+RUNS: dict[str, tuple[str, str]] = {
+    "cold": ("cold", "--rounds 5"),
+    "prompts": ("prompts", ""),
+    "tracing": (
+        "tracing",
+        "--rounds 3 --spans 10000 --burst-rounds 3 --outage-spans 50000 --outage-rounds 2",
+    ),
+    "server": ("server", "--traces 30000"),
+    "server-io": ("server", "--io-bytes 1000 --traces 2000"),
+    "server-io-sdk": ("server", "--io-bytes 1000 --traces 2000 --via-reference-sdk"),
+    "server_reads": ("server_reads", "--traces 1000000 --rounds 8 --ingest-seconds 8 --phases 2"),
+    "notebook": ("notebook", "--rounds 50"),
+    "experiments": ("experiments", "--items 1000 --rounds 7 --traces 2000 --skip-batch-reference"),
+    "analysis": ("analysis", "--traces 10000 --rounds 3"),
 }
 
 
@@ -50,13 +55,13 @@ def commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def run(name: str, args: list[str], stamp: str) -> int:
+def run(label: str, name: str, args: list[str], stamp: str) -> int:
     script = HERE / f"bench_{name}.py"
     if not script.exists():
         print(f"SKIP {name}: {script.name} does not exist")
         return 0
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    out = RESULTS / f"bench_{name}-{stamp}.txt"
+    out = RESULTS / f"bench_{label}-{stamp}.txt"
     header = (
         f"# {script.name} {' '.join(args)}\n# machine: {machine()}\n# commit: {commit()}\n"
         f"# started: {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}, load average {load}\n"
@@ -78,13 +83,13 @@ def run(name: str, args: list[str], stamp: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="", help="comma-separated names, e.g. cold,server")
+    parser.add_argument("--only", default="", help="comma-separated labels, e.g. cold,server-io")
     parser.add_argument("--full", action="store_true", help="each script's own defaults (much longer)")
     opts = parser.parse_args()
     names = [n for n in opts.only.split(",") if n] or list(RUNS)
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%MZ", time.gmtime())
-    failed = [n for n in names if run(n, [] if opts.full else RUNS[n], stamp)]
+    failed = [n for n in names if run(n, RUNS[n][0], [] if opts.full else RUNS[n][1].split(), stamp)]
     if failed:
         sys.exit(f"failed: {', '.join(failed)}")
 
