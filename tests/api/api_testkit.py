@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
+import ssl
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pydantic
+import pytest
 
 
 class Recorder:
@@ -36,3 +41,21 @@ class Recorder:
 def quiet() -> contextlib.AbstractContextManager[None]:
     """Ignore the response parse error of the default ``{}`` reply (the request is what is tested)."""
     return contextlib.suppress(pydantic.ValidationError)
+
+
+def self_signed_tls(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context with a fresh self-signed certificate for 127.0.0.1, and the certificate's path.
+
+    Skips the test when the ``openssl`` command is not installed.
+    """
+    if shutil.which("openssl") is None:  # pragma: no cover
+        pytest.skip("openssl CLI not available")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context, cert

@@ -9,7 +9,6 @@ with exactly the bytes a test needs (chunked bodies, closed connections, redirec
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import ssl
 import subprocess
@@ -23,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from api_testkit import self_signed_tls
 
 from langfuse_nb.api import _light
 from langfuse_nb.api.resources import RESOURCE_TABLE, RESOURCES
@@ -284,16 +284,7 @@ def test_usable_only_where_it_behaves_like_httpx(monkeypatch: pytest.MonkeyPatch
 
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    if shutil.which("openssl") is None:  # pragma: no cover
-        pytest.skip("openssl CLI not available")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
+    context, cert = self_signed_tls(tmp_path)
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
