@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import logging
 import random
-import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -221,22 +220,6 @@ def _invalid_score(fields: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _verify_for(base_url: str) -> ssl.SSLContext | bool:
-    """``verify=`` of the score channel's HTTP client.
-
-    httpx reads the whole CA bundle whenever a client is made (50-100 ms, more on a loaded machine). A
-    plain-http endpoint without a proxy never makes a TLS connection (the client follows no redirects),
-    so it gets a verifying context with no trusted certificates: nothing is read, and a TLS connection,
-    should one ever be attempted, fails closed. (``langfuse_nb.api._tls`` has a lazy-loading context,
-    but importing it imports the whole REST client, ~0.4 s.)
-    """
-    import urllib.request  # loaded already by httpx
-
-    if not base_url.lower().startswith("http://") or urllib.request.getproxies():
-        return True
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
 def _poster_for(settings: Settings) -> Poster:
     from langfuse_nb._stdhttp import usable
 
@@ -244,7 +227,9 @@ def _poster_for(settings: Settings) -> Poster:
         return _PlainPoster(ingestion_url(settings), settings.timeout)
     import httpx
 
-    return httpx.Client(timeout=settings.timeout, verify=_verify_for(settings.base_url))
+    from langfuse_nb.api._tls import verify_for  # reads the CA bundle only if a TLS connection is made
+
+    return httpx.Client(timeout=settings.timeout, verify=verify_for(settings.base_url))
 
 
 class ScoresMixin:

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from langfuse_nb.sdk.scores import _random_ids, _verify_for
+from langfuse_nb.api._tls import LazyTrustContext, verify_for
+from langfuse_nb.sdk.scores import _random_ids
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -48,13 +49,14 @@ def test_a_run_does_not_build_the_rest_client(server: Any) -> None:
 def test_score_channel_of_a_plain_http_endpoint_reads_no_certificates(monkeypatch: Any) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
-    context = _verify_for("http://127.0.0.1:3939")
-    assert not isinstance(context, bool)
-    assert context.cert_store_stats()["x509_ca"] == 0  # a TLS connection would fail closed
+    context = verify_for("http://127.0.0.1:3939")  # what the score channel's httpx client gets
+    assert isinstance(context, LazyTrustContext)
+    assert context.cert_store_stats()["x509_ca"] == 0  # nothing read until a TLS connection is made
     assert context.verify_mode.name == "CERT_REQUIRED" and context.check_hostname
-    assert _verify_for("https://cloud.langfuse.com") is True
+    assert verify_for("https://cloud.langfuse.com") is True
     monkeypatch.setenv("HTTP_PROXY", "https://proxy.example:8443")
-    assert _verify_for("http://127.0.0.1:3939") is True  # a TLS proxy needs the real trust store
+    context._load_trust()  # what a TLS connection to the proxy does first
+    assert context.cert_store_stats()["x509_ca"] > 0  # a TLS proxy is checked against the real trust store
 
 
 def test_score_ids_are_well_formed_and_distinct() -> None:
