@@ -133,15 +133,14 @@ def list_observations(
         filter_=filter_,
     )
     conn = db_of(request).reader
-    rows = observations.records(
+    rows = observations.tuples(
         conn.execute(
-            f"SELECT * FROM observations o {where.sql()} ORDER BY o.start_time DESC, o.id LIMIT ? OFFSET ?",
+            f"{observations.VIEW_SELECT} {where.sql()} ORDER BY o.start_time DESC, o.id LIMIT ? OFFSET ?",
             [*where.params, paging.limit, paging.offset],
         )
     )
     total = counts.count(conn, where.count_query("observations o"), where.params)
-    blobs, project_id = blobs_of(request), config_of(request).project_id
-    data = [observations.to_view(r, conn, blobs, project_id) for r in rows]
+    data = observations.ViewBuilder(conn, blobs_of(request), config_of(request).project_id).views(rows)
     return ok({"data": data, "meta": paging.meta(total)})
 
 

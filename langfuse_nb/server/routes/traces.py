@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import operator
 import sqlite3
 import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -166,14 +168,15 @@ def query_traces(
     apply_filter(where, parse_filter(filter_), FILTER_COLUMNS)
     order = order_by(orderBy, ORDER_COLUMNS, "ORDER BY t.timestamp DESC")
     sql_where = where.sql()
-    rows = observations.records(
+    groups = _field_groups(fields)
+    columns = _LIST_IO if "io" in groups else _LIST_CORE  # no input/output/metadata bytes when not shown
+    rows = observations.tuples(
         conn.execute(
-            f"SELECT * FROM traces t {sql_where} {order}, t.id LIMIT ? OFFSET ?",
+            f"SELECT {columns} FROM traces t {sql_where} {order}, t.id LIMIT ? OFFSET ?",
             [*where.params, paging.limit, paging.offset],
         )
     )
     total = _total(conn, where)
-    groups = _field_groups(fields)
     data = _with_summaries(conn, rows, groups, blobs, project_id)
     return {"data": data, "meta": paging.meta(total)}
 
@@ -212,19 +215,39 @@ def _field_groups(fields: str | None) -> set[str]:
     return ({part.strip() for part in fields.split(",")} & FIELD_GROUPS) | {"core"}
 
 
+# The trace columns a view reads, in the order TraceViews.view unpacks them; the last five only with "io".
+_CORE_COLUMNS = (
+    "id",
+    "timestamp",
+    "name",
+    "session_id",
+    "release",
+    "version",
+    "user_id",
+    "tags",
+    "public",
+    "environment",
+    "bookmarked",
+    "created_at",
+    "updated_at",
+)
+_IO_COLUMNS = ("input", "output", "metadata", "resource_id", "scope_id")
+_LIST_CORE = ", ".join(f"t.{c}" for c in _CORE_COLUMNS)
+_LIST_IO = ", ".join(f"t.{c}" for c in _CORE_COLUMNS + _IO_COLUMNS)
+
+
 def _with_summaries(
     conn: sqlite3.Connection,
-    rows: list[dict[str, Any]],
+    rows: list[tuple[Any, ...]],
     groups: set[str],
     blobs: BlobCache,
     project_id: str = PROJECT_ID,
 ) -> list[dict[str, Any]]:
     """Trace list items with observation/score ids, latency and cost, computed for the page only."""
-    ids = [row["id"] for row in rows]
-    summary: dict[str, dict[str, Any]] = {
-        i: {"obs": [], "scores": [], "start": None, "end": None, "cost": 0.0} for i in ids
-    }
-    if ids:
+    # per trace: [observation ids, score ids, first start, last end, summed cost]
+    summary: dict[str, list[Any]] = {row[0]: [[], [], None, None, 0.0] for row in rows}
+    if summary:
+        ids = list(summary)
         marks = ", ".join("?" * len(ids))
         for trace_id, obs_id, start, end, cost in conn.execute(
             f"SELECT trace_id, id, start_time, end_time, total_cost FROM observations "
@@ -232,35 +255,84 @@ def _with_summaries(
             ids,
         ):
             entry = summary[trace_id]
-            entry["obs"].append(obs_id)
-            entry["start"] = start if entry["start"] is None or start < entry["start"] else entry["start"]
+            entry[0].append(obs_id)
+            if entry[2] is None or start < entry[2]:
+                entry[2] = start
             finish = end or start
-            entry["end"] = finish if entry["end"] is None or finish > entry["end"] else entry["end"]
-            entry["cost"] += cost or 0.0
+            if entry[3] is None or finish > entry[3]:
+                entry[3] = finish
+            entry[4] += cost or 0.0
         for trace_id, score_id in conn.execute(
             f"SELECT trace_id, id FROM scores WHERE trace_id IN ({marks}) ORDER BY timestamp", ids
         ):
-            summary[trace_id]["scores"].append(score_id)
-    return [
-        _list_item(
-            trace_view(row, conn, blobs, io="io" in groups, project_id=project_id), summary[row["id"]], groups
-        )
-        for row in rows
-    ]
-
-
-def _list_item(view: dict[str, Any], entry: dict[str, Any], groups: set[str]) -> dict[str, Any]:
-    metrics = "metrics" in groups
-    latency = seconds_between(entry["start"], entry["end"]) or 0.0
-    view.update(
-        {
-            "latency": latency if metrics else -1,
-            "totalCost": _finite(entry["cost"]) if metrics else -1,
-            "observations": entry["obs"] if "observations" in groups else [],
-            "scores": entry["scores"] if "scores" in groups else [],
-        }
+            summary[trace_id][1].append(score_id)
+    metrics, with_observations, with_scores = (
+        "metrics" in groups,
+        "observations" in groups,
+        "scores" in groups,
     )
-    return view
+    views, io = TraceViews(conn, blobs, project_id), "io" in groups
+    items = []
+    for row in rows:
+        obs_ids, score_ids, start, end, cost = summary[row[0]]
+        item = views.view(row, io=io)
+        item["latency"] = (seconds_between(start, end) or 0.0) if metrics else -1
+        item["totalCost"] = _finite(cost) if metrics else -1
+        item["observations"] = obs_ids if with_observations else []
+        item["scores"] = score_ids if with_scores else []
+        items.append(item)
+    return items
+
+
+class TraceViews:
+    """Trace views (without the per-trace summaries) for one request; metadata merged with its resource
+    and scope attributes once per distinct (metadata, resource, scope)."""
+
+    def __init__(self, conn: sqlite3.Connection, blobs: BlobCache, project_id: str = PROJECT_ID) -> None:
+        self._conn, self._blobs, self._project_id = conn, blobs, project_id
+        self._metadata: dict[tuple[Any, Any, Any], Any] = {}
+
+    def view(self, row: Sequence[Any], io: bool = True) -> dict[str, Any]:
+        """The view of a row selected as ``_CORE_COLUMNS`` (+ ``_IO_COLUMNS`` when ``io``)."""
+        (
+            trace_id, timestamp, name, session_id, release, version, user_id, tags, public, environment,
+            bookmarked, created, updated,
+        ) = row[:13]  # fmt: skip
+        view = {
+            "id": trace_id,
+            "timestamp": timestamp,
+            "name": name,
+            "sessionId": session_id,
+            "release": release,
+            "version": version,
+            "userId": user_id,
+            "tags": (loads(tags) or []) if tags is not None else [],
+            "public": bool(public),
+            "environment": environment,
+            "bookmarked": bool(bookmarked),
+            "projectId": self._project_id,
+            "createdAt": created,
+            "updatedAt": updated,
+            "externalId": None,
+            "htmlPath": f"/project/{self._project_id}/traces/{trace_id}",
+        }
+        if io:
+            raw_input, raw_output, metadata, resource_id, scope_id = row[13:]
+            view["input"] = read_io(raw_input)
+            view["output"] = read_io(raw_output)
+            view["metadata"] = self._merged_metadata(metadata, resource_id, scope_id)
+        return view
+
+    def _merged_metadata(self, text: Any, resource_id: Any, scope_id: Any) -> Any:
+        key = (text, resource_id, scope_id)
+        found = self._metadata.get(key)
+        if found is None:
+            found = loads(text) or {}
+            if resource_id is not None:  # interned once, shared by every trace of that resource
+                found["resourceAttributes"] = self._blobs.body(self._conn, resource_id)
+                found["scope"] = self._blobs.body(self._conn, scope_id)
+            self._metadata[key] = found
+        return found
 
 
 def trace_view(
@@ -270,37 +342,9 @@ def trace_view(
     io: bool = True,
     project_id: str = PROJECT_ID,
 ) -> dict[str, Any]:
-    view = {
-        "id": row["id"],
-        "timestamp": row["timestamp"],
-        "name": row["name"],
-        "sessionId": row["session_id"],
-        "release": row["release"],
-        "version": row["version"],
-        "userId": row["user_id"],
-        "tags": loads(row["tags"]) or [],
-        "public": bool(row["public"]),
-        "environment": row["environment"],
-        "bookmarked": bool(row["bookmarked"]),
-        "projectId": project_id,
-        "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"],
-        "externalId": None,
-        "htmlPath": f"/project/{project_id}/traces/{row['id']}",
-    }
-    if io:
-        metadata = loads(row["metadata"]) or {}
-        if row["resource_id"] is not None:  # interned once, shared by every trace of that resource
-            metadata["resourceAttributes"] = blobs.body(conn, row["resource_id"])
-            metadata["scope"] = blobs.body(conn, row["scope_id"])
-        view.update(
-            {
-                "input": read_io(row["input"]),
-                "output": read_io(row["output"]),
-                "metadata": metadata,
-            }
-        )
-    return view
+    """The view of one stored trace row (by column name)."""
+    columns = _CORE_COLUMNS + _IO_COLUMNS if io else _CORE_COLUMNS
+    return TraceViews(conn, blobs, project_id).view(tuple(row[c] for c in columns), io=io)
 
 
 def get_trace(request: Request, traceId: str) -> JsonResponse:
@@ -317,24 +361,46 @@ def trace_detail(
     row = traces.get(conn, traceId)
     if row is None:
         return None
-    obs_rows = observations.records(
-        conn.execute("SELECT * FROM observations WHERE trace_id = ? ORDER BY start_time, id", (traceId,))
-    )
-    obs_views = [observations.to_view(o, conn, blobs, project_id) for o in obs_rows]
+    obs_rows = _trace_observations(conn, traceId)
     view = trace_view(row, conn, blobs, project_id=project_id)
-    starts = [o["start_time"] for o in obs_rows]
-    ends = [o["end_time"] or o["start_time"] for o in obs_rows]
     view.update(
         {
-            "latency": seconds_between(min(starts), max(ends)) if obs_rows else 0.0,
-            "totalCost": _finite(sum(o["total_cost"] or 0.0 for o in obs_rows)),
-            "observations": obs_views,
+            "latency": _span_seconds(obs_rows),
+            "totalCost": _finite(sum(o[_TOTAL_COST] or 0.0 for o in obs_rows)),
+            "observations": observations.ViewBuilder(conn, blobs, project_id).views(obs_rows),
             "scores": [
                 scores.to_view(s, v1=True, project_id=project_id) for s in scores.for_traces(conn, [traceId])
             ],
         }
     )
     return view
+
+
+# In index order (trace_id, start_time), ties put in id order here: SQLite's sort for "ORDER BY
+# start_time, id" copies every selected column of every row into a temporary b-tree (~1-3 ms for 1,000).
+_TRACE_OBSERVATIONS = f"{observations.VIEW_SELECT} WHERE o.trace_id = ? ORDER BY o.start_time"
+_SORTED_OBSERVATIONS = f"{_TRACE_OBSERVATIONS}, o.id"
+_START, _END, _TOTAL_COST = observations.START_TIME, observations.END_TIME, observations.TOTAL_COST
+_START_AND_ID = operator.itemgetter(_START, 0)
+
+
+def _trace_observations(conn: sqlite3.Connection, trace_id: str) -> list[tuple[Any, ...]]:
+    """A trace's observation rows (``VIEW_COLUMNS``) ordered by start time, then id."""
+    rows = observations.tuples(conn.execute(_TRACE_OBSERVATIONS, (trace_id,)))
+    try:
+        rows.sort(key=_START_AND_ID)  # text order is SQLite's BINARY order; nearly sorted already
+    except TypeError:  # a non-text value somewhere: let SQLite order the mixed types
+        rows = observations.tuples(conn.execute(_SORTED_OBSERVATIONS, (trace_id,)))
+    return rows
+
+
+def _span_seconds(obs_rows: list[tuple[Any, ...]]) -> float | None:
+    """Seconds from the first start to the last end (or start) of a trace's observations; 0.0 without any."""
+    if not obs_rows:
+        return 0.0
+    first = min(o[_START] for o in obs_rows)
+    last = max(o[_END] or o[_START] for o in obs_rows)
+    return seconds_between(first, last)
 
 
 def delete_trace(request: Request, traceId: str) -> JsonResponse:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
+
 from langfuse_nb.server import costs
 from langfuse_nb.server.config import PROJECT_ID
 from langfuse_nb.server.store import models
@@ -132,7 +134,12 @@ def read_io(text: str | None) -> Any:
         return None
     if not isinstance(text, str):  # a packed (compressed) value: parse_lenient unpacks it
         return parse_lenient(text)
-    return parse_lenient(text) if text[0] in _JSON_STARTS else text
+    if text[0] not in _JSON_STARTS:
+        return text
+    try:  # parse_lenient's rule, inlined: this runs for every input and output of a view
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
 
 
 Record = dict[str, Any]  # one stored row by column name (dict lookups: sqlite3.Row searches its names)
@@ -142,11 +149,10 @@ def as_record(row: sqlite3.Row | Record) -> Record:
     return row if isinstance(row, dict) else dict(zip(row.keys(), row, strict=True))
 
 
-def records(cursor: sqlite3.Cursor) -> list[Record]:
-    """All rows of ``cursor`` as records, built once per query instead of per column read."""
-    names = [column[0] for column in cursor.description]
-    cursor.row_factory = None  # plain tuples: zip them with the names
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+def tuples(cursor: sqlite3.Cursor) -> list[tuple[Any, ...]]:
+    """All rows of ``cursor`` as plain tuples (for builders that unpack them by position)."""
+    cursor.row_factory = None
+    return cursor.fetchall()
 
 
 # price fields per built-in model id: the price table is fixed for the life of the process
@@ -184,6 +190,9 @@ def epoch_sql(column: str) -> str:
     return f"(strftime('%s', substr({column}, 1, 19)) + substr({column}, 21, 6) / 1000000.0)"
 
 
+# ---- durations --------------------------------------------------------------------------------------------
+
+
 def _instant(text: str) -> datetime:
     if len(text) == 27 and text[-1] == "Z":  # the stored fixed-width UTC form
         return datetime.fromisoformat(text[:-1])
@@ -194,8 +203,16 @@ def seconds_between(start: str | None, end: str | None) -> float | None:
     """Seconds from one stored timestamp to another, exact to the microsecond; None when one is missing."""
     if not start or not end:
         return None
+    if len(start) == 27 == len(end) and start[26] == "Z" == end[26]:  # both in the stored fixed-width form
+        return (_fromisoformat(end[:26]) - _fromisoformat(start[:26])).total_seconds()
     # datetime arithmetic: differences of epoch floats near 1.7e9 would be off in the 7th decimal
     return (_instant(end) - _instant(start)).total_seconds()
+
+
+_fromisoformat = datetime.fromisoformat
+
+
+# ---- the v1 view ------------------------------------------------------------------------------------------
 
 
 def _usage_fields(usage: dict[str, Any]) -> dict[str, Any]:
@@ -226,82 +243,160 @@ _NO_USAGE: dict[str, Any] = {
     "completionTokens": 0,
     "totalTokens": 0,
 }
+_NUMBER = (int, float)
+_NO_TOTAL = object()  # cost details without a "total" key: the row's total_cost column answers
+_NO_COST: tuple[dict[str, Any], Any, Any, Any] = ({}, None, None, _NO_TOTAL)
+
+# The columns the v1 view reads, in the order ViewBuilder.view unpacks them.
+VIEW_COLUMNS = (
+    "id",
+    "trace_id",
+    "parent_observation_id",
+    "type",
+    "name",
+    "start_time",
+    "end_time",
+    "completion_start_time",
+    "environment",
+    "level",
+    "status_message",
+    "version",
+    "input",
+    "output",
+    "metadata",
+    "model",
+    "model_parameters",
+    "usage_details",
+    "cost_details",
+    "total_cost",
+    "prompt_id",
+    "prompt_name",
+    "prompt_version",
+    "resource_id",
+    "scope_id",
+    "experiment",
+    "created_at",
+    "updated_at",
+    "model_id",
+    "usage_pricing_tier_id",
+    "usage_pricing_tier_name",
+)
+VIEW_SELECT = f"SELECT {', '.join(f'o.{c}' for c in VIEW_COLUMNS)} FROM observations o"
+START_TIME, TOTAL_COST = VIEW_COLUMNS.index("start_time"), VIEW_COLUMNS.index("total_cost")
+END_TIME = VIEW_COLUMNS.index("end_time")
 
 
-def _cost_fields(row: Record, cost: dict[str, Any]) -> dict[str, Any]:
-    total = cost.get("total", row["total_cost"])
-    # columns added by later migrations may be absent from rows selected with an explicit column list
-    model_id = row.get("model_id")
-    input_cost, output_cost = _input_output_sums(cost)
-    return {
-        "costDetails": cost,
-        "modelId": model_id,
-        **_price_fields(model_id),  # the matched model's default-tier prices
-        "usagePricingTierId": row.get("usage_pricing_tier_id"),
-        "usagePricingTierName": row.get("usage_pricing_tier_name"),
-        "calculatedInputCost": input_cost,
-        "calculatedOutputCost": output_cost,
-        # Langfuse reports 0 (not null) when no total cost is known
-        "calculatedTotalCost": total if isinstance(total, int | float) else 0.0,
-    }
+class ViewBuilder:
+    """Builds v1 ``ObservationsView`` dicts for one request.
+
+    What many rows share is worked out once per request: metadata merged with its resource and scope
+    attributes (per distinct text and resource), parsed usage and cost details (per distinct text) and the
+    model's prices. Shared parts are the same objects in several views, which are serialised, never
+    mutated. Everything else is one dict literal per row, in the field order Langfuse uses.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, blobs: BlobCache, project_id: str = PROJECT_ID) -> None:
+        self._conn, self._blobs, self._project_id = conn, blobs, project_id
+        self._metadata: dict[tuple[Any, Any, Any], Any] = {}
+        self._usage: dict[Any, dict[str, Any]] = {}
+        self._costs: dict[Any, tuple[dict[str, Any], Any, Any, Any]] = {}
+        self._prices: dict[Any, dict[str, Any]] = {}
+
+    def views(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        """Views of rows selected with ``VIEW_SELECT`` (plain tuples)."""
+        return list(map(self.view, rows))
+
+    def view(self, row: Sequence[Any]) -> dict[str, Any]:
+        """The view of one row, its values in ``VIEW_COLUMNS`` order."""
+        (
+            oid, trace_id, parent, kind, name, start, end, first_token, environment, level, status,
+            version, raw_input, raw_output, metadata, model, model_parameters, usage, cost, total_cost,
+            prompt_id, prompt_name, prompt_version, resource_id, scope_id, experiment, created, updated,
+            model_id, tier_id, tier_name,
+        ) = row  # fmt: skip
+        cost_details, input_cost, output_cost, total = self._cost(cost) if cost else _NO_COST
+        if total is _NO_TOTAL:
+            total = total_cost
+        prices = self._prices.get(model_id)
+        if prices is None:
+            prices = self._prices[model_id] = _price_fields(model_id)
+        view = {
+            "id": oid,
+            "traceId": trace_id,
+            "type": kind,
+            "name": name,
+            "startTime": start,
+            "endTime": end,
+            "completionStartTime": first_token,
+            "model": model,
+            "modelParameters": (loads(model_parameters) or {}) if model_parameters is not None else {},
+            "input": read_io(raw_input),
+            "output": read_io(raw_output),
+            "metadata": self._merged_metadata(metadata, resource_id, scope_id),
+            "version": version,
+            "level": level or "DEFAULT",
+            "statusMessage": status,
+            "parentObservationId": parent,
+            "environment": environment or "default",
+            "promptId": prompt_id,
+            "promptName": prompt_name,
+            "promptVersion": prompt_version,
+            **(self._usage_of(usage) if usage else _NO_USAGE),
+            "costDetails": cost_details,
+            "modelId": model_id,
+            **prices,  # the matched model's default-tier prices
+            "usagePricingTierId": tier_id,
+            "usagePricingTierName": tier_name,
+            "calculatedInputCost": input_cost,
+            "calculatedOutputCost": output_cost,
+            # Langfuse reports 0 (not null) when no total cost is known
+            "calculatedTotalCost": total if isinstance(total, _NUMBER) else 0.0,
+            "latency": seconds_between(start, end),
+            "timeToFirstToken": seconds_between(start, first_token) if first_token else None,
+            "projectId": self._project_id,
+            "createdAt": created,
+            "updatedAt": updated,
+        }
+        if experiment:
+            view.update(loads(experiment))
+        return view
+
+    def _merged_metadata(self, text: Any, resource_id: Any, scope_id: Any) -> Any:
+        """The stored metadata with the row's resource and scope attributes, once per distinct triple."""
+        key = (text, resource_id, scope_id)
+        found = self._metadata.get(key)
+        if found is None:
+            found = loads(text) or {}
+            if resource_id is not None:
+                found["resourceAttributes"] = self._blobs.body(self._conn, resource_id)
+                found["scope"] = self._blobs.body(self._conn, scope_id)
+            self._metadata[key] = found
+        return found
+
+    def _usage_of(self, text: Any) -> dict[str, Any]:
+        found = self._usage.get(text)
+        if found is None:
+            found = self._usage[text] = _usage_fields(loads(text))
+        return found
+
+    def _cost(self, text: Any) -> tuple[dict[str, Any], Any, Any, Any]:
+        """Cost details, their input and output sums, and their "total" (``_NO_TOTAL`` when absent)."""
+        found = self._costs.get(text)
+        if found is None:
+            details = loads(text) or {}
+            total = details.get("total", _NO_TOTAL)
+            found = self._costs[text] = (details, *_input_output_sums(details), total)
+        return found
 
 
-def _no_cost_fields(row: Record) -> dict[str, Any]:
-    """``_cost_fields`` of a row without cost details (the common case), without the empty-dict work."""
-    total = row["total_cost"]
-    model_id = row.get("model_id")
-    return {
-        "costDetails": {},
-        "modelId": model_id,
-        **_price_fields(model_id),
-        "usagePricingTierId": row.get("usage_pricing_tier_id"),
-        "usagePricingTierName": row.get("usage_pricing_tier_name"),
-        "calculatedInputCost": None,
-        "calculatedOutputCost": None,
-        "calculatedTotalCost": total if isinstance(total, int | float) else 0.0,
-    }
+def view_row(row: sqlite3.Row | Record) -> tuple[Any, ...]:
+    """A stored row (any column selection holding the view's columns) in ``VIEW_COLUMNS`` order."""
+    record = as_record(row)
+    return tuple(record.get(column) for column in VIEW_COLUMNS)
 
 
 def to_view(
     row: sqlite3.Row | Record, conn: sqlite3.Connection, blobs: BlobCache, project_id: str = PROJECT_ID
 ) -> dict[str, Any]:
-    """The v1 ``ObservationsView`` shape, field for field as Langfuse returns it."""
-    row = as_record(row)
-    start, end, first_token = row["start_time"], row["end_time"], row["completion_start_time"]
-    metadata = loads(row["metadata"]) or {}
-    if row["resource_id"] is not None:
-        metadata["resourceAttributes"] = blobs.body(conn, row["resource_id"])
-        metadata["scope"] = blobs.body(conn, row["scope_id"])
-    view = {
-        "id": row["id"],
-        "traceId": row["trace_id"],
-        "type": row["type"],
-        "name": row["name"],
-        "startTime": start,
-        "endTime": end,
-        "completionStartTime": first_token,
-        "model": row["model"],
-        "modelParameters": loads(row["model_parameters"]) or {},
-        "input": read_io(row["input"]),
-        "output": read_io(row["output"]),
-        "metadata": metadata,
-        "version": row["version"],
-        "level": row["level"] or "DEFAULT",
-        "statusMessage": row["status_message"],
-        "parentObservationId": row["parent_observation_id"],
-        "environment": row["environment"] or "default",
-        "promptId": row["prompt_id"],
-        "promptName": row["prompt_name"],
-        "promptVersion": row["prompt_version"],
-    }
-    usage, cost = row["usage_details"], row["cost_details"]
-    view.update(_usage_fields(loads(usage)) if usage else _NO_USAGE)
-    view.update(_cost_fields(row, loads(cost) or {}) if cost else _no_cost_fields(row))
-    view["latency"] = seconds_between(start, end)
-    view["timeToFirstToken"] = seconds_between(start, first_token) if first_token else None
-    view["projectId"] = project_id
-    view["createdAt"] = row["created_at"]
-    view["updatedAt"] = row["updated_at"]
-    if row["experiment"]:
-        view.update(loads(row["experiment"]))
-    return view
+    """The v1 ``ObservationsView`` shape of one row, field for field as Langfuse returns it."""
+    return ViewBuilder(conn, blobs, project_id).view(view_row(row))
