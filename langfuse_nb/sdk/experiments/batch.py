@@ -30,8 +30,10 @@ from langfuse_nb.sdk.experiments.batch_results import (
     ItemMetrics,
 )
 from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator
+from langfuse_nb.sdk.experiments.item_trace import error_text
 from langfuse_nb.sdk.experiments.progress import Progress, resolve
-from langfuse_nb.sdk.experiments.runner import ScoreBurst, error_text, gather_or_cancel
+from langfuse_nb.sdk.experiments.runner import gather_or_cancel
+from langfuse_nb.sdk.experiments.scoring import ScoreBurst
 
 if TYPE_CHECKING:
     from langfuse_nb.sdk.client import Langfuse

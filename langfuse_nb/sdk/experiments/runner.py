@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
-import hashlib
 import json
 import logging
 import threading
@@ -21,26 +19,36 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as context_api
-from opentelemetry import trace as trace_api
-from opentelemetry.trace import Status, StatusCode
 
 from langfuse_nb.sdk.encode import encode_value
-from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator
+from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator, to_evaluations
+from langfuse_nb.sdk.experiments.item_trace import (
+    ROOT_SPAN_NAME,
+    ItemFields,
+    ItemTrace,
+    RunAttributes,
+    close_root,
+    detach,
+    error_text,
+    is_awaitable,
+    is_dataset_item,
+    local_item_id,
+    make_current,
+    record_failure,
+)
 from langfuse_nb.sdk.experiments.progress import Progress, resolve
-from langfuse_nb.sdk.experiments.results import ExperimentItemResult, ExperimentResult, item_field
+from langfuse_nb.sdk.experiments.results import ExperimentItemResult, ExperimentResult
+from langfuse_nb.sdk.experiments.scoring import ScoreBurst, send_score
 from langfuse_nb.sdk.ids import create_observation_id
 from langfuse_nb.sdk.observations import start_observation
-from langfuse_nb.tracing.propagation import PROPAGATED_KEY, with_propagated
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
 if TYPE_CHECKING:
     from langfuse_nb.sdk.client import Langfuse
 
+__all__ = ["ExperimentRunner", "ExperimentSpec", "UsageCollector", "gather_or_cancel", "local_item_id"]
 logger = logging.getLogger("langfuse_nb")
 
-ROOT_SPAN_NAME = "experiment-item-run"
-EXPERIMENT_ENVIRONMENT = "sdk-experiment"
-MAX_PROPAGATED_LENGTH = 200  # longer propagated values are dropped, as for propagate_attributes
 _YIELD_EVERY = 64  # a worker whose items never await still lets the loop breathe this often
 SERVER_COST_PAGES = 20  # pages of 100 generations read back for server-computed costs
 
@@ -49,18 +57,6 @@ def default_run_name(name: str) -> str:
     """``"<name> - <UTC ISO timestamp>Z"``, the reference's default run name."""
     stamp = dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
     return f"{name} - {stamp}"
-
-
-def local_item_id(item_input: Any) -> str | None:
-    """K5: first 16 hex digits of sha256 of the serialized input (strings raw, others JSON)."""
-    serialized = encode_value(item_input)
-    if serialized is None:
-        return None
-    return hashlib.sha256(serialized.encode("utf-8")).hexdigest()[:16]
-
-
-def is_dataset_item(item: Any) -> bool:
-    return not isinstance(item, dict) and hasattr(item, "id") and hasattr(item, "dataset_id")
 
 
 async def gather_or_cancel(coroutines: list[Any]) -> None:
@@ -120,42 +116,6 @@ def _add(sums: dict[str, dict[str, float]], trace_id: str, raw: Any) -> None:
             target[key] = target.get(key, 0) + value
 
 
-def _make_current(span: Any, parent: Any, propagated: dict[str, str]) -> Any:
-    """Make ``span`` current with the item's propagated attributes (on it and on every span inside);
-    the detach token, or None when that failed (the task still runs)."""
-    try:
-        if span.is_recording():
-            span.set_attributes(propagated)
-        outer = parent.get(PROPAGATED_KEY) or {}
-        # the item's values win; the experiment attributes hold no tags, the only merged kind
-        ctx = with_propagated({**outer, **propagated}, trace_api.set_span_in_context(span, parent))
-        return context_api.attach(ctx)
-    except Exception:  # telemetry must not break the item
-        logger.warning("langfuse_nb: could not make the experiment item's span current", exc_info=True)
-        return None
-
-
-def _detach(token: Any) -> None:
-    try:
-        context_api.detach(token)
-    except Exception:
-        logger.debug("langfuse_nb: detach failed", exc_info=True)
-
-
-def _record_failure(span: Any, exc: BaseException) -> None:
-    """As a ``with`` observation does when its block raises: the exception event and an ERROR status."""
-    try:
-        if span.is_recording():
-            span.record_exception(exc)
-            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-    except Exception:
-        logger.debug("langfuse_nb: recording the exception failed", exc_info=True)
-
-
-def error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
 @dataclass
 class ExperimentSpec:
     """The arguments of one ``run_experiment`` call, validated."""
@@ -201,28 +161,6 @@ def _optional(fn: Callable[..., Any] | None) -> UserCallable | None:
     return UserCallable(fn) if fn is not None else None
 
 
-@dataclass
-class _ItemFields:
-    input: Any
-    expected_output: Any
-    metadata: Any
-    dataset_id: str | None
-    item_id: str | None
-
-    @classmethod
-    def of(cls, item: Any) -> _ItemFields:
-        item_input = item_field(item, "input")
-        if is_dataset_item(item):
-            return cls(item_input, item.expected_output, item.metadata, item.dataset_id, item.id)
-        return cls(
-            item_input,
-            item_field(item, "expected_output"),
-            item_field(item, "metadata"),
-            None,
-            local_item_id(item_input),
-        )
-
-
 class ExperimentRunner:
     """Runs one experiment; ``result()`` gives the (possibly partial) result at any time."""
 
@@ -234,7 +172,12 @@ class ExperimentRunner:
         self._run_evaluations: list[Evaluation] = []
         self._dataset_run_url: str | None = None
         self._completed = False
-        self._dropped_keys: set[str] = set()
+        self._attributes = RunAttributes(spec.run_name, spec.metadata, self._local_experiment_id)
+        self._metadata_base: dict[str, Any] = {
+            "experiment_name": spec.name,
+            "experiment_run_name": spec.run_name,
+            **(spec.metadata or {}),
+        }
         self._usage = UsageCollector()
         self._scores = ScoreBurst(client)
         self._started_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
@@ -337,43 +280,44 @@ class ExperimentRunner:
         await gather_or_cancel([worker() for _ in range(workers)])
 
     async def _process(self, item: Any, index: int) -> ExperimentItemResult:
-        fields = _ItemFields.of(item)
-        state: dict[str, Any] = {"trace_id": None, "observation_id": None, "dataset_run_id": None}
+        fields = ItemFields.of(item)
+        trace = ItemTrace()
         started = time.perf_counter()
         try:
-            output = await self._traced_task(item, fields, state)
+            output = await self._traced_task(item, fields, trace)
         except Exception as exc:  # one failing item never stops the run
             logger.error("langfuse_nb: Item %d failed: %s", index, exc)  # the reference's text
             failed = ExperimentItemResult(
                 item=item,
                 output=None,
                 evaluations=[],
-                trace_id=state["trace_id"],
-                dataset_run_id=state["dataset_run_id"],
+                trace_id=trace.trace_id,
+                dataset_run_id=trace.dataset_run_id,
                 error=error_text(exc),
                 item_id=fields.item_id,
             )
             failed.latency = time.perf_counter() - started
             return failed
         latency = time.perf_counter() - started
-        evaluations = await self._evaluate(item, fields, output, state)
+        evaluations = await self._evaluate(item, fields, output, trace) if self._spec.evaluators else []
         done = ExperimentItemResult(
             item=item,
             output=output,
             evaluations=evaluations,
-            trace_id=state["trace_id"],
-            dataset_run_id=state["dataset_run_id"],
+            trace_id=trace.trace_id,
+            dataset_run_id=trace.dataset_run_id,
             item_id=fields.item_id,
         )
         done.latency = latency
         return done
 
-    async def _traced_task(self, item: Any, fields: _ItemFields, state: dict[str, Any]) -> Any:
+    async def _traced_task(self, item: Any, fields: ItemFields, trace: ItemTrace) -> Any:
         """The task inside the item's root span, which is current (with the item's propagated
         attributes) while the task runs.
 
-        One span start carrying the item's fixed attributes and one context switch for span and
-        propagated values together: an item costs about as much as a plain traced call.
+        The span starts with the item's fixed attributes and ends after one more write (propagated
+        values, input, output, metadata); span and propagated values become current in one context
+        switch; a sync task is called without a coroutine of its own.
         """
         parent = context_api.get_current()
         span = start_observation(
@@ -381,39 +325,44 @@ class ExperimentRunner:
             name=ROOT_SPAN_NAME,
             as_type="span",
             params={},
+            ctx=parent,
             encoded=self._root_attributes(fields),
         )
-        otel_span, token = span._otel_span, None
+        otel_span, token, propagated = span._otel_span, None, None
         try:
-            if span.trace_id.strip("0"):  # a no-op span (tracing disabled) has all-zero ids
-                state["trace_id"], state["observation_id"] = span.trace_id, span.id
+            trace.open(otel_span)
             if fields.input is None:
                 raise ValueError("Experiment Item is missing input. Skipping item.")  # reference text
-            if fields.dataset_id is not None and state["trace_id"]:  # no link without a trace
-                state["dataset_run_id"] = await self._link_dataset_run(span, fields)
-            token = _make_current(otel_span, parent, self._propagated(span, fields, state["dataset_run_id"]))
-            output = await self._spec.task.acall(item=item)
-            span.update(input=fields.input, output=output, metadata=self._root_metadata(fields))
+            if fields.dataset_id is not None and trace.trace_id:  # no link without a trace
+                trace.dataset_run_id = await self._link_dataset_run(trace, fields)
+            propagated = self._attributes.of_item(fields, trace)
+            token = make_current(otel_span, parent, propagated)
+            output = self._spec.task.call(item=item)
+            if is_awaitable(output):
+                output = await output
+            close_root(
+                span,
+                propagated,
+                {"input": fields.input, "output": output, "metadata": self._root_metadata(fields)},
+            )
             return output
         except BaseException as exc:
-            if isinstance(exc, Exception):
-                span.update(output=f"Error: {exc}", level="ERROR", status_message=str(exc))
-            _record_failure(otel_span, exc)
+            record_failure(span, propagated, exc)
             raise
         finally:
             if token is not None:
-                _detach(token)
+                detach(token)
             otel_span.end()
 
-    async def _link_dataset_run(self, span: Any, fields: _ItemFields) -> str | None:
+    async def _link_dataset_run(self, trace: ItemTrace, fields: ItemFields) -> str | None:
         """POST /api/public/dataset-run-items while the root span is open (wire-protocol §5.4)."""
         request = {
             "runName": self._spec.run_name,
             "runDescription": self._spec.description,
             "metadata": self._spec.metadata,
             "datasetItemId": fields.item_id,
-            "traceId": span.trace_id,
-            "observationId": span.id,
+            "traceId": trace.trace_id,
+            "observationId": trace.observation_id,
         }
         try:
             created = await asyncio.to_thread(self._client.api.dataset_run_items.create, request=request)
@@ -422,7 +371,7 @@ class ExperimentRunner:
             return None
         return getattr(created, "dataset_run_id", None)
 
-    def _root_attributes(self, fields: _ItemFields) -> dict[str, Any]:
+    def _root_attributes(self, fields: ItemFields) -> dict[str, Any]:
         """Attributes of the root span known before it starts (set at creation, in one write)."""
         attributes = {
             A.EXPERIMENT_DESCRIPTION: self._spec.description,
@@ -430,46 +379,8 @@ class ExperimentRunner:
         }
         return {key: value for key, value in attributes.items() if value is not None}
 
-    def _propagated(self, span: Any, fields: _ItemFields, dataset_run_id: str | None) -> dict[str, str]:
-        """The ``langfuse.experiment.*`` attributes every span of this item carries (K9)."""
-        values = {
-            A.ENVIRONMENT: EXPERIMENT_ENVIRONMENT,
-            A.EXPERIMENT_ID: dataset_run_id or self._local_experiment_id,
-            A.EXPERIMENT_NAME: self._spec.run_name,
-            A.EXPERIMENT_METADATA: self._run_metadata_text,
-            A.EXPERIMENT_DATASET_ID: fields.dataset_id,
-            A.EXPERIMENT_ITEM_ID: fields.item_id,
-            A.EXPERIMENT_ITEM_METADATA: encode_value(fields.metadata),
-            A.EXPERIMENT_ITEM_ROOT_OBSERVATION_ID: span.id,
-        }
-        kept: dict[str, str] = {}
-        for key, value in values.items():
-            if value is None:
-                continue
-            if len(value) > MAX_PROPAGATED_LENGTH:
-                self._warn_dropped(key)
-                continue
-            kept[key] = value
-        return kept
-
-    @functools.cached_property
-    def _run_metadata_text(self) -> str | None:
-        """The run's metadata as sent (the same for every item: serialized once)."""
-        return encode_value(self._spec.metadata)
-
-    def _warn_dropped(self, key: str) -> None:
-        if key not in self._dropped_keys:
-            self._dropped_keys.add(key)
-            logger.warning(
-                "langfuse_nb: %s is longer than %d characters; not propagated", key, MAX_PROPAGATED_LENGTH
-            )
-
-    def _root_metadata(self, fields: _ItemFields) -> dict[str, Any]:
-        metadata: dict[str, Any] = {
-            "experiment_name": self._spec.name,
-            "experiment_run_name": self._spec.run_name,
-            **(self._spec.metadata or {}),
-        }
+    def _root_metadata(self, fields: ItemFields) -> dict[str, Any]:
+        metadata = dict(self._metadata_base)  # the run's part, built once
         if fields.dataset_id is not None:
             metadata.update(dataset_id=fields.dataset_id, dataset_item_id=fields.item_id)
         if isinstance(fields.metadata, dict):
@@ -479,7 +390,7 @@ class ExperimentRunner:
     # -------------------------------------------------------------------- evaluation
 
     async def _evaluate(
-        self, item: Any, fields: _ItemFields, output: Any, state: dict[str, Any]
+        self, item: Any, fields: ItemFields, output: Any, trace: ItemTrace
     ) -> list[Evaluation]:
         arguments = {
             "input": fields.input,
@@ -487,7 +398,7 @@ class ExperimentRunner:
             "expected_output": fields.expected_output,
             "metadata": fields.metadata,
         }
-        target = {"trace_id": state["trace_id"], "observation_id": state["observation_id"]}
+        target = {"trace_id": trace.trace_id, "observation_id": trace.observation_id}
         evaluations: list[Evaluation] = []
         for evaluator in self._spec.evaluators:
             evaluations += await self._scored(evaluator, arguments, target)
@@ -502,7 +413,8 @@ class ExperimentRunner:
         self, evaluator: UserCallable, arguments: dict[str, Any], target: dict[str, Any]
     ) -> list[Evaluation]:
         try:
-            evaluations = await run_evaluator(evaluator, **arguments)
+            result = evaluator.call(**arguments)  # a sync evaluator needs no coroutine of its own
+            evaluations = to_evaluations(await result if is_awaitable(result) else result)
         except Exception as exc:  # one failing evaluator never stops the item or the run
             logger.error("langfuse_nb: Evaluator %s failed: %s", evaluator.name, exc)  # the reference's text
             return []
@@ -541,79 +453,3 @@ class ExperimentRunner:
             return None
         base = self._client._settings.base_url.rstrip("/")
         return f"{base}/project/{project_id}/datasets/{dataset_id}/runs/{dataset_run_id}"
-
-
-class ScoreBurst:
-    """Score events of a run's items, handed to the score channel once per event-loop iteration.
-
-    Queued one at a time as items finish, the scores of a fast run wake the channel's thread every 15
-    scores (its batch size) for a request of 15, which costs more than building the scores. Held until
-    the loop next runs its callbacks, they go out together, in one request of up to 500. Each event is
-    stamped when its evaluation is done; none waits longer than the loop's next turn, and the run
-    releases what is left when it ends or is interrupted.
-    """
-
-    def __init__(self, client: Langfuse) -> None:
-        self._client = client
-        self._events: list[dict[str, Any]] = []
-        self._scheduled = False
-
-    def add(self, evaluation: Evaluation, **target: Any) -> bool:
-        """Build the score of ``evaluation`` now and queue it at the loop's next turn; False when not sent."""
-        if evaluation.value is None:
-            logger.debug("langfuse_nb: evaluation %s has no value; not sent as a score", evaluation.name)
-            return False
-        try:
-            event = self._client._score_event_of(_score_fields(evaluation, target))
-        except Exception as exc:
-            logger.error("langfuse_nb: could not create score %s: %s", evaluation.name, exc)
-            return False
-        if event is not None:
-            self._events.append(event)
-            if not self._scheduled:
-                asyncio.get_running_loop().call_soon(self.release)
-                self._scheduled = True
-        return True
-
-    def release(self) -> None:
-        """Queue every held event now (also called when the run ends, however it ends)."""
-        self._scheduled = False
-        events, self._events = self._events, []
-        if events:
-            try:
-                self._client._queue_score_events(events)
-            except Exception:  # telemetry never fails the run
-                logger.warning("langfuse_nb: could not queue %d scores", len(events), exc_info=True)
-
-
-def _score_fields(evaluation: Evaluation, target: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": evaluation.name,
-        "value": evaluation.value,
-        "comment": evaluation.comment,
-        "metadata": evaluation.metadata,
-        "data_type": evaluation.data_type,
-        "config_id": evaluation.config_id,
-        **target,
-    }
-
-
-def send_score(client: Langfuse, evaluation: Evaluation, **target: Any) -> bool:
-    """Queue one score for ``evaluation`` (non-blocking); False when it was not sent."""
-    if evaluation.value is None:
-        logger.debug("langfuse_nb: evaluation %s has no value; not sent as a score", evaluation.name)
-        return False
-    try:
-        client.create_score(
-            name=evaluation.name,
-            value=evaluation.value,
-            comment=evaluation.comment,
-            metadata=evaluation.metadata,
-            data_type=evaluation.data_type,  # type: ignore[arg-type]  # validated by create_score
-            config_id=evaluation.config_id,
-            **target,
-        )
-    except Exception as exc:
-        logger.error("langfuse_nb: could not create score %s: %s", evaluation.name, exc)
-        return False
-    return True
