@@ -162,6 +162,8 @@ def start_server(db: Path, port: int, root: Path = REPO) -> subprocess.Popen[byt
     """``langfuse_nb serve`` of the package under ``root`` (this checkout, or an older one to compare)."""
     log = (db.parent / "server.log").open("wb")  # kept next to the database: why a start failed
     env = {**os.environ, "PYTHONPATH": str(root)}
+    if INGEST_WORKERS is not None:  # this checkout's ingest worker processes (older ones ignore it)
+        env["LANGFUSE_NB_INGEST_WORKERS"] = str(INGEST_WORKERS)
     process = subprocess.Popen(
         [sys.executable, "-m", "langfuse_nb", "serve", "--port", str(port), "--db", str(db)],
         stdout=log,
@@ -181,12 +183,34 @@ def start_server(db: Path, port: int, root: Path = REPO) -> subprocess.Popen[byt
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User+system CPU time of a process (Linux /proc), to report capacity independent of other load."""
+    """User+system CPU time (Linux /proc) of a server process and its children (the ingest workers), to
+    report capacity independent of other load. Children that ended and were waited for count through the
+    server's cutime/cstime; running ones through their own /proc entries."""
+    fields = _stat(pid)
+    if fields is None:
+        return None
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    for child in _children(pid):
+        found = _stat(child)
+        ticks += sum(int(f) for f in found[11:13]) if found else 0
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields is not None and int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
 
 
 def ingest(url: str, batches: list[bytes], senders: int) -> float:
@@ -303,6 +327,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--spans-per-trace", type=int, default=3)
     parser.add_argument("--batch-traces", type=int, default=200, help="traces per OTLP request")
     parser.add_argument("--senders", type=int, default=2)
+    parser.add_argument(
+        "--ingest-workers", type=int, default=None, help="server ingest processes (default: the server's)"
+    )
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--io-bytes", type=int, default=0, help="JSON input and output bytes per span")
     parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
@@ -401,8 +428,13 @@ def compare(args: argparse.Namespace, batches: list[bytes]) -> dict[str, object]
     return {"summary": summary, "runs": runs}
 
 
+INGEST_WORKERS: int | None = None
+
+
 def main() -> None:
+    global INGEST_WORKERS
     args = parse_args()
+    INGEST_WORKERS = args.ingest_workers
     batches = [
         build_batch(
             first, min(args.batch_traces, args.traces - first), args.spans_per_trace, START_NS, args.io_bytes

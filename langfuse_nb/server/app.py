@@ -22,6 +22,7 @@ from langfuse_nb.server.errors import ApiError
 from langfuse_nb.server.files import secure_data_files
 from langfuse_nb.server.guard import SiteGuardMiddleware
 from langfuse_nb.server.http import JsonResponse
+from langfuse_nb.server.ingest_worker import IngestWorkers
 from langfuse_nb.server.redact import redact_logger
 from langfuse_nb.server.routes import all_routes
 from langfuse_nb.server.store import media
@@ -173,6 +174,7 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
         # uvicorn runs this right after cancelling overdue requests, whose threads may still be writing
         if not await in_flight.drained(SHUTDOWN_DRAIN_SECONDS):
             log.warning("closing the database with %d request(s) still running", in_flight.count)
+        ingest.close()  # before the database: a worker commits its job in hand, then lets go of the file
         database.close()
 
     app = FastAPI(
@@ -187,6 +189,11 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
     app.state.config = config
     app.state.db = database
     app.state.blobs = BlobCache()
+    # started on the first ingest request, so a server that never ingests never pays for a process
+    ingest = IngestWorkers(
+        database, app.state.blobs, workers=config.ingest_workers, timeout=config.ingest_timeout_seconds
+    )
+    app.state.ingest = ingest
     with database.write() as conn:
         app.state.media_key = media.secret(conn)
         # the observation read path prices rows from the known project models: know them from the start,

@@ -17,6 +17,11 @@ DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_MEDIA_BYTES = 64 * 1024 * 1024
 # on SIGTERM/SIGINT, requests in flight get this long to finish before uvicorn cancels them
 GRACEFUL_SHUTDOWN_SECONDS = 10
+# span ingest runs in this many child processes (ingest_worker.py); 0 = in the server process
+INGEST_WORKERS_ENV = "LANGFUSE_NB_INGEST_WORKERS"
+DEFAULT_INGEST_WORKERS = 1
+# a worker that has not answered one request in this long is taken for hung: killed, request done in-process
+DEFAULT_INGEST_TIMEOUT_SECONDS = 30.0
 PROJECT_ID = "langfuse-nb-local"
 PROJECT_NAME = "langfuse-nb"
 ORG_ID = "langfuse-nb-local-org"
@@ -26,6 +31,12 @@ SERVER_VERSION = "3.0.0-langfuse-nb"
 
 def _init_env(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
+
+
+def ingest_workers_from_env(default: int = DEFAULT_INGEST_WORKERS) -> int:
+    """``LANGFUSE_NB_INGEST_WORKERS`` when set to a number, else ``default``."""
+    value = os.environ.get(INGEST_WORKERS_ENV, "").strip()
+    return int(value) if value.isascii() and value.isdigit() else default
 
 
 def default_db_path(environ: dict[str, str] | None = None) -> Path:
@@ -50,6 +61,9 @@ class ServerConfig:
     base_url: str | None = None
     # host names (besides localhost and IP literals) a browser may use to reach the server (guard.py)
     allowed_hosts: tuple[str, ...] = ()
+    # child processes that decode, map and store spans, off the interpreter that answers reads
+    ingest_workers: int = field(default_factory=ingest_workers_from_env)
+    ingest_timeout_seconds: float = DEFAULT_INGEST_TIMEOUT_SECONDS
     # chosen like self-hosted Langfuse's headless initialisation (LANGFUSE_INIT_*, which CI setups rely on),
     # read from the environment when the config is built (not constructor arguments)
     project_id: str = field(

@@ -31,6 +31,7 @@ from langfuse_nb.server.config import (
     SECRET_KEY_ENV,
     ServerConfig,
     default_db_path,
+    ingest_workers_from_env,
 )
 from langfuse_nb.server.files import make_private_dir, open_private_log
 
@@ -108,11 +109,17 @@ def start_in_thread(
     max_body_bytes: int | None = None,
     allowed_hosts: Sequence[str] = (),
     insecure_default_keys: bool = False,
+    ingest_workers: int | None = None,
 ) -> ServerHandle:
     """Serve in a daemon thread of this process (port 0 picks a free port; ``max_body_bytes`` for tests).
 
     ``allowed_hosts``: host names browsers may use besides localhost and IP addresses (see guard.py).
     ``insecure_default_keys``: allow a non-loopback ``host`` with the published default keys.
+    ``ingest_workers``: child processes for span ingest (default ``LANGFUSE_NB_INGEST_WORKERS``, else 0).
+    In-thread servers ingest in this process unless asked: they serve scripts, tests and tools, where a
+    child per server costs more (~0.3 s of CPU to start) than it saves; the notebook's own server is a
+    detached ``langfuse-nb serve``, which starts one worker. A kernel that hosts a busy server itself
+    keeps its interpreter for the user's code with ``ingest_workers=1``.
     """
     check_exposure(host, secret_key, insecure_default_keys)
     reused = _reuse_if_running(host, port, public_key, secret_key)
@@ -132,6 +139,7 @@ def start_in_thread(
         base_url=url,
         max_body_bytes=max_body_bytes or DEFAULT_MAX_BODY_BYTES,
         allowed_hosts=served_hosts(host, allowed_hosts),
+        ingest_workers=ingest_workers_from_env(0) if ingest_workers is None else ingest_workers,
     )
     try:
         app = create_app(config)

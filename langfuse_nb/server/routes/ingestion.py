@@ -1,15 +1,16 @@
-"""``POST /api/public/ingestion``: batched legacy events and scores, answered with 207."""
+"""``POST /api/public/ingestion``: batched legacy events and scores, answered with 207.
+
+Mapped and stored by a ``BatchJob`` in the server's ingest worker when one is ready, else here.
+"""
 
 from __future__ import annotations
 
 from fastapi import Request
 
 from langfuse_nb.server.errors import BadRequest
-from langfuse_nb.server.http import JsonBody, JsonResponse, blobs_of, db_of, ok
-from langfuse_nb.server.ingestion import map_batch
+from langfuse_nb.server.http import JsonBody, JsonResponse, ok
+from langfuse_nb.server.ingest_jobs import BatchJob
 from langfuse_nb.server.routes import Route
-from langfuse_nb.server.routes.score_configs import score_check
-from langfuse_nb.server.store import ingest
 
 
 def ingest_batch(request: Request, body: JsonBody) -> JsonResponse:
@@ -18,15 +19,7 @@ def ingest_batch(request: Request, body: JsonBody) -> JsonResponse:
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("Invalid request data: 'metadata' must be an object or null")
-    mapped = map_batch(body["batch"], check_score=score_check(request))
-    ingest.write(
-        db_of(request),
-        blobs_of(request),
-        trace_updates=mapped.traces,
-        observation_rows=mapped.observations,
-        score_rows=mapped.scores,
-    )
-    return ok({"successes": mapped.successes, "errors": mapped.errors}, 207)
+    return ok(request.app.state.ingest.run(BatchJob(body["batch"])), 207)
 
 
 ROUTES = [Route("POST", "/api/public/ingestion", ingest_batch)]

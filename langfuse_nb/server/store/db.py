@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +36,52 @@ _WRITER_AUTOCHECKPOINT = "PRAGMA wal_autocheckpoint=20000"
 CHECKPOINT_INTERVAL = 0.5  # seconds between background PASSIVE checkpoints
 
 
+class _ProcessLock:
+    """The turn to write, shared with the other processes writing this file (the server, its ingest workers).
+
+    Without it they meet in SQLite's busy handler, which sleeps 1-100 ms between tries; an flock on a file
+    next to the database is released by the kernel even when its holder is killed. Polled (0.2-2 ms sleeps)
+    so that a stuck holder costs what SQLite's busy_timeout would (10 s, then "database is locked").
+    """
+
+    TIMEOUT = 10.0
+
+    def __init__(self, path: Path) -> None:
+        self._fd: int | None = None
+        if sys.platform != "win32":  # elsewhere SQLite's own locking alone (busy_timeout)
+            try:
+                self._fd = os.open(f"{path}.writelock", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                self._fd = None  # e.g. a read-only directory: SQLite's locking still applies
+
+    def acquire(self) -> None:
+        if self._fd is None or sys.platform == "win32":
+            return
+        import fcntl
+
+        delay, deadline = 0.0002, time.monotonic() + self.TIMEOUT
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise sqlite3.OperationalError("database is locked") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.002)
+
+    def release(self) -> None:
+        if self._fd is not None and sys.platform != "win32":
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10.0)
     for pragma in _PRAGMAS:
@@ -54,6 +103,7 @@ class Database:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.RLock()
+        self._process_lock = _ProcessLock(self.path)
         self._writer = _connect(self.path, readonly=False)
         with self._write_lock:
             migrate(self._writer)
@@ -83,14 +133,18 @@ class Database:
     def write(self) -> Iterator[sqlite3.Connection]:
         """One transaction on the single writer; rolled back on any exception."""
         with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
+            self._process_lock.acquire()
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn = self._writer
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                self._process_lock.release()
 
     @property
     def reader(self) -> sqlite3.Connection:
@@ -121,3 +175,4 @@ class Database:
             # keeps planner statistics fresh for the next start; cheap when nothing changed
             self._writer.execute("PRAGMA optimize")
             self._writer.close()
+            self._process_lock.close()

@@ -78,6 +78,9 @@ def name_taken(conn: sqlite3.Connection, name: str) -> bool:
 
 
 def insert(conn: sqlite3.Connection, model: ModelDef) -> None:
+    # known at once: spans priced with it are written by the ingest worker, and this process's read path
+    # prices them from ``_known`` (see ``price_fields``)
+    _known[model.id] = model
     conn.execute(
         _INSERT,
         (
