@@ -13,8 +13,9 @@ from langfuse_nb.server.http import JsonResponse, blobs_of, config_of, db_of, ok
 from langfuse_nb.server.query import Where
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.paging import list_page
-from langfuse_nb.server.routes.traces import trace_view
+from langfuse_nb.server.routes.traces import SELECT_TRACE_VIEW, TraceViews
 from langfuse_nb.server.store import counts, sessions
+from langfuse_nb.server.store.observations import tuples
 
 StrList = Annotated[list[str] | None, Query()]
 
@@ -69,9 +70,11 @@ def get_session(request: Request, sessionId: str) -> JsonResponse:
     row = sessions.get(conn, sessionId)
     if row is None:
         raise NotFound(f"Session {sessionId} not found")
-    trace_rows = conn.execute("SELECT * FROM traces WHERE session_id = ? ORDER BY timestamp", (sessionId,))
-    project_id, blobs = config_of(request).project_id, blobs_of(request)
-    views = [trace_view(t, conn, blobs, project_id=project_id) for t in trace_rows]
+    trace_rows = tuples(
+        conn.execute(f"{SELECT_TRACE_VIEW} WHERE t.session_id = ? ORDER BY t.timestamp", (sessionId,))
+    )
+    project_id = config_of(request).project_id
+    views = TraceViews(conn, blobs_of(request), project_id).views(trace_rows)
     return ok({**sessions.to_view(row, project_id), "traces": views})
 
 

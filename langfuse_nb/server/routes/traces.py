@@ -234,6 +234,7 @@ _CORE_COLUMNS = (
 _IO_COLUMNS = ("input", "output", "metadata", "resource_id", "scope_id")
 _LIST_CORE = ", ".join(f"t.{c}" for c in _CORE_COLUMNS)
 _LIST_IO = ", ".join(f"t.{c}" for c in _CORE_COLUMNS + _IO_COLUMNS)
+SELECT_TRACE_VIEW = f"SELECT {_LIST_IO} FROM traces t"  # rows for TraceViews.view/views with io
 
 
 def _with_summaries(
@@ -322,6 +323,10 @@ class TraceViews:
             view["output"] = read_io(raw_output)
             view["metadata"] = self._merged_metadata(metadata, resource_id, scope_id)
         return view
+
+    def views(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        """Views (with input, output and metadata) of rows selected with ``SELECT_TRACE_VIEW``."""
+        return [self.view(row) for row in rows]
 
     def _merged_metadata(self, text: Any, resource_id: Any, scope_id: Any) -> Any:
         key = (text, resource_id, scope_id)
