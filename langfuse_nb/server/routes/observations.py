@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
+from langfuse_nb.server import gcpause
 from langfuse_nb.server.errors import BadRequest, NotFound
 from langfuse_nb.server.http import JsonResponse, blobs_of, config_of, db_of, ok
 from langfuse_nb.server.query import Column, Where, apply_filter, parse_filter
@@ -133,15 +134,16 @@ def list_observations(
         filter_=filter_,
     )
     conn = db_of(request).reader
-    rows = observations.tuples(
-        conn.execute(
-            f"{observations.VIEW_SELECT} {where.sql()} ORDER BY o.start_time DESC, o.id LIMIT ? OFFSET ?",
-            [*where.params, paging.limit, paging.offset],
+    with gcpause.paused():  # pages of up to 1,000 observations: small dicts, freed once rendered
+        rows = observations.tuples(
+            conn.execute(
+                f"{observations.VIEW_SELECT} {where.sql()} ORDER BY o.start_time DESC, o.id LIMIT ? OFFSET ?",
+                [*where.params, paging.limit, paging.offset],
+            )
         )
-    )
-    total = counts.count(conn, where.count_query("observations o"), where.params)
-    data = observations.ViewBuilder(conn, blobs_of(request), config_of(request).project_id).views(rows)
-    return ok({"data": data, "meta": paging.meta(total)})
+        total = counts.count(conn, where.count_query("observations o"), where.params)
+        data = observations.ViewBuilder(conn, blobs_of(request), config_of(request).project_id).views(rows)
+        return ok({"data": data, "meta": paging.meta(total)})
 
 
 def get_observation(request: Request, observationId: str) -> JsonResponse:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 
+from langfuse_nb.server import gcpause
 from langfuse_nb.server.config import PROJECT_ID
 from langfuse_nb.server.errors import BadRequest, NotFound
 from langfuse_nb.server.http import JsonBody, JsonResponse, blobs_of, config_of, db_of, ok
@@ -105,8 +106,8 @@ def list_traces(
     fields: str | None = None,
     filter_: Annotated[str | None, Query(alias="filter")] = None,
 ) -> JsonResponse:
-    return ok(
-        query_traces(
+    with gcpause.paused():  # up to 1,000 traces of small dicts, freed once rendered
+        page_of_traces = query_traces(
             db_of(request).reader,
             blobs_of(request),
             page=page,
@@ -125,7 +126,7 @@ def list_traces(
             filter_=filter_,
             project_id=config_of(request).project_id,
         )
-    )
+        return ok(page_of_traces)
 
 
 def query_traces(
@@ -353,10 +354,11 @@ def trace_view(
 
 
 def get_trace(request: Request, traceId: str) -> JsonResponse:
-    view = trace_detail(db_of(request).reader, blobs_of(request), traceId, config_of(request).project_id)
-    if view is None:
-        raise NotFound(f"Trace {traceId} not found within authorized project")
-    return ok(view)
+    with gcpause.paused():  # a trace can hold thousands of observations
+        view = trace_detail(db_of(request).reader, blobs_of(request), traceId, config_of(request).project_id)
+        if view is None:
+            raise NotFound(f"Trace {traceId} not found within authorized project")
+        return ok(view)
 
 
 def trace_detail(
