@@ -191,7 +191,11 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
     app.state.blobs = BlobCache()
     # started on the first ingest request, so a server that never ingests never pays for a process
     ingest = IngestWorkers(
-        database, app.state.blobs, workers=config.ingest_workers, timeout=config.ingest_timeout_seconds
+        database,
+        app.state.blobs,
+        workers=config.ingest_workers,
+        timeout=config.ingest_timeout_seconds,
+        nice=config.ingest_worker_nice,
     )
     app.state.ingest = ingest
     with database.write() as conn:

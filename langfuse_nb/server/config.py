@@ -35,7 +35,11 @@ def _init_env(name: str, default: str) -> str:
 
 def ingest_workers_from_env(default: int = DEFAULT_INGEST_WORKERS) -> int:
     """``LANGFUSE_NB_INGEST_WORKERS`` when set to a number, else ``default``."""
-    value = os.environ.get(INGEST_WORKERS_ENV, "").strip()
+    return _int_env(INGEST_WORKERS_ENV, default)
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
     return int(value) if value.isascii() and value.isdigit() else default
 
 
@@ -64,6 +68,9 @@ class ServerConfig:
     # child processes that decode, map and store spans, off the interpreter that answers reads
     ingest_workers: int = field(default_factory=ingest_workers_from_env)
     ingest_timeout_seconds: float = DEFAULT_INGEST_TIMEOUT_SECONDS
+    # the workers' niceness increment: on a busy machine the scheduler favours the server (reads) over bulk
+    # ingest, which keeps pace whenever a core is free
+    ingest_worker_nice: int = field(default_factory=lambda: _int_env("LANGFUSE_NB_INGEST_NICE", 5))
     # chosen like self-hosted Langfuse's headless initialisation (LANGFUSE_INIT_*, which CI setups rely on),
     # read from the environment when the config is built (not constructor arguments)
     project_id: str = field(

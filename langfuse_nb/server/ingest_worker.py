@@ -79,6 +79,7 @@ class WorkerSettings:
     """What a worker needs: the database. Never the keys (it answers no HTTP)."""
 
     db_path: str
+    nice: int = 0  # added to the worker's niceness: when the cores are busy, the server's reads go first
 
 
 # ---- frames ------------------------------------------------------------------------------------------------
@@ -126,6 +127,8 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sock = socket.socket(fileno=int(sys.argv[1]))
     settings: WorkerSettings = read_frame(sock)
+    if settings.nice > 0:
+        os.nice(settings.nice)
     db = Database(settings.db_path)
     blobs = BlobCache()
     try:
@@ -201,7 +204,7 @@ def _package_root() -> str:
     return str(Path(__file__).resolve().parents[2])
 
 
-def _start_worker(db_path: Path) -> _Worker:
+def _start_worker(db_path: Path, nice: int) -> _Worker:
     ours, theirs = socket.socketpair()
     try:
         process = subprocess.Popen(
@@ -218,7 +221,7 @@ def _start_worker(db_path: Path) -> _Worker:
     worker = _Worker(process, ours)
     try:
         ours.settimeout(_START_TIMEOUT)
-        send_frame(ours, WorkerSettings(str(db_path)))
+        send_frame(ours, WorkerSettings(str(db_path), nice))
         reply = read_frame(ours)
         if not (isinstance(reply, tuple) and reply[0] == "ready"):
             raise WorkerLost(f"unexpected first reply {reply!r:.100}")
@@ -236,8 +239,10 @@ def can_spawn(db_path: Path) -> bool:
 class IngestWorkers:
     """The server's ingest workers: ``run(job)`` runs a job in one of them, or here when none can."""
 
-    def __init__(self, db: Database, blobs: BlobCache, *, workers: int, timeout: float) -> None:
-        self._db, self._blobs, self._timeout = db, blobs, timeout
+    def __init__(
+        self, db: Database, blobs: BlobCache, *, workers: int, timeout: float, nice: int = 0
+    ) -> None:
+        self._db, self._blobs, self._timeout, self._nice = db, blobs, timeout, nice
         self._wanted = workers if workers > 0 and can_spawn(db.path) else 0
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
@@ -330,7 +335,7 @@ class IngestWorkers:
     def _spawn_loop(self) -> None:
         while True:
             try:
-                worker = _start_worker(self._db.path)
+                worker = _start_worker(self._db.path, self._nice)
             except (OSError, EOFError, WorkerLost, pickle.UnpicklingError, ValueError) as exc:
                 log.warning("could not start an ingest worker (%s); ingesting in the server process", exc)
                 with self._cond:

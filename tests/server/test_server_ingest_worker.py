@@ -362,3 +362,24 @@ def test_a_server_in_a_kernel_thread_ingests_through_its_worker(tmp_path: Path) 
     NotebookClient(nb, timeout=120, startup_timeout=60, kernel_name="python3").execute()
     printed = "".join(o.get("text", "") for o in nb.cells[0].outputs)
     assert json.loads(printed.strip().splitlines()[-1]) == {"during": 1, "stored": 150, "after": 0}
+
+
+def test_prompts_created_and_counts_cached_in_the_server_stay_right(worker_server: ServerHandle) -> None:
+    """A prompt created after the worker started links the next span; a list's remembered count follows
+    the worker's commits (counts are kept per data_version, which another process's commit changes)."""
+    with _client(worker_server) as http:
+        _started_worker(http, worker_server.db_path)
+        before = http.get("/api/public/traces", params={"limit": 1}).json()["meta"]["totalItems"]
+        created = http.post("/api/public/v2/prompts", json={"name": "w-link", "prompt": "p", "type": "text"})
+        assert created.status_code == 200
+        trace = kit.trace_id()
+        gen = kit.span(
+            "linked",
+            trace=trace,
+            attributes={f"{A}.type": "generation", f"{A}.prompt.name": "w-link", f"{A}.prompt.version": 1},
+        )
+        assert _post(http, kit.protobuf_request([gen])).status_code == 200
+        (stored,) = http.get(f"/api/public/traces/{trace}").json()["observations"]
+        assert stored["promptId"] == created.json()["id"]
+        after = http.get("/api/public/traces", params={"limit": 1}).json()["meta"]["totalItems"]
+        assert after == before + 1
