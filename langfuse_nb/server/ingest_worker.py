@@ -10,8 +10,9 @@ each job gets ``("ok", result)`` or ``("err", exception, traceback text)``.
 
 Failure rules (no request is ever lost or left hanging):
 - until a worker is ready (it starts on the first ingest request), requests run in the server process;
-- a worker that dies, hangs past ``timeout`` or garbles a frame is killed, and the request runs in the
-  server process (writes are upserts by id, so a job the worker had committed is stored once);
+- a worker that dies, hangs past ``timeout`` (plus 1 s per 100 KB of body) or garbles a frame is
+  killed, and the request runs in the server process (writes are upserts by id, so a job the worker
+  had committed is stored once);
 - a new worker is started in the background unless three failed within a minute (then, for that minute,
   everything runs in-process); no spawn at all where it cannot work (not POSIX, no interpreter path).
 The worker exits when its socket reaches EOF: when the server closes it, or when the server dies.
@@ -262,8 +263,10 @@ class IngestWorkers:
         worker = self._checkout()
         if worker is None:
             return job.run(self._db, self._blobs)
+        # a big body takes longer: 1 s more per 100 KB (a 16 MB body of small spans: ~25 s of work)
+        timeout = self._timeout + sum(len(part) for part in frame) / 100_000
         try:
-            reply = worker.call(frame, self._timeout)
+            reply = worker.call(frame, timeout)
         except WorkerLost as exc:
             self._lose(worker, str(exc))
             if self._closed:

@@ -276,6 +276,18 @@ def _holders(path: Path) -> list[int]:
     return found
 
 
+def test_a_detached_server_stops_its_worker_on_a_clean_shutdown(tmp_path: Path) -> None:
+    handle = start_detached(port=0, db_path=tmp_path / "lf.db", timeout=30)
+    assert handle.pid is not None
+    with _client(handle) as http:
+        assert _post(http, _batch(kit.trace_id(), 2)[0]).status_code == 200
+        assert _wait_for(lambda: len(_children(handle.pid or 0)) == 1)
+        worker = _children(handle.pid)[0]
+    handle.stop()
+    assert _wait_for(lambda: not _alive(worker), timeout=10)
+    assert not [p for p in _holders(tmp_path / "lf.db") if p != os.getpid()]
+
+
 def test_the_worker_dies_with_a_killed_detached_server(tmp_path: Path) -> None:
     handle = start_detached(port=0, db_path=tmp_path / "lf.db", timeout=30)
     try:
