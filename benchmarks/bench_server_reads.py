@@ -5,7 +5,9 @@
    values and written by ``store.ingest.write`` in large transactions (the time is reported apart).
 2. Starts the server on it (a separate process, free port) and measures the list and get endpoints the
    API and the notebook use, interleaved round by round; the floor is ``GET /api/public/health`` on
-   the same connection (HTTP, auth and routing with no query).
+   the same connection (HTTP, auth and routing with no query). Next to wall times it reports the CPU
+   the server process spent on each call (its threads' scheduler time), which the other load on a shared
+   machine moves far less.
 3. Measures the notebook's reads (trace list page, its errors-only probe, one trace, the inline view's
    fetch, a ``traces_df`` page) in alternating quiet and ingesting phases, while a second process posts
    OTLP batches at full speed; reports p50/p99 of each phase and the ingest rate.
@@ -229,6 +231,29 @@ def _timed(http: httpx.Client, path: str, params: dict[str, Any]) -> float:
     return elapsed
 
 
+def server_cpu_ns(pid: int) -> int:
+    """CPU time (ns) of every thread of a server process so far, from the scheduler's own accounting.
+
+    On this shared 2-core VM wall times of the same call swing 2x with the other engineers' load; the CPU a
+    call costs the server moves far less. Linux only (0 elsewhere, and the CPU columns are then left out).
+    """
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as stats:
+                total += int(stats.read().split()[0])
+    except (OSError, ValueError, IndexError):  # no /proc, or a thread ended while being read
+        return 0
+    return total
+
+
+def _timed_cpu(http: httpx.Client, pid: int, path: str, params: dict[str, Any]) -> tuple[float, float]:
+    """Wall ms of one call and the server's CPU ms spent meanwhile."""
+    before = server_cpu_ns(pid)
+    wall = _timed(http, path, params)
+    return wall, (server_cpu_ns(pid) - before) / 1e6
+
+
 _BUMP = {
     "batch": [
         {
@@ -246,40 +271,53 @@ def _bump(http: httpx.Client) -> None:
     http.post("/api/public/ingestion", json=_BUMP).raise_for_status()
 
 
-def measure(http: httpx.Client, calls: dict[str, tuple[str, Params]], rounds: int) -> dict[str, list[float]]:
+Samples = dict[str, list[tuple[float, float]]]  # call name -> (wall ms, server CPU ms) per round
+
+
+def measure(http: httpx.Client, pid: int, calls: dict[str, tuple[str, Params]], rounds: int) -> Samples:
     """Interleaved rounds: each round calls every endpoint once, so load drifts hit all alike."""
     for path, params in calls.values():
         http.get(path, params=params(-1)).raise_for_status()  # warm the page cache and the plans
-    samples: dict[str, list[float]] = {name: [] for name in calls}
+    samples: Samples = {name: [] for name in calls}
     for r in range(rounds):
         _bump(http)
         for name, (path, params) in calls.items():
-            samples[name].append(_timed(http, path, params(r)))
+            samples[name].append(_timed_cpu(http, pid, path, params(r)))
     return samples
 
 
+Server = tuple[httpx.Client, int]  # a client of a server, and the server's process id
+
+
 def measure_paired(
-    ours: httpx.Client, base: httpx.Client, calls: dict[str, tuple[str, Params]], rounds: int
+    ours: Server, base: Server, calls: dict[str, tuple[str, Params]], rounds: int
 ) -> dict[str, dict[str, float]]:
     """Each call on this checkout's server then on the baseline's, round after round: paired ratios."""
     for path, params in calls.values():
-        for http in (ours, base):
+        for http, _ in (ours, base):
             http.get(path, params=params(-1)).raise_for_status()
-    pairs: dict[str, list[tuple[float, float]]] = {name: [] for name in calls}
+    pairs: dict[str, list[tuple[tuple[float, float], tuple[float, float]]]] = {name: [] for name in calls}
     for r in range(rounds):
-        _bump(ours)
+        _bump(ours[0])
         for name, (path, params) in calls.items():
             first, second = (ours, base) if r % 2 == 0 else (base, ours)  # alternate who goes first
-            a, b = _timed(first, path, params(r)), _timed(second, path, params(r))
+            a = _timed_cpu(first[0], first[1], path, params(r))
+            b = _timed_cpu(second[0], second[1], path, params(r))
             pairs[name].append((a, b) if first is ours else (b, a))
-    return {
-        name: {
-            "ours_p50_ms": round(statistics.median(a for a, _ in values), 2),
-            "baseline_p50_ms": round(statistics.median(b for _, b in values), 2),
-            "paired_ratio_median": round(statistics.median(a / b for a, b in values), 3),
-        }
-        for name, values in pairs.items()
+    return {name: _paired_summary(values) for name, values in pairs.items()}
+
+
+def _paired_summary(values: list[tuple[tuple[float, float], tuple[float, float]]]) -> dict[str, float]:
+    out = {
+        "ours_p50_ms": round(statistics.median(a[0] for a, _ in values), 2),
+        "baseline_p50_ms": round(statistics.median(b[0] for _, b in values), 2),
+        "paired_ratio_median": round(statistics.median(a[0] / b[0] for a, b in values), 3),
     }
+    if all(a[1] > 0 and b[1] > 0 for a, b in values):
+        out["ours_server_cpu_p50_ms"] = round(statistics.median(a[1] for a, _ in values), 2)
+        out["baseline_server_cpu_p50_ms"] = round(statistics.median(b[1] for _, b in values), 2)
+        out["paired_cpu_ratio_median"] = round(statistics.median(a[1] / b[1] for a, b in values), 3)
+    return out
 
 
 def _p(samples: list[float], q: float) -> float:
@@ -287,13 +325,16 @@ def _p(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def summary(samples: dict[str, list[float]], floor: str | None = None) -> dict[str, dict[str, float]]:
-    base = statistics.median(samples[floor]) if floor else None
+def summary(samples: Samples, floor: str | None = None) -> dict[str, dict[str, float]]:
+    base = statistics.median(wall for wall, _ in samples[floor]) if floor else None
     out = {}
     for name, values in samples.items():
-        entry = {"p50_ms": round(statistics.median(values), 2), "p99_ms": round(_p(values, 0.99), 2)}
+        walls = [wall for wall, _ in values]
+        entry = {"p50_ms": round(statistics.median(walls), 2), "p99_ms": round(_p(walls, 0.99), 2)}
         if base:
             entry["x_floor"] = round(entry["p50_ms"] / base, 1)
+        if all(cpu > 0 for _, cpu in values):
+            entry["server_cpu_p50_ms"] = round(statistics.median(cpu for _, cpu in values), 2)
         out[name] = entry
     return out
 
@@ -333,8 +374,8 @@ def during_ingest(
     url: str, calls: dict[str, tuple[str, Params]], seconds: float, phases: int
 ) -> dict[str, Any]:
     """Alternating quiet / ingesting phases of ``seconds`` each; samples of each kind pooled."""
-    quiet: dict[str, list[float]] = {name: [] for name in calls}
-    busy: dict[str, list[float]] = {name: [] for name in calls}
+    quiet: Samples = {name: [] for name in calls}
+    busy: Samples = {name: [] for name in calls}
     rates = []
     ctx = multiprocessing.get_context("spawn")
     with httpx.Client(base_url=url, auth=AUTH, timeout=60) as http:
@@ -355,19 +396,21 @@ def during_ingest(
         "quiet": summary(quiet),
         "ingesting": summary(busy),
         "p99_ratio_ingesting_to_quiet": {
-            name: round(_p(busy[name], 0.99) / _p(quiet[name], 0.99), 2) for name in calls
+            name: round(_p([w for w, _ in busy[name]], 0.99) / _p([w for w, _ in quiet[name]], 0.99), 2)
+            for name in calls
         },
         "ingest_spans_per_second_while_reading": [round(r) for r in rates],
     }
 
 
 def _sample_for(
-    http: httpx.Client, calls: dict[str, tuple[str, Params]], seconds: float, into: dict[str, list[float]]
+    http: httpx.Client, calls: dict[str, tuple[str, Params]], seconds: float, into: Samples
 ) -> None:
+    # wall time only: while ingesting, the server's CPU is mostly the ingest's
     deadline, r = time.monotonic() + seconds, 0
     while time.monotonic() < deadline:
         for name, (path, params) in calls.items():
-            into[name].append(_timed(http, path, params(r)))
+            into[name].append((_timed(http, path, params(r)), 0.0))
         r += 1
 
 
@@ -393,12 +436,12 @@ def _add_big_trace(url: str) -> None:
         http.post("/api/public/otel/v1/traces", content=body, headers=PROTOBUF).raise_for_status()
 
 
-def _paired(http: httpx.Client, db: Path, calls: dict[str, tuple[str, Params]], args: Any) -> dict[str, Any]:
+def _paired(ours: Server, db: Path, calls: dict[str, tuple[str, Params]], args: Any) -> dict[str, Any]:
     port = _free_port()
     baseline = start_server(db, port, root=args.baseline_root)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=AUTH, timeout=120) as base:
-            paired = measure_paired(http, base, calls, args.rounds)
+            paired = measure_paired(ours, (base, baseline.pid), calls, args.rounds)
             return {"baseline_root": str(args.baseline_root), **paired}
     finally:
         baseline.send_signal(2)
@@ -440,9 +483,9 @@ def main() -> None:
         _add_big_trace(url)
         calls = {k: v for k, v in read_calls(args.traces).items() if args.only in k or k.startswith("floor")}
         with httpx.Client(base_url=url, auth=AUTH, timeout=120) as http:
-            results["reads"] = summary(measure(http, calls, args.rounds), floor="floor: health")
+            results["reads"] = summary(measure(http, server.pid, calls, args.rounds), floor="floor: health")
             if args.baseline_root:
-                results["paired_with_baseline"] = _paired(http, path, calls, args)
+                results["paired_with_baseline"] = _paired((http, server.pid), path, calls, args)
         results["load_average_after_reads"] = os.getloadavg()
         if not args.skip_ingest:
             results["during_ingest"] = during_ingest(

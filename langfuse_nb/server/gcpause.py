@@ -6,7 +6,8 @@ was ~12% of the CPU of a 1,000-trace page and of a 1,000-observation trace (perf
 database). The answers hold no reference cycles, so reference counting frees all of it as soon as the
 response is rendered; the collector has nothing to find in them. ``paused()`` disables it for that span and
 restores the state found on entry once the last concurrent request leaves (requests run on several
-threads, and the switch is process-wide).
+threads, and the switch is process-wide). The answer must be freed inside the block (render it there and
+drop the built objects): whatever is still alive when the collector comes back is walked by its next pass.
 """
 
 from __future__ import annotations

@@ -143,7 +143,9 @@ def list_observations(
         )
         total = counts.count(conn, where.count_query("observations o"), where.params)
         data = observations.ViewBuilder(conn, blobs_of(request), config_of(request).project_id).views(rows)
-        return ok({"data": data, "meta": paging.meta(total)})
+        response = ok({"data": data, "meta": paging.meta(total)})
+        del rows, data  # freed while the collector is off (see routes/traces.list_traces)
+    return response
 
 
 def get_observation(request: Request, observationId: str) -> JsonResponse:

@@ -106,27 +106,31 @@ def list_traces(
     fields: str | None = None,
     filter_: Annotated[str | None, Query(alias="filter")] = None,
 ) -> JsonResponse:
-    with gcpause.paused():  # up to 1,000 traces of small dicts, freed once rendered
-        page_of_traces = query_traces(
-            db_of(request).reader,
-            blobs_of(request),
-            page=page,
-            limit=limit,
-            userId=userId,
-            name=name,
-            sessionId=sessionId,
-            fromTimestamp=fromTimestamp,
-            toTimestamp=toTimestamp,
-            orderBy=orderBy,
-            tags=tags,
-            version=version,
-            release=release,
-            environment=environment,
-            fields=fields or config_of(request).traces_default_fields,
-            filter_=filter_,
-            project_id=config_of(request).project_id,
+    # up to 1,000 traces of small dicts: built, rendered and freed while the collector is off (freed inside
+    # the block, or leaving it would start a collection that walks all of them)
+    with gcpause.paused():
+        response = ok(
+            query_traces(
+                db_of(request).reader,
+                blobs_of(request),
+                page=page,
+                limit=limit,
+                userId=userId,
+                name=name,
+                sessionId=sessionId,
+                fromTimestamp=fromTimestamp,
+                toTimestamp=toTimestamp,
+                orderBy=orderBy,
+                tags=tags,
+                version=version,
+                release=release,
+                environment=environment,
+                fields=fields or config_of(request).traces_default_fields,
+                filter_=filter_,
+                project_id=config_of(request).project_id,
+            )
         )
-        return ok(page_of_traces)
+    return response
 
 
 def query_traces(
@@ -354,11 +358,13 @@ def trace_view(
 
 
 def get_trace(request: Request, traceId: str) -> JsonResponse:
-    with gcpause.paused():  # a trace can hold thousands of observations
+    with gcpause.paused():  # a trace can hold thousands of observations (see list_traces)
         view = trace_detail(db_of(request).reader, blobs_of(request), traceId, config_of(request).project_id)
         if view is None:
             raise NotFound(f"Trace {traceId} not found within authorized project")
-        return ok(view)
+        response = ok(view)
+        del view
+    return response
 
 
 def trace_detail(
