@@ -117,7 +117,7 @@ def start_in_thread(
     ``insecure_default_keys``: allow a non-loopback ``host`` with the published default keys.
     ``ingest_workers``: child processes for span ingest (default ``LANGFUSE_NB_INGEST_WORKERS``, else 0).
     In-thread servers ingest in this process unless asked: they serve scripts, tests and tools, where a
-    child per server costs more (~0.3 s of CPU to start) than it saves; the notebook's own server is a
+    child per server costs more (~0.2 s of CPU to start) than it saves; the notebook's own server is a
     detached ``langfuse-nb serve``, which starts one worker. A kernel that hosts a busy server itself
     keeps its interpreter for the user's code with ``ingest_workers=1``.
     """
