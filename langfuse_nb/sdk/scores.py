@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import random
@@ -65,21 +64,42 @@ _LOW_64 = (1 << 64) - 1
 
 def score_event(fields: Mapping[str, Any], *, environment: str | None) -> dict[str, Any]:
     """One ``score-create`` event; null fields omitted, numeric values as floats."""
-    fields = dict(fields)
     event_id, score_id = _random_ids()
-    fields["score_id"] = fields.get("score_id") or score_id
-    fields["environment"] = environment
-    value, data_type = fields.get("value"), fields.get("data_type")
-    if data_type != "CATEGORICAL" and isinstance(value, (int, float)):
-        fields["value"] = float(value)
-    body = {wire: fields[py] for py, wire in _BODY_KEYS if fields.get(py) is not None}
-    stamp = fields.get("timestamp") or dt.datetime.now(dt.timezone.utc)
+    body: dict[str, Any] = {"id": fields.get("score_id") or score_id}
+    for py, wire in _MIDDLE_KEYS:
+        value = fields.get(py)
+        if value is not None:
+            body[wire] = value
+    value = body.get("value")
+    if isinstance(value, (int, float)) and fields.get("data_type") != "CATEGORICAL":
+        body["value"] = float(value)
+    if environment is not None:
+        body["environment"] = environment
+    stamp = fields.get("timestamp")
     return {
         "id": event_id,
         "type": "score-create",
-        "timestamp": serialize_datetime(stamp),
+        "timestamp": serialize_datetime(stamp) if stamp else utc_now_text(),
         "body": body,
     }
+
+
+_MIDDLE_KEYS = _BODY_KEYS[1:-1]  # the id comes first and the environment last, both always known
+_second_text: tuple[int, str] = (-1, "")  # the last whole second formatted, and its text
+
+
+def utc_now_text() -> str:
+    """The current UTC time as ``serialize_datetime`` writes it (``...T12:00:00.123456Z``).
+
+    Scores of a fast run are stamped thousands of times a second: the date and time of day are
+    formatted once per second, only the microseconds per call (a third of building a datetime).
+    """
+    global _second_text
+    second, micro = divmod(time.time_ns() // 1000, 1_000_000)
+    known = _second_text
+    if known[0] != second:
+        known = _second_text = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{known[1]}.{micro:06d}Z" if micro else f"{known[1]}Z"
 
 
 class Poster(Protocol):

@@ -74,6 +74,10 @@ class ItemFields:
 
     @classmethod
     def of(cls, item: Any) -> ItemFields:
+        if type(item) is dict:  # the common local item, read without the general helpers
+            item_input = item.get("input")
+            get = item.get
+            return cls(item_input, get("expected_output"), get("metadata"), None, local_item_id(item_input))
         item_input = item_field(item, "input")
         if is_dataset_item(item):
             return cls(item_input, item.expected_output, item.metadata, item.dataset_id, item.id)
@@ -157,7 +161,7 @@ def make_current(span: Any, parent: Context, propagated: dict[str, str]) -> obje
     The root span itself gets them with its closing write (``close_root``).
     """
     try:
-        outer = parent.get(PROPAGATED_KEY) or {}
+        outer: Any = parent.get(PROPAGATED_KEY)
         # the item's values win; the experiment attributes hold no tags, the only merged kind
         merged = {**outer, **propagated} if outer else propagated
         return context_api.attach(Context({**parent, _SPAN_KEY: span, PROPAGATED_KEY: merged}))

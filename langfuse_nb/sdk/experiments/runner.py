@@ -82,7 +82,11 @@ class UsageCollector:
         self._lock = threading.Lock()
 
     def __call__(self, span: Any) -> None:
-        attributes = span.attributes or {}
+        # an SDK span's own dict: ``span.attributes`` wraps it in a proxy whose misses (the usual case
+        # here) raise and catch a KeyError inside the mapping
+        attributes = getattr(getattr(span, "_attributes", None), "_dict", None)
+        if attributes is None:
+            attributes = span.attributes or {}
         usage, cost = attributes.get(A.OBSERVATION_USAGE_DETAILS), attributes.get(A.OBSERVATION_COST_DETAILS)
         if usage is None and cost is None:
             return
@@ -373,11 +377,12 @@ class ExperimentRunner:
 
     def _root_attributes(self, fields: ItemFields) -> dict[str, Any]:
         """Attributes of the root span known before it starts (set at creation, in one write)."""
-        attributes = {
-            A.EXPERIMENT_DESCRIPTION: self._spec.description,
-            A.EXPERIMENT_ITEM_EXPECTED_OUTPUT: encode_value(fields.expected_output),
-        }
-        return {key: value for key, value in attributes.items() if value is not None}
+        attributes: dict[str, Any] = {}
+        if self._spec.description is not None:
+            attributes[A.EXPERIMENT_DESCRIPTION] = self._spec.description
+        if fields.expected_output is not None:
+            attributes[A.EXPERIMENT_ITEM_EXPECTED_OUTPUT] = encode_value(fields.expected_output)
+        return attributes
 
     def _root_metadata(self, fields: ItemFields) -> dict[str, Any]:
         metadata = dict(self._metadata_base)  # the run's part, built once
@@ -419,7 +424,7 @@ class ExperimentRunner:
             logger.error("langfuse_nb: Evaluator %s failed: %s", evaluator.name, exc)  # the reference's text
             return []
         for evaluation in evaluations:
-            self._scores.add(evaluation, **target)
+            self._scores.add_for(evaluation, target)
         return evaluations
 
     async def _run_level_evaluations(self) -> None:

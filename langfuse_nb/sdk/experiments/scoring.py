@@ -31,6 +31,10 @@ class ScoreBurst:
 
     def add(self, evaluation: Evaluation, **target: Any) -> bool:
         """Build the score of ``evaluation`` now and queue it at the loop's next turn; False when not sent."""
+        return self.add_for(evaluation, target)
+
+    def add_for(self, evaluation: Evaluation, target: dict[str, Any]) -> bool:
+        """``add`` with the target ids (``trace_id``, ``observation_id``, ...) as one dict."""
         if evaluation.value is None:
             logger.debug("langfuse_nb: evaluation %s has no value; not sent as a score", evaluation.name)
             return False
