@@ -243,6 +243,8 @@ _NO_USAGE: dict[str, Any] = {
     "completionTokens": 0,
     "totalTokens": 0,
 }
+_USAGE_KEYS = ("usageDetails", "usage", "unit", "promptTokens", "completionTokens", "totalTokens")
+_NO_USAGE_VALUES = tuple(_NO_USAGE[key] for key in _USAGE_KEYS)
 _NUMBER = (int, float)
 _NO_TOTAL = object()  # cost details without a "total" key: the row's total_cost column answers
 _NO_COST: tuple[dict[str, Any], Any, Any, Any] = ({}, None, None, _NO_TOTAL)
@@ -298,9 +300,9 @@ class ViewBuilder:
     def __init__(self, conn: sqlite3.Connection, blobs: BlobCache, project_id: str = PROJECT_ID) -> None:
         self._conn, self._blobs, self._project_id = conn, blobs, project_id
         self._metadata: dict[tuple[Any, Any, Any], Any] = {}
-        self._usage: dict[Any, dict[str, Any]] = {}
+        self._usage: dict[Any, tuple[Any, ...]] = {}
         self._costs: dict[Any, tuple[dict[str, Any], Any, Any, Any]] = {}
-        self._prices: dict[Any, dict[str, Any]] = {}
+        self._prices: dict[Any, tuple[Any, Any, Any]] = {}
 
     def views(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         """Views of rows selected with ``VIEW_SELECT`` (plain tuples)."""
@@ -319,7 +321,11 @@ class ViewBuilder:
             total = total_cost
         prices = self._prices.get(model_id)
         if prices is None:
-            prices = self._prices[model_id] = _price_fields(model_id)
+            found = _price_fields(model_id)
+            prices = self._prices[model_id] = (found["inputPrice"], found["outputPrice"], found["totalPrice"])
+        usage_details, usage_tokens, unit, prompt_tokens, completion_tokens, total_tokens = (
+            self._usage_of(usage) if usage else _NO_USAGE_VALUES
+        )
         view = {
             "id": oid,
             "traceId": trace_id,
@@ -341,10 +347,18 @@ class ViewBuilder:
             "promptId": prompt_id,
             "promptName": prompt_name,
             "promptVersion": prompt_version,
-            **(self._usage_of(usage) if usage else _NO_USAGE),
+            "usageDetails": usage_details,
+            "usage": usage_tokens,
+            "unit": unit,
+            "promptTokens": prompt_tokens,
+            "completionTokens": completion_tokens,
+            "totalTokens": total_tokens,
             "costDetails": cost_details,
             "modelId": model_id,
-            **prices,  # the matched model's default-tier prices
+            # the matched model's default-tier prices
+            "inputPrice": prices[0],
+            "outputPrice": prices[1],
+            "totalPrice": prices[2],
             "usagePricingTierId": tier_id,
             "usagePricingTierName": tier_name,
             "calculatedInputCost": input_cost,
@@ -373,10 +387,12 @@ class ViewBuilder:
             self._metadata[key] = found
         return found
 
-    def _usage_of(self, text: Any) -> dict[str, Any]:
+    def _usage_of(self, text: Any) -> tuple[Any, ...]:
+        """The usage fields of stored usage details, in ``_USAGE_KEYS`` order."""
         found = self._usage.get(text)
         if found is None:
-            found = self._usage[text] = _usage_fields(loads(text))
+            fields = _usage_fields(loads(text))
+            found = self._usage[text] = tuple(fields[key] for key in _USAGE_KEYS)
         return found
 
     def _cost(self, text: Any) -> tuple[dict[str, Any], Any, Any, Any]:
