@@ -71,6 +71,8 @@ class RemoteTraceback(Exception):
 
 
 class ShuttingDown(ApiError):
+    """A request whose worker went away because the server is stopping: 503, retry (as app.py answers)."""
+
     status_code = 503
     error = "ServiceUnavailableError"
 
@@ -102,10 +104,10 @@ def read_frame(sock: socket.socket) -> Any:
     header = _read_exactly(sock, _HEADER.size, eof_ok=True)
     if header is None:
         raise EOFError
-    return pickle.loads(_read_exactly(sock, _HEADER.unpack(header)[0], eof_ok=False) or b"")
+    return pickle.loads(_read_exactly(sock, _HEADER.unpack(header)[0], eof_ok=False) or bytearray())
 
 
-def _read_exactly(sock: socket.socket, size: int, *, eof_ok: bool) -> bytes | None:
+def _read_exactly(sock: socket.socket, size: int, *, eof_ok: bool) -> bytearray | None:
     buffer = bytearray(size)
     view = memoryview(buffer)
     got = 0
@@ -116,7 +118,7 @@ def _read_exactly(sock: socket.socket, size: int, *, eof_ok: bool) -> bytes | No
                 return None
             raise EOFError("connection closed inside a frame")
         got += n
-    return bytes(buffer)
+    return buffer
 
 
 # ---- the worker process ------------------------------------------------------------------------------------
@@ -234,7 +236,8 @@ def _start_worker(db_path: Path, nice: int) -> _Worker:
 
 def can_spawn(db_path: Path) -> bool:
     """Workers need POSIX fd passing, an interpreter to start, and a database file they can open too."""
-    return os.name == "posix" and bool(sys.executable) and str(db_path) not in ("", ":memory:")
+    frozen = getattr(sys, "frozen", False)  # a bundled app's executable is not a Python interpreter
+    return os.name == "posix" and bool(sys.executable) and not frozen and str(db_path) not in ("", ":memory:")
 
 
 class IngestWorkers:
