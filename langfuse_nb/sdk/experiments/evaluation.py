@@ -132,6 +132,11 @@ class UserCallable:
             return self.fn(kwargs.pop("item"), **kwargs)
         return self.fn(**kwargs)
 
+    def direct(self) -> Callable[..., Any]:
+        """What to call with keyword arguments: the function itself when it takes every argument as
+        given (``**kwargs``, nothing positional), else ``call``, which picks what it accepts."""
+        return self.fn if self._accepted is None and not self._positional_item else self.call
+
     async def acall(self, **kwargs: Any) -> Any:
         return await maybe_await(self.call(**kwargs))
 

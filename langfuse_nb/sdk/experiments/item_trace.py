@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+from hashlib import sha256
 from typing import Any
 
 from opentelemetry import context as context_api
@@ -75,9 +76,13 @@ class ItemFields:
     @classmethod
     def of(cls, item: Any) -> ItemFields:
         if type(item) is dict:  # the common local item, read without the general helpers
-            item_input = item.get("input")
             get = item.get
-            return cls(item_input, get("expected_output"), get("metadata"), None, local_item_id(item_input))
+            item_input = get("input")
+            if type(item_input) is str:  # K5 of a string: its own UTF-8 bytes
+                item_id: str | None = sha256(item_input.encode("utf-8")).hexdigest()[:16]
+            else:
+                item_id = local_item_id(item_input)
+            return cls(item_input, get("expected_output"), get("metadata"), None, item_id)
         item_input = item_field(item, "input")
         if is_dataset_item(item):
             return cls(item_input, item.expected_output, item.metadata, item.dataset_id, item.id)
@@ -177,13 +182,14 @@ def detach(token: Any) -> None:
         logger.debug("langfuse_nb: detach failed", exc_info=True)
 
 
-def close_root(span: Any, propagated: dict[str, str], params: dict[str, Any]) -> None:
-    """The root span's last write: its propagated attributes and ``params`` (input, output, metadata)
-    encoded as ``update()`` encodes them (media, mask), in one ``set_attributes``."""
+def close_root(span: Any, attributes: dict[str, Any], params: dict[str, Any] | None) -> None:
+    """The root span's last write: ``attributes`` (its propagated ones, and any already encoded) and
+    ``params`` (input, output, metadata) encoded as ``update()`` encodes them (media, mask), in one
+    ``set_attributes``."""
     otel_span = span._otel_span
     try:
         if otel_span.is_recording():
-            otel_span.set_attributes({**propagated, **span._encode(params)})
+            otel_span.set_attributes({**attributes, **span._encode(params)} if params else attributes)
     except Exception:  # telemetry must not break the item
         logger.warning("langfuse_nb: update of observation failed", exc_info=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import logging
 import threading
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as context_api
 
-from langfuse_nb.sdk.encode import encode_value
+from langfuse_nb.sdk.encode import encode_observation, encode_value, may_hold_media
 from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator, to_evaluations
 from langfuse_nb.sdk.experiments.item_trace import (
     ROOT_SPAN_NAME,
@@ -176,6 +177,8 @@ class ExperimentRunner:
         self._run_evaluations: list[Evaluation] = []
         self._dataset_run_url: str | None = None
         self._completed = False
+        self._call_task = spec.task.direct()  # what each item calls: resolved once per run
+        self._evaluator_calls = [(evaluator, evaluator.direct()) for evaluator in spec.evaluators]
         self._attributes = RunAttributes(spec.run_name, spec.metadata, self._local_experiment_id)
         self._metadata_base: dict[str, Any] = {
             "experiment_name": spec.name,
@@ -272,12 +275,14 @@ class ExperimentRunner:
         shared = iter(enumerate(self._spec.data))
         workers = min(self._spec.max_concurrency, len(self._slots))
 
+        slots, process, update = self._slots, self._process, progress.update
+
         async def worker() -> None:
             for done, (index, item) in enumerate(shared, start=1):
-                result = await self._process(item, index)
+                result = await process(item, index)
                 result._index = index
-                self._slots[index] = result
-                progress.update()
+                slots[index] = result
+                update()
                 if done % _YIELD_EVERY == 0:
                     await asyncio.sleep(0)
 
@@ -341,14 +346,10 @@ class ExperimentRunner:
                 trace.dataset_run_id = await self._link_dataset_run(trace, fields)
             propagated = self._attributes.of_item(fields, trace)
             token = make_current(otel_span, parent, propagated)
-            output = self._spec.task.call(item=item)
+            output = self._call_task(item=item)
             if is_awaitable(output):
                 output = await output
-            close_root(
-                span,
-                propagated,
-                {"input": fields.input, "output": output, "metadata": self._root_metadata(fields)},
-            )
+            self._close(span, propagated, fields, output)
             return output
         except BaseException as exc:
             record_failure(span, propagated, exc)
@@ -384,6 +385,36 @@ class ExperimentRunner:
             attributes[A.EXPERIMENT_ITEM_EXPECTED_OUTPUT] = encode_value(fields.expected_output)
         return attributes
 
+    def _close(self, span: Any, propagated: dict[str, str], fields: ItemFields, output: Any) -> None:
+        """The root span's closing write; an item that adds no metadata of its own takes the run's
+        metadata attributes as encoded once."""
+        shared = self._shared_metadata
+        if shared is not None and fields.dataset_id is None and not isinstance(fields.metadata, dict):
+            item_input = fields.input
+            if (
+                type(item_input) is str
+                and type(output) is str
+                and not (item_input.startswith("data:") or output.startswith("data:"))
+            ):  # K1: plain strings go as they are; no mask (shared is None with one), no media
+                close_root(
+                    span,
+                    {**propagated, **shared, A.OBSERVATION_INPUT: item_input, A.OBSERVATION_OUTPUT: output},
+                    None,
+                )
+            else:
+                close_root(span, {**propagated, **shared}, {"input": item_input, "output": output})
+        else:
+            params = {"input": fields.input, "output": output, "metadata": self._root_metadata(fields)}
+            close_root(span, propagated, params)
+
+    @functools.cached_property
+    def _shared_metadata(self) -> dict[str, Any] | None:
+        """The root span's metadata attributes when they are the same for every local item: no mask
+        (it sees each value) and nothing the media walk would replace; else None."""
+        if self._client._mask is not None or may_hold_media(self._metadata_base):
+            return None
+        return encode_observation({"metadata": self._metadata_base}, generation_like=False)
+
     def _root_metadata(self, fields: ItemFields) -> dict[str, Any]:
         metadata = dict(self._metadata_base)  # the run's part, built once
         if fields.dataset_id is not None:
@@ -405,8 +436,15 @@ class ExperimentRunner:
         }
         target = {"trace_id": trace.trace_id, "observation_id": trace.observation_id}
         evaluations: list[Evaluation] = []
-        for evaluator in self._spec.evaluators:
-            evaluations += await self._scored(evaluator, arguments, target)
+        for evaluator, call in self._evaluator_calls:
+            try:
+                result = call(**arguments)  # a sync evaluator needs no coroutine of its own
+                found = to_evaluations(await result if is_awaitable(result) else result)
+            except Exception as exc:  # one failing evaluator never stops the item or the run
+                logger.error("langfuse_nb: Evaluator %s failed: %s", evaluator.name, exc)  # reference text
+                continue
+            self._score(found, target)
+            evaluations += found
         composite = self._spec.composite_evaluator
         if composite is not None and evaluations:
             evaluations += await self._scored(
@@ -418,14 +456,17 @@ class ExperimentRunner:
         self, evaluator: UserCallable, arguments: dict[str, Any], target: dict[str, Any]
     ) -> list[Evaluation]:
         try:
-            result = evaluator.call(**arguments)  # a sync evaluator needs no coroutine of its own
-            evaluations = to_evaluations(await result if is_awaitable(result) else result)
+            evaluations = await run_evaluator(evaluator, **arguments)
         except Exception as exc:  # one failing evaluator never stops the item or the run
             logger.error("langfuse_nb: Evaluator %s failed: %s", evaluator.name, exc)  # the reference's text
             return []
-        for evaluation in evaluations:
-            self._scores.add_for(evaluation, target)
+        self._score(evaluations, target)
         return evaluations
+
+    def _score(self, evaluations: list[Evaluation], target: dict[str, Any]) -> None:
+        add = self._scores.add_for
+        for evaluation in evaluations:
+            add(evaluation, target)
 
     async def _run_level_evaluations(self) -> None:
         finished = [slot for slot in self._slots if slot is not None and slot.error is None]
