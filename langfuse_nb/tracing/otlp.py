@@ -111,8 +111,15 @@ def _any_value_other(value: Any) -> bytes:
 
 
 # -- attributes (repeated KeyValue) ----------------------------------------------------------------------
+_Pair = tuple[bytes, str, type, Any]  # (field tag, key, value type, value)
 _keys: dict[str, bytes] = {}
-_pairs: dict[tuple[bytes, str, type, Any], bytes] = {}
+_pairs: dict[_Pair, bytes] = {}
+# Keys whose values are not worth caching (ids, inputs: a new value per span), found by counting the
+# values cached per key. Without it, unique values filled the cache with a few thousand entries that
+# were never hit, each costing a tuple and a lookup per span (and tracked objects the GC walks).
+_PER_KEY_LIMIT = 32
+_cached_per_key: dict[str, int] = {}
+_unique_keys: set[str] = set()
 
 
 def _key(key: str) -> bytes:
@@ -138,7 +145,9 @@ def attributes(tag: bytes, attrs: Mapping[str, Any] | None) -> bytes:
     pairs = _pairs
     for key, value in items.items():
         cls = value.__class__
-        cacheable = cls is bool or cls is int or (cls is str and len(value) <= _SHORT_VALUE)
+        cacheable = (cls is bool or cls is int or (cls is str and len(value) <= _SHORT_VALUE)) and (
+            key not in _unique_keys
+        )
         if cacheable:
             found = pairs.get((tag, key, cls, value))
             if found is not None:
@@ -150,9 +159,20 @@ def attributes(tag: bytes, attrs: Mapping[str, Any] | None) -> bytes:
             logger.warning("langfuse_nb: could not encode span attribute %s: %s", key, exc)
             continue
         if cacheable and len(pairs) < _CACHE_LIMIT:
-            pairs[(tag, key, cls, value)] = encoded
+            _remember(pairs, (tag, key, cls, value), encoded)
         out.append(encoded)
     return b"".join(out)
+
+
+def _remember(pairs: dict[_Pair, bytes], pair: _Pair, encoded: bytes) -> None:
+    """Cache one encoded pair, unless its key has shown itself to take a new value every time."""
+    key = pair[1]
+    count = _cached_per_key.get(key, 0) + 1
+    if count > _PER_KEY_LIMIT:
+        _unique_keys.add(key)
+        return
+    _cached_per_key[key] = count
+    pairs[pair] = encoded
 
 
 # -- spans -----------------------------------------------------------------------------------------------

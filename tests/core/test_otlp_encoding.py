@@ -155,3 +155,22 @@ def test_dropped_counts_encode_like_opentelemetry() -> None:
     assert spans[0].dropped_attributes and spans[0].dropped_events and spans[0].dropped_links
     assert _ours(spans) == _reference(spans)
     provider.shutdown()
+
+
+def test_keys_with_a_new_value_per_span_stop_being_cached(recorded: Any) -> None:
+    """Ids and inputs change with every span: caching their pairs only filled the cache (thousands of
+    never-hit entries per fresh process); after a few values such a key is encoded uncached, and
+    the bytes stay those of OpenTelemetry's encoder."""
+    from langfuse_nb.tracing import otlp
+
+    provider, exporter = recorded
+    tracer = provider.get_tracer("langfuse-sdk")
+    key = "test.unique-per-span"
+    for i in range(otlp._PER_KEY_LIMIT * 3):
+        tracer.start_span("s", attributes={key: f"value {i}", "test.constant": "same"}).end()
+    spans = list(exporter.get_finished_spans())
+    assert _ours(spans) == _reference(spans)
+    cached = [pair for pair in otlp._pairs if pair[1] == key]
+    assert len(cached) == otlp._PER_KEY_LIMIT
+    assert key in otlp._unique_keys and "test.constant" not in otlp._unique_keys
+    assert _ours(spans[-3:]) == _reference(spans[-3:])  # encoded uncached: the same bytes
