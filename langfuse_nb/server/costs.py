@@ -272,7 +272,7 @@ def normalize_cost(value: Any) -> dict[str, float]:
 # ---- the computation (§5, §6) -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per priced observation, never changed; frozen would slow every creation
 class CostResult:
     usage: dict[str, int]
     cost: dict[str, float]
@@ -344,30 +344,32 @@ def _decimal(price: float) -> Decimal:
 
 def select_tier(model: ModelDef, usage: dict[str, int], model_parameters: Any, metadata: Any) -> Tier | None:
     """First non-default tier (by priority) whose conditions all hold, else the default tier."""
-    sources = _Sources(model_parameters, metadata)
+    parsed: dict[str, dict[str, str]] = {}  # each attribute source parsed on first use, at most once
     for tier in model.conditional_tiers:
-        if tier.conditions and all(_holds(c, usage, sources) for c in tier.conditions):
+        if not tier.conditions:
+            continue
+        for condition in tier.conditions:
+            if not _holds(condition, usage, parsed, model_parameters, metadata):
+                break
+        else:
             return tier
     return model.default_tier
 
 
-class _Sources:
-    """The attribute maps of one observation, parsed on first use and at most once."""
-
-    def __init__(self, model_parameters: Any, metadata: Any) -> None:
-        self._raw = {"model_parameters": model_parameters, "metadata": metadata}
-        self._parsed: dict[str, dict[str, str]] = {}
-
-    def get(self, source: str) -> dict[str, str]:
-        if source not in self._parsed:
-            self._parsed[source] = _attribute_map(self._raw.get(source))
-        return self._parsed[source]
-
-
-def _holds(condition: dict[str, Any], usage: dict[str, int], sources: _Sources) -> bool:
+def _holds(
+    condition: dict[str, Any],
+    usage: dict[str, int],
+    parsed: dict[str, dict[str, str]],
+    model_parameters: Any,
+    metadata: Any,
+) -> bool:
     if "usageDetailPattern" in condition:
         return _usage_holds(condition, usage)
-    attributes = sources.get(str(condition.get("source", "")))
+    source = str(condition.get("source", ""))
+    attributes = parsed.get(source)
+    if attributes is None:
+        raw = {"model_parameters": model_parameters, "metadata": metadata}.get(source)
+        attributes = parsed[source] = _attribute_map(raw) if raw else {}
     value = attributes.get(str(condition.get("key")))
     return value is not None and value in (condition.get("values") or ())
 
