@@ -194,15 +194,16 @@ def close_root(span: Any, attributes: dict[str, Any], params: dict[str, Any] | N
         logger.warning("langfuse_nb: update of observation failed", exc_info=True)
 
 
-def record_failure(span: Any, propagated: dict[str, str] | None, exc: BaseException) -> None:
-    """As a ``with`` observation does when its block raises: the error output (for an ``Exception``),
-    the exception event and an ERROR status."""
+def record_failure(span: Any, attributes: dict[str, Any], exc: BaseException) -> None:
+    """As a ``with`` observation does when its block raises: ``attributes`` (the root span's own and
+    its propagated ones, as far as the item got), the error output (for an ``Exception``), the
+    exception event and an ERROR status."""
     otel_span = span._otel_span
     try:
-        if propagated and otel_span.is_recording():
-            otel_span.set_attributes(propagated)
+        if attributes and otel_span.is_recording():
+            otel_span.set_attributes(attributes)
     except Exception:
-        logger.debug("langfuse_nb: propagated attributes not set on the failed item", exc_info=True)
+        logger.debug("langfuse_nb: attributes not set on the failed item", exc_info=True)
     if isinstance(exc, Exception):
         span.update(output=f"Error: {exc}", level="ERROR", status_message=str(exc))
     try:

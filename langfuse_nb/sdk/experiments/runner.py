@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as context_api
+from opentelemetry import trace as trace_api
 
 from langfuse_nb.sdk.encode import encode_observation, encode_value, may_hold_media
 from langfuse_nb.sdk.experiments.evaluation import Evaluation, UserCallable, run_evaluator, to_evaluations
@@ -41,7 +42,7 @@ from langfuse_nb.sdk.experiments.progress import Progress, resolve
 from langfuse_nb.sdk.experiments.results import ExperimentItemResult, ExperimentResult
 from langfuse_nb.sdk.experiments.scoring import ScoreBurst, send_score
 from langfuse_nb.sdk.ids import create_observation_id
-from langfuse_nb.sdk.observations import start_observation
+from langfuse_nb.sdk.observations import LangfuseObservationWrapper, LangfuseSpan
 from langfuse_nb.wire.attributes import LangfuseOtelSpanAttributes as A
 
 if TYPE_CHECKING:
@@ -106,6 +107,17 @@ class UsageCollector:
         from langfuse_nb.tracing.recorder import remove_span_listener
 
         remove_span_listener(self)
+
+
+def _root_constant(environment: str | None, description: str | None) -> dict[str, Any]:
+    """The root span's attributes that are the same for every item of a run (a span's creation
+    attributes; the item's propagated environment replaces the client's)."""
+    attributes: dict[str, Any] = {A.OBSERVATION_TYPE: "span"}
+    if environment:
+        attributes[A.ENVIRONMENT] = environment
+    if description is not None:
+        attributes[A.EXPERIMENT_DESCRIPTION] = description
+    return attributes
 
 
 def _add(sums: dict[str, dict[str, float]], trace_id: str, raw: Any) -> None:
@@ -179,6 +191,7 @@ class ExperimentRunner:
         self._completed = False
         self._call_task = spec.task.direct()  # what each item calls: resolved once per run
         self._evaluator_calls = [(evaluator, evaluator.direct()) for evaluator in spec.evaluators]
+        self._root_constant = _root_constant(client._settings.environment, spec.description)
         self._attributes = RunAttributes(spec.run_name, spec.metadata, self._local_experiment_id)
         self._metadata_base: dict[str, Any] = {
             "experiment_name": spec.name,
@@ -329,15 +342,9 @@ class ExperimentRunner:
         switch; a sync task is called without a coroutine of its own.
         """
         parent = context_api.get_current()
-        span = start_observation(
-            self._client,
-            name=ROOT_SPAN_NAME,
-            as_type="span",
-            params={},
-            ctx=parent,
-            encoded=self._root_attributes(fields),
-        )
+        span = self._start_root(parent)
         otel_span, token, propagated = span._otel_span, None, None
+        fixed = self._root_attributes(fields)
         try:
             trace.open(otel_span)
             if fields.input is None:
@@ -349,10 +356,10 @@ class ExperimentRunner:
             output = self._call_task(item=item)
             if is_awaitable(output):
                 output = await output
-            self._close(span, propagated, fields, output)
+            self._close(span, {**fixed, **propagated}, fields, output)
             return output
         except BaseException as exc:
-            record_failure(span, propagated, exc)
+            record_failure(span, {**fixed, **propagated} if propagated else fixed, exc)
             raise
         finally:
             if token is not None:
@@ -376,18 +383,33 @@ class ExperimentRunner:
             return None
         return getattr(created, "dataset_run_id", None)
 
-    def _root_attributes(self, fields: ItemFields) -> dict[str, Any]:
-        """Attributes of the root span known before it starts (set at creation, in one write)."""
-        attributes: dict[str, Any] = {}
-        if self._spec.description is not None:
-            attributes[A.EXPERIMENT_DESCRIPTION] = self._spec.description
-        if fields.expected_output is not None:
-            attributes[A.EXPERIMENT_ITEM_EXPECTED_OUTPUT] = encode_value(fields.expected_output)
-        return attributes
+    def _start_root(self, parent: Any) -> LangfuseObservationWrapper:
+        """The item's root span, started without attributes: all of them go in its closing write.
 
-    def _close(self, span: Any, propagated: dict[str, str], fields: ItemFields, output: Any) -> None:
-        """The root span's closing write; an item that adds no metadata of its own takes the run's
-        metadata attributes as encoded once."""
+        Attributes given at start reach the span through the sampler's read-only mapping, which
+        OpenTelemetry validates with abstract-class checks that ``mappingproxy`` always misses the cache
+        of; one write of everything at the end costs less than two.
+        """
+        client = self._client
+        try:
+            otel_span = client._tracer.start_span(ROOT_SPAN_NAME, context=parent)
+        except Exception:  # a tracing failure must not break the item
+            logger.warning("langfuse_nb: could not start the experiment item's span", exc_info=True)
+            otel_span = trace_api.INVALID_SPAN
+        return LangfuseSpan._started(otel_span, client, client._settings.environment, {})
+
+    def _root_attributes(self, fields: ItemFields) -> dict[str, Any]:
+        """The root span's own attributes (type, environment, description, expected output)."""
+        if fields.expected_output is None:
+            return self._root_constant
+        return {
+            **self._root_constant,
+            A.EXPERIMENT_ITEM_EXPECTED_OUTPUT: encode_value(fields.expected_output),
+        }
+
+    def _close(self, span: Any, attributes: dict[str, Any], fields: ItemFields, output: Any) -> None:
+        """The root span's closing write: ``attributes`` (its own and its propagated ones), input, output
+        and metadata; an item that adds no metadata of its own takes the run's as encoded once."""
         shared = self._shared_metadata
         if shared is not None and fields.dataset_id is None and not isinstance(fields.metadata, dict):
             item_input = fields.input
@@ -398,14 +420,14 @@ class ExperimentRunner:
             ):  # K1: plain strings go as they are; no mask (shared is None with one), no media
                 close_root(
                     span,
-                    {**propagated, **shared, A.OBSERVATION_INPUT: item_input, A.OBSERVATION_OUTPUT: output},
+                    {**attributes, **shared, A.OBSERVATION_INPUT: item_input, A.OBSERVATION_OUTPUT: output},
                     None,
                 )
             else:
-                close_root(span, {**propagated, **shared}, {"input": item_input, "output": output})
+                close_root(span, {**attributes, **shared}, {"input": item_input, "output": output})
         else:
             params = {"input": fields.input, "output": output, "metadata": self._root_metadata(fields)}
-            close_root(span, propagated, params)
+            close_root(span, attributes, params)
 
     @functools.cached_property
     def _shared_metadata(self) -> dict[str, Any] | None:
