@@ -83,6 +83,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from langfuse_nb.server import gcpause
     from langfuse_nb.server.app import create_app
     from langfuse_nb.server.config import ServerConfig, default_db_path
     from langfuse_nb.server.runner import (
@@ -131,6 +132,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         app, log_level="warning", access_log=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS
     )
     redact_logs({args.secret_key})  # after uvicorn.Config: it installs the handlers the filter goes on
+    gcpause.own_process()  # this interpreter runs only the server: big reads may hold off the collector
     uvicorn.Server(uv_config).run(sockets=[sock])
     return 0
 

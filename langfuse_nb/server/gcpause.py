@@ -8,6 +8,11 @@ response is rendered; the collector has nothing to find in them. ``paused()`` di
 restores the state found on entry once the last concurrent request leaves (requests run on several
 threads, and the switch is process-wide). The answer must be freed inside the block (render it there and
 drop the built objects): whatever is still alive when the collector comes back is walked by its next pass.
+
+The switch is process-wide, so it is only used where the server owns its interpreter (``langfuse-nb serve``,
+which detached and notebook-started servers run, calls ``own_process()``). A server started in a thread of
+someone else's process (``runner.start_in_thread`` in a kernel) leaves the collector alone: the user's code
+would otherwise run without it while a read is in flight, and a ``gc.disable()`` of theirs could be undone.
 """
 
 from __future__ import annotations
@@ -20,12 +25,22 @@ from contextlib import contextmanager
 _lock = threading.Lock()
 _depth = 0  # requests inside paused() right now
 _restore = False  # whether the collector was enabled when the first of them entered
+_owned = False  # set by own_process(): only then is the collector ours to switch
+
+
+def own_process() -> None:
+    """Declare that this interpreter runs only the server, so ``paused()`` may switch the collector."""
+    global _owned
+    _owned = True
 
 
 @contextmanager
 def paused() -> Iterator[None]:
     """Run the block with the cyclic collector disabled (reference counting still frees everything)."""
     global _depth, _restore
+    if not _owned:
+        yield
+        return
     with _lock:
         if _depth == 0:
             _restore = gc.isenabled()
