@@ -55,11 +55,16 @@ def _random_ids() -> tuple[str, str]:
     one: these ids need to be unique, not secret, and ``os.urandom`` releases the GIL on every call, which
     lets a busy export thread take it for a whole switch interval per score.
     """
-    bits = random.getrandbits(192) or 1
-    return format(bits >> 64, "032x"), format(bits & _LOW_64 or 1, "016x")
+    text = random.getrandbits(192).to_bytes(24, "big").hex()  # one conversion instead of two formats
+    event_id, score_id = text[:32], text[32:]
+    if event_id == _ZERO_EVENT_ID:  # all-zero ids are invalid (one draw in 2**128)
+        event_id = _ZERO_EVENT_ID[:-1] + "1"
+    if score_id == _ZERO_EVENT_ID[:16]:
+        score_id = _ZERO_EVENT_ID[:15] + "1"
+    return event_id, score_id
 
 
-_LOW_64 = (1 << 64) - 1
+_ZERO_EVENT_ID = "0" * 32
 
 
 def score_event(fields: Mapping[str, Any], *, environment: str | None) -> dict[str, Any]:

@@ -131,14 +131,24 @@ class RunAttributes:
         )
 
     def of_item(self, fields: ItemFields, trace: ItemTrace) -> dict[str, str]:
-        values = {
+        if fields.dataset_id is None and fields.metadata is None and not trace.dataset_run_id:
+            # a plain local item: its two ids (16 hex digits each) need no length check
+            values = {**self._constant, A.EXPERIMENT_ID: self._local_experiment_id}
+            if fields.item_id is not None:
+                values[A.EXPERIMENT_ITEM_ID] = fields.item_id
+            if trace.observation_id is not None:
+                values[A.EXPERIMENT_ITEM_ROOT_OBSERVATION_ID] = trace.observation_id
+            return values
+        return {**self._constant, **self._kept(self._item_values(fields, trace))}
+
+    def _item_values(self, fields: ItemFields, trace: ItemTrace) -> dict[str, str | None]:
+        return {
             A.EXPERIMENT_ID: trace.dataset_run_id or self._local_experiment_id,
             A.EXPERIMENT_DATASET_ID: fields.dataset_id,
             A.EXPERIMENT_ITEM_ID: fields.item_id,
             A.EXPERIMENT_ITEM_METADATA: encode_value(fields.metadata),
             A.EXPERIMENT_ITEM_ROOT_OBSERVATION_ID: trace.observation_id,
         }
-        return {**self._constant, **self._kept(values)}
 
     def _kept(self, values: dict[str, str | None]) -> dict[str, str]:
         kept: dict[str, str] = {}

@@ -39,7 +39,7 @@ class Progress:
         bar = self._bar
         if bar is not None:
             bar.update(n)
-        elif self._start():
+        elif self._setting is not False and self._start():  # a disabled bar costs one test per item
             self._bar.update(self._count)  # type: ignore[attr-defined]  # _start() made it
 
     def set_postfix(self, **values: Any) -> None:
