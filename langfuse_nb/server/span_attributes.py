@@ -52,7 +52,7 @@ _OTHER, _OBS_KEY, _TRACE_KEY, _SHARED_KEY = range(4)
 class KeyPlan:
     """What the attribute names of a span decide, before any value is looked at."""
 
-    __slots__ = ("meta", "whole_meta", "trace_keys", "trace_prefixed", "flagged")
+    __slots__ = ("meta", "whole_meta", "trace_keys", "trace_prefixed", "flagged", "environment")
 
     def __init__(self, keys: tuple[str, ...]) -> None:
         kinds = [(key, *_classify(key)) for key in keys]
@@ -61,6 +61,7 @@ class KeyPlan:
         self.trace_keys = tuple(TRACE_UPDATE_KEYS.intersection(keys))  # these count only when truthy
         self.trace_prefixed = any(key.startswith(TRACE_META) for key in keys)
         self.flagged = TRACE_META in keys or any(kind == _TRACE_KEY for _, kind, _ in self.meta)
+        self.environment = not _ENV_KEYSET.isdisjoint(keys)  # else the resource's environment holds
 
 
 _PLANS: dict[tuple[str, ...], KeyPlan] = {}
@@ -240,6 +241,7 @@ def level(attrs: dict[str, Any], status_code: int, scope_name: str = "", span_na
 
 
 _ENV_KEYS = (A.ENVIRONMENT, "deployment.environment.name", "deployment.environment")
+_ENV_KEYSET = frozenset(_ENV_KEYS)
 
 
 def environment(attrs: dict[str, Any], resource: dict[str, Any]) -> str:

@@ -112,6 +112,7 @@ class _GroupContext:
         "resource_key",
         "scope_key",
         "scope_name",
+        "environment",
     )
 
     def __init__(self, group: ScopeSpans) -> None:
@@ -126,6 +127,7 @@ class _GroupContext:
         # stored once per distinct value (resources table), referenced by observations
         self.resource_key = dumps(group.resource)
         self.scope_key = dumps(group.scope)
+        self.environment = environment({}, group.resource)  # of every span that names none itself
 
 
 def _ns_to_iso_us(ns: int) -> str:
@@ -140,8 +142,17 @@ def _times(span: SpanRecord) -> tuple[str | None, str | None]:
     if start_ns < 0 or end_ns >= _MAX_NS:
         # beyond year 9999 the ISO text is not a datetime any client can parse (and sorts wrongly)
         raise BadRequest(f"span {span.name!r} has a start or end time outside years 1970-9999")
-    start = _ns_to_iso_us(start_ns) if start_ns else None
-    return start, start if end_ns == start_ns else (_ns_to_iso_us(end_ns) if end_ns else None)
+    if not start_ns:
+        return None, None
+    seconds, rest = divmod(start_ns, 1_000_000_000)
+    prefix = second_prefix(seconds)  # whole seconds formatted once (cached)
+    start = f"{prefix}.{rest // 1000:06d}Z"
+    if end_ns == start_ns:
+        return start, start
+    end_seconds, end_rest = divmod(end_ns, 1_000_000_000)
+    if end_seconds != seconds:  # most spans end within the second they started in
+        prefix = second_prefix(end_seconds)
+    return start, f"{prefix}.{end_rest // 1000:06d}Z"
 
 
 def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -158,7 +169,7 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
     # stored compressed when long (values.pack_io); the trace's fallback below shares the packed value
     obs_input = pack_io(otel_io.move_tool_definitions(metadata, llm[2]))
     obs_output = pack_io(llm[3])
-    env = environment(attrs, ctx.resource)
+    env = environment(attrs, ctx.resource) if keys.environment else ctx.environment
     observation = {
         "id": span.span_id,
         "trace_id": span.trace_id,
