@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from langfuse_nb.server.errors import BadRequest
+from langfuse_nb.server.gcpause import paused
 from langfuse_nb.server.ingestion import EventError, map_batch
 from langfuse_nb.server.otlp import decode_request, decompress
 from langfuse_nb.server.spans import map_groups
@@ -37,6 +38,12 @@ class OtlpJob:
     max_body_bytes: int
 
     def run(self, db: Database, blobs: BlobCache) -> dict[str, Any]:
+        # a request's rows are thousands of small dicts without cycles, freed when it returns: the cyclic
+        # collector would only walk them (and the process's older objects) several times per request
+        with paused():
+            return self._run(db, blobs)
+
+    def _run(self, db: Database, blobs: BlobCache) -> dict[str, Any]:
         body = decompress(self.body, self.content_encoding, self.max_body_bytes)
         rejected: list[str] = []
         with count_truncations() as truncated:

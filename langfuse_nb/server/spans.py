@@ -217,11 +217,8 @@ def _llm_fields(span: SpanRecord, ctx: _GroupContext) -> _Llm:
     third-party conventions (otel_mapping.py, otel_io.py) for spans of other instrumentations."""
     attrs = span.attributes
     obs_type = observation_type(attrs, ctx.scope_name, span.name)
-    if ctx.is_sdk and obs_type in ("SPAN", "EVENT"):
-        # the SDK's spans and events: nothing below survives for these types but name and I/O (§8)
-        name = observation_name(span.name, attrs)
-        obs_input, obs_output = attrs.get(A.OBSERVATION_INPUT), attrs.get(A.OBSERVATION_OUTPUT)
-        return obs_type, name, io_text(obs_input), io_text(obs_output), _NO_MODEL
+    if ctx.is_sdk:
+        return _sdk_llm_fields(span, attrs, obs_type)
     fields: dict[str, Any] = {
         "name": observation_name(span.name, attrs),
         "input": attrs.get(A.OBSERVATION_INPUT),
@@ -234,8 +231,7 @@ def _llm_fields(span: SpanRecord, ctx: _GroupContext) -> _Llm:
     }
     usage = json_object(attrs.get(A.OBSERVATION_USAGE_DETAILS))
     cost = json_object(attrs.get(A.OBSERVATION_COST_DETAILS))
-    if not ctx.is_sdk:
-        usage, cost = _third_party_fields(span, ctx.scope_name, fields, usage, cost)
+    usage, cost = _third_party_fields(span, ctx.scope_name, fields, usage, cost)
     name, obs_input, obs_output = fields["name"], io_text(fields["input"]), io_text(fields["output"])
     if obs_type in ("SPAN", "EVENT"):  # these carry no model data upstream (otel-ingestion-mapping.md §8)
         return obs_type, name, obs_input, obs_output, _NO_MODEL
@@ -247,6 +243,37 @@ def _llm_fields(span: SpanRecord, ctx: _GroupContext) -> _Llm:
         "prompt_name": str_or_none(fields["prompt_name"]) if is_generation else None,
         "prompt_version": int_or_none(fields["prompt_version"]) if is_generation else None,
         **usage_and_cost(usage, cost),
+    }
+    return obs_type, name, obs_input, obs_output, model
+
+
+def _sdk_llm_fields(span: SpanRecord, attrs: dict[str, Any], obs_type: str) -> _Llm:
+    """The Langfuse SDK's spans: only langfuse.* attributes count (the same rules as above, without the
+    other conventions and without the intermediate dict: most spans ingested take this path)."""
+    name = observation_name(span.name, attrs)
+    obs_input = io_text(attrs.get(A.OBSERVATION_INPUT))
+    obs_output = io_text(attrs.get(A.OBSERVATION_OUTPUT))
+    if obs_type in ("SPAN", "EVENT"):  # nothing else survives for these types (§8)
+        return obs_type, name, obs_input, obs_output, _NO_MODEL
+    is_generation = obs_type == "GENERATION"  # only generations link a prompt (§7.10)
+    model = {
+        "model": stringify(first(attrs, _MODEL_KEYS)),
+        "model_parameters": model_parameters(attrs.get(A.OBSERVATION_MODEL_PARAMETERS)),
+        "completion_start_time": completion_start(attrs.get(A.OBSERVATION_COMPLETION_START_TIME)),
+        "prompt_name": (
+            str_or_none(attrs.get(A.OBSERVATION_PROMPT_NAME) or attrs.get("langfuse.prompt.name"))
+            if is_generation
+            else None
+        ),
+        "prompt_version": (
+            int_or_none(attrs.get(A.OBSERVATION_PROMPT_VERSION, attrs.get("langfuse.prompt.version")))
+            if is_generation
+            else None
+        ),
+        **usage_and_cost(
+            json_object(attrs.get(A.OBSERVATION_USAGE_DETAILS)),
+            json_object(attrs.get(A.OBSERVATION_COST_DETAILS)),
+        ),
     }
     return obs_type, name, obs_input, obs_output, model
 
