@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import platform
@@ -117,6 +118,7 @@ def worker_experiment(sdk: str, url: str, items: int) -> dict[str, Any]:
         return Evaluation(name="exact", value=float(output == expected_output))
 
     _poller()  # the benchmark's own client, made before the clock starts
+    collections = [g["collections"] for g in gc.get_stats()]
     cpu, started = time.process_time(), time.perf_counter()
     result = client.run_experiment(name=f"bench-{sdk}", data=data, task=task, evaluators=[exact])
     returned = time.perf_counter()
@@ -125,7 +127,16 @@ def worker_experiment(sdk: str, url: str, items: int) -> dict[str, Any]:
     assert len(result.item_results) == items
     # CPU of every thread of the SDK's process until arrival (the polling adds a little to both)
     cpu_s = time.process_time() - cpu
-    return {"returned_s": returned - started, "arrived_s": arrived - started, "cpu_s": cpu_s, **stats}
+    # garbage collections per generation in the timed region: a fresh process's first full collection
+    # (tens of ms, proportional to everything imported) lands in whichever run reaches it
+    gc_runs = [g["collections"] - before for g, before in zip(gc.get_stats(), collections, strict=True)]
+    return {
+        "returned_s": returned - started,
+        "arrived_s": arrived - started,
+        "cpu_s": cpu_s,
+        "gc_collections": gc_runs,
+        **stats,
+    }
 
 
 def worker_populate(url: str, traces: int, tag: str) -> dict[str, Any]:
@@ -398,7 +409,8 @@ def print_experiment(experiment: dict[str, Any], target: str) -> None:
         )
         print(
             f"  round {pair['round']}: {cells}  ratio {pair['ratio']:.1f}x "
-            f"(per CPU-s {pair['cpu_ratio']:.1f}x)  load {pair['load_before']:.1f}"
+            f"(per CPU-s {pair['cpu_ratio']:.1f}x)  load {pair['load_before']:.1f}  "
+            f"full GCs ref/ours {pair['ref']['gc_collections'][2]}/{pair['ours']['gc_collections'][2]}"
         )
     summary, (low, high) = experiment["summary"], experiment["ratio_range"]
     print(
