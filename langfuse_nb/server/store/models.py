@@ -136,9 +136,13 @@ def prepare(conn: sqlite3.Connection, rows: Sequence[dict[str, Any]]) -> list[st
     stored = _existing(conn, [row["id"] for row in pending])
     later = stored | repeated
     catalog = project_models(conn)
+    matches: dict[Any, ModelDef | None] = {}  # a request's generations name few distinct models
     for row in pending:
         if row["id"] not in later:
-            row.update(_result(row, catalog).columns())
+            name = row.get("model")
+            if name not in matches:
+                matches[name] = costs.match_model(name, catalog)
+            row.update(_result(row, matches[name]).columns())
     return sorted(later)
 
 
@@ -151,7 +155,7 @@ def recompute(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         for row in conn.execute(_MERGED_SELECT.format(", ".join("?" * len(part))), part):
-            columns = _result(dict(row), catalog).columns()
+            columns = _result(dict(row), costs.match_model(row["model"], catalog)).columns()
             updates.append((*(columns[c] for c in _RESULT_COLUMNS), row["id"]))
     conn.executemany(_UPDATE, updates)
 
@@ -165,11 +169,11 @@ def _existing(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
     return found
 
 
-def _result(row: dict[str, Any], catalog: tuple[ModelDef, ...]) -> costs.CostResult:
+def _result(row: dict[str, Any], model: ModelDef | None) -> costs.CostResult:
+    """Final usage and cost of one row whose model name matched ``model``."""
     # the provided maps were normalized when the event was mapped (spans.usage_and_cost)
     usage = _json(row.get("provided_usage_details")) or {}
     cost = _json(row.get("provided_cost_details")) or {}
-    model = costs.match_model(row.get("model"), catalog)
     return costs.compute(usage, cost, model, row.get("model_parameters"), row.get("metadata"))
 
 
