@@ -327,6 +327,54 @@ def bench_experiment(items: int, rounds: int = 5, target: str = "sink") -> dict[
     }
 
 
+def bench_against_tree(tree: str, items: int, rounds: int) -> dict[str, Any]:
+    """Paired rounds of this checkout's ``run_experiment`` against another checkout's (e.g. ``git archive
+    <commit> | tar -x -C DIR``), each run in a fresh process against a fresh sink, order alternating;
+    the figure is the median of the per-round ratios of the other tree's time over this one's."""
+    trees = (str(ROOT), str(Path(tree).resolve()))
+    rows: dict[str, list[dict[str, Any]]] = {t: [] for t in trees}
+    ratios = []
+    for number in range(rounds):
+        pair = {}
+        for path in trees if number % 2 == 0 else trees[::-1]:
+            code = (
+                f"import json, sys; sys.path.insert(0, {path + '/benchmarks'!r}); "
+                "import bench_experiments as b; "
+                "print(json.dumps(b.WORKERS['experiment'](**json.loads(sys.argv[1]))))"
+            )
+            with _target("sink") as url:
+                arguments = json.dumps({"sdk": "ours", "url": url, "items": items})
+                done = subprocess.run(
+                    [sys.executable, "-c", code, arguments],
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, "PYTHONPATH": path},
+                    cwd=path,
+                    timeout=600,
+                )
+            if done.returncode != 0:
+                raise RuntimeError(f"worker in {path} failed:\n{done.stderr[-3000:]}")
+            pair[path] = json.loads(done.stdout.strip().splitlines()[-1])
+            rows[path].append(pair[path])
+        ratios.append(pair[trees[1]]["arrived_s"] / pair[trees[0]]["arrived_s"])
+    return {"trees": trees, "rows": rows, "ratios": ratios}
+
+
+def print_against_tree(result: dict[str, Any]) -> None:
+    here, other = result["trees"]
+    for path in (other, here):
+        rows = result["rows"][path]
+        print(
+            f"  {path}: {statistics.median(r['arrived_s'] for r in rows) * 1000:.0f} ms to arrival, "
+            f"{statistics.median(r['cpu_s'] for r in rows) * 1000:.0f} ms CPU (medians)"
+        )
+    ratios = sorted(result["ratios"])
+    print(
+        f"  paired: the other tree takes {statistics.median(ratios):.2f}x this one's time "
+        f"(range {ratios[0]:.2f}-{ratios[-1]:.2f}, {len(ratios)} rounds; load {os.getloadavg()[0]:.1f})"
+    )
+
+
 def save_samples(payload: dict[str, Any], out: str | None) -> Path:
     """Raw samples and the machine, as ``benchmarks/results/bench_experiments-<UTC stamp>.json``."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -436,8 +484,15 @@ def main() -> int:
     parser.add_argument("--skip-batch-reference", action="store_true")
     parser.add_argument("--experiments-only", action="store_true", help="skip batch evaluation and dataframe")
     parser.add_argument("--out", help="raw samples file (default: benchmarks/results/)")
+    parser.add_argument("--against-tree", help="compare this checkout's run with another checkout's instead")
     args = parser.parse_args()
 
+    if args.against_tree:
+        paired = bench_against_tree(args.against_tree, args.items, args.rounds)
+        print(f"run_experiment, {args.items} local items, this checkout against {args.against_tree}:")
+        print_against_tree(paired)
+        print(f"raw samples: {save_samples({'against_tree': paired}, args.out)}")
+        return 0
     experiment = bench_experiment(args.items, args.rounds, args.target)
     print_experiment(experiment, args.target)
     payload: dict[str, Any] = {"experiment": experiment}
