@@ -189,7 +189,10 @@ def _pb_value(value: Any, depth: int) -> Any:
     if kind == "double_value":
         return value.double_value
     if kind == "array_value":
-        return [_pb_value(item, depth + 1) for item in value.array_value.values]
+        items = value.array_value.values
+        if depth + 1 < MAX_DEPTH // 2:  # no truncation ahead: a non-empty string item needs no dispatch
+            return [item.string_value or _pb_value(item, depth + 1) for item in items]
+        return [_pb_value(item, depth + 1) for item in items]
     if kind == "kvlist_value":
         return {kv.key: _pb_value(kv.value, depth + 1) for kv in value.kvlist_value.values}
     if kind == "bytes_value":
