@@ -7,6 +7,10 @@ Runs the server as its own process (``python -m langfuse_nb serve``) on a tempor
 3. get one trace with 1,000 observations (median);
 4. database size per 100,000 spans.
 
+With ``--stages``: no server; the ingest code itself, run in one process per package on the same batches,
+reports CPU microseconds per span of each stage (decode, map, store), the store's SQLite statements apart
+(paired with ``--compare-root`` like the server runs).
+
 5. with ``--io-bytes N``: the storage ratio for SDK-shaped spans carrying about N bytes of JSON input and N of
    output each (database bytes / raw input+output bytes; issue 15 asks for at most 2x at ~1 KB).
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import random
 import shutil
 import socket
@@ -341,6 +346,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=3, help="rounds per package with --compare-root")
     parser.add_argument(
+        "--stages", action="store_true", help="CPU per span of decode / map / store, in process (no server)"
+    )
+    parser.add_argument(
         "--via-reference-sdk",
         action="store_true",
         help="with --io-bytes: send through the real langfuse SDK (a span and generations per trace)",
@@ -428,6 +436,87 @@ def compare(args: argparse.Namespace, batches: list[bytes]) -> dict[str, object]
     return {"summary": summary, "runs": runs}
 
 
+# The stage run: one process per package (its own langfuse_nb on sys.path), batches read from a file.
+_STAGE_SCRIPT = r"""
+import json, pickle, sys, tempfile, time
+from pathlib import Path
+from langfuse_nb.server.otlp import decode_request
+from langfuse_nb.server.spans import map_groups
+from langfuse_nb.server.store import ingest
+from langfuse_nb.server.store.db import Database
+from langfuse_nb.server.store.resources import BlobCache
+
+batches = pickle.loads(Path(sys.argv[1]).read_bytes())
+sql = [0.0]
+
+class Timed:  # the writer connection, with the time spent inside SQLite statements added up
+    def __init__(self, conn): self._conn = conn
+    def __getattr__(self, name): return getattr(self._conn, name)
+    def execute(self, *args):
+        start = time.process_time()
+        try: return self._conn.execute(*args)
+        finally: sql[0] += time.process_time() - start
+    def executemany(self, *args):
+        start = time.process_time()
+        try: return self._conn.executemany(*args)
+        finally: sql[0] += time.process_time() - start
+
+with tempfile.TemporaryDirectory() as tmp:
+    db, blobs = Database(Path(tmp) / "stages.db"), BlobCache()
+    db._writer = Timed(db._writer)
+    spans = decode = mapping = store = 0.0
+    for body in batches:
+        t0 = time.process_time()
+        groups = decode_request(body, "application/x-protobuf", [])
+        t1 = time.process_time()
+        observations, traces = map_groups(groups)
+        t2 = time.process_time()
+        ingest.write(db, blobs, trace_updates=traces, observation_rows=observations)
+        t3 = time.process_time()
+        decode, mapping, store = decode + t1 - t0, mapping + t2 - t1, store + t3 - t2
+        spans += len(observations)
+    db.close()
+us = lambda seconds: round(seconds / spans * 1e6, 2)
+print(json.dumps({"decode_us": us(decode), "map_us": us(mapping), "store_us": us(store),
+                  "store_sqlite_us": us(sql[0]), "store_python_us": us(store - sql[0]),
+                  "total_us": us(decode + mapping + store)}))
+"""
+
+
+def stages(args: argparse.Namespace, batches: list[bytes]) -> dict[str, object]:
+    """CPU per span of each ingest stage, in one process per package, rounds interleaved."""
+    roots = [("this", REPO)] + ([("other", args.compare_root)] if args.compare_root else [])
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name, _ in roots}
+    with tempfile.NamedTemporaryFile(suffix=".pickle") as data:
+        data.write(pickle.dumps(batches))
+        data.flush()
+        for number in range(args.rounds):
+            for name, root in roots if number % 2 == 0 else list(reversed(roots)):
+                env = {**os.environ, "PYTHONPATH": str(root)}
+                out = subprocess.run(
+                    [sys.executable, "-c", _STAGE_SCRIPT, data.name],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    cwd=tempfile.gettempdir(),  # not this checkout: PYTHONPATH decides the package
+                )
+                runs[name].append({**json.loads(out.stdout), "load_average": os.getloadavg()[0]})
+                print(name, json.dumps(runs[name][-1]), flush=True)
+    summary: dict[str, object] = {"rounds": args.rounds}
+    for key in runs["this"][0]:
+        mine = [r[key] for r in runs["this"]]
+        entry: dict[str, object] = {"this_median": statistics.median(mine)}
+        if "other" in runs and key != "load_average":
+            other = [r[key] for r in runs["other"]]
+            entry["other_median"] = statistics.median(other)
+            entry["paired_ratio_median"] = round(
+                statistics.median(a / b for a, b in zip(mine, other, strict=True) if b), 3
+            )
+        summary[key] = entry
+    return {"summary": summary, "runs": runs}
+
+
 INGEST_WORKERS: int | None = None
 
 
@@ -441,7 +530,10 @@ def main() -> None:
         )
         for first in range(0, args.traces, args.batch_traces)
     ]
-    results = compare(args, batches) if args.compare_root else run_once(args, batches)
+    if args.stages:
+        results = stages(args, batches)
+    else:
+        results = compare(args, batches) if args.compare_root else run_once(args, batches)
     print(json.dumps(results.get("summary", results), indent=2))
     save(results)
 
