@@ -174,3 +174,17 @@ def test_keys_with_a_new_value_per_span_stop_being_cached(recorded: Any) -> None
     assert len(cached) == otlp._PER_KEY_LIMIT
     assert key in otlp._unique_keys and "test.constant" not in otlp._unique_keys
     assert _ours(spans[-3:]) == _reference(spans[-3:])  # encoded uncached: the same bytes
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "x", "x" * 61, "x" * 62, "x" * 123, "x" * 124, "x" * 126, "é" * 61, "é" * 62, "\U0001f600" * 31],
+)
+@pytest.mark.parametrize("key", ["k", "langfuse.observation.input", "long." * 26])
+def test_short_text_values_around_the_one_byte_lengths(recorded: Any, key: str, value: str) -> None:
+    """Short strings are laid out in place with one-byte lengths; at and past the limits (value bytes,
+    the whole pair with a long key) the bytes stay OpenTelemetry's."""
+    provider, exporter = recorded
+    provider.get_tracer("langfuse-sdk").start_span("s", attributes={key: value}).end()
+    spans = list(exporter.get_finished_spans())
+    assert _ours(spans) == _reference(spans)
