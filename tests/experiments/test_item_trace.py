@@ -89,7 +89,9 @@ def test_a_mask_still_sees_the_root_span_input_output_and_metadata(server: Any, 
     )
     run = f"mask-{uuid.uuid4().hex[:8]}"
     try:
-        client.run_experiment(name="mask", run_name=run, data=[{"input": "secret"}], task=_task, progress=False)
+        client.run_experiment(
+            name="mask", run_name=run, data=[{"input": "secret"}], task=_task, progress=False
+        )
         client.flush()
     finally:
         client.shutdown(timeout=5)  # a second registered client would leave later tests' get_client() keyless
