@@ -249,40 +249,9 @@ _NUMBER = (int, float)
 _NO_TOTAL = object()  # cost details without a "total" key: the row's total_cost column answers
 _NO_COST: tuple[dict[str, Any], Any, Any, Any] = ({}, None, None, _NO_TOTAL)
 
-# The columns the v1 view reads, in the order ViewBuilder.view unpacks them.
-VIEW_COLUMNS = (
-    "id",
-    "trace_id",
-    "parent_observation_id",
-    "type",
-    "name",
-    "start_time",
-    "end_time",
-    "completion_start_time",
-    "environment",
-    "level",
-    "status_message",
-    "version",
-    "input",
-    "output",
-    "metadata",
-    "model",
-    "model_parameters",
-    "usage_details",
-    "cost_details",
-    "total_cost",
-    "prompt_id",
-    "prompt_name",
-    "prompt_version",
-    "resource_id",
-    "scope_id",
-    "experiment",
-    "created_at",
-    "updated_at",
-    "model_id",
-    "usage_pricing_tier_id",
-    "usage_pricing_tier_name",
-)
+# The columns the v1 view reads, in the order ViewBuilder.view unpacks them: every stored column but these
+_NOT_VIEWED = frozenset({"as_root", "provided_usage_details", "provided_cost_details"})
+VIEW_COLUMNS = tuple(column for column in COLUMNS if column not in _NOT_VIEWED)
 VIEW_SELECT = f"SELECT {', '.join(f'o.{c}' for c in VIEW_COLUMNS)} FROM observations o"
 START_TIME, TOTAL_COST = VIEW_COLUMNS.index("start_time"), VIEW_COLUMNS.index("total_cost")
 END_TIME = VIEW_COLUMNS.index("end_time")
