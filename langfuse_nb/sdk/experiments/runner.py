@@ -337,9 +337,9 @@ class ExperimentRunner:
         """The task inside the item's root span, which is current (with the item's propagated
         attributes) while the task runs.
 
-        The span starts with the item's fixed attributes and ends after one more write (propagated
-        values, input, output, metadata); span and propagated values become current in one context
-        switch; a sync task is called without a coroutine of its own.
+        The span starts without attributes and gets all of them (its own, the propagated ones, input,
+        output, metadata) in one write when it closes; span and propagated values become current in
+        one context switch; a sync task is called without a coroutine of its own.
         """
         parent = context_api.get_current()
         span = self._start_root(parent)
