@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from langfuse_nb.server import gcpause
 from langfuse_nb.server.errors import ApiError
 from langfuse_nb.server.ingest_jobs import Job
 from langfuse_nb.server.store.db import Database
@@ -128,6 +129,7 @@ def main() -> None:
     """Entry point of the worker process (``_BOOT``): serve jobs until the server closes the socket."""
     # Ctrl-C in a terminal reaches the whole process group: the server drains and closes us itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gcpause.own_process()  # this interpreter only ingests: a request may hold off the cyclic collector
     sock = socket.socket(fileno=int(sys.argv[1]))
     settings: WorkerSettings = read_frame(sock)
     if settings.nice > 0:
