@@ -147,7 +147,7 @@ def upsert(
 # filter; objects and arrays are left out as migration 5's backfill does (a filter value that looks like
 # one is answered by json_extract instead: query._member_lookup).
 _SCALAR_MEMBERS = (
-    "SELECT j.key, j.value, ?1 FROM json_each(?2) j WHERE j.type NOT IN ('object', 'array', 'null')"
+    "SELECT j.key, j.value, ? FROM json_each(?) j WHERE j.type NOT IN ('object', 'array', 'null')"
 )
 _METADATA_ADD = f"INSERT OR IGNORE INTO trace_metadata (key, value, trace_id) {_SCALAR_MEMBERS}"
 _METADATA_DROP = f"DELETE FROM trace_metadata WHERE (key, value, trace_id) IN ({_SCALAR_MEMBERS})"
