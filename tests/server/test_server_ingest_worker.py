@@ -360,7 +360,9 @@ with httpx.Client(base_url=handle.url, auth=(handle.public_key, handle.secret_ke
     stored = http.get("/api/public/observations", params={"limit": 1}).json()["meta"]["totalItems"]
 lf.shutdown()
 handle.stop()
-time.sleep(0.2)
+deadline = time.monotonic() + 10  # a stopped worker leaves the process table once it is reaped
+while workers() and time.monotonic() < deadline:
+    time.sleep(0.02)
 print(json.dumps({"during": len(during), "stored": stored, "after": len(workers())}))
 """
 

@@ -13,6 +13,9 @@ from pathlib import Path
 
 from langfuse_nb.server.store.migrations import migrate
 
+if sys.platform != "win32":  # the cross-process write turn (_ProcessLock); Windows has SQLite's locking only
+    import fcntl
+
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -55,10 +58,8 @@ class _ProcessLock:
                 self._fd = None  # e.g. a read-only directory: SQLite's locking still applies
 
     def acquire(self) -> None:
-        if self._fd is None or sys.platform == "win32":
+        if self._fd is None:  # Windows, or no lock file could be made: SQLite's own locking alone
             return
-        import fcntl
-
         delay, deadline = 0.0002, time.monotonic() + self.TIMEOUT
         while True:
             try:
@@ -71,9 +72,7 @@ class _ProcessLock:
                 delay = min(delay * 2, 0.002)
 
     def release(self) -> None:
-        if self._fd is not None and sys.platform != "win32":
-            import fcntl
-
+        if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
