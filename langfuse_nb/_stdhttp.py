@@ -189,6 +189,10 @@ class PlainPoster:
         self._target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self._timeout = timeout
         self._pool = Pool()
+        # Load the connection classes now, with the client that builds this poster, as the reference loads
+        # httpx with its client: ~10 ms of imports (http.client, ssl, email) that would otherwise fall on the
+        # first request of the process, often a user's first get_prompt rather than a background export.
+        import http.client  # noqa: F401
 
     def post(self, body: bytes, headers: Mapping[str, str]) -> Response:
         """POST ``body``; transport failures raise (see `request`)."""
