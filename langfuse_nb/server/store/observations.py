@@ -257,21 +257,42 @@ START_TIME, TOTAL_COST = VIEW_COLUMNS.index("start_time"), VIEW_COLUMNS.index("t
 END_TIME = VIEW_COLUMNS.index("end_time")
 
 
+# The fields of a v1 view, in the order Langfuse sends them
+VIEW_KEYS = (
+    "id", "traceId", "type", "name", "startTime", "endTime", "completionStartTime", "model",
+    "modelParameters", "input", "output", "metadata", "version", "level", "statusMessage",
+    "parentObservationId", "environment", "promptId", "promptName", "promptVersion", "usageDetails", "usage",
+    "unit", "promptTokens", "completionTokens", "totalTokens", "costDetails", "modelId", "inputPrice",
+    "outputPrice", "totalPrice", "usagePricingTierId", "usagePricingTierName", "calculatedInputCost",
+    "calculatedOutputCost", "calculatedTotalCost", "latency", "timeToFirstToken", "projectId", "createdAt",
+    "updatedAt",
+)  # fmt: skip
+_STAMP_LENGTH = 27  # the stored fixed-width form, "YYYY-MM-DDTHH:MM:SS.ffffffZ"
+
+
 class ViewBuilder:
     """Builds v1 ``ObservationsView`` dicts for one request.
 
-    What many rows share is worked out once per request: metadata merged with its resource and scope
-    attributes (per distinct text and resource), parsed usage and cost details (per distinct text) and the
-    model's prices. Shared parts are the same objects in several views, which are serialised, never
-    mutated. Everything else is one dict literal per row, in the field order Langfuse uses.
+    A view is a copy of a template dict holding every field in Langfuse's order, with the row's own values
+    assigned over it: copying a 41-key dict and assigning ~20 keys costs about half of building it from a
+    literal (which grows and re-hashes the table several times). The template of a row carries what many
+    rows share: trace id, model, parameters, level, environment, usage, cost and the model's prices,
+    worked out once per distinct combination. Merged metadata is worked out once per (text, resource,
+    scope), and a decoded input/output is reused when the row before held the same text. Shared parts
+    are the same objects in several views, which are serialised, never mutated.
     """
 
     def __init__(self, conn: sqlite3.Connection, blobs: BlobCache, project_id: str = PROJECT_ID) -> None:
         self._conn, self._blobs, self._project_id = conn, blobs, project_id
+        self._blank: dict[str, Any] = dict.fromkeys(VIEW_KEYS)
+        self._blank["projectId"] = project_id
+        self._templates: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._metadata: dict[tuple[Any, Any, Any], Any] = {}
         self._usage: dict[Any, tuple[Any, ...]] = {}
         self._costs: dict[Any, tuple[dict[str, Any], Any, Any, Any]] = {}
-        self._prices: dict[Any, tuple[Any, Any, Any]] = {}
+        # the previous row's raw input and output with their decoded values (a cache of one)
+        self._last_input: tuple[Any, Any] = (None, None)
+        self._last_output: tuple[Any, Any] = (None, None)
 
     def views(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         """Views of rows selected with ``VIEW_SELECT`` (plain tuples)."""
@@ -285,64 +306,93 @@ class ViewBuilder:
             prompt_id, prompt_name, prompt_version, resource_id, scope_id, experiment, created, updated,
             model_id, tier_id, tier_name,
         ) = row  # fmt: skip
-        cost_details, input_cost, output_cost, total = self._cost(cost) if cost else _NO_COST
-        if total is _NO_TOTAL:
-            total = total_cost
-        prices = self._prices.get(model_id)
-        if prices is None:
-            found = _price_fields(model_id)
-            prices = self._prices[model_id] = (found["inputPrice"], found["outputPrice"], found["totalPrice"])
-        usage_details, usage_tokens, unit, prompt_tokens, completion_tokens, total_tokens = (
-            self._usage_of(usage) if usage else _NO_USAGE_VALUES
-        )
-        view = {
-            "id": oid,
-            "traceId": trace_id,
-            "type": kind,
-            "name": name,
-            "startTime": start,
-            "endTime": end,
-            "completionStartTime": first_token,
-            "model": model,
-            "modelParameters": (loads(model_parameters) or {}) if model_parameters is not None else {},
-            "input": read_io(raw_input),
-            "output": read_io(raw_output),
-            "metadata": self._merged_metadata(metadata, resource_id, scope_id),
-            "version": version,
-            "level": level or "DEFAULT",
-            "statusMessage": status,
-            "parentObservationId": parent,
-            "environment": environment or "default",
-            "promptId": prompt_id,
-            "promptName": prompt_name,
-            "promptVersion": prompt_version,
-            "usageDetails": usage_details,
-            "usage": usage_tokens,
-            "unit": unit,
-            "promptTokens": prompt_tokens,
-            "completionTokens": completion_tokens,
-            "totalTokens": total_tokens,
-            "costDetails": cost_details,
-            "modelId": model_id,
-            # the matched model's default-tier prices
-            "inputPrice": prices[0],
-            "outputPrice": prices[1],
-            "totalPrice": prices[2],
-            "usagePricingTierId": tier_id,
-            "usagePricingTierName": tier_name,
-            "calculatedInputCost": input_cost,
-            "calculatedOutputCost": output_cost,
-            # Langfuse reports 0 (not null) when no total cost is known
-            "calculatedTotalCost": total if isinstance(total, _NUMBER) else 0.0,
-            "latency": seconds_between(start, end),
-            "timeToFirstToken": seconds_between(start, first_token) if first_token else None,
-            "projectId": self._project_id,
-            "createdAt": created,
-            "updatedAt": updated,
-        }
+        shared = (
+            trace_id, model, model_parameters, level, environment, usage, cost, total_cost, model_id,
+            tier_id, tier_name,
+        )  # fmt: skip
+        template = self._templates.get(shared)
+        if template is None:
+            template = self._template(shared)
+        view = template.copy()
+        view["id"] = oid
+        view["type"] = kind
+        view["name"] = name
+        view["startTime"] = start
+        view["endTime"] = end
+        if raw_input is not None:
+            view["input"] = self._input(raw_input)
+        if raw_output is not None:
+            view["output"] = self._output(raw_output)
+        found = self._metadata.get((metadata, resource_id, scope_id))
+        view["metadata"] = self._merged_metadata(metadata, resource_id, scope_id) if found is None else found
+        view["parentObservationId"] = parent
+        view["createdAt"] = created
+        view["updatedAt"] = updated
+        if end and start:  # the fixed-width pair inline: one call less per row than seconds_between
+            if len(start) == _STAMP_LENGTH == len(end) and start[26] == "Z" == end[26]:
+                view["latency"] = (_fromisoformat(end[:26]) - _fromisoformat(start[:26])).total_seconds()
+            else:
+                view["latency"] = seconds_between(start, end)
+        if first_token is not None:
+            view["completionStartTime"] = first_token
+            if first_token:
+                view["timeToFirstToken"] = seconds_between(start, first_token)
+        if version is not None:
+            view["version"] = version
+        if status is not None:
+            view["statusMessage"] = status
+        if prompt_id is not None or prompt_name is not None or prompt_version is not None:
+            view["promptId"] = prompt_id
+            view["promptName"] = prompt_name
+            view["promptVersion"] = prompt_version
         if experiment:
             view.update(loads(experiment))
         return view
+
+    def _template(self, shared: tuple[Any, ...]) -> dict[str, Any]:
+        """The fields a row shares with every row of the same ``shared`` values; the rest left None."""
+        trace_id, model, model_parameters, level, environment, usage, cost, total_cost, model_id = shared[:9]
+        template = self._blank.copy()
+        template["traceId"] = trace_id
+        template["model"] = model
+        template["modelParameters"] = (loads(model_parameters) or {}) if model_parameters is not None else {}
+        template["level"] = level or "DEFAULT"
+        template["environment"] = environment or "default"
+        for key, value in zip(_USAGE_KEYS, self._usage_of(usage) if usage else _NO_USAGE_VALUES, strict=True):
+            template[key] = value
+        cost_details, input_cost, output_cost, total = self._cost(cost) if cost else _NO_COST
+        if total is _NO_TOTAL:
+            total = total_cost
+        template["costDetails"] = cost_details
+        template["modelId"] = model_id
+        # the matched model's default-tier prices
+        prices = _price_fields(model_id)
+        template["inputPrice"] = prices["inputPrice"]
+        template["outputPrice"] = prices["outputPrice"]
+        template["totalPrice"] = prices["totalPrice"]
+        template["usagePricingTierId"], template["usagePricingTierName"] = shared[9:]
+        template["calculatedInputCost"] = input_cost
+        template["calculatedOutputCost"] = output_cost
+        # Langfuse reports 0 (not null) when no total cost is known
+        template["calculatedTotalCost"] = total if isinstance(total, _NUMBER) else 0.0
+        self._templates[shared] = template
+        return template
+
+    def _input(self, text: Any) -> Any:
+        last_text, last_value = self._last_input
+        if text is last_text or text == last_text:  # consecutive rows often carry the same input
+            return last_value
+        value = read_io(text)
+        self._last_input = (text, value)
+        return value
+
+    def _output(self, text: Any) -> Any:
+        last_text, last_value = self._last_output
+        if text is last_text or text == last_text:
+            return last_value
+        value = read_io(text)
+        self._last_output = (text, value)
+        return value
 
     def _merged_metadata(self, text: Any, resource_id: Any, scope_id: Any) -> Any:
         """The stored metadata with the row's resource and scope attributes, once per distinct triple."""
