@@ -218,7 +218,7 @@ _CREDENTIAL_CARRIERS = frozenset(
     {
         ("langfuse_nb.sdk.client", "Langfuse"),
         ("langfuse_nb.sdk.observations", "LangfuseObservationWrapper"),
-        ("langfuse_nb.sdk.observations", "ObservationContext"),
+        ("langfuse_nb.sdk.starting", "ObservationContext"),
         ("langfuse_nb._settings", "Settings"),
         ("langfuse_nb.api.client", "LangfuseAPI"),
         ("langfuse_nb.api.client", "AsyncLangfuseAPI"),

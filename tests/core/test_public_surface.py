@@ -128,6 +128,7 @@ def test_observation_ids_match_the_reference() -> None:
 # -- one definition: the runtime signature is what the typed definition (``Unpack[TypedDict]``) says ---
 V3_MODULES = {
     "langfuse_nb.sdk.client",
+    "langfuse_nb.sdk.tracing_mixin",
     "langfuse_nb.sdk.observations",
     "langfuse_nb.sdk.scores",
     "langfuse_nb.sdk.experiments.mixin",
