@@ -10,6 +10,7 @@ import contextlib
 import json
 import sys
 import threading
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -124,6 +125,9 @@ class Sink:
         return {"spans": self.span_count, "ingestion_events": events}
 
     def record_otlp(self, body: bytes, headers: dict[str, str]) -> None:
+        encoding = headers.get("content-encoding", "").lower()
+        if encoding in ("gzip", "deflate"):  # OTEL_EXPORTER_OTLP_COMPRESSION (both SDKs honour it)
+            body = zlib.decompress(body, 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
         if self.store:
             spans = decode_spans(body)
             with self._lock:

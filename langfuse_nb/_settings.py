@@ -196,6 +196,12 @@ class Settings:
     # what cannot be sent is dropped and counted (docs/reliability.md). Env LANGFUSE_NB_RETRY_BUDGET_SECONDS.
     retry_budget: float = 60.0
     prompt_cache_ttl_seconds: float = 60
+    # OpenTelemetry's OTLP exporter variables the reference's span exporter reads (its endpoint, headers and
+    # timeout are passed explicitly, so those variables never apply): see `otlp_exporter_options`
+    otlp_compression: Literal["gzip", "deflate"] | None = None
+    otlp_certificate: str | None = None
+    otlp_client_certificate: str | None = None
+    otlp_client_key: str | None = None
     # names of the settings that came from an argument or env var (not a default)
     explicit: frozenset[str] = frozenset()
 
@@ -318,9 +324,21 @@ def resolve_settings(
     return settings
 
 
+# OTEL_EXPORTER_OTLP_TRACES_<name> wins over OTEL_EXPORTER_OTLP_<name>, as in OpenTelemetry's exporter
+_OTLP_OPTIONS = {
+    "otlp_compression": "COMPRESSION",
+    "otlp_certificate": "CERTIFICATE",
+    "otlp_client_certificate": "CLIENT_CERTIFICATE",
+    "otlp_client_key": "CLIENT_KEY",
+}
+_OTLP_NAMES = frozenset(
+    f"OTEL_EXPORTER_OTLP_{scope}{name}" for name in _OTLP_OPTIONS.values() for scope in ("", "TRACES_")
+)
+
+
 # every variable resolve_settings reads
 _READ_NAMES: frozenset[str] = frozenset(
-    {*ENV, *_CI_RELEASE_VARS, "OTEL_SDK_DISABLED", "OTEL_BSP_MAX_QUEUE_SIZE"}
+    {*ENV, *_CI_RELEASE_VARS, *_OTLP_NAMES, "OTEL_SDK_DISABLED", "OTEL_BSP_MAX_QUEUE_SIZE"}
 )
 _ENCODED_NAMES: dict[bytes, str] = (
     {os.fsencode(name): name for name in _READ_NAMES} if os.supports_bytes_environ else {}
@@ -403,5 +421,27 @@ def _resolve(options: Mapping[str, Any], environ: Mapping[str, str]) -> Settings
         span_queue_size=_queue_size(environ.get("OTEL_BSP_MAX_QUEUE_SIZE")),
         retry_budget=max(0.0, env.get("LANGFUSE_NB_RETRY_BUDGET_SECONDS", 60.0)),
         prompt_cache_ttl_seconds=env.get("LANGFUSE_PROMPT_CACHE_DEFAULT_TTL_SECONDS", 60),
+        **otlp_exporter_options(environ),
         explicit=frozenset(seen),
     )
+
+
+def otlp_exporter_options(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The OTLP exporter variables that are set, as `Settings` fields.
+
+    An unknown compression sends uncompressed with a warning, where OpenTelemetry's exporter raises in
+    ``Langfuse(...)``: a typo in a variable must not stop a notebook from tracing.
+    """
+    found: dict[str, Any] = {}
+    for option, name in _OTLP_OPTIONS.items():
+        value = environ.get(f"OTEL_EXPORTER_OTLP_TRACES_{name}") or environ.get(f"OTEL_EXPORTER_OTLP_{name}")
+        if value and value.strip():
+            found[option] = value.strip()
+    compression = found.pop("otlp_compression", "none").lower()
+    if compression in ("gzip", "deflate"):
+        found["otlp_compression"] = compression
+    elif compression != "none":
+        logger.warning(
+            "langfuse_nb: OTEL_EXPORTER_OTLP_COMPRESSION=%r is not gzip, deflate or none", compression
+        )
+    return found

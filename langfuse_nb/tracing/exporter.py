@@ -17,7 +17,7 @@ import time
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
@@ -28,6 +28,8 @@ from langfuse_nb.tracing.otlp import Encoded, SpanEncoder, request_body
 from langfuse_nb.wire.attributes import SDK_NAME, SDK_VERSION
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
     from opentelemetry.sdk.trace import ReadableSpan
 
@@ -66,9 +68,21 @@ class Attempt:
 class LangfuseSpanExporter(SpanExporter):
     """POST spans as OTLP protobuf; one attempt per call (the processor owns the retries)."""
 
-    def __init__(self, endpoint: str, headers: dict[str, str], timeout: float) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        headers: dict[str, str],
+        timeout: float,
+        *,
+        compression: Literal["gzip", "deflate"] | None = None,
+        tls_files: TlsFiles | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self._headers = {**headers, "Content-Type": "application/x-protobuf"}
+        if compression is not None:
+            self._headers["Content-Encoding"] = compression
+        self._compression = compression
+        self._tls_files = tls_files
         self._timeout = timeout
         self._http: httpx.Client | None = None
         self._pid = os.getpid()
@@ -86,7 +100,8 @@ class LangfuseSpanExporter(SpanExporter):
                 if self._http is None:
                     import httpx
 
-                    self._http = httpx.Client(timeout=self._timeout)
+                    verify = self._tls_files.context() if self._tls_files else True
+                    self._http = httpx.Client(timeout=self._timeout, verify=verify)
         return self._http
 
     def send(self, spans: Sequence[ReadableSpan]) -> Attempt:
@@ -106,6 +121,8 @@ class LangfuseSpanExporter(SpanExporter):
         return self._post(request_body(spans))
 
     def _post(self, body: bytes) -> Attempt:
+        if self._compression is not None:
+            body = _compressed(body, self._compression)
         self.in_flight_since = time.monotonic()
         try:
             if self._plain is not None:
@@ -160,6 +177,16 @@ class LangfuseSpanExporter(SpanExporter):
             http.close()
 
 
+def _compressed(body: bytes, compression: str) -> bytes:
+    import zlib  # only when compression is configured: gzip's module is not needed otherwise
+
+    if compression == "deflate":
+        return zlib.compress(body)
+    # a gzip member (what Content-Encoding: gzip means) at zlib's default level 6: most of level 9's gain
+    packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return packer.compress(body) + packer.flush()
+
+
 def _refused(exc: BaseException) -> bool:
     """A connection refused (nothing listening), found in the chain of exceptions httpx wraps it in."""
     seen: BaseException | None = exc
@@ -177,8 +204,38 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """``OTEL_EXPORTER_OTLP_CERTIFICATE`` / ``CLIENT_CERTIFICATE`` / ``CLIENT_KEY`` for an https endpoint."""
+
+    certificate: str | None = None
+    client_certificate: str | None = None
+    client_key: str | None = None
+
+    def context(self) -> ssl.SSLContext:
+        """A verifying context trusting ``certificate`` (else httpx's default trust), with the client's
+        certificate when one is given. A file that cannot be read raises here, on the export thread,
+        where the attempt fails and is reported like any transport error."""
+        import ssl
+
+        import certifi
+
+        trusted = self.certificate or os.environ.get("SSL_CERT_FILE") or certifi.where()
+        context = ssl.create_default_context(cafile=trusted)
+        if self.client_certificate:
+            context.load_cert_chain(self.client_certificate, self.client_key)
+        return context
+
+
 def build_exporter(settings: Settings) -> LangfuseSpanExporter:
-    return LangfuseSpanExporter(settings.traces_endpoint, otlp_headers(settings), settings.timeout)
+    files = (settings.otlp_certificate, settings.otlp_client_certificate, settings.otlp_client_key)
+    return LangfuseSpanExporter(
+        settings.traces_endpoint,
+        otlp_headers(settings),
+        settings.timeout,
+        compression=settings.otlp_compression,
+        tls_files=TlsFiles(*files) if any(files) else None,
+    )
 
 
-__all__ = ["Attempt", "LangfuseSpanExporter", "auth_header", "build_exporter", "otlp_headers"]
+__all__ = ["Attempt", "LangfuseSpanExporter", "TlsFiles", "auth_header", "build_exporter", "otlp_headers"]
