@@ -187,3 +187,129 @@ def test_missing_start_time_gives_no_latency(stocked: tuple[sqlite3.Connection, 
     conn, blob_ids = stocked
     row = {**_rows(3, blob_ids)[0], "start_time": None, "end_time": _STAMPS[0], "completion_start_time": None}
     assert observations.to_view(row, conn, BlobCache())["latency"] is None
+
+
+# ---- traces: list pages with their summaries, session traces, single trace views -------------------------
+
+_TRACE_COLUMNS = (
+    "id", "timestamp", "name", "user_id", "session_id", "release", "version", "environment", "public",
+    "bookmarked", "input", "output", "metadata", "tags", "resource_id", "scope_id", "created_at",
+    "updated_at",
+)  # fmt: skip
+
+
+def _trace_row(rng: random.Random, n: int, blob_ids: list[int]) -> tuple[Any, ...]:
+    pick = rng.choice
+    resource = pick([None, *blob_ids])
+    values = {
+        "id": f"trace-{n:03d}",
+        "timestamp": pick(_STAMPS[:3]),  # ties: the page order falls back to the id
+        "name": pick([None, "route"]),
+        "user_id": pick([None, "u"]),
+        "session_id": pick([None, "s"]),
+        "release": pick([None, "r1"]),
+        "version": pick([None, "v1"]),
+        "environment": pick(["default", "staging"]),
+        "public": pick([None, 0, 1, 2]),
+        "bookmarked": pick([0, 1]),
+        "input": pick(_IO),
+        "output": pick(_IO),
+        "metadata": pick([None, "{}", '{"customer": "c"}']),
+        "tags": pick([None, "[]", '["a", "b"]', "null"]),
+        "resource_id": resource,
+        "scope_id": None if resource is None else pick(blob_ids),
+        "created_at": pick(_STAMPS[:3]),
+        "updated_at": pick(_STAMPS[:3]),
+    }
+    return tuple(values[c] for c in _TRACE_COLUMNS)
+
+
+@pytest.fixture(scope="module")
+def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
+    """60 traces; observations with tied start times, open ends, NaN and huge costs; scores."""
+    db = Database(tmp_path_factory.mktemp("trace-shortcuts") / "lf.db")
+    rng = random.Random(5)
+    with db.write() as conn:
+        blob_ids = [BlobCache().intern(conn, text) for text in ('{"service.name": "a"}', '{"name": "s"}')]
+        marks = ", ".join("?" * len(_TRACE_COLUMNS))
+        conn.executemany(
+            f"INSERT INTO traces ({', '.join(_TRACE_COLUMNS)}) VALUES ({marks})",
+            [_trace_row(rng, n, blob_ids) for n in range(60)],
+        )
+        observations_rows = []
+        for n in range(60):
+            for _ in range(rng.choice([0, 1, 3, 7])):
+                start = rng.choice(_STAMPS[:3])
+                observations_rows.append(
+                    (
+                        f"obs-{rng.randrange(10**9)}",  # random ids: ties are not in id order
+                        f"trace-{n:03d}",
+                        "SPAN",
+                        start,
+                        rng.choice([None, "", *_STAMPS[:3]]),
+                        rng.choice([None, 0.1, 0.2, 1e308, 1e308, float("nan"), 3]),
+                        start,
+                        start,
+                    )
+                )
+        conn.executemany(
+            "INSERT INTO observations (id, trace_id, type, start_time, end_time, total_cost, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            observations_rows,
+        )
+        for n in range(0, 60, 3):
+            for k in range(rng.choice([1, 2])):
+                conn.execute(
+                    "INSERT INTO scores (id, trace_id, name, value, data_type, timestamp, created_at,"
+                    " updated_at) VALUES (?, ?, 'q', 1, 'NUMERIC', ?, ?, ?)",
+                    (f"score-{n}-{k}", f"trace-{n:03d}", _STAMPS[k], _STAMPS[0], _STAMPS[0]),
+                )
+    conn = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    yield conn
+    conn.close()
+    db.close()
+
+
+@pytest.mark.parametrize(
+    "fields", [None, "core", "core,io", "core,scores,observations", "metrics", "io,metrics,observations"]
+)
+def test_trace_list_pages_are_what_the_old_code_made(traced: sqlite3.Connection, fields: str | None) -> None:
+    from langfuse_nb.server.routes import traces
+
+    for limit, page in ((60, 1), (7, 3)):
+        answer = traces.query_traces(traced, BlobCache(), limit=limit, page=page, fields=fields)
+        rows = before.records(
+            traced.execute(
+                "SELECT * FROM traces t ORDER BY t.timestamp DESC, t.id LIMIT ? OFFSET ?",
+                (limit, (page - 1) * limit),
+            )
+        )
+        old = before._with_summaries(traced, rows, before._field_groups(fields), BlobCache())
+        assert _dumps(answer["data"]) == _dumps(old)
+
+
+def test_trace_views_are_what_the_old_code_made(traced: sqlite3.Connection) -> None:
+    from langfuse_nb.server.routes import traces
+
+    rows = traced.execute(f"{traces.SELECT_TRACE_VIEW} ORDER BY t.id").fetchall()
+    old = [
+        before.trace_view(row, traced, BlobCache())
+        for row in traced.execute("SELECT * FROM traces ORDER BY id")
+    ]
+    assert _dumps(traces.TraceViews(traced, BlobCache()).views(rows)) == _dumps(old)
+    for row in traced.execute("SELECT * FROM traces ORDER BY id LIMIT 20"):
+        for io in (True, False):
+            new = traces.trace_view(row, traced, BlobCache(), io=io)
+            assert _dumps(new) == _dumps(before.trace_view(row, traced, BlobCache(), io=io))
+        detail = traces.trace_detail(traced, BlobCache(), row["id"])
+        assert _dumps(detail) == _dumps(before.trace_detail(traced, BlobCache(), row["id"]))
+
+
+def test_list_items_own_their_summary_lists(traced: sqlite3.Connection) -> None:
+    from langfuse_nb.server.routes import traces
+
+    first = traces.query_traces(traced, BlobCache(), limit=5, fields="core")["data"]
+    first[0]["observations"].append("mutated by a caller")
+    second = traces.query_traces(traced, BlobCache(), limit=5, fields="core")["data"]
+    assert all(item["observations"] == [] for item in second)

@@ -242,6 +242,41 @@ _LIST_IO = ", ".join(f"t.{c}" for c in _CORE_COLUMNS + _IO_COLUMNS)
 SELECT_TRACE_VIEW = f"SELECT {_LIST_IO} FROM traces t"  # rows for TraceViews.view/views with io
 
 
+# Observations of a page's traces, each trace's in start time order (ties in stored order, as the sort of
+# the rows read through the observations_trace index left them): that index answers this order unsorted.
+_PAGE_OBSERVATIONS = (
+    "SELECT trace_id, id, start_time, end_time, total_cost FROM observations "
+    "WHERE trace_id IN ({}) ORDER BY trace_id, start_time, rowid"
+)
+_NO_OBSERVATIONS: tuple[list[str], Any, Any, float] = ([], None, None, 0.0)
+_NO_TRACE = object()
+
+
+def _observation_summaries(
+    conn: sqlite3.Connection, ids: list[str], marks: str
+) -> dict[str, tuple[list[str], Any, Any, float]]:
+    """Per trace with observations: (observation ids by start time, first start, last end, summed cost)."""
+    found: dict[str, tuple[list[str], Any, Any, float]] = {}
+    current: Any = _NO_TRACE
+    obs_ids: list[str] = []
+    first: Any = None
+    last: Any = None
+    total = 0.0
+    for trace_id, obs_id, start, end, cost in conn.execute(_PAGE_OBSERVATIONS.format(marks), ids):
+        if trace_id != current:  # a trace's rows are consecutive, the earliest first
+            if current is not _NO_TRACE:
+                found[current] = (obs_ids, first, last, total)
+            current, obs_ids, first, last, total = trace_id, [], start, None, 0.0
+        obs_ids.append(obs_id)
+        finish = end or start
+        if last is None or finish > last:
+            last = finish
+        total += cost or 0.0  # in start order, as before: a float sum depends on the order
+    if current is not _NO_TRACE:
+        found[current] = (obs_ids, first, last, total)
+    return found
+
+
 def _with_summaries(
     conn: sqlite3.Connection,
     rows: list[tuple[Any, ...]],
@@ -250,88 +285,124 @@ def _with_summaries(
     project_id: str = PROJECT_ID,
 ) -> list[dict[str, Any]]:
     """Trace list items with observation/score ids, latency and cost, computed for the page only."""
-    # per trace: [observation ids, score ids, first start, last end, summed cost]
-    summary: dict[str, list[Any]] = {row[0]: [[], [], None, None, 0.0] for row in rows}
-    if summary:
-        ids = list(summary)
+    summaries: dict[str, tuple[list[str], Any, Any, float]] = {}
+    score_ids: dict[str, list[str]] = {}
+    if rows:
+        ids = [row[0] for row in rows]
         marks = ", ".join("?" * len(ids))
-        for trace_id, obs_id, start, end, cost in conn.execute(
-            f"SELECT trace_id, id, start_time, end_time, total_cost FROM observations "
-            f"WHERE trace_id IN ({marks}) ORDER BY start_time",
-            ids,
-        ):
-            entry = summary[trace_id]
-            entry[0].append(obs_id)
-            if entry[2] is None or start < entry[2]:
-                entry[2] = start
-            finish = end or start
-            if entry[3] is None or finish > entry[3]:
-                entry[3] = finish
-            entry[4] += cost or 0.0
+        summaries = _observation_summaries(conn, ids, marks)
         for trace_id, score_id in conn.execute(
             f"SELECT trace_id, id FROM scores WHERE trace_id IN ({marks}) ORDER BY timestamp", ids
         ):
-            summary[trace_id][1].append(score_id)
+            found = score_ids.get(trace_id)
+            if found is None:
+                score_ids[trace_id] = [score_id]
+            else:
+                found.append(score_id)
     metrics, with_observations, with_scores = (
         "metrics" in groups,
         "observations" in groups,
         "scores" in groups,
     )
     views, io = TraceViews(conn, blobs, project_id), "io" in groups
+    template = views.template(io, summaries=True)
     items = []
     for row in rows:
-        obs_ids, score_ids, start, end, cost = summary[row[0]]
-        item = views.view(row, io=io)
-        item["latency"] = (seconds_between(start, end) or 0.0) if metrics else -1
-        item["totalCost"] = _finite(cost) if metrics else -1
-        item["observations"] = obs_ids if with_observations else []
-        item["scores"] = score_ids if with_scores else []
+        trace_id = row[0]
+        item = views.fill(template.copy(), row, io)
+        obs_ids, start, end, cost = summaries.get(trace_id, _NO_OBSERVATIONS)
+        if metrics:
+            item["latency"] = seconds_between(start, end) or 0.0
+            item["totalCost"] = _finite(cost)
+        if with_observations:
+            item["observations"] = obs_ids
+        if with_scores:
+            item["scores"] = score_ids.get(trace_id, [])
         items.append(item)
     return items
 
 
+# The fields of a trace view in Langfuse's order; input, output and metadata with "io", and a list item's
+# summaries after them (-1 and [] when their group is not requested).
+_TRACE_KEYS = (
+    "id", "timestamp", "name", "sessionId", "release", "version", "userId", "tags", "public", "environment",
+    "bookmarked", "projectId", "createdAt", "updatedAt", "externalId", "htmlPath",
+)  # fmt: skip
+_IO_KEYS = ("input", "output", "metadata")
+
+
 class TraceViews:
-    """Trace views (without the per-trace summaries) for one request; metadata merged with its resource
-    and scope attributes once per distinct (metadata, resource, scope)."""
+    """Trace views (without the per-trace summaries) for one request.
+
+    Each view is a copy of a template holding every field in Langfuse's order, the row's values assigned
+    over it (cheaper than a dict literal that grows as it is built). Tags are decoded once per distinct
+    text; metadata is merged with its resource and scope attributes once per distinct (metadata,
+    resource, scope). Shared parts are the same objects in several views, which are serialised, never
+    mutated.
+    """
 
     def __init__(self, conn: sqlite3.Connection, blobs: BlobCache, project_id: str = PROJECT_ID) -> None:
         self._conn, self._blobs, self._project_id = conn, blobs, project_id
+        self._html_prefix = f"/project/{project_id}/traces/"
         self._metadata: dict[tuple[Any, Any, Any], Any] = {}
+        self._tags: dict[Any, Any] = {}
+
+    def template(self, io: bool = True, summaries: bool = False) -> dict[str, Any]:
+        """A view with every field and no row's values, for ``fill``."""
+        template: dict[str, Any] = dict.fromkeys(_TRACE_KEYS + _IO_KEYS if io else _TRACE_KEYS)
+        template.update(projectId=self._project_id, public=False, bookmarked=False, tags=[])
+        if summaries:  # each request its own empty lists
+            template.update(latency=-1, totalCost=-1, observations=[], scores=[])
+        return template
 
     def view(self, row: Sequence[Any], io: bool = True) -> dict[str, Any]:
         """The view of a row selected as ``_CORE_COLUMNS`` (+ ``_IO_COLUMNS`` when ``io``)."""
+        return self.fill(self.template(io), row, io)
+
+    def fill(self, view: dict[str, Any], row: Sequence[Any], io: bool = True) -> dict[str, Any]:
+        """``view`` (a copy of a ``template(io)``) with the values of ``row``."""
         (
             trace_id, timestamp, name, session_id, release, version, user_id, tags, public, environment,
             bookmarked, created, updated,
         ) = row[:13]  # fmt: skip
-        view = {
-            "id": trace_id,
-            "timestamp": timestamp,
-            "name": name,
-            "sessionId": session_id,
-            "release": release,
-            "version": version,
-            "userId": user_id,
-            "tags": (loads(tags) or []) if tags is not None else [],
-            "public": bool(public),
-            "environment": environment,
-            "bookmarked": bool(bookmarked),
-            "projectId": self._project_id,
-            "createdAt": created,
-            "updatedAt": updated,
-            "externalId": None,
-            "htmlPath": f"/project/{self._project_id}/traces/{trace_id}",
-        }
+        view["id"] = trace_id
+        view["timestamp"] = timestamp
+        view["name"] = name
+        view["sessionId"] = session_id
+        view["release"] = release
+        view["version"] = version
+        view["userId"] = user_id
+        if tags is not None:
+            found = self._tags.get(tags)
+            view["tags"] = self._tags_of(tags) if found is None else found
+        if public:
+            view["public"] = True
+        view["environment"] = environment
+        if bookmarked:
+            view["bookmarked"] = True
+        view["createdAt"] = created
+        view["updatedAt"] = updated
+        view["htmlPath"] = f"{self._html_prefix}{trace_id}"
         if io:
             raw_input, raw_output, metadata, resource_id, scope_id = row[13:]
-            view["input"] = read_io(raw_input)
-            view["output"] = read_io(raw_output)
-            view["metadata"] = self._merged_metadata(metadata, resource_id, scope_id)
+            if raw_input is not None:
+                view["input"] = read_io(raw_input)
+            if raw_output is not None:
+                view["output"] = read_io(raw_output)
+            found = self._metadata.get((metadata, resource_id, scope_id))
+            view["metadata"] = (
+                self._merged_metadata(metadata, resource_id, scope_id) if found is None else found
+            )
         return view
 
     def views(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         """Views (with input, output and metadata) of rows selected with ``SELECT_TRACE_VIEW``."""
-        return [self.view(row) for row in rows]
+        template = self.template()
+        return [self.fill(template.copy(), row) for row in rows]
+
+    def _tags_of(self, text: Any) -> Any:
+        found = self._tags[text] = loads(text) or []
+        return found
 
     def _merged_metadata(self, text: Any, resource_id: Any, scope_id: Any) -> Any:
         key = (text, resource_id, scope_id)
