@@ -145,7 +145,9 @@ def test_the_sdk_objects_never_put_the_secret_key_into_a_trace(fake: FakeLangfus
     from langfuse_nb.sdk.serialize import dumps
 
     client = Langfuse(public_key="pk-lf-secret-check", secret_key="sk-lf-NEVER-SENT", base_url=fake.url)
-    with client.start_as_current_span(name="holder") as span:
+    context = client.start_as_current_span(name="holder")  # an ObservationContext holds the client too
+    assert dumps(context) == '"<ObservationContext>"'
+    with context as span:
         values = [client, span, client._settings, client.api, {"nested": [client]}]
         assert not [v for v in values if "NEVER-SENT" in dumps(v)]
 
@@ -161,3 +163,14 @@ def test_the_sdk_objects_never_put_the_secret_key_into_a_trace(fake: FakeLangfus
     assert "NEVER-SENT" not in repr(fake.of("pk-lf-secret-check"))
     assert "<Langfuse public_key='pk-lf-secret-check'" in attributes["langfuse.observation.input"]
     client.shutdown()
+
+
+def test_every_credential_carrier_the_serializer_names_exists() -> None:
+    """The serializer finds the key-holding classes by module and name: a class moved to another module
+    without updating that table would be walked attribute by attribute again, secret key included."""
+    import importlib
+
+    from langfuse_nb.sdk import serialize
+
+    for module, name in serialize._CREDENTIAL_CARRIERS:
+        assert isinstance(getattr(importlib.import_module(module), name, None), type), (module, name)
