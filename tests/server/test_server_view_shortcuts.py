@@ -61,6 +61,8 @@ _STAMPS = (
 )
 _USAGE = (None, "", "{}", '{"input": 12, "output": 30}', '{"input": 5, "output": 7, "total": 12, "x": 1}')
 _COST = (None, "", '{"total": 0.0004}', '{"input": 0.001, "output": 0.002}', '{"input": 1e-9, "total": 5}')
+# text that JSON must escape, for the shared columns fetched as one JSON array
+_ODD_TEXT = 'we"ird\\ \n\t\x01\x00 ü ☃ 😀 \u2028 </script>'
 _EXPERIMENT = (None, "", '{"experimentId": "e1", "metadata": {"over": "written"}, "input": 1}')
 
 
@@ -76,15 +78,15 @@ def _row(rng: random.Random, blob_ids: list[int], model_ids: list[str | None]) -
         "start_time": pick([*_STAMPS, ""]),
         "end_time": pick([None, "", *_STAMPS]),
         "completion_start_time": pick([None, "", *_STAMPS]),
-        "environment": pick([None, "", "default", "staging"]),
+        "environment": pick([None, "", "default", "staging", "prod-é"]),
         "level": pick([None, "", "ERROR"]),
         "status_message": pick([None, "", "failed"]),
         "version": pick([None, "", "v1"]),
         "input": pick(_IO),
         "output": pick(_IO),
         "metadata": pick([None, "{}", '{"step": 1}', '{"resourceAttributes": "own"}']),
-        "model": pick([None, "gpt-4o"]),
-        "model_parameters": pick([None, "{}", "null", '{"temperature": 0.2}']),
+        "model": pick([None, "gpt-4o", _ODD_TEXT]),
+        "model_parameters": pick([None, "{}", "null", '{"temperature": 0.2}', '{"s": "\\u00e9\\n"}']),
         "usage_details": pick(_USAGE),
         "cost_details": pick(_COST),
         "total_cost": pick([None, 0.0, 0.5, 1e308, float("nan"), float("inf"), 3]),
@@ -98,13 +100,20 @@ def _row(rng: random.Random, blob_ids: list[int], model_ids: list[str | None]) -
         "updated_at": pick(_STAMPS),
         "model_id": pick(model_ids),
         "usage_pricing_tier_id": pick([None, "tier"]),
-        "usage_pricing_tier_name": pick([None, "Standard"]),
+        "usage_pricing_tier_name": pick([None, "Standard", _ODD_TEXT]),
     }
 
 
 @pytest.fixture(scope="module")
-def stocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[sqlite3.Connection, list[int]]]:
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     db = Database(tmp_path_factory.mktemp("shortcuts") / "lf.db")
+    yield db
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def stocked(database: Database) -> Iterator[tuple[sqlite3.Connection, list[int]]]:
+    db = database
     blobs = BlobCache()
     with db.write() as conn:
         blob_ids = [
@@ -115,7 +124,6 @@ def stocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[sqlite3.
     conn.row_factory = sqlite3.Row  # as the server's readers (models.price_fields reads by name)
     yield conn, blob_ids
     conn.close()
-    db.close()
 
 
 def _rows(seed: int, blob_ids: list[int]) -> list[dict[str, Any]]:
@@ -156,6 +164,29 @@ def test_observation_views_are_what_the_old_builder_made(
         assert _dumps(observations.to_view(row, conn, BlobCache())) == _dumps(view)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_observations_read_through_sql_are_what_the_old_builder_made(
+    database: Database, stocked: tuple[sqlite3.Connection, list[int]], seed: int
+) -> None:
+    """The same rows stored and read back with VIEW_SELECT (shared columns as one JSON array)."""
+    conn, blob_ids = stocked
+    rows = [
+        {**row, "id": f"sql-{seed}-{n}", "trace_id": f"sql-{seed}-{row['trace_id']}", "as_root": 0}
+        for n, row in enumerate(_rows(100 + seed, blob_ids))
+    ]
+    with database.write() as writer:
+        columns = list(rows[0])
+        writer.executemany(
+            f"INSERT INTO observations ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [tuple(row[c] for c in columns) for row in rows],
+        )
+    where = "WHERE o.id LIKE ? ORDER BY o.rowid"
+    selected = observations.tuples(conn.execute(f"{observations.VIEW_SELECT} {where}", (f"sql-{seed}-%",)))
+    stored = conn.execute(f"SELECT * FROM observations o {where}", (f"sql-{seed}-%",)).fetchall()
+    old = [before.to_view(row, conn, BlobCache()) for row in stored]
+    assert _dumps(observations.ViewBuilder(conn, BlobCache()).views(selected)) == _dumps(old)
+
+
 def test_a_view_shares_no_per_row_field_with_its_template(
     stocked: tuple[sqlite3.Connection, list[int]],
 ) -> None:
@@ -174,7 +205,7 @@ def test_consecutive_equal_inputs_decode_to_what_each_would_alone(
     stocked: tuple[sqlite3.Connection, list[int]],
 ) -> None:
     conn, blob_ids = stocked
-    base = _rows(7, blob_ids)[0]
+    base = {**_rows(7, blob_ids)[0], "experiment": None}  # experiment fields may overwrite "input"
     texts = ['{"a": 1}', '{"a": 1}', "NaN", "NaN", _DEEPER, _DEEPER, "", None, "", pack_io("y" * 300)]
     rows = [{**base, "id": f"o{i}", "input": t, "output": t} for i, t in enumerate(texts)]
     views = observations.ViewBuilder(conn, BlobCache()).views([observations.view_row(r) for r in rows])

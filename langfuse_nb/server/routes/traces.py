@@ -285,12 +285,18 @@ def _with_summaries(
     project_id: str = PROJECT_ID,
 ) -> list[dict[str, Any]]:
     """Trace list items with observation/score ids, latency and cost, computed for the page only."""
+    metrics, with_observations, with_scores = (
+        "metrics" in groups,
+        "observations" in groups,
+        "scores" in groups,
+    )
     summaries: dict[str, tuple[list[str], Any, Any, float]] = {}
     score_ids: dict[str, list[str]] = {}
-    if rows:
-        ids = [row[0] for row in rows]
-        marks = ", ".join("?" * len(ids))
+    ids = [row[0] for row in rows]
+    marks = ", ".join("?" * len(ids))
+    if ids and (metrics or with_observations):  # each query only when its fields are shown
         summaries = _observation_summaries(conn, ids, marks)
+    if ids and with_scores:
         for trace_id, score_id in conn.execute(
             f"SELECT trace_id, id FROM scores WHERE trace_id IN ({marks}) ORDER BY timestamp", ids
         ):
@@ -299,11 +305,6 @@ def _with_summaries(
                 score_ids[trace_id] = [score_id]
             else:
                 found.append(score_id)
-    metrics, with_observations, with_scores = (
-        "metrics" in groups,
-        "observations" in groups,
-        "scores" in groups,
-    )
     views, io = TraceViews(conn, blobs, project_id), "io" in groups
     template = views.template(io, summaries=True)
     items = []
@@ -346,6 +347,7 @@ class TraceViews:
         self._html_prefix = f"/project/{project_id}/traces/"
         self._metadata: dict[tuple[Any, Any, Any], Any] = {}
         self._tags: dict[Any, Any] = {}
+        self._bodies: dict[tuple[Any, Any], tuple[Any, Any]] = {}  # (resource, scope) -> their bodies
 
     def template(self, io: bool = True, summaries: bool = False) -> dict[str, Any]:
         """A view with every field and no row's values, for ``fill``."""
@@ -410,8 +412,13 @@ class TraceViews:
         if found is None:
             found = loads(text) or {}
             if resource_id is not None:  # interned once, shared by every trace of that resource
-                found["resourceAttributes"] = self._blobs.body(self._conn, resource_id)
-                found["scope"] = self._blobs.body(self._conn, scope_id)
+                bodies = self._bodies.get((resource_id, scope_id))
+                if bodies is None:
+                    bodies = self._bodies[resource_id, scope_id] = (
+                        self._blobs.body(self._conn, resource_id),
+                        self._blobs.body(self._conn, scope_id),
+                    )
+                found["resourceAttributes"], found["scope"] = bodies
             self._metadata[key] = found
         return found
 
