@@ -19,7 +19,7 @@ from langfuse_nb.server.query import Column, Where, apply_filter, order_by, pars
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.store import counts, observations, scores, traces
-from langfuse_nb.server.store.observations import epoch_sql, read_io, seconds_between
+from langfuse_nb.server.store.observations import LastDecoded, epoch_sql, seconds_between
 from langfuse_nb.server.store.resources import BlobCache
 from langfuse_nb.server.values import loads
 
@@ -348,6 +348,7 @@ class TraceViews:
         self._metadata: dict[tuple[Any, Any, Any], Any] = {}
         self._tags: dict[Any, Any] = {}
         self._bodies: dict[tuple[Any, Any], tuple[Any, Any]] = {}  # (resource, scope) -> their bodies
+        self._input, self._output = LastDecoded(), LastDecoded()
 
     def template(self, io: bool = True, summaries: bool = False) -> dict[str, Any]:
         """A view with every field and no row's values, for ``fill``."""
@@ -388,9 +389,9 @@ class TraceViews:
         if io:
             raw_input, raw_output, metadata, resource_id, scope_id = row[13:]
             if raw_input is not None:
-                view["input"] = read_io(raw_input)
+                view["input"] = self._input(raw_input)
             if raw_output is not None:
-                view["output"] = read_io(raw_output)
+                view["output"] = self._output(raw_output)
             found = self._metadata.get((metadata, resource_id, scope_id))
             view["metadata"] = (
                 self._merged_metadata(metadata, resource_id, scope_id) if found is None else found

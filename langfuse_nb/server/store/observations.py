@@ -142,6 +142,24 @@ def read_io(text: str | None) -> Any:
         return text
 
 
+class LastDecoded:
+    """``read_io`` remembering its last answer: consecutive rows of a page or trace often hold the same
+    input or output text (a span and its generation, repeated prompts), decoded once per run of them."""
+
+    __slots__ = ("_text", "_value")
+
+    def __init__(self) -> None:
+        self._text: Any = None
+        self._value: Any = None
+
+    def __call__(self, text: Any) -> Any:
+        if text is self._text or text == self._text:
+            return self._value
+        value = read_io(text)
+        self._text, self._value = text, value
+        return value
+
+
 Record = dict[str, Any]  # one stored row by column name (dict lookups: sqlite3.Row searches its names)
 
 
@@ -310,9 +328,7 @@ class ViewBuilder:
         self._metadata: dict[tuple[Any, Any, Any], Any] = {}
         self._usage: dict[Any, tuple[Any, ...]] = {}
         self._costs: dict[Any, tuple[dict[str, Any], Any, Any, Any]] = {}
-        # the previous row's raw input and output with their decoded values (a cache of one)
-        self._last_input: tuple[Any, Any] = (None, None)
-        self._last_output: tuple[Any, Any] = (None, None)
+        self._input, self._output = LastDecoded(), LastDecoded()
 
     def views(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         """Views of rows selected with ``VIEW_SELECT`` (plain tuples)."""
@@ -398,22 +414,6 @@ class ViewBuilder:
         template["calculatedTotalCost"] = total if isinstance(total, _NUMBER) else 0.0
         self._templates[key] = template
         return template
-
-    def _input(self, text: Any) -> Any:
-        last_text, last_value = self._last_input
-        if text is last_text or text == last_text:  # consecutive rows often carry the same input
-            return last_value
-        value = read_io(text)
-        self._last_input = (text, value)
-        return value
-
-    def _output(self, text: Any) -> Any:
-        last_text, last_value = self._last_output
-        if text is last_text or text == last_text:
-            return last_value
-        value = read_io(text)
-        self._last_output = (text, value)
-        return value
 
     def _merged_metadata(self, text: Any, resource_id: Any, scope_id: Any) -> Any:
         """The stored metadata with the row's resource and scope attributes, once per distinct triple."""
