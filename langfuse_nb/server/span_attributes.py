@@ -49,10 +49,69 @@ _WHOLE_META_KEYS = frozenset({"langfuse.metadata", OBS_META, TRACE_META})
 _OTHER, _OBS_KEY, _TRACE_KEY, _SHARED_KEY = range(4)
 
 
+MODEL_KEYS = (
+    A.OBSERVATION_MODEL,
+    "gen_ai.response.model",
+    "ai.model.id",
+    "gen_ai.request.model",
+    "llm.response.model",
+    "llm.model_name",
+    "model",
+)
+USER_KEYS = (
+    "langfuse.user.id",
+    A.TRACE_USER_ID,
+    f"{OBS_META}.langfuse_user_id",
+    f"{TRACE_META}.langfuse_user_id",
+    "ai.telemetry.metadata.userId",
+)
+SESSION_KEYS = (
+    "langfuse.session.id",
+    A.TRACE_SESSION_ID,
+    "gen_ai.conversation.id",
+    f"{OBS_META}.langfuse_session_id",
+    f"{TRACE_META}.langfuse_session_id",
+    "ai.telemetry.metadata.sessionId",
+)
+_MODEL_DETAIL_KEYSET = frozenset(
+    {
+        A.OBSERVATION_MODEL_PARAMETERS,
+        A.OBSERVATION_COMPLETION_START_TIME,
+        A.OBSERVATION_PROMPT_NAME,
+        "langfuse.prompt.name",
+        A.OBSERVATION_PROMPT_VERSION,
+        "langfuse.prompt.version",
+    }
+)
+
+
 class KeyPlan:
     """What the attribute names of a span decide, before any value is looked at."""
 
-    __slots__ = ("meta", "whole_meta", "trace_keys", "trace_prefixed", "flagged", "environment")
+    __slots__ = (
+        "meta",
+        "whole_meta",
+        "trace_keys",
+        "trace_prefixed",
+        "flagged",
+        "environment",
+        "model_keys",
+        "user_keys",
+        "session_keys",
+        "tags",
+        "public",
+        "experiment",
+        "as_root",
+        "declared",
+        "level",
+        "status_message",
+        "version",
+        "release",
+        "trace_name",
+        "trace_io",
+        "model_details",
+        "usage",
+    )
 
     def __init__(self, keys: tuple[str, ...]) -> None:
         kinds = [(key, *_classify(key)) for key in keys]
@@ -62,6 +121,24 @@ class KeyPlan:
         self.trace_prefixed = any(key.startswith(TRACE_META) for key in keys)
         self.flagged = TRACE_META in keys or any(kind == _TRACE_KEY for _, kind, _ in self.meta)
         self.environment = not _ENV_KEYSET.isdisjoint(keys)  # else the resource's environment holds
+        # the candidates of the first-truthy-value rules that the span has, in the rules' order
+        self.model_keys = tuple(key for key in MODEL_KEYS if key in keys)
+        self.user_keys = tuple(key for key in USER_KEYS if key in keys)
+        self.session_keys = tuple(key for key in SESSION_KEYS if key in keys)
+        self.tags = not _TAG_KEYSET.isdisjoint(keys)
+        self.public = not _PUBLIC_KEYSET.isdisjoint(keys)
+        self.experiment = not _EXPERIMENT_KEYSET.isdisjoint(keys)
+        # a span without these names gets the defaults of the rules that read them, without a lookup
+        self.as_root = A.AS_ROOT in keys
+        self.declared = A.OBSERVATION_TYPE in keys
+        self.level = A.OBSERVATION_LEVEL in keys
+        self.status_message = A.OBSERVATION_STATUS_MESSAGE in keys
+        self.version = A.VERSION in keys
+        self.release = A.RELEASE in keys
+        self.trace_name = A.TRACE_NAME in keys
+        self.trace_io = A.TRACE_INPUT in keys or A.TRACE_OUTPUT in keys
+        self.model_details = not _MODEL_DETAIL_KEYSET.isdisjoint(keys)
+        self.usage = A.OBSERVATION_USAGE_DETAILS in keys or A.OBSERVATION_COST_DETAILS in keys
 
 
 _PLANS: dict[tuple[str, ...], KeyPlan] = {}
@@ -149,6 +226,15 @@ def whole_metadata(value: Any) -> dict[str, Any]:
 # ---- small decoders ---------------------------------------------------------------------------------------
 
 _KEYSETS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def first_present(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    """First truthy value among ``keys``, all of which the span has (``KeyPlan``'s candidate tuples)."""
+    for key in keys:
+        value = attrs[key]
+        if value:
+            return value
+    return None
 
 
 def first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -298,8 +384,12 @@ def tags(attrs: dict[str, Any]) -> list[str] | None:
     return None
 
 
+_PUBLIC_KEYS = (A.TRACE_PUBLIC, "langfuse.public")
+_PUBLIC_KEYSET = frozenset(_PUBLIC_KEYS)
+
+
 def public(attrs: dict[str, Any]) -> bool | None:
-    for key in (A.TRACE_PUBLIC, "langfuse.public"):
+    for key in _PUBLIC_KEYS:
         if key in attrs:
             return attrs[key] in (True, "true")
     return None

@@ -17,13 +17,13 @@ from langfuse_nb.server.costs import normalize_cost, normalize_usage
 from langfuse_nb.server.errors import BadRequest
 from langfuse_nb.server.otlp import ScopeSpans, SpanRecord
 from langfuse_nb.server.span_attributes import (
-    OBS_META,
     TRACE_META,
+    KeyPlan,
     completion_start,
     environment,
     experiment,
     extract_metadata,
-    first,
+    first_present,
     int_or_none,
     io_text,
     json_object,
@@ -58,30 +58,6 @@ OBSERVATION_TYPES = frozenset(
 )
 LEVELS = frozenset({"DEBUG", "DEFAULT", "WARNING", "ERROR"})
 _MAX_NS = 253_402_300_800 * 1_000_000_000  # 10000-01-01T00:00:00Z
-_MODEL_KEYS = (
-    A.OBSERVATION_MODEL,
-    "gen_ai.response.model",
-    "ai.model.id",
-    "gen_ai.request.model",
-    "llm.response.model",
-    "llm.model_name",
-    "model",
-)
-_USER_KEYS = (
-    "langfuse.user.id",
-    A.TRACE_USER_ID,
-    f"{OBS_META}.langfuse_user_id",
-    f"{TRACE_META}.langfuse_user_id",
-    "ai.telemetry.metadata.userId",
-)
-_SESSION_KEYS = (
-    "langfuse.session.id",
-    A.TRACE_SESSION_ID,
-    "gen_ai.conversation.id",
-    f"{OBS_META}.langfuse_session_id",
-    f"{TRACE_META}.langfuse_session_id",
-    "ai.telemetry.metadata.sessionId",
-)
 # the older names of the test helpers that read single fields
 _tags, _completion_start = tags, completion_start
 
@@ -113,6 +89,9 @@ class _GroupContext:
         "scope_key",
         "scope_name",
         "environment",
+        "version",
+        "release",
+        "livekit",
     )
 
     def __init__(self, group: ScopeSpans) -> None:
@@ -128,6 +107,9 @@ class _GroupContext:
         self.resource_key = dumps(group.resource)
         self.scope_key = dumps(group.scope)
         self.environment = environment({}, group.resource)  # of every span that names none itself
+        self.version = str_or_none(self.resource_version)  # of every span without langfuse.version
+        self.release = str_or_none(self.resource_release)
+        self.livekit = self.scope_name == "livekit-agents"  # the one scope whose default level varies
 
 
 def _ns_to_iso_us(ns: int) -> str:
@@ -157,19 +139,26 @@ def _times(span: SpanRecord) -> tuple[str | None, str | None]:
 
 def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict[str, Any]]:
     attrs = span.attributes
-    keys = plan(attrs)
+    keys = plan(attrs)  # every "keys.<rule>" test below skips a rule whose attributes the span lacks
     start, end = _times(span)
-    as_root = attrs.get(A.AS_ROOT) in (True, "true")
-    obs_meta, trace_meta, trace_flagged = split_metadata(attrs, keys)
+    as_root = keys.as_root and attrs[A.AS_ROOT] in (True, "true")
+    if keys.meta or keys.whole_meta:
+        obs_meta, trace_meta, trace_flagged = split_metadata(attrs, keys)
+    else:
+        obs_meta, trace_meta, trace_flagged = {}, {}, False
     metadata = {**ctx.resource_meta, **obs_meta} if ctx.resource_meta else obs_meta
     unmapped = None if ctx.is_sdk else otel_io.attributes_metadata(attrs)
     if unmapped is not None:
         metadata["attributes"] = unmapped
-    llm = _llm_fields(span, ctx)
+    llm = _sdk_llm_fields(span, attrs, keys, ctx.scope_name) if ctx.is_sdk else _llm_fields(span, ctx, keys)
     # stored compressed when long (values.pack_io); the trace's fallback below shares the packed value
-    obs_input = pack_io(otel_io.move_tool_definitions(metadata, llm[2]))
+    if "tools" in metadata or "attributes" in metadata:  # else there are no tool definitions to move
+        obs_input = pack_io(otel_io.move_tool_definitions(metadata, llm[2]))
+    else:
+        obs_input = pack_io(llm[2])
     obs_output = pack_io(llm[3])
     env = environment(attrs, ctx.resource) if keys.environment else ctx.environment
+    code = span.status_code
     observation = {
         "id": span.span_id,
         "trace_id": span.trace_id,
@@ -179,15 +168,21 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         "start_time": start,
         "end_time": end,
         "environment": env,
-        "level": level(attrs, span.status_code, ctx.scope_name, span.name),
-        "status_message": attrs.get(A.OBSERVATION_STATUS_MESSAGE) or span.status_message or None,
-        "version": str_or_none(attrs.get(A.VERSION) or ctx.resource_version),
+        "level": (
+            level(attrs, code, ctx.scope_name, span.name)
+            if keys.level or ctx.livekit
+            else ("ERROR" if code == 2 else "DEFAULT")
+        ),
+        "status_message": (
+            (keys.status_message and attrs[A.OBSERVATION_STATUS_MESSAGE]) or span.status_message or None
+        ),
+        "version": _version(attrs, ctx) if keys.version else ctx.version,
         "input": obs_input,
         "output": obs_output,
         "metadata": dumps(metadata) if metadata else None,
         **llm[4],
         "as_root": int(as_root),
-        "experiment": experiment(attrs),
+        "experiment": experiment(attrs) if keys.experiment else None,
         "_resource": ctx.resource_key,
         "_scope": ctx.scope_key,
     }
@@ -196,7 +191,7 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         return observation, {"id": span.trace_id, "timestamp": start, "environment": env, "is_root": False}
     own = {"attributes": unmapped} if unmapped is not None else {}
     root_meta = {**obs_meta, **own} if is_root else {}
-    trace = _trace_row(span, attrs, ctx, {**ctx.resource_meta, **trace_meta, **root_meta})
+    trace = _trace_row(span, attrs, ctx, keys, {**ctx.resource_meta, **trace_meta, **root_meta})
     trace["timestamp"], trace["environment"], trace["is_root"] = start, env, is_root
     if is_root:  # a root fills in name and I/O from its own observation
         trace["name_fallback"], trace["input_fallback"], trace["output_fallback"] = (
@@ -207,23 +202,25 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
     return observation, trace
 
 
+def _version(attrs: dict[str, Any], ctx: _GroupContext) -> str | None:
+    return str_or_none(attrs[A.VERSION] or ctx.resource_version)
+
+
 # type, name, input, output, and the model/usage/cost columns
 _Llm = tuple[str, str, Any, Any, dict[str, Any]]
 _MODEL_FIELDS = ("model", "model_parameters", "completion_start_time", "prompt_name", "prompt_version")
 
 
-def _llm_fields(span: SpanRecord, ctx: _GroupContext) -> _Llm:
+def _llm_fields(span: SpanRecord, ctx: _GroupContext, keys: KeyPlan) -> _Llm:
     """Type, name, I/O, model, parameters, usage and cost: Langfuse attributes first, then the
     third-party conventions (otel_mapping.py, otel_io.py) for spans of other instrumentations."""
     attrs = span.attributes
-    obs_type = observation_type(attrs, ctx.scope_name, span.name)
-    if ctx.is_sdk:
-        return _sdk_llm_fields(span, attrs, obs_type)
+    obs_type = _type(attrs, keys, ctx.scope_name, span.name)
     fields: dict[str, Any] = {
         "name": observation_name(span.name, attrs),
         "input": attrs.get(A.OBSERVATION_INPUT),
         "output": attrs.get(A.OBSERVATION_OUTPUT),
-        "model": stringify(first(attrs, _MODEL_KEYS)),
+        "model": stringify(first_present(attrs, keys.model_keys)),
         "model_parameters": model_parameters(attrs.get(A.OBSERVATION_MODEL_PARAMETERS)),
         "completion_start_time": completion_start(attrs.get(A.OBSERVATION_COMPLETION_START_TIME)),
         "prompt_name": attrs.get(A.OBSERVATION_PROMPT_NAME) or attrs.get("langfuse.prompt.name"),
@@ -247,17 +244,31 @@ def _llm_fields(span: SpanRecord, ctx: _GroupContext) -> _Llm:
     return obs_type, name, obs_input, obs_output, model
 
 
-def _sdk_llm_fields(span: SpanRecord, attrs: dict[str, Any], obs_type: str) -> _Llm:
+def _type(attrs: dict[str, Any], keys: KeyPlan, scope_name: str, span_name: str) -> str:
+    if keys.declared:
+        declared = attrs[A.OBSERVATION_TYPE]
+        found = _DECLARED.get(declared) if isinstance(declared, str) else None
+        if found is not None:  # the SDK's spans: one lookup
+            return found
+    return observation_type(attrs, scope_name, span_name)
+
+
+def _sdk_llm_fields(span: SpanRecord, attrs: dict[str, Any], keys: KeyPlan, scope_name: str) -> _Llm:
     """The Langfuse SDK's spans: only langfuse.* attributes count (the same rules as above, without the
     other conventions and without the intermediate dict: most spans ingested take this path)."""
+    obs_type = _type(attrs, keys, scope_name, span.name)
     name = observation_name(span.name, attrs)
     obs_input = io_text(attrs.get(A.OBSERVATION_INPUT))
     obs_output = io_text(attrs.get(A.OBSERVATION_OUTPUT))
     if obs_type in ("SPAN", "EVENT"):  # nothing else survives for these types (§8)
         return obs_type, name, obs_input, obs_output, _NO_MODEL
+    model_name = stringify(first_present(attrs, keys.model_keys)) if keys.model_keys else None
+    if not keys.model_details:
+        usage = _sdk_usage(attrs) if keys.usage else _NO_USAGE
+        return obs_type, name, obs_input, obs_output, {**_NO_DETAILS, "model": model_name, **usage}
     is_generation = obs_type == "GENERATION"  # only generations link a prompt (§7.10)
     model = {
-        "model": stringify(first(attrs, _MODEL_KEYS)),
+        "model": model_name,
         "model_parameters": model_parameters(attrs.get(A.OBSERVATION_MODEL_PARAMETERS)),
         "completion_start_time": completion_start(attrs.get(A.OBSERVATION_COMPLETION_START_TIME)),
         "prompt_name": (
@@ -270,12 +281,16 @@ def _sdk_llm_fields(span: SpanRecord, attrs: dict[str, Any], obs_type: str) -> _
             if is_generation
             else None
         ),
-        **usage_and_cost(
-            json_object(attrs.get(A.OBSERVATION_USAGE_DETAILS)),
-            json_object(attrs.get(A.OBSERVATION_COST_DETAILS)),
-        ),
+        **(_sdk_usage(attrs) if keys.usage else _NO_USAGE),
     }
     return obs_type, name, obs_input, obs_output, model
+
+
+def _sdk_usage(attrs: dict[str, Any]) -> dict[str, Any]:
+    return usage_and_cost(
+        json_object(attrs.get(A.OBSERVATION_USAGE_DETAILS)),
+        json_object(attrs.get(A.OBSERVATION_COST_DETAILS)),
+    )
 
 
 def _third_party_fields(
@@ -323,7 +338,7 @@ def _dumps_params(params: Any) -> str | None:
 
 
 def _trace_row(
-    span: SpanRecord, attrs: dict[str, Any], ctx: _GroupContext, metadata: dict[str, Any]
+    span: SpanRecord, attrs: dict[str, Any], ctx: _GroupContext, keys: KeyPlan, metadata: dict[str, Any]
 ) -> dict[str, Any]:
     """Trace-level values one span carries (server-ingestion.md §2.2)."""
     return {
@@ -331,16 +346,16 @@ def _trace_row(
         "timestamp": None,
         "environment": None,
         "is_root": False,
-        "name": str_or_none(attrs.get(A.TRACE_NAME)),
-        "input": pack_io(attrs.get(A.TRACE_INPUT) or None),
-        "output": pack_io(attrs.get(A.TRACE_OUTPUT) or None),
+        "name": str_or_none(attrs[A.TRACE_NAME]) if keys.trace_name else None,
+        "input": pack_io(attrs.get(A.TRACE_INPUT) or None) if keys.trace_io else None,
+        "output": pack_io(attrs.get(A.TRACE_OUTPUT) or None) if keys.trace_io else None,
         "metadata": metadata,
-        "user_id": stringify(first(attrs, _USER_KEYS)),
-        "session_id": stringify(first(attrs, _SESSION_KEYS)),
-        "tags": tags(attrs),
-        "public": public(attrs),
-        "version": str_or_none(attrs.get(A.VERSION) or ctx.resource_version),
-        "release": str_or_none(attrs.get(A.RELEASE) or ctx.resource_release),
+        "user_id": stringify(first_present(attrs, keys.user_keys)) if keys.user_keys else None,
+        "session_id": stringify(first_present(attrs, keys.session_keys)) if keys.session_keys else None,
+        "tags": tags(attrs) if keys.tags else None,
+        "public": public(attrs) if keys.public else None,
+        "version": _version(attrs, ctx) if keys.version else ctx.version,
+        "release": str_or_none(attrs[A.RELEASE] or ctx.resource_release) if keys.release else ctx.release,
         "_resource": ctx.resource_key,
         "_scope": ctx.scope_key,
     }
@@ -380,6 +395,7 @@ _NO_USAGE: dict[str, Any] = {
 }
 # every model and usage column empty; only ever spread into a new dict, so sharing it is safe
 _NO_MODEL: dict[str, Any] = {**dict.fromkeys(_MODEL_FIELDS), **_NO_USAGE}
+_NO_DETAILS: dict[str, Any] = dict.fromkeys(_MODEL_FIELDS)  # a model name and usage, nothing else
 
 
 def usage_and_cost(usage: dict[str, Any] | None, cost: dict[str, Any] | None) -> dict[str, Any]:
