@@ -126,6 +126,11 @@ def trace_of(conn: sqlite3.Connection, observation_id: str) -> str | None:
 # A JSON text starts (after optional whitespace) with one of these; anything else is stored plain text,
 # which would otherwise cost a raised-and-caught decode error per value (most outputs are plain text).
 _JSON_STARTS = frozenset(' \t\n\r{["-0123456789tfn')
+_JSON_SPACE = " \t\n\r"
+_LITERAL_STARTS = frozenset("tfn")
+_LITERALS = frozenset({"true", "false", "null"})
+_NUMBER_STARTS = frozenset("-0123456789")
+_NUMBER_CHARS = "0123456789+-.eE"  # every character of a JSON number
 
 
 def read_io(text: str | None) -> Any:
@@ -134,7 +139,16 @@ def read_io(text: str | None) -> Any:
         return None
     if not isinstance(text, str):  # a packed (compressed) value: parse_lenient unpacks it
         return parse_lenient(text)
-    if text[0] not in _JSON_STARTS:
+    first = text[0]
+    if first not in _JSON_STARTS:
+        return text
+    # Text starting with t/f/n or a number's first character is JSON only as a literal or a number: other
+    # text ("the answer", "1. First step") is known plain without the failed parse (a few us each).
+    if first in _LITERAL_STARTS:
+        literal = text.rstrip(_JSON_SPACE)
+        if len(literal) > 5 or literal not in _LITERALS:  # the length first: no hash of a long text
+            return text
+    elif first in _NUMBER_STARTS and text.rstrip(_JSON_SPACE).strip(_NUMBER_CHARS):
         return text
     try:  # parse_lenient's rule, inlined: this runs for every input and output of a view
         return orjson.loads(text)
