@@ -11,6 +11,8 @@ import math
 import time
 from typing import Any
 
+import orjson
+
 from langfuse_nb.server import otel_io
 from langfuse_nb.server import otel_mapping as mapping
 from langfuse_nb.server.costs import normalize_cost, normalize_usage
@@ -287,10 +289,31 @@ def _sdk_llm_fields(span: SpanRecord, attrs: dict[str, Any], keys: KeyPlan, scop
 
 
 def _sdk_usage(attrs: dict[str, Any]) -> dict[str, Any]:
-    return usage_and_cost(
-        json_object(attrs.get(A.OBSERVATION_USAGE_DETAILS)),
-        json_object(attrs.get(A.OBSERVATION_COST_DETAILS)),
-    )
+    """``usage_and_cost`` of the SDK's JSON texts, without the generic helpers' calls."""
+    usage = _json_dict(attrs.get(A.OBSERVATION_USAGE_DETAILS))
+    cost = _json_dict(attrs.get(A.OBSERVATION_COST_DETAILS))
+    if not usage and not cost:
+        return _NO_USAGE
+    usage_clean = normalize_usage(usage)
+    cost_clean = normalize_cost(cost)
+    # both are text-keyed maps of bounded ints / finite floats here: plain orjson writes what dumps would
+    return {
+        **_NO_USAGE,
+        "provided_usage_details": orjson.dumps(usage_clean).decode() if usage_clean else None,
+        "provided_cost_details": orjson.dumps(cost_clean).decode() if cost_clean else None,
+    }
+
+
+def _json_dict(value: Any) -> dict[str, Any] | None:
+    """``json_object``: only a text starting with ``{`` can decode to an object."""
+    if isinstance(value, str):
+        if value[:1] != "{":
+            return None
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return None
+    return value if isinstance(value, dict) else None
 
 
 def _third_party_fields(
