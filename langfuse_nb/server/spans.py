@@ -121,22 +121,35 @@ def _ns_to_iso_us(ns: int) -> str:
 
 
 def _times(span: SpanRecord) -> tuple[str | None, str | None]:
-    start_ns = span.start_ns or span.end_ns or time.time_ns()  # neither given: "now" (spec §2)
-    end_ns = max(span.end_ns or start_ns, start_ns)  # an end before the start is clamped to it
+    end_ns = span.end_ns
+    start_ns = span.start_ns or end_ns or time.time_ns()  # neither given: "now" (spec §2)
+    if end_ns < start_ns:  # an end before the start (or none) is clamped to it
+        end_ns = start_ns
     if start_ns < 0 or end_ns >= _MAX_NS:
         # beyond year 9999 the ISO text is not a datetime any client can parse (and sorts wrongly)
         raise BadRequest(f"span {span.name!r} has a start or end time outside years 1970-9999")
     if not start_ns:
         return None, None
     seconds, rest = divmod(start_ns, 1_000_000_000)
-    prefix = second_prefix(seconds)  # whole seconds formatted once (cached)
-    start = f"{prefix}.{rest // 1000:06d}Z"
+    prefix = _PREFIXES.get(seconds) or _prefix(seconds)
+    # microseconds zero-padded to 6 digits: the digits of 10**6 + us without its leading 1
+    start = f"{prefix}.{str(1_000_000 + rest // 1000)[1:]}Z"
     if end_ns == start_ns:
         return start, start
     end_seconds, end_rest = divmod(end_ns, 1_000_000_000)
     if end_seconds != seconds:  # most spans end within the second they started in
-        prefix = second_prefix(end_seconds)
-    return start, f"{prefix}.{end_rest // 1000:06d}Z"
+        prefix = _PREFIXES.get(end_seconds) or _prefix(end_seconds)
+    return start, f"{prefix}.{str(1_000_000 + end_rest // 1000)[1:]}Z"
+
+
+_PREFIXES: dict[int, str] = {}  # whole seconds formatted once: spans of a batch share a handful
+
+
+def _prefix(seconds: int) -> str:
+    if len(_PREFIXES) >= 4096:
+        _PREFIXES.clear()
+    text = _PREFIXES[seconds] = second_prefix(seconds)
+    return text
 
 
 def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -189,7 +202,12 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         "_scope": ctx.scope_key,
     }
     is_root = span.parent_span_id is None or as_root
-    if not (is_root or trace_flagged or has_trace_updates(attrs, keys)):
+    if not (
+        is_root
+        or trace_flagged
+        or keys.trace_prefixed
+        or (keys.trace_keys and has_trace_updates(attrs, keys))
+    ):
         return observation, {"id": span.trace_id, "timestamp": start, "environment": env, "is_root": False}
     own = {"attributes": unmapped} if unmapped is not None else {}
     root_meta = {**obs_meta, **own} if is_root else {}
