@@ -73,6 +73,8 @@ SESSION_KEYS = (
     f"{TRACE_META}.langfuse_session_id",
     "ai.telemetry.metadata.sessionId",
 )
+# the attributes that can name an observation instead of its span (spans.observation_name)
+NAME_KEYSET = frozenset({"gen_ai.tool.name", "logfire.msg", "ai.toolCall.name", "ai.operationId"})
 _MODEL_DETAIL_KEYSET = frozenset(
     {
         A.OBSERVATION_MODEL_PARAMETERS,
@@ -101,6 +103,7 @@ class KeyPlan:
         "tags",
         "public",
         "experiment",
+        "named",
         "as_root",
         "declared",
         "level",
@@ -128,6 +131,7 @@ class KeyPlan:
         self.tags = not _TAG_KEYSET.isdisjoint(keys)
         self.public = not _PUBLIC_KEYSET.isdisjoint(keys)
         self.experiment = not _EXPERIMENT_KEYSET.isdisjoint(keys)
+        self.named = not NAME_KEYSET.isdisjoint(keys)  # else the span's own name is the observation's
         # a span without these names gets the defaults of the rules that read them, without a lookup
         self.as_root = A.AS_ROOT in keys
         self.declared = A.OBSERVATION_TYPE in keys

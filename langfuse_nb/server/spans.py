@@ -19,6 +19,7 @@ from langfuse_nb.server.costs import normalize_cost, normalize_usage
 from langfuse_nb.server.errors import BadRequest
 from langfuse_nb.server.otlp import ScopeSpans, SpanRecord
 from langfuse_nb.server.span_attributes import (
+    NAME_KEYSET,
     TRACE_META,
     KeyPlan,
     completion_start,
@@ -276,10 +277,16 @@ def _type(attrs: dict[str, Any], keys: KeyPlan, scope_name: str, span_name: str)
 def _sdk_llm_fields(span: SpanRecord, attrs: dict[str, Any], keys: KeyPlan, scope_name: str) -> _Llm:
     """The Langfuse SDK's spans: only langfuse.* attributes count (the same rules as above, without the
     other conventions and without the intermediate dict: most spans ingested take this path)."""
-    obs_type = _type(attrs, keys, scope_name, span.name)
-    name = observation_name(span.name, attrs)
-    obs_input = io_text(attrs.get(A.OBSERVATION_INPUT))
-    obs_output = io_text(attrs.get(A.OBSERVATION_OUTPUT))
+    declared = attrs[A.OBSERVATION_TYPE] if keys.declared else None
+    obs_type = _DECLARED.get(declared) if declared.__class__ is str else None  # the SDK's: one lookup
+    if obs_type is None:
+        obs_type = observation_type(attrs, scope_name, span.name)
+    name = observation_name(span.name, attrs) if keys.named else span.name
+    obs_input, obs_output = attrs.get(A.OBSERVATION_INPUT), attrs.get(A.OBSERVATION_OUTPUT)
+    if obs_input.__class__ is not str and obs_input is not None:  # text (or nothing) is stored as is
+        obs_input = io_text(obs_input)
+    if obs_output.__class__ is not str and obs_output is not None:
+        obs_output = io_text(obs_output)
     if obs_type in ("SPAN", "EVENT"):  # nothing else survives for these types (§8)
         return obs_type, name, obs_input, obs_output, _NO_MODEL
     model_name = stringify(first_present(attrs, keys.model_keys)) if keys.model_keys else None
@@ -407,7 +414,7 @@ def observation_type(attrs: dict[str, Any], scope_name: str = "", span_name: str
     return _declared_type(attrs) or mapping.observation_type(attrs, scope_name, span_name)
 
 
-_NAME_KEYSET = frozenset({"gen_ai.tool.name", "logfire.msg", "ai.toolCall.name", "ai.operationId"})
+_NAME_KEYSET = NAME_KEYSET
 
 
 def observation_name(span_name: str, attrs: dict[str, Any]) -> str:
