@@ -175,33 +175,33 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
     obs_output = pack_io(llm[3])
     env = environment(attrs, ctx.resource) if keys.environment else ctx.environment
     code = span.status_code
-    observation = {
-        "id": span.span_id,
-        "trace_id": span.trace_id,
-        "parent_observation_id": span.parent_span_id,
-        "type": llm[0],
-        "name": llm[1],
-        "start_time": start,
-        "end_time": end,
-        "environment": env,
-        "level": (
-            level(attrs, code, ctx.scope_name, span.name)
-            if keys.level or ctx.livekit
-            else ("ERROR" if code == 2 else "DEFAULT")
-        ),
-        "status_message": (
-            (keys.status_message and attrs[A.OBSERVATION_STATUS_MESSAGE]) or span.status_message or None
-        ),
-        "version": _version(attrs, ctx) if keys.version else ctx.version,
-        "input": obs_input,
-        "output": obs_output,
-        "metadata": dumps(metadata) if metadata else None,
-        **llm[4],
-        "as_root": int(as_root),
-        "experiment": experiment(attrs) if keys.experiment else None,
-        "_resource": ctx.resource_key,
-        "_scope": ctx.scope_key,
-    }
+    # a copy of the row's template, then its fields: half the cost of a 31-key literal with a ** merge;
+    # the template holds every key in the stored order, so assignments and update() keep that order
+    observation = _OBSERVATION.copy()
+    observation["id"] = span.span_id
+    observation["trace_id"] = span.trace_id
+    observation["parent_observation_id"] = span.parent_span_id
+    observation["type"], observation["name"] = llm[0], llm[1]
+    observation["start_time"], observation["end_time"] = start, end
+    observation["environment"] = env
+    observation["level"] = (
+        level(attrs, code, ctx.scope_name, span.name)
+        if keys.level or ctx.livekit
+        else ("ERROR" if code == 2 else "DEFAULT")
+    )
+    observation["status_message"] = (
+        (keys.status_message and attrs[A.OBSERVATION_STATUS_MESSAGE]) or span.status_message or None
+    )
+    observation["version"] = _version(attrs, ctx) if keys.version else ctx.version
+    observation["input"], observation["output"] = obs_input, obs_output
+    if metadata:
+        observation["metadata"] = dumps(metadata)
+    if llm[4] is not _NO_MODEL:
+        observation.update(llm[4])
+    observation["as_root"] = int(as_root)
+    if keys.experiment:
+        observation["experiment"] = experiment(attrs)
+    observation["_resource"], observation["_scope"] = ctx.resource_key, ctx.scope_key
     is_root = span.parent_span_id is None or as_root
     if not (
         is_root
@@ -444,6 +444,30 @@ _NO_USAGE: dict[str, Any] = {
 # every model and usage column empty; only ever spread into a new dict, so sharing it is safe
 _NO_MODEL: dict[str, Any] = {**dict.fromkeys(_MODEL_FIELDS), **_NO_USAGE}
 _NO_DETAILS: dict[str, Any] = dict.fromkeys(_MODEL_FIELDS)  # a model name and usage, nothing else
+# every column of an observation row, in the stored order, empty (map_span copies it per row)
+_OBSERVATION: dict[str, Any] = dict.fromkeys(
+    (
+        "id",
+        "trace_id",
+        "parent_observation_id",
+        "type",
+        "name",
+        "start_time",
+        "end_time",
+        "environment",
+        "level",
+        "status_message",
+        "version",
+        "input",
+        "output",
+        "metadata",
+        *_NO_MODEL,
+        "as_root",
+        "experiment",
+        "_resource",
+        "_scope",
+    )
+)
 
 
 def usage_and_cost(usage: dict[str, Any] | None, cost: dict[str, Any] | None) -> dict[str, Any]:
