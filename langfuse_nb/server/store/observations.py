@@ -342,6 +342,7 @@ class ViewBuilder:
         self._metadata: dict[tuple[Any, Any, Any], Any] = {}
         self._usage: dict[Any, tuple[Any, ...]] = {}
         self._costs: dict[Any, tuple[dict[str, Any], Any, Any, Any]] = {}
+        self._prices: dict[Any, dict[str, Any]] = {}
         self._input, self._output = LastDecoded(), LastDecoded()
 
     def views(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
@@ -349,7 +350,7 @@ class ViewBuilder:
         return list(map(self.view, rows))
 
     def view(self, row: Sequence[Any]) -> dict[str, Any]:
-        """The view of one row, its values in ``VIEW_COLUMNS`` order."""
+        """The view of one row as ``VIEW_SELECT`` selects it: ``VIEW_COLUMNS``, then the shared columns."""
         (
             oid, trace_id, parent, kind, name, start, end, first_token, status, version, raw_input,
             raw_output, metadata, total_cost, prompt_id, prompt_name, prompt_version, resource_id, scope_id,
@@ -416,8 +417,10 @@ class ViewBuilder:
             total = total_cost
         template["costDetails"] = cost_details
         template["modelId"] = model_id
-        # the matched model's default-tier prices
-        prices = _price_fields(model_id)
+        # the matched model's default-tier prices (a project model's are read once per request)
+        prices = self._prices.get(model_id)
+        if prices is None:
+            prices = self._prices[model_id] = _price_fields(model_id)
         template["inputPrice"] = prices["inputPrice"]
         template["outputPrice"] = prices["outputPrice"]
         template["totalPrice"] = prices["totalPrice"]
