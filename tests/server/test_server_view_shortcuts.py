@@ -348,14 +348,15 @@ def test_list_items_own_their_summary_lists(traced: sqlite3.Connection) -> None:
 
 def _plain_or_json_texts() -> list[str]:
     """Texts starting with every character a JSON text may start with, valid JSON or not."""
-    heads = ["t", "f", "n", "-", "0", "1", "9", " ", "\n", "{", "[", '"']
+    heads = ["t", "f", "n", "-", "0", "1", "9", " ", "\n", " \r\n\t", "\x0c", "\u00a0", "{", "[", '"']
     tails = [
         "", "rue", "alse", "ull", "rue ", "rue\n", "rue\x0c", "rue!", "he answer", "o", "ull pointer",
         ". First step", "2", ".5", "e5", "1e400", "-", "+1", "1 2", "0x10", "Infinity", " apples",
         "\t\r\n", "true", "NaN", "5\u00a0", "٣", "ünï", ' "a"', "}", "]", '"', "\\", "\x00",
     ]  # fmt: skip
     texts = [head + tail for head in heads for tail in tails]
-    return texts + [text + "\n" for text in texts] + ["the " * 5000, "1. " + "step " * 5000]
+    long = ["the " * 5000, "1. " + "step " * 5000, "\n\n" + "Answer " * 5000, " " * 5000]
+    return texts + [text + "\n" for text in texts] + long
 
 
 def test_read_io_answers_as_the_lenient_parser_for_every_start() -> None:

@@ -139,16 +139,21 @@ def read_io(text: str | None) -> Any:
         return None
     if not isinstance(text, str):  # a packed (compressed) value: parse_lenient unpacks it
         return parse_lenient(text)
-    first = text[0]
+    body = text
+    if text[0] in _JSON_SPACE:  # JSON may lead with these four; the value's first character decides
+        body = text.lstrip(_JSON_SPACE)
+        if not body:
+            return text
+    first = body[0]
     if first not in _JSON_STARTS:
         return text
     # Text starting with t/f/n or a number's first character is JSON only as a literal or a number: other
     # text ("the answer", "1. First step") is known plain without the failed parse (a few us each).
     if first in _LITERAL_STARTS:
-        literal = text.rstrip(_JSON_SPACE)
+        literal = body.rstrip(_JSON_SPACE)
         if len(literal) > 5 or literal not in _LITERALS:  # the length first: no hash of a long text
             return text
-    elif first in _NUMBER_STARTS and text.rstrip(_JSON_SPACE).strip(_NUMBER_CHARS):
+    elif first in _NUMBER_STARTS and body.rstrip(_JSON_SPACE).strip(_NUMBER_CHARS):
         return text
     try:  # parse_lenient's rule, inlined: this runs for every input and output of a view
         return orjson.loads(text)
