@@ -210,9 +210,12 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         or (keys.trace_keys and has_trace_updates(attrs, keys))
     ):
         return observation, {"id": span.trace_id, "timestamp": start, "environment": env, "is_root": False}
-    own = {"attributes": unmapped} if unmapped is not None else {}
-    root_meta = {**obs_meta, **own} if is_root else {}
-    trace = _trace_row(span, attrs, ctx, keys, {**ctx.resource_meta, **trace_meta, **root_meta})
+    trace_metadata = {**ctx.resource_meta, **trace_meta}
+    if is_root:  # a root's own metadata (and unmapped attributes) are its trace's too
+        trace_metadata.update(obs_meta)
+        if unmapped is not None:
+            trace_metadata["attributes"] = unmapped
+    trace = _trace_row(span, attrs, ctx, keys, trace_metadata)
     trace["timestamp"], trace["environment"], trace["is_root"] = start, env, is_root
     if is_root:  # a root fills in name and I/O from its own observation
         trace["name_fallback"], trace["input_fallback"], trace["output_fallback"] = (
