@@ -391,25 +391,36 @@ def _dumps_params(params: Any) -> str | None:
 def _trace_row(
     span: SpanRecord, attrs: dict[str, Any], ctx: _GroupContext, keys: KeyPlan, metadata: dict[str, Any]
 ) -> dict[str, Any]:
-    """Trace-level values one span carries (server-ingestion.md §2.2)."""
-    return {
-        "id": span.trace_id,
-        "timestamp": None,
-        "environment": None,
-        "is_root": False,
-        "name": str_or_none(attrs[A.TRACE_NAME]) if keys.trace_name else None,
-        "input": pack_io(attrs.get(A.TRACE_INPUT) or None) if keys.trace_io else None,
-        "output": pack_io(attrs.get(A.TRACE_OUTPUT) or None) if keys.trace_io else None,
-        "metadata": metadata,
-        "user_id": stringify(first_present(attrs, keys.user_keys)) if keys.user_keys else None,
-        "session_id": stringify(first_present(attrs, keys.session_keys)) if keys.session_keys else None,
-        "tags": tags(attrs) if keys.tags else None,
-        "public": public(attrs) if keys.public else None,
-        "version": _version(attrs, ctx) if keys.version else ctx.version,
-        "release": str_or_none(attrs[A.RELEASE] or ctx.resource_release) if keys.release else ctx.release,
-        "_resource": ctx.resource_key,
-        "_scope": ctx.scope_key,
-    }
+    """Trace-level values one span carries (server-ingestion.md §2.2), on a copy of the row's template
+    (every key in the stored order, empty): only the values the span has are assigned."""
+    trace = _TRACE.copy()
+    trace["id"] = span.trace_id
+    if keys.trace_name:
+        trace["name"] = str_or_none(attrs[A.TRACE_NAME])
+    if keys.trace_io:
+        trace["input"] = pack_io(attrs.get(A.TRACE_INPUT) or None)
+        trace["output"] = pack_io(attrs.get(A.TRACE_OUTPUT) or None)
+    trace["metadata"] = metadata
+    if keys.user_keys:
+        trace["user_id"] = stringify(first_present(attrs, keys.user_keys))
+    if keys.session_keys:
+        trace["session_id"] = stringify(first_present(attrs, keys.session_keys))
+    if keys.tags:
+        trace["tags"] = tags(attrs)
+    if keys.public:
+        trace["public"] = public(attrs)
+    trace["version"] = _version(attrs, ctx) if keys.version else ctx.version
+    trace["release"] = str_or_none(attrs[A.RELEASE] or ctx.resource_release) if keys.release else ctx.release
+    trace["_resource"], trace["_scope"] = ctx.resource_key, ctx.scope_key
+    return trace
+
+
+_TRACE: dict[str, Any] = {
+    **dict.fromkeys(("id", "timestamp", "environment")),
+    "is_root": False,
+    **dict.fromkeys(("name", "input", "output", "metadata", "user_id", "session_id", "tags", "public")),
+    **dict.fromkeys(("version", "release", "_resource", "_scope")),
+}
 
 
 def observation_type(attrs: dict[str, Any], scope_name: str = "", span_name: str = "") -> str:
