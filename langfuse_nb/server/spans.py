@@ -293,9 +293,11 @@ def _sdk_llm_fields(span: SpanRecord, attrs: dict[str, Any], keys: KeyPlan, scop
     if obs_type in ("SPAN", "EVENT"):  # nothing else survives for these types (§8)
         return obs_type, name, obs_input, obs_output, _NO_MODEL
     model_name = stringify(first_present(attrs, keys.model_keys)) if keys.model_keys else None
-    if not keys.model_details:
-        usage = _sdk_usage(attrs) if keys.usage else _NO_USAGE
-        return obs_type, name, obs_input, obs_output, {**_NO_DETAILS, "model": model_name, **usage}
+    if not keys.model_details:  # only the columns that get a value: map_span lays them over empty ones
+        model: dict[str, Any] = {"model": model_name}
+        if keys.usage:
+            _sdk_usage(attrs, model)
+        return obs_type, name, obs_input, obs_output, model
     is_generation = obs_type == "GENERATION"  # only generations link a prompt (§7.10)
     model = {
         "model": model_name,
@@ -311,25 +313,26 @@ def _sdk_llm_fields(span: SpanRecord, attrs: dict[str, Any], keys: KeyPlan, scop
             if is_generation
             else None
         ),
-        **(_sdk_usage(attrs) if keys.usage else _NO_USAGE),
     }
+    if keys.usage:
+        _sdk_usage(attrs, model)
     return obs_type, name, obs_input, obs_output, model
 
 
-def _sdk_usage(attrs: dict[str, Any]) -> dict[str, Any]:
-    """``usage_and_cost`` of the SDK's JSON texts, without the generic helpers' calls."""
+def _sdk_usage(attrs: dict[str, Any], model: dict[str, Any]) -> None:
+    """The provided usage/cost columns of ``usage_and_cost`` into ``model``, from the SDK's JSON texts
+    (without the generic helpers' calls); nothing when neither is a non-empty object."""
     usage = _json_dict(attrs.get(A.OBSERVATION_USAGE_DETAILS))
     cost = _json_dict(attrs.get(A.OBSERVATION_COST_DETAILS))
     if not usage and not cost:
-        return _NO_USAGE
+        return
     usage_clean = normalize_usage(usage)
     cost_clean = normalize_cost(cost)
     # both are text-keyed maps of bounded ints / finite floats here: plain orjson writes what dumps would
-    return {
-        **_NO_USAGE,
-        "provided_usage_details": orjson.dumps(usage_clean).decode() if usage_clean else None,
-        "provided_cost_details": orjson.dumps(cost_clean).decode() if cost_clean else None,
-    }
+    if usage_clean:
+        model["provided_usage_details"] = orjson.dumps(usage_clean).decode()
+    if cost_clean:
+        model["provided_cost_details"] = orjson.dumps(cost_clean).decode()
 
 
 def _json_dict(value: Any) -> dict[str, Any] | None:
@@ -457,7 +460,6 @@ _NO_USAGE: dict[str, Any] = {
 }
 # every model and usage column empty; only ever spread into a new dict, so sharing it is safe
 _NO_MODEL: dict[str, Any] = {**dict.fromkeys(_MODEL_FIELDS), **_NO_USAGE}
-_NO_DETAILS: dict[str, Any] = dict.fromkeys(_MODEL_FIELDS)  # a model name and usage, nothing else
 # every column of an observation row, in the stored order, empty (map_span copies it per row)
 _OBSERVATION: dict[str, Any] = dict.fromkeys(
     (
