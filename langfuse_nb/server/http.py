@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Any
 
 import orjson
@@ -26,7 +27,21 @@ class JsonResponse(Response):
         except orjson.JSONEncodeError:
             # orjson stops at 255 levels of nesting; stored inputs can be deeper (the reference SDK
             # encodes a circular dict as ~500 levels), and one such row must not fail a whole page
-            return json.dumps(content, default=str, allow_nan=False).encode()
+            try:
+                return json.dumps(content, default=str, allow_nan=False).encode()
+            except ValueError:  # a NaN or infinity somewhere: null, as orjson writes it
+                return json.dumps(_finite(content), default=str, allow_nan=False).encode()
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def ok(content: Any, status_code: int = 200) -> JsonResponse:

@@ -579,3 +579,38 @@ def test_nested_kvlists_in_protobuf_stay_linear(client):
     for _ in range(25):
         nested = nested["a"]
     assert nested == "leaf"
+
+
+def test_deep_nesting_and_an_infinite_cost_in_one_answer(client, send_spans):
+    # orjson refuses the nesting, so the answer is written by the fallback encoder, which must still write
+    # a non-finite float as null (as orjson does) rather than fail the whole request
+    deep = '{"a": ' * 300 + '"leaf"' + "}" * 300
+    tid = kit.trace_id()
+    cost = '{"input": 1e308, "input_cached": 1e308}'  # their sum overflows to infinity
+    send_spans(
+        [
+            kit.span("deep", trace=tid, attributes={"langfuse.observation.input": deep}),
+            kit.span("costly", trace=tid, attributes={"langfuse.observation.cost_details": cost}),
+            kit.span("nan", trace=tid, attributes={"langfuse.observation.metadata.ratio": float("nan")}),
+        ]
+    )
+    answer = client.get(f"/api/public/traces/{tid}")
+    assert answer.status_code == 200, answer.text
+    by_name = {o["name"]: o for o in answer.json()["observations"]}
+    assert by_name["costly"]["calculatedInputCost"] in (None, 0, 0.0)
+    assert by_name["nan"]["metadata"]["ratio"] is None
+    assert by_name["deep"]["input"]["a"]["a"] is not None
+
+
+def test_the_fallback_encoder_writes_non_finite_floats_as_null():
+    # a view nested deeper than orjson writes and holding a NaN (no stored value reaches both today: this
+    # is the encoder's own guarantee, that one answer never fails as a whole)
+    import json
+
+    from langfuse_nb.server.http import JsonResponse
+
+    deep: object = "leaf"
+    for _ in range(300):
+        deep = {"a": deep}
+    body = json.loads(JsonResponse({"nan": float("nan"), "inf": [float("-inf")], "deep": deep}).body)
+    assert body["nan"] is None and body["inf"] == [None] and body["deep"]["a"]["a"]
