@@ -259,3 +259,20 @@ def test_unhashable_enum_values_fail_only_their_event(client, kind, body):
     assert [s["id"] for s in response.json()["successes"]] == ["good"]
     scores = client.post("/api/public/scores", json={"name": "s", "value": 1, "traceId": "t", "dataType": []})
     assert scores.status_code == 400, scores.text
+
+
+def test_scores_with_equal_timestamps_keep_the_order_they_arrived_in(client, send_spans):
+    # ties are broken by arrival (rowid), not by whichever index SQLite's statistics pick for the query
+    tid = kit.trace_id()
+    send_spans([kit.span(f"scored-{tid}", trace=tid)])
+    stamp = "2024-01-01T00:00:00Z"
+    ids = [f"{tid}-{suffix}" for suffix in ("z", "a", "m")]
+    events = [
+        {"id": f"e-{i}", "type": "score-create", "timestamp": stamp,
+         "body": {"id": sid, "traceId": tid, "name": "tie", "value": 1, "timestamp": stamp}}
+        for i, sid in enumerate(ids)
+    ]  # fmt: skip
+    _post(client, events)
+    assert [s["id"] for s in client.get(f"/api/public/traces/{tid}").json()["scores"]] == ids
+    (listed,) = client.get("/api/public/traces", params={"name": f"scored-{tid}"}).json()["data"]
+    assert listed["scores"] == ids

@@ -298,7 +298,7 @@ def _with_summaries(
         summaries = _observation_summaries(conn, ids, marks)
     if ids and with_scores:
         for trace_id, score_id in conn.execute(
-            f"SELECT trace_id, id FROM scores WHERE trace_id IN ({marks}) ORDER BY timestamp", ids
+            f"SELECT trace_id, id FROM scores WHERE trace_id IN ({marks}) ORDER BY timestamp, rowid", ids
         ):
             found = score_ids.get(trace_id)
             if found is None:

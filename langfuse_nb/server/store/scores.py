@@ -76,7 +76,7 @@ def for_traces(conn: sqlite3.Connection, trace_ids: Sequence[str]) -> list[sqlit
         return []
     marks = ", ".join("?" * len(trace_ids))
     return conn.execute(
-        f"SELECT * FROM scores WHERE trace_id IN ({marks}) ORDER BY timestamp", list(trace_ids)
+        f"SELECT * FROM scores WHERE trace_id IN ({marks}) ORDER BY timestamp, rowid", list(trace_ids)
     ).fetchall()
 
 
