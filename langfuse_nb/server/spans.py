@@ -207,7 +207,7 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
         is_root
         or trace_flagged
         or keys.trace_prefixed
-        or (keys.trace_keys and has_trace_updates(attrs, keys))
+        or (keys.trace_keys and _any_truthy(attrs, keys.trace_keys))
     ):
         return observation, {"id": span.trace_id, "timestamp": start, "environment": env, "is_root": False}
     trace_metadata = {**ctx.resource_meta, **trace_meta}
@@ -224,6 +224,14 @@ def map_span(span: SpanRecord, ctx: _GroupContext) -> tuple[dict[str, Any], dict
             obs_output,
         )
     return observation, trace
+
+
+def _any_truthy(attrs: dict[str, Any], names: tuple[str, ...]) -> bool:
+    """``has_trace_updates`` once its prefix test is done: a truthy value of a trace attribute."""
+    for name in names:  # noqa: SIM110 (a generator per span costs more than the test)
+        if attrs[name]:
+            return True
+    return False
 
 
 def _version(attrs: dict[str, Any], ctx: _GroupContext) -> str | None:
@@ -405,9 +413,9 @@ def _trace_row(
         trace["output"] = pack_io(attrs.get(A.TRACE_OUTPUT) or None)
     trace["metadata"] = metadata
     if keys.user_keys:
-        trace["user_id"] = stringify(first_present(attrs, keys.user_keys))
+        trace["user_id"] = _text(first_present(attrs, keys.user_keys))
     if keys.session_keys:
-        trace["session_id"] = stringify(first_present(attrs, keys.session_keys))
+        trace["session_id"] = _text(first_present(attrs, keys.session_keys))
     if keys.tags:
         trace["tags"] = tags(attrs)
     if keys.public:
@@ -416,6 +424,11 @@ def _trace_row(
     trace["release"] = str_or_none(attrs[A.RELEASE] or ctx.resource_release) if keys.release else ctx.release
     trace["_resource"], trace["_scope"] = ctx.resource_key, ctx.scope_key
     return trace
+
+
+def _text(value: Any) -> str | None:
+    """``stringify`` with the usual text value returned without a further call."""
+    return value if value.__class__ is str or value is None else stringify(value)
 
 
 _TRACE: dict[str, Any] = {
