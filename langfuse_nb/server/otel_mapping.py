@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from langfuse_nb.server.otel_values import decode, js_number, json_text, meaningful, stringify, truthy
+from langfuse_nb.server.span_attributes import MODEL_KEYS
 
 _AGENT_OPERATIONS = frozenset({"invoke_agent", "agent_step"})
 _GEN_AI_OPERATIONS = {
@@ -56,15 +57,6 @@ _VERCEL_MODEL_OPS = {
     "ai.embed.doEmbed": "EMBEDDING",
 }
 _LIVEKIT_TYPES = {"agent_turn": "AGENT", "start_agent_activity": "AGENT", "function_tool": "TOOL"}
-_MODEL_KEYS = (
-    "langfuse.observation.model.name",
-    "gen_ai.response.model",
-    "ai.model.id",
-    "gen_ai.request.model",
-    "llm.response.model",
-    "llm.model_name",
-    "model",
-)
 _TYPE_MODEL_KEYS = (
     "langfuse.observation.model.name",
     "gen_ai.request.model",
@@ -193,7 +185,7 @@ def observation_name(span_name: str, attrs: dict[str, Any]) -> str:
 def model_name(attrs: dict[str, Any]) -> str | None:
     if attrs.get("gen_ai.operation.name") in _AGENT_OPERATIONS:
         return None  # agent spans repeat their child model calls' usage (§7.14)
-    for key in _MODEL_KEYS:
+    for key in MODEL_KEYS:  # the model name's candidates, shared with the ingest key plan
         value = attrs.get(key)
         if truthy(value):
             return stringify(value)
