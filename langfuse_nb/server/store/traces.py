@@ -128,7 +128,7 @@ def upsert(
     for row in rows:
         row["timestamp"] = row["timestamp"] or now
         row["environment"] = row["environment"] or "default"
-    conn.executemany(_INSERT, [_ROW_GETTER({**_EMPTY_ROW, **row}) for row in rows])
+    _write(conn, rows, existing)
     _index_metadata(conn, rows, existing)
     tag_rows = [(tag, row["id"]) for row in rows for tag in row.pop("_tags")]
     if tag_rows:
@@ -139,6 +139,41 @@ def upsert(
             "INSERT OR IGNORE INTO sessions (id, environment, created_at) VALUES (?, ?, ?)", sessions
         )
     return rows
+
+
+def _write(
+    conn: sqlite3.Connection, rows: Sequence[dict[str, Any]], existing: dict[str, dict[str, Any]]
+) -> None:
+    """Insert new rows; update stored ones in the columns that changed (``updated_at`` always).
+
+    Spans of one trace usually arrive over several requests, so most writes to a stored trace change
+    nothing but ``updated_at``. An UPDATE rewrites the entry of every index over a column it SETs, whether
+    or not the value changed (~3x the cost of a guarded one with the seven trace indexes), so only the
+    changed columns are named."""
+    fresh = [_ROW_GETTER({**_EMPTY_ROW, **row}) for row in rows if row["id"] not in existing]
+    if fresh:
+        conn.executemany(_INSERT, fresh)
+    changed: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        before = existing.get(row["id"])
+        if before is None:
+            continue
+        columns = tuple(c for c in _UPDATABLE if row.get(c) != before.get(c))
+        changed.setdefault(columns, []).append((*(row.get(c) for c in columns), row["updated_at"], row["id"]))
+    for columns, values in changed.items():
+        conn.executemany(_update_statement(columns), values)
+
+
+_UPDATABLE = tuple(c for c in COLUMNS if c not in ("id", "created_at", "updated_at"))
+_UPDATES: dict[tuple[str, ...], str] = {}
+
+
+def _update_statement(columns: tuple[str, ...]) -> str:
+    statement = _UPDATES.get(columns)
+    if statement is None:
+        assignments = "".join(f"{column} = ?, " for column in columns)
+        statement = _UPDATES[columns] = f"UPDATE traces SET {assignments}updated_at = ? WHERE id = ?"
+    return statement
 
 
 # trace_metadata holds one (key, value, trace_id) entry per top-level scalar metadata member, so that
