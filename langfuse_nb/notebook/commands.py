@@ -9,6 +9,7 @@ from typing import Any
 
 from langfuse_nb.notebook.records import ObservationRecord, trace_records_from_api
 from langfuse_nb.notebook.store import STORE
+from langfuse_nb.views.records import trace_records_from_json
 
 logger = logging.getLogger("langfuse_nb")
 REQUEST = {"timeout_in_seconds": 5, "max_retries": 0}
@@ -74,8 +75,25 @@ def trace_records(client: Any, trace_id: str) -> tuple[list[ObservationRecord], 
     """(records, source) of a trace: from this kernel's recorder, else from the server."""
     if trace_id in STORE:
         return STORE.records(trace_id), "kernel"
-    trace = client.api.trace.get(trace_id, request_options=REQUEST)
-    return trace_records_from_api(trace), "server"
+    return server_records(client, trace_id, REQUEST), "server"
+
+
+def server_records(client: Any, trace_id: str, options: Any) -> list[ObservationRecord]:
+    """The records of ``client.api.trace.get(trace_id)``, read from its JSON without building the models
+    when every field the view draws is plain (the same records; see `trace_records_from_json`)."""
+    resource = client.api.trace
+    if not hasattr(resource, "_executor"):  # not our REST client: its own models
+        return trace_records_from_api(resource.get(trace_id, request_options=options))
+    from langfuse_nb.api._http import send_raw
+
+    data = send_raw(resource, "get", trace_id, request_options=options)
+    records = trace_records_from_json(data)
+    if records is None:  # something only the models can read (or refuse): exactly the old path
+        from langfuse_nb.api._spec import parse
+        from langfuse_nb.wire.models import TraceWithFullDetails
+
+        records = trace_records_from_api(parse(TraceWithFullDetails, data))
+    return records
 
 
 # the inline view waits at most this long for the server's computed costs after a traced cell
@@ -90,11 +108,11 @@ def add_server_costs(client: Any, records: list[ObservationRecord]) -> None:
     if not missing:
         return
     try:
-        trace = client.api.trace.get(records[0].trace_id, request_options=COST_REQUEST)
+        priced = server_records(client, records[0].trace_id, COST_REQUEST)
     except Exception:  # noqa: BLE001 - the view still shows usage without cost
         logger.debug("no server costs for the inline view", exc_info=True)
         return
-    costs = {rec.id: rec.cost for rec in trace_records_from_api(trace) if rec.id in missing and rec.cost}
+    costs = {rec.id: rec.cost for rec in priced if rec.id in missing and rec.cost}
     for rec in records:
         rec.cost = costs.get(rec.id, rec.cost)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -93,6 +94,9 @@ def from_span(span: Any) -> ObservationRecord:
     )
 
 
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def _epoch_ns(value: Any) -> int | None:
     if value is None:
         return None
@@ -101,54 +105,222 @@ def _epoch_ns(value: Any) -> int | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     # integer arithmetic: a float timestamp cannot hold every microsecond of today's dates
-    return (value - _EPOCH) // timedelta(microseconds=1) * 1000
+    return (value - _EPOCH) // _MICROSECOND * 1000
 
 
-def _get(obj: Any, *names: str) -> Any:
-    """Read a field from a pydantic model or a plain dict, trying snake_case then camelCase names."""
+Reader = Callable[[str], Any]
+
+# every name from_api reads: none may be a class attribute of a model whose fields it reads directly
+_API_NAMES = (
+    "id", "trace_id", "traceId", "name", "type", "parent_observation_id", "parentObservationId", "start_time",
+    "startTime", "end_time", "endTime", "level", "status_message", "statusMessage", "model", "usage_details",
+    "usageDetails", "cost_details", "costDetails", "calculated_total_cost", "calculatedTotalCost",
+    "total_cost", "totalCost", "input", "output", "metadata", "observations",
+)  # fmt: skip
+
+
+_PLAIN_MODELS: dict[type, bool] = {}
+
+
+def _plain_model(cls: type) -> bool:
+    """Whether ``getattr(obj, name)`` on a ``cls`` instance is "its fields, then its pydantic extras" for
+    every name read here (no class attribute shadows one), so a dict of both reads the same values."""
+    plain = _PLAIN_MODELS.get(cls)
+    if plain is None:
+        plain = hasattr(cls, "__pydantic_fields__") and not any(hasattr(cls, name) for name in _API_NAMES)
+        _PLAIN_MODELS[cls] = plain
+    return plain
+
+
+def _reader(obj: Any) -> Reader:
+    """``name -> value or None`` of a plain dict, a mapping, or a model (attribute ``name``)."""
+    if isinstance(obj, Mapping):
+        return obj.get
+    if _plain_model(type(obj)):
+        extra = getattr(obj, "__pydantic_extra__", None) or {}
+        return {**extra, **vars(obj)}.get  # one dict read per field instead of a failing getattr
+    return lambda name: getattr(obj, name, None)
+
+
+def _first(get: Reader, *names: str) -> Any:
+    """The first of ``names`` that is not None (snake_case first, then the camelCase alias)."""
     for name in names:
-        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+        value = get(name)
         if value is not None:
             return value
     return None
 
 
+def _get(obj: Any, *names: str) -> Any:
+    """Read a field from a pydantic model or a plain dict, trying snake_case then camelCase names."""
+    return _first(_reader(obj), *names)
+
+
 def from_api(obs: Any, trace_name: str | None = None) -> ObservationRecord:
     """Convert an observation of ``api.trace.get(...)`` (model or dict)."""
-    metadata = _get(obs, "metadata")
-    usage = _get(obs, "usage_details", "usageDetails")
+    return _api_record(_reader(obs), trace_name)
+
+
+def _api_record(get: Reader, trace_name: str | None) -> ObservationRecord:
+    metadata = get("metadata")
+    usage = _first(get, "usage_details", "usageDetails")
+    level = get("level")
+    if type(level) is not str:  # an enum member: its value (a str has no ``value``)
+        level = getattr(level, "value", level)
     return ObservationRecord(
-        id=str(_get(obs, "id")),
-        trace_id=str(_get(obs, "trace_id", "traceId")),
-        name=str(_get(obs, "name") or ""),
-        type=str(_get(obs, "type") or "SPAN").lower(),
-        parent_id=_get(obs, "parent_observation_id", "parentObservationId"),
-        start_ns=_epoch_ns(_get(obs, "start_time", "startTime")) or 0,
-        end_ns=_epoch_ns(_get(obs, "end_time", "endTime")),
-        level=str(getattr(_get(obs, "level"), "value", _get(obs, "level")) or "DEFAULT"),
-        status_message=_get(obs, "status_message", "statusMessage"),
-        model=_get(obs, "model"),
+        id=str(get("id")),
+        trace_id=str(_first(get, "trace_id", "traceId")),
+        name=str(get("name") or ""),
+        type=str(get("type") or "SPAN").lower(),
+        parent_id=_first(get, "parent_observation_id", "parentObservationId"),
+        start_ns=_epoch_ns(_first(get, "start_time", "startTime")) or 0,
+        end_ns=_epoch_ns(_first(get, "end_time", "endTime")),
+        level=str(level or "DEFAULT"),
+        status_message=_first(get, "status_message", "statusMessage"),
+        model=get("model"),
         usage=dict(usage) if isinstance(usage, Mapping) and usage else None,
-        cost=_api_cost(obs),
-        input=_get(obs, "input"),
-        output=_get(obs, "output"),
+        cost=_api_cost(get),
+        input=get("input"),
+        output=get("output"),
         metadata=dict(metadata) if isinstance(metadata, Mapping) else {},
         trace_name=trace_name,
     )
 
 
-def _api_cost(obs: Any) -> dict[str, Any] | None:
+def _api_cost(get: Reader) -> dict[str, Any] | None:
     """Cost details of an API observation; the calculated total stands in when there are no details."""
-    details = _get(obs, "cost_details", "costDetails")
+    details = _first(get, "cost_details", "costDetails")
     if isinstance(details, Mapping) and details:
         return dict(details)
-    total = _get(obs, "calculated_total_cost", "calculatedTotalCost", "total_cost", "totalCost")
+    total = _first(get, "calculated_total_cost", "calculatedTotalCost", "total_cost", "totalCost")
+    return _total_cost(total)
+
+
+def _total_cost(total: Any) -> dict[str, Any] | None:
     return {"total": total} if isinstance(total, int | float) and total > 0 else None
 
 
 def trace_records_from_api(trace: Any) -> list[ObservationRecord]:
-    name = _get(trace, "name")
-    return [from_api(obs, name) for obs in (_get(trace, "observations") or [])]
+    get = _reader(trace)
+    name = get("name")
+    return [from_api(obs, name) for obs in (get("observations") or [])]
+
+
+# ---- the notebook's reader of a trace's raw JSON answer ----------------------------------------------------
+#
+# `trace_records_from_json` builds the records straight from the decoded JSON of ``GET
+# /api/public/traces/{id}``, skipping the models (validating 1,000 observations costs more than fetching
+# them). It gives exactly what `trace_records_from_api` gives for the validated model, because it only
+# accepts values the model would take unchanged (or converts them as the model does: an integer cost is a
+# float there); anything else (a number where a string belongs, another date form, a snake_case key the
+# model would read) makes it answer None, and the caller validates the model as before.
+
+_LEVELS = frozenset({"DEBUG", "DEFAULT", "WARNING", "ERROR"})
+# the snake_case names of the fields read here: the model reads them too (populate by name)
+_SNAKE_KEYS = frozenset(
+    {"trace_id", "start_time", "end_time", "status_message", "parent_observation_id", "usage_details",
+     "cost_details", "calculated_total_cost"}
+)  # fmt: skip
+# the date forms that the model's parser and datetime.fromisoformat read alike
+_ISO = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?"
+    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?"
+)
+_EXACT_FLOAT_INT = 2**53  # integers a float holds exactly: float(n) is what the model makes of them
+
+
+class _NotPlain(Exception):
+    """A value the model would convert or refuse: the caller validates the model instead."""
+
+
+def trace_records_from_json(trace: Any) -> list[ObservationRecord] | None:
+    """The records of a trace's decoded JSON answer, or None when only the model can say (see above)."""
+    if type(trace) is not dict:
+        return None
+    name, observations = trace.get("name"), trace.get("observations")
+    if (name is not None and type(name) is not str) or type(observations) is not list:
+        return None
+    try:
+        return [_json_record(obs, name) for obs in observations]
+    except (_NotPlain, ValueError):  # ValueError: a date that matched the form but is not a date
+        return None
+
+
+def _json_record(obs: Any, trace_name: str | None) -> ObservationRecord:
+    if type(obs) is not dict or not _SNAKE_KEYS.isdisjoint(obs):
+        raise _NotPlain
+    get = obs.get
+    level, metadata = get("level"), get("metadata")
+    _text(get("id"), required=True)
+    _text(get("type"), required=True)
+    if type(level) is not str or level not in _LEVELS:
+        raise _NotPlain
+    trace_id, name, parent_id, status, model = (
+        _text(get(key)) for key in ("traceId", "name", "parentObservationId", "statusMessage", "model")
+    )
+    usage = _usage(get("usageDetails"))
+    return ObservationRecord(
+        id=obs["id"],
+        trace_id=str(trace_id),
+        name=str(name or ""),
+        type=str(obs["type"] or "SPAN").lower(),
+        parent_id=parent_id,
+        start_ns=_json_ns(get("startTime"), required=True) or 0,
+        end_ns=_json_ns(get("endTime")),
+        level=level,
+        status_message=status,
+        model=model,
+        usage=dict(usage) if usage else None,
+        cost=_json_cost(get),
+        input=get("input"),
+        output=get("output"),
+        metadata=dict(metadata) if isinstance(metadata, Mapping) else {},
+        trace_name=trace_name,
+    )
+
+
+def _text(value: Any, required: bool = False) -> Any:
+    if type(value) is str or (value is None and not required):
+        return value
+    raise _NotPlain
+
+
+def _json_ns(value: Any, required: bool = False) -> int | None:
+    if value is None and not required:
+        return None
+    if type(value) is not str or not _ISO.fullmatch(value):
+        raise _NotPlain
+    return _epoch_ns(value)
+
+
+def _usage(value: Any) -> dict[str, int] | None:
+    if value is None:
+        return None
+    if type(value) is not dict or any(type(v) is not int for v in value.values()):
+        raise _NotPlain  # the model turns 2.0 into 2 and refuses 2.5
+    return value
+
+
+def _as_float(value: Any) -> float | None:
+    """What a ``float`` field of the model holds for this JSON value."""
+    if value is None or type(value) is float:
+        return value
+    if type(value) is int and -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
+        return float(value)
+    raise _NotPlain
+
+
+def _json_cost(get: Reader) -> dict[str, Any] | None:
+    details = get("costDetails")
+    if details is not None:
+        if type(details) is not dict:
+            raise _NotPlain
+        if details:
+            return {key: _as_float(value) for key, value in details.items()}
+    total = _as_float(get("calculatedTotalCost"))
+    if total is None:  # names that are no model field: the model keeps them as they came
+        total = _first(get, "total_cost", "totalCost")
+    return _total_cost(total)
 
 
 def sort_tree(records: Iterable[ObservationRecord]) -> list[tuple[int, ObservationRecord]]:
