@@ -485,6 +485,9 @@ def main() -> None:
     parser.add_argument("--ingest-seconds", type=float, default=10.0, help="length of each phase")
     parser.add_argument("--phases", type=int, default=2, help="quiet/ingesting phase pairs")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--db", type=Path, help="measure this database file (e.g. a copy) instead of results/reads-N.db"
+    )
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--only", default="", help="measure only calls whose name contains this")
     parser.add_argument(
@@ -499,7 +502,10 @@ def main() -> None:
         "python": sys.version.split()[0],
         "load_average_start": os.getloadavg(),
     }
-    path, results["build"] = _database(args.traces, args.rebuild)
+    if args.db:  # an existing file, used as it is (the ingesting phase's traces are dropped after)
+        path, results["build"] = args.db, {"build": f"given: {args.db}"}
+    else:
+        path, results["build"] = _database(args.traces, args.rebuild)
     port = _free_port()
     server = start_server(path, port)
     url = f"http://127.0.0.1:{port}"

@@ -450,39 +450,41 @@ def trace_detail(
     conn: sqlite3.Connection, blobs: BlobCache, traceId: str, project_id: str = PROJECT_ID
 ) -> dict[str, Any] | None:
     """``TraceWithFullDetails`` of one trace (also drawn by the trace page), None when unknown."""
-    row = traces.get(conn, traceId)
-    if row is None:
-        return None
-    obs_rows = _trace_observations(conn, traceId)
-    view = trace_view(row, conn, blobs, project_id=project_id)
-    view.update(
-        {
-            "latency": _span_seconds(obs_rows),
-            "totalCost": _finite(sum(o[_TOTAL_COST] or 0.0 for o in obs_rows)),
-            "observations": observations.ViewBuilder(conn, blobs, project_id).views(obs_rows),
-            "scores": [
-                scores.to_view(s, v1=True, project_id=project_id) for s in scores.for_traces(conn, [traceId])
-            ],
-        }
-    )
+    with observations.read_snapshot(conn):  # the trace, its observations (two queries) and scores as one
+        row = traces.get(conn, traceId)
+        if row is None:
+            return None
+        obs_rows = _trace_observations(conn, traceId)
+        view = trace_view(row, conn, blobs, project_id=project_id)
+        view.update(
+            {
+                "latency": _span_seconds(obs_rows),
+                "totalCost": _finite(sum(o[_TOTAL_COST] or 0.0 for o in obs_rows)),
+                "observations": observations.ViewBuilder(conn, blobs, project_id, traceId).views(obs_rows),
+                "scores": [
+                    scores.to_view(s, v1=True, project_id=project_id)
+                    for s in scores.for_traces(conn, [traceId])
+                ],
+            }
+        )
     return view
 
 
 # In index order (trace_id, start_time), ties put in id order here: SQLite's sort for "ORDER BY
 # start_time, id" copies every selected column of every row into a temporary b-tree (~1-3 ms for 1,000).
-_TRACE_OBSERVATIONS = f"{observations.VIEW_SELECT} WHERE o.trace_id = ? ORDER BY o.start_time"
+_TRACE_OBSERVATIONS = "WHERE o.trace_id = ? ORDER BY o.start_time"
 _SORTED_OBSERVATIONS = f"{_TRACE_OBSERVATIONS}, o.id"
 _START, _END, _TOTAL_COST = observations.START_TIME, observations.END_TIME, observations.TOTAL_COST
 _START_AND_ID = operator.itemgetter(_START, 0)
 
 
 def _trace_observations(conn: sqlite3.Connection, trace_id: str) -> list[tuple[Any, ...]]:
-    """A trace's observation rows (``VIEW_COLUMNS``) ordered by start time, then id."""
-    rows = observations.tuples(conn.execute(_TRACE_OBSERVATIONS, (trace_id,)))
+    """A trace's observation rows (``observations.select_view_rows`` of the trace) by start time, then id."""
+    rows = observations.select_view_rows(conn, _TRACE_OBSERVATIONS, (trace_id,), trace_id)
     try:
         rows.sort(key=_START_AND_ID)  # text order is SQLite's BINARY order; nearly sorted already
     except TypeError:  # a non-text value somewhere: let SQLite order the mixed types
-        rows = observations.tuples(conn.execute(_SORTED_OBSERVATIONS, (trace_id,)))
+        rows = observations.select_view_rows(conn, _SORTED_OBSERVATIONS, (trace_id,), trace_id)
     return rows
 
 

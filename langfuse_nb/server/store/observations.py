@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import operator
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -286,12 +287,22 @@ _NUMBER = (int, float)
 _NO_TOTAL = object()  # cost details without a "total" key: the row's total_cost column answers
 _NO_COST: tuple[dict[str, Any], Any, Any, Any] = ({}, None, None, _NO_TOTAL)
 
-# The columns the v1 view reads: every stored column but _NOT_VIEWED. Those that the rows of a trace mostly
-# share are fetched as one JSON array (SHARED_COLUMNS): one Python object instead of nine per row, each of
-# which costs the sqlite3 module ~0.1 us to hand over. They are TEXT columns written from strings only
-# (json_array refuses BLOBs), and their values come back exactly from the array's JSON text.
+# ---- what the v1 view reads, and how ----------------------------------------------------------------------
+#
+# The sqlite3 module hands every selected value over on its own (it releases and re-takes the GIL and SQLite's
+# connection mutex for each column of each row: ~0.1-0.2 us even for a NULL), so a row is selected as few
+# values as the view allows:
+# - VIEW_COLUMNS, one value each;
+# - the rarely set columns (RARE_COLUMNS) as one value: NULL when all of them are NULL, else the row's rowid,
+#   whose rare values ``ViewBuilder.views`` then reads in one more query for the few rows that have any;
+# - the columns a trace's rows mostly share (SHARED_COLUMNS, with trace_id first) as one json_array text: one
+#   object instead of ten, and the text is the key of the view template those values give. They are TEXT
+#   columns and come back exactly from the JSON; a BLOB among them (json_array refuses it) makes
+#   ``select_view_rows`` read them as plain columns instead. Reading one trace, trace_id is left out of it
+#   (``TRACE_VIEW_SELECT``): every row has the one asked for.
 _NOT_VIEWED = frozenset({"as_root", "provided_usage_details", "provided_cost_details"})
 SHARED_COLUMNS = (
+    "trace_id",
     "environment",
     "level",
     "model",
@@ -302,16 +313,69 @@ SHARED_COLUMNS = (
     "usage_pricing_tier_id",
     "usage_pricing_tier_name",
 )
-# the rest, in the order ViewBuilder.view unpacks them; the shared array follows them
-VIEW_COLUMNS = tuple(
-    column for column in COLUMNS if column not in _NOT_VIEWED and column not in SHARED_COLUMNS
+RARE_COLUMNS = (
+    "completion_start_time",
+    "status_message",
+    "version",
+    "prompt_id",
+    "prompt_name",
+    "prompt_version",
+    "experiment",
 )
-VIEW_SELECT = (
-    f"SELECT {', '.join(f'o.{c}' for c in VIEW_COLUMNS)}, "
-    f"json_array({', '.join(f'o.{c}' for c in SHARED_COLUMNS)}) FROM observations o"
+VIEW_COLUMNS = tuple(c for c in COLUMNS if c not in _NOT_VIEWED and c not in SHARED_COLUMNS + RARE_COLUMNS)
+_RARE_FLAG = (
+    f"CASE WHEN coalesce({', '.join(f'o.{c}' for c in RARE_COLUMNS)}) IS NULL THEN NULL ELSE o.rowid END"
 )
-START_TIME, TOTAL_COST = VIEW_COLUMNS.index("start_time"), VIEW_COLUMNS.index("total_cost")
-END_TIME = VIEW_COLUMNS.index("end_time")
+_PLAIN = ", ".join(f"o.{c}" for c in VIEW_COLUMNS)
+
+
+def _select(shared: str) -> str:
+    return f"SELECT {_PLAIN}, {_RARE_FLAG}, {shared} FROM observations o"
+
+
+def _json_array(columns: Sequence[str]) -> str:
+    return f"json_array({', '.join(f'o.{c}' for c in columns)})"
+
+
+VIEW_SELECT = _select(_json_array(SHARED_COLUMNS))
+TRACE_VIEW_SELECT = _select(_json_array(SHARED_COLUMNS[1:]))  # rows of one trace: no trace_id
+_PLAIN_SELECT = _select(", ".join(f"o.{c}" for c in SHARED_COLUMNS))
+_PLAIN_TRACE_SELECT = _select(", ".join(f"o.{c}" for c in SHARED_COLUMNS[1:]))
+START_TIME, END_TIME = VIEW_COLUMNS.index("start_time"), VIEW_COLUMNS.index("end_time")
+TOTAL_COST = VIEW_COLUMNS.index("total_cost")
+_RARE = len(VIEW_COLUMNS)  # the position of the rare flag in a selected row; the shared part follows it
+_RARE_BY_ROWID = f"SELECT rowid, id, {', '.join(RARE_COLUMNS)} FROM observations WHERE rowid IN ({{}})"
+_RARE_CHUNK = 500  # rowids per query: under SQLite's older 999-variable limit
+
+
+def select_view_rows(
+    conn: sqlite3.Connection, tail: str, params: Sequence[Any], trace_id: str | None = None
+) -> list[tuple[Any, ...]]:
+    """Rows for ``ViewBuilder.views``: ``VIEW_SELECT`` (``TRACE_VIEW_SELECT`` with ``trace_id``, for a
+    ``tail`` that keeps to that trace) followed by ``tail`` (WHERE, ORDER BY, ...)."""
+    select = VIEW_SELECT if trace_id is None else TRACE_VIEW_SELECT
+    try:
+        return tuples(conn.execute(f"{select} {tail}", params))
+    except sqlite3.OperationalError as exc:
+        if "JSON" not in str(exc):  # "JSON cannot hold BLOB values": a BLOB in a shared column
+            raise
+    plain = _PLAIN_SELECT if trace_id is None else _PLAIN_TRACE_SELECT
+    rows, shared_from = tuples(conn.execute(f"{plain} {tail}", params)), _RARE + 1
+    return [(*row[:shared_from], row[shared_from:]) for row in rows]
+
+
+@contextmanager
+def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """The statements of the block read one snapshot of the database (a view's rows and their rare values
+    are read by two queries; an ingest committing between them must not show half of a change)."""
+    if conn.in_transaction:  # already inside one: it is the caller's snapshot
+        yield conn
+        return
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")  # a read-only transaction: nothing to commit, the snapshot is let go
 
 
 # The fields of a v1 view, in the order Langfuse sends them
@@ -325,22 +389,32 @@ VIEW_KEYS = (
     "updatedAt",
 )  # fmt: skip
 _STAMP_LENGTH = 27  # the stored fixed-width form, "YYYY-MM-DDTHH:MM:SS.ffffffZ"
+_UNSET: Any = object()  # no input/output decoded yet in this request
 
 
 class ViewBuilder:
     """Builds v1 ``ObservationsView`` dicts for one request.
 
     A view is a copy of a template dict holding every field in Langfuse's order, with the row's own values
-    assigned over it: copying a 41-key dict and assigning ~20 keys costs about half of building it from a
+    assigned over it: copying a 41-key dict and assigning ~12 keys costs about half of building it from a
     literal (which grows and re-hashes the table several times). The template of a row carries what many
     rows share: trace id, model, parameters, level, environment, usage, cost and the model's prices,
     worked out once per distinct combination. Merged metadata is worked out once per (text, resource,
     scope), and a decoded input/output is reused when the row before held the same text. Shared parts
     are the same objects in several views, which are serialised, never mutated.
+
+    ``trace_id``: the rows are of that one trace, selected by ``TRACE_VIEW_SELECT``.
     """
 
-    def __init__(self, conn: sqlite3.Connection, blobs: BlobCache, project_id: str = PROJECT_ID) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        blobs: BlobCache,
+        project_id: str = PROJECT_ID,
+        trace_id: str | None = None,
+    ) -> None:
         self._conn, self._blobs, self._project_id = conn, blobs, project_id
+        self._trace_id = trace_id
         self._blank: dict[str, Any] = dict.fromkeys(VIEW_KEYS)
         self._blank["projectId"] = project_id
         self._templates: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -348,64 +422,112 @@ class ViewBuilder:
         self._usage: dict[Any, tuple[Any, ...]] = {}
         self._costs: dict[Any, tuple[dict[str, Any], Any, Any, Any]] = {}
         self._prices: dict[Any, dict[str, Any]] = {}
-        self._input, self._output = LastDecoded(), LastDecoded()
-
-    def views(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-        """Views of rows selected with ``VIEW_SELECT`` (plain tuples)."""
-        return list(map(self.view, rows))
 
     def view(self, row: Sequence[Any]) -> dict[str, Any]:
-        """The view of one row as ``VIEW_SELECT`` selects it: ``VIEW_COLUMNS``, then the shared columns."""
-        (
-            oid, trace_id, parent, kind, name, start, end, first_token, status, version, raw_input,
-            raw_output, metadata, total_cost, prompt_id, prompt_name, prompt_version, resource_id, scope_id,
-            experiment, created, updated, shared,
-        ) = row  # fmt: skip
-        key = (trace_id, shared, total_cost)
-        template = self._templates.get(key)
-        if template is None:
-            template = self._template(key)
-        view = template.copy()
-        view["id"] = oid
-        view["type"] = kind
-        view["name"] = name
-        view["startTime"] = start
-        view["endTime"] = end
-        if raw_input is not None:
-            view["input"] = self._input(raw_input)
-        if raw_output is not None:
-            view["output"] = self._output(raw_output)
-        found = self._metadata.get((metadata, resource_id, scope_id))
-        view["metadata"] = self._merged_metadata(metadata, resource_id, scope_id) if found is None else found
-        view["parentObservationId"] = parent
-        view["createdAt"] = created
-        view["updatedAt"] = updated
-        if end and start:  # the fixed-width pair inline: one call less per row than seconds_between
-            if len(start) == _STAMP_LENGTH == len(end) and start[26] == "Z" == end[26]:
-                view["latency"] = (_fromisoformat(end[:26]) - _fromisoformat(start[:26])).total_seconds()
-            else:
-                view["latency"] = seconds_between(start, end)
-        if first_token is not None:
-            view["completionStartTime"] = first_token
-            if first_token:
-                view["timeToFirstToken"] = seconds_between(start, first_token)
-        if version is not None:
-            view["version"] = version
-        if status is not None:
-            view["statusMessage"] = status
-        if prompt_id is not None or prompt_name is not None or prompt_version is not None:
-            view["promptId"] = prompt_id
-            view["promptName"] = prompt_name
-            view["promptVersion"] = prompt_version
-        if experiment:
-            view.update(loads(experiment))
-        return view
+        """The view of one row, laid out as ``views`` takes them."""
+        return self.views([row])[0]
 
-    def _template(self, key: tuple[Any, Any, Any]) -> dict[str, Any]:
-        """The fields a row shares with every row of the same trace, shared columns and total cost."""
-        trace_id, shared, total_cost = key
-        # the shared columns: json_array's text from VIEW_SELECT, or a tuple from view_row
+    def views(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        """Views of rows selected with ``select_view_rows`` (or laid out by ``view_row``).
+
+        One loop with its lookups in locals: per row this is most of the request's Python time.
+        """
+        templates, template_of = self._templates, self._template
+        merged, merge = self._metadata, self._merged_metadata
+        fromiso, stamp_length = _fromisoformat, _STAMP_LENGTH
+        last_input = last_output = _UNSET
+        input_value = output_value = None
+        rare_rows: list[tuple[dict[str, Any], Any, Any]] = []
+        out: list[dict[str, Any]] = []
+        append = out.append
+        for row in rows:
+            (
+                oid, parent, kind, name, start, end, raw_input, raw_output, metadata, total_cost,
+                resource_id, scope_id, created, updated, rare, shared,
+            ) = row  # fmt: skip
+            key = (shared, total_cost)
+            template = templates.get(key)
+            if template is None:
+                template = template_of(key)
+            view = template.copy()
+            view["id"] = oid
+            view["type"] = kind
+            view["name"] = name
+            view["startTime"] = start
+            view["endTime"] = end
+            if raw_input is not None:
+                if raw_input is not last_input and raw_input != last_input:  # runs of equal text: one decode
+                    last_input, input_value = raw_input, read_io(raw_input)
+                view["input"] = input_value
+            if raw_output is not None:
+                if raw_output is not last_output and raw_output != last_output:
+                    last_output, output_value = raw_output, read_io(raw_output)
+                view["output"] = output_value
+            found = merged.get((metadata, resource_id, scope_id))
+            view["metadata"] = merge(metadata, resource_id, scope_id) if found is None else found
+            view["parentObservationId"] = parent
+            view["createdAt"] = created
+            view["updatedAt"] = updated
+            if end and start:  # the fixed-width pair inline: one call less per row than seconds_between
+                if len(start) == stamp_length == len(end) and start[26] == "Z" == end[26]:
+                    view["latency"] = (fromiso(end[:26]) - fromiso(start[:26])).total_seconds()
+                else:
+                    view["latency"] = seconds_between(start, end)
+            if rare is not None:
+                rare_rows.append((view, start, rare))
+            append(view)
+        if rare_rows:
+            self._add_rare_fields(rare_rows)
+        return out
+
+    def _add_rare_fields(self, rare_rows: list[tuple[dict[str, Any], Any, Any]]) -> None:
+        """Completion start, version, status message, prompt and experiment fields of the rows that have any
+        (a tuple of ``RARE_COLUMNS`` values, or the rowid to read them by). The experiment's fields go last,
+        over everything else, as they always did."""
+        found = self._rare_values([rare for _, _, rare in rare_rows if isinstance(rare, int)])
+        for view, start, rare in rare_rows:
+            if isinstance(rare, tuple):
+                values = rare
+            else:
+                stored = found.get(rare)
+                if stored is None or stored[0] != view["id"]:
+                    continue  # deleted (or its rowid reused) between the two queries, outside a snapshot
+                values = stored[1:]
+            first_token, status, version, prompt_id, prompt_name, prompt_version, experiment = values
+            if first_token is not None:
+                view["completionStartTime"] = first_token
+                if first_token:
+                    view["timeToFirstToken"] = seconds_between(start, first_token)
+            if version is not None:
+                view["version"] = version
+            if status is not None:
+                view["statusMessage"] = status
+            if prompt_id is not None or prompt_name is not None or prompt_version is not None:
+                view["promptId"] = prompt_id
+                view["promptName"] = prompt_name
+                view["promptVersion"] = prompt_version
+            if experiment:
+                view.update(loads(experiment))
+
+    def _rare_values(self, rowids: list[int]) -> dict[int, tuple[Any, ...]]:
+        """rowid -> (id, *RARE_COLUMNS values) of the given rows."""
+        found: dict[int, tuple[Any, ...]] = {}
+        for first in range(0, len(rowids), _RARE_CHUNK):
+            part = rowids[first : first + _RARE_CHUNK]
+            sql = _RARE_BY_ROWID.format(", ".join("?" * len(part)))
+            for rowid, *values in tuples(self._conn.execute(sql, part)):
+                found[rowid] = tuple(values)
+        return found
+
+    def _template(self, key: tuple[Any, Any]) -> dict[str, Any]:
+        """The fields a row shares with every row of the same shared columns and total cost."""
+        shared, total_cost = key
+        # the shared columns: json_array's text from the SELECT, or a tuple (plain columns, view_row)
         values = orjson.loads(shared) if isinstance(shared, str) else shared
+        if self._trace_id is None:
+            trace_id, *values = values
+        else:
+            trace_id = self._trace_id
         environment, level, model, model_parameters, usage, cost, model_id, tier_id, tier_name = values
         template = self._blank.copy()
         template["traceId"] = trace_id
@@ -468,10 +590,15 @@ class ViewBuilder:
 
 
 def view_row(row: sqlite3.Row | Record) -> tuple[Any, ...]:
-    """A stored row (any column selection holding the view's columns) as ``VIEW_SELECT`` selects it, the
-    shared columns as a tuple instead of their JSON array."""
+    """A stored row (any column selection holding the view's columns) laid out as ``VIEW_SELECT`` selects
+    it, with the rare and shared columns as tuples (the rare ones None when all are)."""
     record = as_record(row)
-    return (*(record.get(column) for column in VIEW_COLUMNS), tuple(record.get(c) for c in SHARED_COLUMNS))
+    rare = tuple(record.get(column) for column in RARE_COLUMNS)
+    return (
+        *(record.get(column) for column in VIEW_COLUMNS),
+        None if all(value is None for value in rare) else rare,
+        tuple(record.get(column) for column in SHARED_COLUMNS),
+    )
 
 
 def to_view(
