@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import orjson
 
 from langfuse_nb.views.html import cost_text, duration, esc, link, page, plural, pretty, tag, ui_link_text
 from langfuse_nb.views.records import ObservationRecord, sort_tree
 
 INDENT_PX = 14
+
+# The rows below are written as f-strings: the same HTML that `tag` builds (class first, then style; every
+# dynamic text escaped), without its per-call list and keyword handling, which cost more than the text
+# for a 1,000-observation trace.
 
 
 def _usage_text(usage: Mapping[str, Any] | None) -> str:
@@ -40,46 +47,111 @@ def trace_totals(records: Iterable[ObservationRecord]) -> str:
     return " · ".join(p for p in parts if p)
 
 
+@functools.lru_cache(maxsize=64)
+def _badge(kind: str) -> str:
+    return f'<span class="{esc("lfnb-badge lfnb-t-" + kind.lower())}">{esc(kind.upper())}</span>'
+
+
 def _label(depth: int, rec: ObservationRecord) -> str:
-    badge = tag("span", esc(rec.type.upper()), f"lfnb-badge lfnb-t-{rec.type.lower()}")
-    name = tag("span", esc(rec.name), "lfnb-name")
-    return tag("span", badge + name + _extra(rec), "lfnb-label", style=f"padding-left:{depth * INDENT_PX}px")
+    badge = _badge(rec.type)
+    name = f'<span class="lfnb-name">{esc(rec.name)}</span>'
+    style = f"padding-left:{depth * INDENT_PX}px"
+    return f'<span class="lfnb-label" style="{style}">{badge}{name}{_extra(rec)}</span>'
 
 
 def _bar(rec: ObservationRecord, t0: int, total: int) -> str:
     end = rec.end_ns if rec.end_ns is not None else t0 + total
     left = (rec.start_ns - t0) / total * 100
     width = max(end - rec.start_ns, 0) / total * 100
-    return tag(
-        "span", tag("span", "", "lfnb-bar", style=f"left:{left:.1f}%;width:{width:.1f}%"), "lfnb-track"
-    )
+    bar = f'<span class="lfnb-bar" style="left:{left:.1f}%;width:{width:.1f}%"></span>'
+    return f'<span class="lfnb-track">{bar}</span>'
 
 
 def _section(title: str, value: Any) -> str:
     if value is None or value == {}:
         return ""
-    return f"<b>{esc(title)}</b><pre>{esc(pretty(value))}</pre>"
+    return f"<b>{esc(title)}</b><pre>{esc(_pretty(value))}</pre>"
+
+
+# orjson writes indented JSON ~10x faster than json.dumps(indent=2), whose indenting encoder is pure Python.
+# Its text is used only for values made of exact dict (string keys), list, tuple, str, int, bool, None and
+# floats that repr() writes without an exponent: for those both write the same text (checked over every
+# code point and millions of floats in tests/notebook/test_big_trace_render.py). Anything else (1e-05,
+# NaN, subclasses, what json.dumps hands to ``default=str``, integers beyond 64 bits, which orjson refuses)
+# takes `pretty` itself, so the text never changes.
+_ORJSON_INDENT = (
+    orjson.OPT_INDENT_2
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+_MAX_PLAIN_DEPTH = 100
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError("not a plain JSON value")
+
+
+def _plain_float(value: float) -> bool:
+    """repr() writes it without an exponent (and it is finite): orjson writes the same digits."""
+    return value == 0.0 or 1e-4 <= abs(value) < 1e16
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return _plain_float(value)
+    if depth > _MAX_PLAIN_DEPTH:
+        return False
+    if kind is dict:
+        return all(type(key) is str for key in value) and all(
+            _plain(item, depth + 1) for item in value.values()
+        )
+    if kind is list or kind is tuple:
+        return all(_plain(item, depth + 1) for item in value)
+    return False
+
+
+def _pretty(value: Any) -> str:
+    """`pretty(value)`, faster for plain JSON values."""
+    if isinstance(value, str) or not _plain(value):
+        return pretty(value)
+    try:
+        text = orjson.dumps(value, option=_ORJSON_INDENT, default=_refuse).decode()
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, or nesting deeper than orjson goes
+        return pretty(value)
+    return pretty(text)  # the same cut of long values
 
 
 def _body(rec: ObservationRecord) -> str:
-    status = tag("div", esc(rec.status_message), "lfnb-status") if rec.status_message else ""
-    ids = tag("div", f"id <code>{esc(rec.id)}</code>", "lfnb-dim")
-    sections = [
-        _section("Input", rec.input),
-        _section("Output", rec.output),
-        _section("Metadata", rec.metadata),
-    ]
-    return tag("div", status + "".join(sections) + ids, "lfnb-body")
+    status = f'<div class="lfnb-status">{esc(rec.status_message)}</div>' if rec.status_message else ""
+    sections = (
+        _section("Input", rec.input) + _section("Output", rec.output) + _section("Metadata", rec.metadata)
+    )
+    ids = f'<div class="lfnb-dim">id <code>{esc(rec.id)}</code></div>'
+    return f'<div class="lfnb-body">{status}{sections}{ids}</div>'
+
+
+@functools.lru_cache(maxsize=64)
+def _row_class(level: str, running: bool, highlighted: bool) -> str:
+    classes = "lfnb-obs lfnb-level-" + level.lower()
+    if running:
+        classes += " lfnb-running"
+    if highlighted:
+        classes += " lfnb-hl"
+    return esc(classes)
 
 
 def _row(depth: int, rec: ObservationRecord, t0: int, total: int, highlight: str | None) -> str:
-    classes = ["lfnb-obs", f"lfnb-level-{rec.level.lower()}"]
-    if rec.end_ns is None:
-        classes.append("lfnb-running")
-    if rec.id == highlight:
-        classes.append("lfnb-hl")
-    summary = _label(depth, rec) + _bar(rec, t0, total) + tag("span", duration(rec.duration_ns), "lfnb-dur")
-    return tag("details", tag("summary", summary) + _body(rec), " ".join(classes))
+    classes = _row_class(rec.level, rec.end_ns is None, rec.id == highlight)
+    summary = (
+        _label(depth, rec)
+        + _bar(rec, t0, total)
+        + f'<span class="lfnb-dur">{duration(rec.duration_ns)}</span>'
+    )
+    return f'<details class="{classes}"><summary>{summary}</summary>{_body(rec)}</details>'
 
 
 def _axis(records: list[ObservationRecord]) -> tuple[int, int]:
