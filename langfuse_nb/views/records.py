@@ -246,27 +246,31 @@ def trace_records_from_json(trace: Any) -> list[ObservationRecord] | None:
         return None
 
 
+_OPTIONAL_TEXT = ("traceId", "name", "parentObservationId", "statusMessage", "model")
+_TEXT_OR_NONE = frozenset({str, type(None)})
+_INT_ONLY = frozenset({int})
+
+
 def _json_record(obs: Any, trace_name: str | None) -> ObservationRecord:
-    if type(obs) is not dict or not _SNAKE_KEYS.isdisjoint(obs):
+    if type(obs) is not dict or not obs.keys().isdisjoint(_SNAKE_KEYS):
         raise _NotPlain
     get = obs.get
-    level, metadata = get("level"), get("metadata")
-    _text(get("id"), required=True)
-    _text(get("type"), required=True)
-    if type(level) is not str or level not in _LEVELS:
+    oid, kind, level, metadata, end = get("id"), get("type"), get("level"), get("metadata"), get("endTime")
+    texts = tuple(map(get, _OPTIONAL_TEXT))
+    if not (type(oid) is str and type(kind) is str and type(level) is str and level in _LEVELS):
         raise _NotPlain
-    trace_id, name, parent_id, status, model = (
-        _text(get(key)) for key in ("traceId", "name", "parentObservationId", "statusMessage", "model")
-    )
+    if not _TEXT_OR_NONE.issuperset(map(type, texts)):
+        raise _NotPlain
+    trace_id, name, parent_id, status, model = texts
     usage = _usage(get("usageDetails"))
     return ObservationRecord(
-        id=obs["id"],
+        id=oid,
         trace_id=str(trace_id),
-        name=str(name or ""),
-        type=str(obs["type"] or "SPAN").lower(),
+        name=name or "",
+        type=(kind or "SPAN").lower(),
         parent_id=parent_id,
-        start_ns=_json_ns(get("startTime"), required=True) or 0,
-        end_ns=_json_ns(get("endTime")),
+        start_ns=_json_ns(get("startTime")) or 0,
+        end_ns=None if end is None else _json_ns(end),
         level=level,
         status_message=status,
         model=model,
@@ -279,24 +283,19 @@ def _json_record(obs: Any, trace_name: str | None) -> ObservationRecord:
     )
 
 
-def _text(value: Any, required: bool = False) -> Any:
-    if type(value) is str or (value is None and not required):
-        return value
-    raise _NotPlain
-
-
-def _json_ns(value: Any, required: bool = False) -> int | None:
-    if value is None and not required:
-        return None
+def _json_ns(value: Any) -> int:
     if type(value) is not str or not _ISO.fullmatch(value):
         raise _NotPlain
-    return _epoch_ns(value)
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return (parsed - _EPOCH) // _MICROSECOND * 1000
 
 
 def _usage(value: Any) -> dict[str, int] | None:
     if value is None:
         return None
-    if type(value) is not dict or any(type(v) is not int for v in value.values()):
+    if type(value) is not dict or not _INT_ONLY.issuperset(map(type, value.values())):
         raise _NotPlain  # the model turns 2.0 into 2 and refuses 2.5
     return value
 

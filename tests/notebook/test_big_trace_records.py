@@ -355,3 +355,35 @@ def test_snake_case_keys_are_read_as_the_models_read_them(snake: str) -> None:
             observation["costDetails"] = None
         observation[snake] = SNAKE_VALUES[snake]
         assert outcome(new_notebook_records, data) == outcome(old_notebook_records, data)
+
+
+def test_cloud_configured_client_reads_the_same_records() -> None:
+    """The raw read goes through the client's own REST stack (base URL, auth, options) to Langfuse Cloud."""
+    import types
+
+    from langfuse_nb.api import LangfuseAPI
+
+    answer = _base_answer()
+    for obs in answer["observations"]:  # Cloud's spelling: milliseconds, extra fields, integer costs
+        obs.update(startTime="2024-05-01T10:00:00.123Z", endTime="2024-05-01T10:00:02.000Z", projectId="p")
+        obs.update(costDetails={"input": 0, "output": 1}, unit="TOKENS", promptTokens=3)
+    seen: list[httpx.Request] = []
+
+    def cloud(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=answer)
+
+    api = LangfuseAPI(
+        base_url="https://cloud.langfuse.com",
+        username="pk-lf-cloud",
+        password="sk-lf-cloud",
+        httpx_client=httpx.Client(transport=httpx.MockTransport(cloud)),
+    )
+    client = types.SimpleNamespace(api=api)
+    records = commands.server_records(client, "t" * 32, commands.REQUEST)
+    assert str(seen[0].url) == "https://cloud.langfuse.com/api/public/traces/" + "t" * 32
+    assert seen[0].headers["authorization"].startswith("Basic ")
+    assert seen[0].extensions["timeout"]["read"] == commands.REQUEST["timeout_in_seconds"]
+    assert trace_records_from_json(answer) is not None
+    assert shape(records) == shape(old_notebook_records(answer))
+    assert records[0].cost == {"input": 0.0, "output": 1.0}
