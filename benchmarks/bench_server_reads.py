@@ -493,6 +493,12 @@ def main() -> None:
     parser.add_argument(
         "--baseline-root", type=Path, help="also serve the database from this checkout and pair every call"
     )
+    parser.add_argument(
+        "--server-root",
+        type=Path,
+        help="serve from this checkout instead of this one (e.g. a worktree of an older commit, to run the "
+        "during-ingest phases of both in turn)",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {
         "traces": args.traces,
@@ -507,7 +513,8 @@ def main() -> None:
     else:
         path, results["build"] = _database(args.traces, args.rebuild)
     port = _free_port()
-    server = start_server(path, port)
+    server = start_server(path, port, **({"root": args.server_root} if args.server_root else {}))
+    results["server_root"] = str(args.server_root or "this checkout")
     url = f"http://127.0.0.1:{port}"
     try:
         _add_big_trace(url)

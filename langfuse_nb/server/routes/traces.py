@@ -7,6 +7,7 @@ import operator
 import sqlite3
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -19,7 +20,7 @@ from langfuse_nb.server.query import Column, Where, apply_filter, order_by, pars
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.store import counts, observations, scores, traces
-from langfuse_nb.server.store.observations import LastDecoded, epoch_sql, seconds_between
+from langfuse_nb.server.store.observations import epoch_sql, seconds_between
 from langfuse_nb.server.store.resources import BlobCache
 from langfuse_nb.server.values import loads
 
@@ -249,6 +250,8 @@ _PAGE_OBSERVATIONS = (
     "WHERE trace_id IN ({}) ORDER BY trace_id, start_time, rowid"
 )
 _NO_OBSERVATIONS: tuple[list[str], Any, Any, float] = ([], None, None, 0.0)
+_NO_SCORES: list[str] = []  # shared by the items without scores: views are serialised, never mutated
+_MAX_FLOAT = float(sys.float_info.max)
 _NO_TRACE = object()
 
 
@@ -262,7 +265,9 @@ def _observation_summaries(
     first: Any = None
     last: Any = None
     total = 0.0
-    for trace_id, obs_id, start, end, cost in conn.execute(_PAGE_OBSERVATIONS.format(marks), ids):
+    for trace_id, obs_id, start, end, cost in observations.tuples(
+        conn.execute(_PAGE_OBSERVATIONS.format(marks), ids)
+    ):
         if trace_id != current:  # a trace's rows are consecutive, the earliest first
             if current is not _NO_TRACE:
                 found[current] = (obs_ids, first, last, total)
@@ -271,7 +276,8 @@ def _observation_summaries(
         finish = end or start
         if last is None or finish > last:
             last = finish
-        total += cost or 0.0  # in start order, as before: a float sum depends on the order
+        if cost:  # in start order, as before: a float sum depends on the order (total is never -0.0,
+            total += cost  # so skipping a null, 0.0 or -0.0 cost leaves it as adding 0.0 did)
     if current is not _NO_TRACE:
         found[current] = (obs_ids, first, last, total)
     return found
@@ -297,8 +303,10 @@ def _with_summaries(
     if ids and (metrics or with_observations):  # each query only when its fields are shown
         summaries = _observation_summaries(conn, ids, marks)
     if ids and with_scores:
-        for trace_id, score_id in conn.execute(
-            f"SELECT trace_id, id FROM scores WHERE trace_id IN ({marks}) ORDER BY timestamp, rowid", ids
+        for trace_id, score_id in observations.tuples(
+            conn.execute(
+                f"SELECT trace_id, id FROM scores WHERE trace_id IN ({marks}) ORDER BY timestamp, rowid", ids
+            )
         ):
             found = score_ids.get(trace_id)
             if found is None:
@@ -306,20 +314,28 @@ def _with_summaries(
             else:
                 found.append(score_id)
     views, io = TraceViews(conn, blobs, project_id), "io" in groups
-    template = views.template(io, summaries=True)
-    items = []
-    for row in rows:
-        trace_id = row[0]
-        item = views.fill(template.copy(), row, io)
-        obs_ids, start, end, cost = summaries.get(trace_id, _NO_OBSERVATIONS)
+    items = views.build(rows, io, views.template(io, summaries=True))
+    if not (metrics or with_observations or with_scores):
+        return items
+    summary_of, scores_of, fromiso, isfinite = (
+        summaries.get,
+        score_ids.get,
+        datetime.fromisoformat,
+        math.isfinite,
+    )
+    for item in items:
+        trace_id = item["id"]
+        obs_ids, start, end, cost = summary_of(trace_id, _NO_OBSERVATIONS)
         if metrics:
-            item["latency"] = seconds_between(start, end) or 0.0
-            item["totalCost"] = _finite(cost)
+            if start and end and len(start) == 27 == len(end) and start[26] == "Z" == end[26]:
+                item["latency"] = (fromiso(end[:26]) - fromiso(start[:26])).total_seconds() or 0.0
+            else:  # seconds_between's other forms; None (no observations) reads 0.0
+                item["latency"] = seconds_between(start, end) or 0.0
+            item["totalCost"] = cost if isfinite(cost) else _MAX_FLOAT
         if with_observations:
             item["observations"] = obs_ids
         if with_scores:
-            item["scores"] = score_ids.get(trace_id, [])
-        items.append(item)
+            item["scores"] = scores_of(trace_id, _NO_SCORES)
     return items
 
 
@@ -330,6 +346,7 @@ _TRACE_KEYS = (
     "bookmarked", "projectId", "createdAt", "updatedAt", "externalId", "htmlPath",
 )  # fmt: skip
 _IO_KEYS = ("input", "output", "metadata")
+_UNSET: Any = object()  # no input/output decoded yet in this request
 
 
 class TraceViews:
@@ -338,8 +355,8 @@ class TraceViews:
     Each view is a copy of a template holding every field in Langfuse's order, the row's values assigned
     over it (cheaper than a dict literal that grows as it is built). Tags are decoded once per distinct
     text; metadata is merged with its resource and scope attributes once per distinct (metadata,
-    resource, scope). Shared parts are the same objects in several views, which are serialised, never
-    mutated.
+    resource, scope); an input or output equal to the row before's is decoded once. Shared parts are the
+    same objects in several views, which are serialised, never mutated.
     """
 
     def __init__(self, conn: sqlite3.Connection, blobs: BlobCache, project_id: str = PROJECT_ID) -> None:
@@ -348,10 +365,9 @@ class TraceViews:
         self._metadata: dict[tuple[Any, Any, Any], Any] = {}
         self._tags: dict[Any, Any] = {}
         self._bodies: dict[tuple[Any, Any], tuple[Any, Any]] = {}  # (resource, scope) -> their bodies
-        self._input, self._output = LastDecoded(), LastDecoded()
 
     def template(self, io: bool = True, summaries: bool = False) -> dict[str, Any]:
-        """A view with every field and no row's values, for ``fill``."""
+        """A view with every field and no row's values, for ``build``."""
         template: dict[str, Any] = dict.fromkeys(_TRACE_KEYS + _IO_KEYS if io else _TRACE_KEYS)
         template.update(projectId=self._project_id, public=False, bookmarked=False, tags=[])
         if summaries:  # each request its own empty lists
@@ -360,48 +376,68 @@ class TraceViews:
 
     def view(self, row: Sequence[Any], io: bool = True) -> dict[str, Any]:
         """The view of a row selected as ``_CORE_COLUMNS`` (+ ``_IO_COLUMNS`` when ``io``)."""
-        return self.fill(self.template(io), row, io)
-
-    def fill(self, view: dict[str, Any], row: Sequence[Any], io: bool = True) -> dict[str, Any]:
-        """``view`` (a copy of a ``template(io)``) with the values of ``row``."""
-        (
-            trace_id, timestamp, name, session_id, release, version, user_id, tags, public, environment,
-            bookmarked, created, updated,
-        ) = row[:13]  # fmt: skip
-        view["id"] = trace_id
-        view["timestamp"] = timestamp
-        view["name"] = name
-        view["sessionId"] = session_id
-        view["release"] = release
-        view["version"] = version
-        view["userId"] = user_id
-        if tags is not None:
-            found = self._tags.get(tags)
-            view["tags"] = self._tags_of(tags) if found is None else found
-        if public:
-            view["public"] = True
-        view["environment"] = environment
-        if bookmarked:
-            view["bookmarked"] = True
-        view["createdAt"] = created
-        view["updatedAt"] = updated
-        view["htmlPath"] = f"{self._html_prefix}{trace_id}"
-        if io:
-            raw_input, raw_output, metadata, resource_id, scope_id = row[13:]
-            if raw_input is not None:
-                view["input"] = self._input(raw_input)
-            if raw_output is not None:
-                view["output"] = self._output(raw_output)
-            found = self._metadata.get((metadata, resource_id, scope_id))
-            view["metadata"] = (
-                self._merged_metadata(metadata, resource_id, scope_id) if found is None else found
-            )
-        return view
+        return self.build([row], io, self.template(io))[0]
 
     def views(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         """Views (with input, output and metadata) of rows selected with ``SELECT_TRACE_VIEW``."""
-        template = self.template()
-        return [self.fill(template.copy(), row) for row in rows]
+        return self.build(rows, True, self.template())
+
+    def build(
+        self, rows: Sequence[Sequence[Any]], io: bool, template: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Copies of ``template`` (a ``template(io)``) with the values of ``rows``, selected as
+        ``_CORE_COLUMNS`` (+ ``_IO_COLUMNS`` when ``io``). One loop with its lookups in locals: a page has
+        up to 1,000 rows."""
+        copy, tags_found, tags_of = template.copy, self._tags, self._tags_of
+        merged, merge, prefix = self._metadata, self._merged_metadata, self._html_prefix
+        last_input = last_output = _UNSET
+        input_value = output_value = None
+        out: list[dict[str, Any]] = []
+        append = out.append
+        for row in rows:
+            if io:
+                (
+                    trace_id, timestamp, name, session_id, release, version, user_id, tags, public,
+                    environment, bookmarked, created, updated, raw_input, raw_output, metadata, resource_id,
+                    scope_id,
+                ) = row  # fmt: skip
+            else:
+                (
+                    trace_id, timestamp, name, session_id, release, version, user_id, tags, public,
+                    environment, bookmarked, created, updated,
+                ) = row  # fmt: skip
+            view = copy()
+            view["id"] = trace_id
+            view["timestamp"] = timestamp
+            view["name"] = name
+            view["sessionId"] = session_id
+            view["release"] = release
+            view["version"] = version
+            view["userId"] = user_id
+            if tags is not None:
+                found = tags_found.get(tags)
+                view["tags"] = tags_of(tags) if found is None else found
+            if public:
+                view["public"] = True
+            view["environment"] = environment
+            if bookmarked:
+                view["bookmarked"] = True
+            view["createdAt"] = created
+            view["updatedAt"] = updated
+            view["htmlPath"] = prefix + trace_id if trace_id.__class__ is str else f"{prefix}{trace_id}"
+            if io:
+                if raw_input is not None:
+                    if raw_input is not last_input and raw_input != last_input:  # runs of equal text
+                        last_input, input_value = raw_input, observations.read_io(raw_input)
+                    view["input"] = input_value
+                if raw_output is not None:
+                    if raw_output is not last_output and raw_output != last_output:
+                        last_output, output_value = raw_output, observations.read_io(raw_output)
+                    view["output"] = output_value
+                found = merged.get((metadata, resource_id, scope_id))
+                view["metadata"] = merge(metadata, resource_id, scope_id) if found is None else found
+            append(view)
+        return out
 
     def _tags_of(self, text: Any) -> Any:
         found = self._tags[text] = loads(text) or []
