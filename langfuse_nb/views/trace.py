@@ -24,18 +24,25 @@ def _usage_text(usage: Mapping[str, Any] | None) -> str:
     return " / ".join(f"{key} {val}" for key, val in usage.items())
 
 
+def _number(value: Any) -> bool:
+    kind = type(value)
+    return kind is int or kind is float or (isinstance(value, int | float) and kind is not bool)
+
+
 def _total(details: Mapping[str, Any] | None) -> float:
     """The ``total`` entry of usage/cost details, else the sum of the numeric entries."""
     if not details:
         return 0
-    numbers = {k: v for k, v in details.items() if isinstance(v, int | float) and not isinstance(v, bool)}
-    return numbers["total"] if "total" in numbers else sum(numbers.values())
+    total: Any = details.get("total")
+    if _number(total):
+        return total  # type: ignore[no-any-return]
+    return sum(value for value in details.values() if _number(value))
 
 
 def _extra(rec: ObservationRecord) -> str:
     parts = [rec.model or "", _usage_text(rec.usage), cost_text(_total(rec.cost))]
     text = " · ".join(p for p in parts if p)
-    return tag("span", esc(text), "lfnb-extra") if text else ""
+    return f'<span class="lfnb-extra">{esc(text)}</span>' if text else ""
 
 
 def trace_totals(records: Iterable[ObservationRecord]) -> str:
@@ -97,21 +104,29 @@ def _plain_float(value: float) -> bool:
     return value == 0.0 or 1e-4 <= abs(value) < 1e16
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+_STR = frozenset({str})
+
+
 def _plain(value: Any, depth: int = 0) -> bool:
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind in _SCALARS:
         return True
     if kind is float:
         return _plain_float(value)
     if depth > _MAX_PLAIN_DEPTH:
         return False
     if kind is dict:
-        return all(type(key) is str for key in value) and all(
-            _plain(item, depth + 1) for item in value.values()
-        )
-    if kind is list or kind is tuple:
-        return all(_plain(item, depth + 1) for item in value)
-    return False
+        if not _STR.issuperset(map(type, value)):
+            return False
+        items: Iterable[Any] = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        return False
+    if _SCALARS.issuperset(map(type, items)):  # the usual leaf container: checked without a Python loop
+        return True
+    return all(type(item) in _SCALARS or _plain(item, depth + 1) for item in items)
 
 
 def _pretty(value: Any) -> str:

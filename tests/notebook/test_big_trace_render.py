@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from langfuse_nb.views import trace as view
-from langfuse_nb.views.html import MAX_VALUE_CHARS, duration, esc, pretty, tag
+from langfuse_nb.views.html import MAX_VALUE_CHARS, cost_text, duration, esc, pretty, tag
 from langfuse_nb.views.records import ObservationRecord, sort_tree
 
 # ---- the row renderer before this change (verbatim) ----------------------------------------------------
@@ -29,10 +29,16 @@ def old_label(depth: int, rec: ObservationRecord) -> str:
     name = tag("span", esc(rec.name), "lfnb-name")
     return tag(
         "span",
-        badge + name + view._extra(rec),
+        badge + name + old_extra(rec),
         "lfnb-label",
         style=f"padding-left:{depth * view.INDENT_PX}px",
     )
+
+
+def old_extra(rec: ObservationRecord) -> str:
+    parts = [rec.model or "", view._usage_text(rec.usage), cost_text(old_total(rec.cost))]
+    text = " · ".join(p for p in parts if p)
+    return tag("span", esc(text), "lfnb-extra") if text else ""
 
 
 def old_bar(rec: ObservationRecord, t0: int, total: int) -> str:
@@ -71,6 +77,24 @@ def old_row(depth: int, rec: ObservationRecord, t0: int, total: int, highlight: 
         old_label(depth, rec) + old_bar(rec, t0, total) + tag("span", duration(rec.duration_ns), "lfnb-dur")
     )
     return tag("details", tag("summary", summary) + old_body(rec), " ".join(classes))
+
+
+def old_total(details: Any) -> float:
+    if not details:
+        return 0
+    numbers = {k: v for k, v in details.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    return numbers["total"] if "total" in numbers else sum(numbers.values())
+
+
+def test_totals_are_unchanged() -> None:
+    rng = random.Random(3)
+    pool: list[Any] = [1, 2.5, 0.1, True, False, None, "3", Level.HIGH, float("nan"), 10**30, -0.0, [1]]
+    for _ in range(3000):
+        details = {
+            rng.choice(["total", "input", "output", "x"]): rng.choice(pool) for _ in range(rng.randrange(5))
+        }
+        expected, got = old_total(details), view._total(details)
+        assert (type(got), repr(got)) == (type(expected), repr(expected)), details
 
 
 # ---- values of every kind ---------------------------------------------------------------------------------
