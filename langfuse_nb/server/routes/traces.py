@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 import sqlite3
@@ -16,7 +17,7 @@ from langfuse_nb.server import gcpause
 from langfuse_nb.server.config import PROJECT_ID
 from langfuse_nb.server.errors import BadRequest, NotFound
 from langfuse_nb.server.http import JsonBody, JsonResponse, blobs_of, config_of, db_of, ok
-from langfuse_nb.server.query import Column, Where, apply_filter, order_by, parse_filter
+from langfuse_nb.server.query import Column, Page, Where, apply_filter, order_by, parse_filter
 from langfuse_nb.server.routes import Route
 from langfuse_nb.server.routes.paging import list_page
 from langfuse_nb.server.store import counts, observations, scores, traces
@@ -176,15 +177,50 @@ def query_traces(
     sql_where = where.sql()
     groups = _field_groups(fields)
     columns = _LIST_IO if "io" in groups else _LIST_CORE  # no input/output/metadata bytes when not shown
-    rows = observations.tuples(
-        conn.execute(
-            f"SELECT {columns} FROM traces t {sql_where} {order}, t.id LIMIT ? OFFSET ?",
-            [*where.params, paging.limit, paging.offset],
-        )
-    )
+    rows = _page_rows(conn, f"SELECT {columns} FROM traces t {sql_where} {order}", where.params, paging)
     total = _total(conn, where)
     data = _with_summaries(conn, rows, groups, blobs, project_id)
     return {"data": data, "meta": paging.meta(total)}
+
+
+# Pages in timestamp order without SQL's ", t.id" tie-break: for it SQLite passes every row of the page
+# through a sorter after walking the timestamp index (~0.9 ms of a 1,000-row page's 3.5 ms). Without it,
+# equal timestamps come in an order of SQLite's choosing, but the page holds the same rows unless a run
+# of equal timestamps crosses one of its ends, which one more row on each side shows (then the exact
+# query runs); ties inside the page are put in id order here, as the tie-break would have.
+_TIMESTAMP_ORDERS = frozenset({"ORDER BY t.timestamp DESC", "ORDER BY t.timestamp ASC"})
+_TIMESTAMP, _ID = operator.itemgetter(1), operator.itemgetter(0)  # positions in _CORE_COLUMNS
+
+
+def _page_rows(
+    conn: sqlite3.Connection, select: str, params: list[Any], paging: Page
+) -> list[tuple[Any, ...]]:
+    """The rows of ``select`` (ending in its ORDER BY) at the page, ties in id order."""
+    limit, offset = paging.limit, paging.offset
+    if limit and select.endswith(tuple(_TIMESTAMP_ORDERS)):
+        before = 1 if offset else 0  # the row before the page, and the row after it
+        rows = observations.tuples(
+            conn.execute(f"{select} LIMIT ? OFFSET ?", [*params, limit + before + 1, offset - before])
+        )
+        page = rows[before : before + limit]
+        crosses = (before and len(rows) > 1 and rows[0][1] == rows[1][1]) or (
+            len(rows) > before + limit and rows[-1][1] == page[-1][1]
+        )
+        if not crosses:
+            try:
+                return _ties_in_id_order(page)
+            except TypeError:  # ids of different types: SQLite orders those
+                pass
+    return observations.tuples(conn.execute(f"{select}, t.id LIMIT ? OFFSET ?", [*params, limit, offset]))
+
+
+def _ties_in_id_order(page: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    if all(a[1] != b[1] for a, b in zip(page, page[1:], strict=False)):  # the usual case: no ties
+        return page
+    ordered: list[tuple[Any, ...]] = []
+    for _, run in itertools.groupby(page, key=_TIMESTAMP):
+        ordered.extend(sorted(run, key=_ID))
+    return ordered
 
 
 _TAG_SAMPLE = 5000

@@ -375,7 +375,8 @@ def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     finally:
-        conn.execute("COMMIT")  # a read-only transaction: nothing to commit, the snapshot is let go
+        if conn.in_transaction:  # SQLite may have ended it already (an I/O error rolls back)
+            conn.execute("COMMIT")  # read-only: nothing to commit, the snapshot is let go
 
 
 # The fields of a v1 view, in the order Langfuse sends them
