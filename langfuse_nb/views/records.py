@@ -127,7 +127,12 @@ def _plain_model(cls: type) -> bool:
     every name read here (no class attribute shadows one), so a dict of both reads the same values."""
     plain = _PLAIN_MODELS.get(cls)
     if plain is None:
-        plain = hasattr(cls, "__pydantic_fields__") and not any(hasattr(cls, name) for name in _API_NAMES)
+        lookup = getattr(cls, "__getattr__", None)  # pydantic's own: extras, then AttributeError
+        plain = (
+            hasattr(cls, "__pydantic_fields__")
+            and getattr(lookup, "__qualname__", "") == "BaseModel.__getattr__"
+            and not any(hasattr(cls, name) for name in _API_NAMES)
+        )
         _PLAIN_MODELS[cls] = plain
     return plain
 

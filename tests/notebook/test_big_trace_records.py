@@ -387,3 +387,27 @@ def test_cloud_configured_client_reads_the_same_records() -> None:
     assert trace_records_from_json(answer) is not None
     assert shape(records) == shape(old_notebook_records(answer))
     assert records[0].cost == {"input": 0.0, "output": 1.0}
+
+
+def test_models_with_their_own_attribute_rules_are_read_as_before() -> None:
+    """from_api reads our models' fields as a dict; other models keep the attribute reads."""
+    import pydantic
+
+    class Custom(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="allow")
+        id: str = "c1"
+
+        def __getattr__(self, name: str) -> Any:
+            return f"made-up {name}" if name.startswith("status") else None
+
+    class WithProperty(pydantic.BaseModel):
+        id: str = "p1"
+
+        @property
+        def model(self) -> str:
+            return "from a property"
+
+    observation = parse(TraceWithFullDetails, _base_answer()).observations[0]
+    custom = Custom.model_validate({"startTime": "2024-01-01T00:00:00Z", "usageDetails": {"a": 1}})
+    for obs in (custom, WithProperty(), observation):
+        assert shape(from_api(obs, "n")) == shape(old_from_api(obs, "n"))
