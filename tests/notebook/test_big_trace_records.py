@@ -411,3 +411,59 @@ def test_models_with_their_own_attribute_rules_are_read_as_before() -> None:
     custom = Custom.model_validate({"startTime": "2024-01-01T00:00:00Z", "usageDetails": {"a": 1}})
     for obs in (custom, WithProperty(), observation):
         assert shape(from_api(obs, "n")) == shape(old_from_api(obs, "n"))
+
+
+# ---- records from this kernel's spans ----------------------------------------------------------------------
+
+
+def old_maybe_json(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+ATTRIBUTE_TEXTS = [
+    "", "{", "[", "{}", "[]", " {}", "{} ", "{}\n\t\r ", "{} x", "[1] [2]", '{"a": 1}', '{"a": 1,}', "[1,]",
+    "[NaN, Infinity, -Infinity]", "[1e400]", "[123456789012345678901234567890]", '["\\ud800"]',
+    '{"a":1,"a":2}',
+    "[" * 50 + "]" * 50, "[" * 3000 + "]" * 3000, '{"a": "\x00"}', "[1]\x0c", "[1]\u00a0", "{'a': 1}",
+    '{"ü": "ß 😀"}', "plain text", "[not json", '{"a": [1, 2.5e-7, true, false, null]}  ', "[\ufeff]",
+]  # fmt: skip
+
+
+def test_attribute_json_is_read_as_json_loads_reads_it() -> None:
+    rng = random.Random(5)
+    texts = list(ATTRIBUTE_TEXTS)
+    for _ in range(2000):  # random cuts and splices of the texts above
+        a, b = rng.choice(ATTRIBUTE_TEXTS), rng.choice(ATTRIBUTE_TEXTS)
+        texts.append(a[: rng.randrange(len(a) + 1)] + b[rng.randrange(len(b) + 1) :])
+    from langfuse_nb.views import records
+
+    for text in texts:
+        assert outcome(records._maybe_json, text) == outcome(old_maybe_json, text), text[:80]
+    assert records._maybe_json(42) == 42 and records._maybe_json(None) is None
+
+
+def test_span_records_are_unchanged(lf: Any) -> None:
+    from langfuse_nb.tracing.recorder import add_span_listener, remove_span_listener
+    from langfuse_nb.views import records
+
+    spans: list[Any] = []
+    add_span_listener(spans.append)
+    try:
+        _make_trace(lf, children=24)
+    finally:
+        remove_span_listener(spans.append)
+    assert len(spans) >= 22
+    new = [records.from_span(span) for span in spans]
+    saved = records._maybe_json
+    records._maybe_json = old_maybe_json  # type: ignore[assignment]
+    try:
+        old = [records.from_span(span) for span in spans]
+    finally:
+        records._maybe_json = saved  # type: ignore[assignment]
+    assert shape(new) == shape(old)
+    assert any(isinstance(r.input, list) for r in new) and any(r.usage for r in new)
