@@ -12,8 +12,9 @@ OTLP; then ``client.api.trace.get(id)`` of ours and of the reference SDK (langfu
 ``benchmarks/.venv-ref``) fetch it from that same server, each SDK in its own process, in interleaved
 rounds (ours first on even rounds); the ratio is the median of the per-round ratios of medians. Ours also
 reports what the views do with it: ``trace_records`` (fetch + records, what %langfuse_trace_view and the
-trace browser call), the same through the models (``trace_records_from_api(api.trace.get(id))``), and the
-inline view's render of those records. With ``--compare-root DIR`` (a checkout or ``git archive`` of an
+trace browser call), the same through the models (``trace_records_from_api(api.trace.get(id))``), the
+inline view's render of those records, and the records of a traced cell's 1,000 spans (``from_span``, what
+the view after a traced cell draws). With ``--compare-root DIR`` (a checkout or ``git archive`` of an
 older commit), that package runs the same cases as a third process in the same rounds ("before").
 Raw samples go to ``benchmarks/results/``.
 """
@@ -150,7 +151,7 @@ import json, sys, time
 mod, url, pk, sk, trace_id = sys.argv[1:6]
 if mod == "langfuse_nb":
     from langfuse_nb import Langfuse
-    client = Langfuse(public_key=pk, secret_key=sk, base_url=url, tracing_enabled=False)
+    client = Langfuse(public_key=pk, secret_key=sk, base_url=url)
 else:
     from langfuse import Langfuse
     client = Langfuse(public_key=pk, secret_key=sk, host=url, tracing_enabled=False)
@@ -164,6 +165,21 @@ if mod == "langfuse_nb":
     cases["trace_records (raw JSON)"] = lambda: trace_records(client, trace_id)
     cases["records via the models"] = lambda: trace_records_from_api(client.api.trace.get(trace_id))
     cases["inline view render"] = lambda: (render_trace(records), summary_text(records))
+    from langfuse_nb.tracing.recorder import add_span_listener
+    from langfuse_nb.views.records import from_span
+    spans = []  # a traced cell of 1,000 observations, as this kernel's recorder keeps them
+    add_span_listener(spans.append)
+    with client.start_as_current_observation(name="cell"):
+        for i in range(999):
+            question = [{"role": "user", "content": f"q{i}"}]
+            with client.start_as_current_observation(
+                name="llm", as_type="generation", model="gpt-4o", input=question,
+                usage_details={"input": 12, "output": 30}, cost_details={"total": 0.0004},
+            ) as generation:
+                generation.update(output="because", metadata={"step": i})
+    client.flush()
+    assert len(spans) == 1000, len(spans)
+    cases["records from this kernel's spans"] = lambda: [from_span(span) for span in spans]
 for line in sys.stdin:
     out = {}
     for name, fn in cases.items():
