@@ -244,7 +244,7 @@ def _base_answer() -> dict[str, Any]:
         "type": "GENERATION",
         "name": "llm",
         "startTime": "2024-05-01T10:00:00.123456Z",
-        "endTime": "2024-05-01T10:00:01.5+02:00",
+        "endTime": "2024-05-01T10:00:01.500+02:00",
         "level": "DEFAULT",
         "statusMessage": None,
         "parentObservationId": "o0",
