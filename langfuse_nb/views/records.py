@@ -314,13 +314,13 @@ def _usage(value: Any) -> dict[str, int] | None:
     return value
 
 
-def _as_float(value: Any) -> float | None:
+def _as_float(value: Any) -> float:
     """What a ``float`` field of the model holds for this JSON value."""
-    if value is None or type(value) is float:
-        return value
+    if type(value) is float:
+        return value  # type: ignore[no-any-return]
     if type(value) is int and -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
         return float(value)
-    raise _NotPlain
+    raise _NotPlain  # null inside cost details included: the model refuses it
 
 
 def _json_cost(get: Reader) -> dict[str, Any] | None:
@@ -330,9 +330,9 @@ def _json_cost(get: Reader) -> dict[str, Any] | None:
             raise _NotPlain
         if details:
             return {key: _as_float(value) for key, value in details.items()}
-    total = _as_float(get("calculatedTotalCost"))
-    if total is None:  # names that are no model field: the model keeps them as they came
-        total = _first(get, "total_cost", "totalCost")
+    total = get("calculatedTotalCost")
+    # names that are no model field (the model keeps them as they came) stand in for a missing total
+    total = _first(get, "total_cost", "totalCost") if total is None else _as_float(total)
     return _total_cost(total)
 
 
