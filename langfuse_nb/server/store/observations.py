@@ -162,24 +162,6 @@ def read_io(text: str | None) -> Any:
         return text
 
 
-class LastDecoded:
-    """``read_io`` remembering its last answer: consecutive rows of a page or trace often hold the same
-    input or output text (a span and its generation, repeated prompts), decoded once per run of them."""
-
-    __slots__ = ("_text", "_value")
-
-    def __init__(self) -> None:
-        self._text: Any = None
-        self._value: Any = None
-
-    def __call__(self, text: Any) -> Any:
-        if text is self._text or text == self._text:
-            return self._value
-        value = read_io(text)
-        self._text, self._value = text, value
-        return value
-
-
 Record = dict[str, Any]  # one stored row by column name (dict lookups: sqlite3.Row searches its names)
 
 
