@@ -324,15 +324,16 @@ def _as_float(value: Any) -> float:
 
 
 def _json_cost(get: Reader) -> dict[str, Any] | None:
-    details = get("costDetails")
+    details, total = get("costDetails"), get("calculatedTotalCost")
+    if total is not None:
+        total = _as_float(total)  # checked even when the details are drawn: the model checks it
     if details is not None:
         if type(details) is not dict:
             raise _NotPlain
         if details:
             return {key: _as_float(value) for key, value in details.items()}
-    total = get("calculatedTotalCost")
-    # names that are no model field (the model keeps them as they came) stand in for a missing total
-    total = _first(get, "total_cost", "totalCost") if total is None else _as_float(total)
+    if total is None:  # names that are no model field: the model keeps them as they came
+        total = _first(get, "total_cost", "totalCost")
     return _total_cost(total)
 
 
