@@ -431,18 +431,28 @@ class TraceViews:
         out: list[dict[str, Any]] = []
         append = out.append
         for row in rows:
-            if io:
+            view = copy()
+            if io:  # input, output and metadata first: a template's keys keep their places either way
                 (
                     trace_id, timestamp, name, session_id, release, version, user_id, tags, public,
                     environment, bookmarked, created, updated, raw_input, raw_output, metadata, resource_id,
                     scope_id,
                 ) = row  # fmt: skip
+                if raw_input is not None:
+                    if raw_input is not last_input and raw_input != last_input:  # runs of equal text
+                        last_input, input_value = raw_input, observations.read_io(raw_input)
+                    view["input"] = input_value
+                if raw_output is not None:
+                    if raw_output is not last_output and raw_output != last_output:
+                        last_output, output_value = raw_output, observations.read_io(raw_output)
+                    view["output"] = output_value
+                found = merged.get((metadata, resource_id, scope_id))
+                view["metadata"] = merge(metadata, resource_id, scope_id) if found is None else found
             else:
                 (
                     trace_id, timestamp, name, session_id, release, version, user_id, tags, public,
                     environment, bookmarked, created, updated,
                 ) = row  # fmt: skip
-            view = copy()
             view["id"] = trace_id
             view["timestamp"] = timestamp
             view["name"] = name
@@ -461,17 +471,6 @@ class TraceViews:
             view["createdAt"] = created
             view["updatedAt"] = updated
             view["htmlPath"] = prefix + trace_id if trace_id.__class__ is str else f"{prefix}{trace_id}"
-            if io:
-                if raw_input is not None:
-                    if raw_input is not last_input and raw_input != last_input:  # runs of equal text
-                        last_input, input_value = raw_input, observations.read_io(raw_input)
-                    view["input"] = input_value
-                if raw_output is not None:
-                    if raw_output is not last_output and raw_output != last_output:
-                        last_output, output_value = raw_output, observations.read_io(raw_output)
-                    view["output"] = output_value
-                found = merged.get((metadata, resource_id, scope_id))
-                view["metadata"] = merge(metadata, resource_id, scope_id) if found is None else found
             append(view)
         return out
 
