@@ -23,6 +23,7 @@ from langfuse_nb.server.files import secure_data_files
 from langfuse_nb.server.guard import SiteGuardMiddleware
 from langfuse_nb.server.http import JsonResponse
 from langfuse_nb.server.ingest_worker import IngestWorkers
+from langfuse_nb.server.read_gate import ReadGate, ReadsFirst
 from langfuse_nb.server.redact import redact_logger
 from langfuse_nb.server.routes import all_routes
 from langfuse_nb.server.store import media
@@ -176,6 +177,8 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
             log.warning("closing the database with %d request(s) still running", in_flight.count)
         ingest.close()  # before the database: a worker commits its job in hand, then lets go of the file
         database.close()
+        if gate is not None:
+            gate.close()
 
     app = FastAPI(
         title="langfuse_nb",
@@ -189,6 +192,7 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
     app.state.config = config
     app.state.db = database
     app.state.blobs = BlobCache()
+    gate = ReadGate.create()  # ingest workers pause while a read is answered (read_gate.py)
     # started on the first ingest request, so a server that never ingests never pays for a process
     ingest = IngestWorkers(
         database,
@@ -196,6 +200,7 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
         workers=config.ingest_workers,
         timeout=config.ingest_timeout_seconds,
         nice=config.ingest_worker_nice,
+        gate=gate,
     )
     app.state.ingest = ingest
     with database.write() as conn:
@@ -205,7 +210,9 @@ def create_app(config: ServerConfig, db: Database | None = None) -> FastAPI:
         project_models(conn)
     for route in all_routes():
         app.add_api_route(route.path, route.endpoint, methods=[route.method], response_class=JsonResponse)
-    app.add_middleware(_LastResort, in_flight=in_flight)  # inside auth: added first, wraps the routes only
+    if gate is not None:  # innermost: only reads that reach a route hold the gate
+        app.add_middleware(ReadsFirst, gate=gate)
+    app.add_middleware(_LastResort, in_flight=in_flight)  # inside auth: wraps the routes only
     app.add_middleware(BasicAuthMiddleware, public_key=config.public_key, secret_key=config.secret_key)
     # outermost: a cross-site or rebinding request is refused before auth (cached credentials must not help)
     app.add_middleware(SiteGuardMiddleware, allowed_hosts=config.allowed_hosts)

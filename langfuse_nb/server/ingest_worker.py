@@ -37,9 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from langfuse_nb.server import gcpause
+from langfuse_nb.server import gcpause, read_gate
 from langfuse_nb.server.errors import ApiError
 from langfuse_nb.server.ingest_jobs import Job
+from langfuse_nb.server.read_gate import ReadGate
 from langfuse_nb.server.store.db import Database
 from langfuse_nb.server.store.resources import BlobCache
 
@@ -84,6 +85,7 @@ class WorkerSettings:
 
     db_path: str
     nice: int = 0  # added to the worker's niceness: when the cores are busy, the server's reads go first
+    gate_fd: int | None = None  # the server's read gate (read_gate.py), passed with the socket
 
 
 # ---- frames ------------------------------------------------------------------------------------------------
@@ -134,6 +136,8 @@ def main() -> None:
     settings: WorkerSettings = read_frame(sock)
     if settings.nice > 0:
         os.nice(settings.nice)
+    if settings.gate_fd is not None:
+        read_gate.attach(settings.gate_fd)
     db = Database(settings.db_path)
     blobs = BlobCache()
     try:
@@ -209,12 +213,13 @@ def _package_root() -> str:
     return str(Path(__file__).resolve().parents[2])
 
 
-def _start_worker(db_path: Path, nice: int) -> _Worker:
+def _start_worker(db_path: Path, nice: int, gate: ReadGate | None) -> _Worker:
     ours, theirs = socket.socketpair()
+    gate_fd = None if gate is None else gate.fileno()
     try:
         process = subprocess.Popen(
             [sys.executable, "-c", _BOOT, str(theirs.fileno()), _package_root()],
-            pass_fds=(theirs.fileno(),),
+            pass_fds=(theirs.fileno(),) if gate_fd is None else (theirs.fileno(), gate_fd),
             stdin=subprocess.DEVNULL,
             env=_worker_env(),
         )
@@ -226,7 +231,7 @@ def _start_worker(db_path: Path, nice: int) -> _Worker:
     worker = _Worker(process, ours)
     try:
         ours.settimeout(_START_TIMEOUT)
-        send_frame(ours, WorkerSettings(str(db_path), nice))
+        send_frame(ours, WorkerSettings(str(db_path), nice, gate_fd))
         reply = read_frame(ours)
         if not (isinstance(reply, tuple) and reply[0] == "ready"):
             raise WorkerLost(f"unexpected first reply {reply!r:.100}")
@@ -246,9 +251,16 @@ class IngestWorkers:
     """The server's ingest workers: ``run(job)`` runs a job in one of them, or here when none can."""
 
     def __init__(
-        self, db: Database, blobs: BlobCache, *, workers: int, timeout: float, nice: int = 0
+        self,
+        db: Database,
+        blobs: BlobCache,
+        *,
+        workers: int,
+        timeout: float,
+        nice: int = 0,
+        gate: ReadGate | None = None,
     ) -> None:
-        self._db, self._blobs, self._timeout, self._nice = db, blobs, timeout, nice
+        self._db, self._blobs, self._timeout, self._nice, self._gate = db, blobs, timeout, nice, gate
         self._wanted = workers if workers > 0 and can_spawn(db.path) else 0
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
@@ -343,7 +355,7 @@ class IngestWorkers:
     def _spawn_loop(self) -> None:
         while True:
             try:
-                worker = _start_worker(self._db.path, self._nice)
+                worker = _start_worker(self._db.path, self._nice, self._gate)
             except (OSError, EOFError, WorkerLost, pickle.UnpicklingError, ValueError) as exc:
                 log.warning("could not start an ingest worker (%s); ingesting in the server process", exc)
                 with self._cond:
