@@ -27,6 +27,7 @@ from api_testkit import self_signed_tls
 from langfuse_nb.api import _light
 from langfuse_nb.api.resources import RESOURCE_TABLE, RESOURCES
 from langfuse_nb.errors import ApiError, NotFoundError, UnauthorizedError
+from langfuse_nb.sdk import registry
 from langfuse_nb.server.runner import ServerHandle
 
 PROMPT = {
@@ -39,6 +40,19 @@ PROMPT = {
     "tags": [],
 }
 Answer = Callable[[bytes], bytes]  # request bytes -> raw response bytes
+
+
+@pytest.fixture(autouse=True)
+def registered_clients_restored() -> Iterator[None]:
+    """These tests make clients under other public keys (and the session server's key with a wrong secret);
+    left registered, a later test's ``get_client()`` sees several projects and answers with a disabled
+    client (the notebook tests failed after this file when run in one session)."""
+    before = dict(registry._instances)
+    yield
+    with registry._lock:
+        registry._instances.clear()
+        registry._instances.update(before)
+        registry._default = None
 
 
 class RawServer:
