@@ -186,6 +186,7 @@ def test_killing_the_worker_during_a_burst_loses_no_acknowledged_span(worker_ser
     acknowledged: set[str] = set()
     failures: list[str] = []
     lock = threading.Lock()
+    under_way = threading.Event()
 
     def sender(offset: int) -> None:
         with _client(worker_server) as own:
@@ -197,11 +198,13 @@ def test_killing_the_worker_during_a_burst_loses_no_acknowledged_span(worker_ser
                         acknowledged.update(ids)
                     else:
                         failures.append(response.text)
+                under_way.set()
 
     threads = [threading.Thread(target=sender, args=(n,)) for n in range(3)]
     for thread in threads:
         thread.start()
-    time.sleep(0.3)
+    # killed once the burst is under way (a fixed delay let a fast machine finish the burst first)
+    assert under_way.wait(60)
     os.kill(first, signal.SIGKILL)
     for thread in threads:
         thread.join(120)
@@ -210,6 +213,8 @@ def test_killing_the_worker_during_a_burst_loses_no_acknowledged_span(worker_ser
     assert len(acknowledged) == 3 * 15 * 150
     with _client(worker_server) as http:
         assert _stored_ids(http, trace) >= acknowledged
+        # the pool finds a dead worker when it hands it a job: this one, if the burst ended before the kill
+        assert _post(http, _batch(kit.trace_id(), 3)[0]).status_code == 200
         # a new worker took over
         assert _wait_for(lambda: [p for p in _workers(worker_server.db_path) if p != first])
         assert _post(http, _batch(kit.trace_id(), 3)[0]).status_code == 200
