@@ -248,7 +248,13 @@ def can_spawn(db_path: Path) -> bool:
 
 
 class IngestWorkers:
-    """The server's ingest workers: ``run(job)`` runs a job in one of them, or here when none can."""
+    """The server's ingest workers: ``run(job)`` runs a job in one of them, or here when none can.
+
+    ``workers`` is a ceiling: one worker starts with the first job, and another only when a job arrives
+    while every running one is busy (several senders at once). A notebook's exporter sends one request at
+    a time and keeps one worker; two senders on an idle 2-core machine got 1.15-1.38x the spans/s with a
+    second (docs/performance.md, "On the new machine").
+    """
 
     def __init__(
         self,
@@ -262,6 +268,7 @@ class IngestWorkers:
     ) -> None:
         self._db, self._blobs, self._timeout, self._nice, self._gate = db, blobs, timeout, nice, gate
         self._wanted = workers if workers > 0 and can_spawn(db.path) else 0
+        self._target = min(self._wanted, 1)  # workers to keep running now; grows up to _wanted on demand
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._running: set[_Worker] = set()  # ready workers, idle or busy
@@ -317,6 +324,8 @@ class IngestWorkers:
         with self._cond:
             if self._closed or not self._wanted:
                 return None
+            if not self._idle and len(self._running) >= self._target and self._target < self._wanted:
+                self._target += 1  # every running worker is busy: a job is waiting for one
             self._start_missing()
             deadline = time.monotonic() + self._timeout
             while not self._idle:
@@ -344,7 +353,7 @@ class IngestWorkers:
     def _may_start(self) -> bool:
         failing = self._failures
         recent = len(failing) == _MAX_FAILURES and time.monotonic() - failing[0] < _FAILURE_WINDOW
-        return not (self._closed or self._spawning or recent) and len(self._running) < self._wanted
+        return not (self._closed or self._spawning or recent) and len(self._running) < self._target
 
     def _start_missing(self) -> None:
         """(Holding the lock) start the missing workers in the background: nobody waits for a spawn."""
@@ -368,7 +377,7 @@ class IngestWorkers:
                     self._running.add(worker)
                     self._idle.append(worker)
                     self._cond.notify_all()
-                self._spawning = more = not closed and len(self._running) < self._wanted
+                self._spawning = more = not closed and len(self._running) < self._target
             if closed:
                 worker.stop(1.0)
             if not more:

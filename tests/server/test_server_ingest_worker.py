@@ -402,3 +402,42 @@ def test_prompts_created_and_counts_cached_in_the_server_stay_right(worker_serve
         assert stored["promptId"] == created.json()["id"]
         after = http.get("/api/public/traces", params={"limit": 1}).json()["meta"]["totalItems"]
         assert after == before + 1
+
+
+def test_a_second_worker_starts_only_when_jobs_overlap(tmp_path: Path) -> None:
+    db = Database(tmp_path / "lf.db")
+    pool = IngestWorkers(db, BlobCache(), workers=2, timeout=30.0)
+    try:
+        trace = kit.trace_id()
+        first_body, first_ids = _batch(trace, 5)
+        pool.run(OtlpJob(first_body, "application/x-protobuf", None, 1 << 20))  # starts the first worker
+        assert _wait_for(lambda: len(pool.pids()) == 1)
+        stored: set[str] = set(first_ids)
+        for round_ in range(5):  # one sender, one request at a time: never a second worker
+            body, ids = _batch(trace, 50, name=f"seq{round_}-")
+            pool.run(OtlpJob(body, "application/x-protobuf", None, 1 << 20))
+            stored.update(ids)
+        # a second worker would be ready in ~0.2 s (it is started in the background): none comes
+        assert not _wait_for(lambda: len(pool.pids()) > 1, timeout=2.0)
+        lock = threading.Lock()
+
+        def sender(offset: int) -> None:
+            for round_ in range(20):
+                body, ids = _batch(trace, 300, name=f"par{offset}-{round_}-")
+                pool.run(OtlpJob(body, "application/x-protobuf", None, 1 << 20))
+                with lock:
+                    stored.update(ids)
+                if len(pool.pids()) == 2:
+                    return
+
+        threads = [threading.Thread(target=sender, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert _wait_for(lambda: len(pool.pids()) == 2)  # two senders at once: the second started
+        kept = {r[0] for r in db.reader.execute("SELECT id FROM observations WHERE trace_id = ?", (trace,))}
+        assert kept == stored
+    finally:
+        pool.close()
+        db.close()
