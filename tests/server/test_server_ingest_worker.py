@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -220,28 +221,38 @@ def test_killing_the_worker_during_a_burst_loses_no_acknowledged_span(worker_ser
         assert _post(http, _batch(kit.trace_id(), 3)[0]).status_code == 200
 
 
-def test_a_hung_worker_is_replaced_and_its_request_done_in_the_server(tmp_path: Path) -> None:
-    db = Database(tmp_path / "lf.db")
-    pool = IngestWorkers(db, BlobCache(), workers=1, timeout=1.0)
+def _job(body: bytes) -> OtlpJob:
+    return OtlpJob(body, "application/x-protobuf", None, 1 << 20)
+
+
+@contextmanager
+def _pool(db_path: Path, *, workers: int, timeout: float) -> Iterator[tuple[Database, IngestWorkers]]:
+    db = Database(db_path)
+    pool = IngestWorkers(db, BlobCache(), workers=workers, timeout=timeout)
     try:
+        yield db, pool
+    finally:
+        pool.close()
+        db.close()
+
+
+def test_a_hung_worker_is_replaced_and_its_request_done_in_the_server(tmp_path: Path) -> None:
+    with _pool(tmp_path / "lf.db", workers=1, timeout=1.0) as (db, pool):
         trace = kit.trace_id()
         body, ids = _batch(trace, 5)
-        job = OtlpJob(body, "application/x-protobuf", None, 1 << 20)
+        job = _job(body)
         assert pool.run(job) == {}  # in the server: the worker is only starting
         assert _wait_for(lambda: len(pool.pids()) == 1)
         hung = pool.pids()[0]
         os.kill(hung, signal.SIGSTOP)
         body2, ids2 = _batch(trace, 5, name="after")
         started = time.monotonic()
-        assert pool.run(OtlpJob(body2, "application/x-protobuf", None, 1 << 20)) == {}
+        assert pool.run(_job(body2)) == {}
         assert time.monotonic() - started < 10
         assert not _alive(hung)
         assert _wait_for(lambda: len(pool.pids()) == 1 and pool.pids()[0] != hung)
         stored = {r[0] for r in db.reader.execute("SELECT id FROM observations WHERE trace_id = ?", (trace,))}
         assert stored == set(ids) | set(ids2)
-    finally:
-        pool.close()
-        db.close()
 
 
 def test_ingest_works_in_the_server_when_no_worker_can_start(
@@ -405,17 +416,15 @@ def test_prompts_created_and_counts_cached_in_the_server_stay_right(worker_serve
 
 
 def test_a_second_worker_starts_only_when_jobs_overlap(tmp_path: Path) -> None:
-    db = Database(tmp_path / "lf.db")
-    pool = IngestWorkers(db, BlobCache(), workers=2, timeout=30.0)
-    try:
+    with _pool(tmp_path / "lf.db", workers=2, timeout=30.0) as (db, pool):
         trace = kit.trace_id()
         first_body, first_ids = _batch(trace, 5)
-        pool.run(OtlpJob(first_body, "application/x-protobuf", None, 1 << 20))  # starts the first worker
+        pool.run(_job(first_body))  # starts the first worker
         assert _wait_for(lambda: len(pool.pids()) == 1)
         stored: set[str] = set(first_ids)
         for round_ in range(5):  # one sender, one request at a time: never a second worker
             body, ids = _batch(trace, 50, name=f"seq{round_}-")
-            pool.run(OtlpJob(body, "application/x-protobuf", None, 1 << 20))
+            pool.run(_job(body))
             stored.update(ids)
         # a second worker would be ready in ~0.2 s (it is started in the background): none comes
         assert not _wait_for(lambda: len(pool.pids()) > 1, timeout=2.0)
@@ -424,7 +433,7 @@ def test_a_second_worker_starts_only_when_jobs_overlap(tmp_path: Path) -> None:
         def sender(offset: int) -> None:
             for round_ in range(20):
                 body, ids = _batch(trace, 300, name=f"par{offset}-{round_}-")
-                pool.run(OtlpJob(body, "application/x-protobuf", None, 1 << 20))
+                pool.run(_job(body))
                 with lock:
                     stored.update(ids)
                 if len(pool.pids()) == 2:
@@ -438,6 +447,3 @@ def test_a_second_worker_starts_only_when_jobs_overlap(tmp_path: Path) -> None:
         assert _wait_for(lambda: len(pool.pids()) == 2)  # two senders at once: the second started
         kept = {r[0] for r in db.reader.execute("SELECT id FROM observations WHERE trace_id = ?", (trace,))}
         assert kept == stored
-    finally:
-        pool.close()
-        db.close()
