@@ -18,9 +18,11 @@ DEFAULT_MAX_MEDIA_BYTES = 64 * 1024 * 1024
 # on SIGTERM/SIGINT, requests in flight get this long to finish before uvicorn cancels them
 GRACEFUL_SHUTDOWN_SECONDS = 10
 # span ingest runs in up to this many child processes (ingest_worker.py; the second starts only when jobs
-# overlap); 0 = in the server process. One core has no room for a second.
+# overlap); 0 = in the server process. One core has no room for a second: the cores this process may run
+# on (a container or taskset can allow fewer than the machine has).
 INGEST_WORKERS_ENV = "LANGFUSE_NB_INGEST_WORKERS"
-DEFAULT_INGEST_WORKERS = 2 if (os.cpu_count() or 1) >= 2 else 1
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+DEFAULT_INGEST_WORKERS = 2 if _CORES >= 2 else 1
 # a worker that has not answered one request in this long is taken for hung: killed, request done in-process
 DEFAULT_INGEST_TIMEOUT_SECONDS = 30.0
 PROJECT_ID = "langfuse-nb-local"

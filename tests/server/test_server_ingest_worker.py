@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -447,3 +448,23 @@ def test_a_second_worker_starts_only_when_jobs_overlap(tmp_path: Path) -> None:
         assert _wait_for(lambda: len(pool.pids()) == 2)  # two senders at once: the second started
         kept = {r[0] for r in db.reader.execute("SELECT id FROM observations WHERE trace_id = ?", (trace,))}
         assert kept == stored
+
+
+def _default_workers(cores: set[int]) -> int:
+    code = "from langfuse_nb.server.config import DEFAULT_INGEST_WORKERS; print(DEFAULT_INGEST_WORKERS)"
+    env = {k: v for k, v in os.environ.items() if k != "LANGFUSE_NB_INGEST_WORKERS"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, cores),
+    )
+    return int(done.stdout)
+
+
+def test_the_default_ceiling_is_one_worker_on_one_usable_core() -> None:
+    usable = os.sched_getaffinity(0)
+    assert _default_workers({min(usable)}) == 1  # e.g. a container or taskset allowing one core
+    assert _default_workers(usable) == (2 if len(usable) >= 2 else 1)
