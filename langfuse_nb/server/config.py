@@ -19,7 +19,7 @@ DEFAULT_MAX_MEDIA_BYTES = 64 * 1024 * 1024
 GRACEFUL_SHUTDOWN_SECONDS = 10
 # span ingest runs in up to this many child processes (ingest_worker.py; the second starts only when jobs
 # overlap); 0 = in the server process. One core has no room for a second: the cores this process may run
-# on (a container or taskset can allow fewer than the machine has).
+# on (taskset or a cpuset can allow fewer than the machine has; a CPU quota alone does not show here).
 INGEST_WORKERS_ENV = "LANGFUSE_NB_INGEST_WORKERS"
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 DEFAULT_INGEST_WORKERS = 2 if _CORES >= 2 else 1
