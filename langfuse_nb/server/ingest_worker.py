@@ -252,8 +252,8 @@ class IngestWorkers:
 
     ``workers`` is a ceiling: one worker starts with the first job, and another only when a job arrives
     while every running one is busy (several senders at once). A notebook's exporter sends one request at
-    a time and keeps one worker; two senders on an idle 2-core machine got 1.15-1.38x the spans/s with a
-    second (docs/performance.md, "On the new machine").
+    a time and keeps one worker; two senders on an idle 2-core machine got 1.08-1.24x the spans/s with
+    the second (docs/performance.md, "On the new machine").
     """
 
     def __init__(
